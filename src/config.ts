@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { InvalidConfigError } from './errors.js';
+import { adminServerConfigSchema } from './http/config.js';
+import { healthCheckConfigSchema } from './health/config.js';
+import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
+import { monitoringConfigSchema } from './monitoring/config.js';
+import { errorRecoveryConfigSchema, operationRecoveryConfigSchema } from './recovery/config.js';
+import { shutdownConfigSchema } from './shutdown/config.js';
+
+/** Schema of {@link ProductionConfig}: the seed's sections plus recovery defaults and the admin server. */
+export const productionConfigSchema = z.strictObject({
+  monitoring: monitoringConfigSchema.prefault({}),
+  rateLimiting: rateLimitConfigSchema.prefault({}),
+  resourceLimits: resourceLimitsSchema.prefault({}),
+  healthChecks: healthCheckConfigSchema.prefault({}),
+  shutdown: shutdownConfigSchema.prefault({}),
+  errorRecoveryEnabled: z.boolean().default(true),
+  errorRecovery: errorRecoveryConfigSchema.prefault({}),
+  admin: adminServerConfigSchema.prefault({}),
+});
+
+/** The whole production configuration, with every default filled in. */
+export type ProductionConfig = z.output<typeof productionConfigSchema>;
+
+/** What callers pass: every field optional, defaults fill the rest. */
+export type ProductionConfigInput = z.input<typeof productionConfigSchema>;
+
+/** What `configureOperation` accepts: every field optional, merged over the defaults. */
+export type OperationConfigInput = z.input<typeof operationRecoveryConfigSchema> & {
+  /** A rate limit for this operation alone. */
+  rateLimit?: z.input<typeof rateLimitConfigSchema>['global'];
+};
+
+type EnvParser = (raw: string) => unknown;
+
+const integer: EnvParser = (raw) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer, got "${raw}"`);
+  return Number(raw);
+};
+const number: EnvParser = (raw) => {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`expected a number, got "${raw}"`);
+  return value;
+};
+const boolean: EnvParser = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`expected true or false, got "${raw}"`);
+};
+const text: EnvParser = (raw) => raw;
+const list: EnvParser = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const perSecond = (fn: (n: number) => unknown): EnvParser => (raw) => fn(number(raw) as number);
+
+/** One `PRODUCTION_*` variable: the config path it sets, how it parses, what it means. */
+export interface EnvSetting {
+  /** Variable name. */
+  readonly name: string;
+  /** Dotted config path it overrides. */
+  readonly path: string;
+  /** One-line description, used for the README table. */
+  readonly description: string;
+  /** Parses the raw string into the config value. */
+  readonly parse: EnvParser;
+}
+
+/** Every `PRODUCTION_*` variable, in the order of the README's table. */
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { name: 'PRODUCTION_ERROR_RECOVERY_ENABLED', path: 'errorRecoveryEnabled', parse: boolean, description: 'Turn retries, breakers, timeouts and bulkheads on or off.' },
+  { name: 'PRODUCTION_DEFAULT_TIMEOUT_MS', path: 'errorRecovery.defaults.timeoutMs', parse: integer, description: 'Per-attempt timeout of every operation (0 = none).' },
+  { name: 'PRODUCTION_DEFAULT_MAX_RETRIES', path: 'errorRecovery.defaults.retry.maxRetries', parse: integer, description: 'Retries after the first attempt.' },
+  { name: 'PRODUCTION_LOG_LEVEL', path: 'monitoring.logLevel', parse: text, description: 'Minimum log level: trace, debug, info, warn, error, critical.' },
+  { name: 'PRODUCTION_LOG_BUFFER_SIZE', path: 'monitoring.logBufferSize', parse: integer, description: 'Recent log entries kept in memory.' },
+  { name: 'PRODUCTION_ALERT_INTERVAL_MS', path: 'monitoring.alertEvaluationIntervalMs', parse: integer, description: 'How often alert rules are evaluated.' },
+  { name: 'PRODUCTION_ALERTMANAGER_URL', path: 'monitoring.alertmanager.url', parse: text, description: 'Alertmanager base URL to send alerts to.' },
+  { name: 'PRODUCTION_ALERT_WEBHOOK_URL', path: 'monitoring.webhook.url', parse: text, description: 'Webhook receiving the Alertmanager v4 payload.' },
+  { name: 'PRODUCTION_RATE_LIMIT_GLOBAL_RPS', path: 'rateLimiting.global', parse: perSecond((n) => ({ algorithm: 'token_bucket', capacity: Math.max(1, n), refillPerSecond: n })), description: 'Global token bucket, requests per second (burst = one second).' },
+  { name: 'PRODUCTION_RATE_LIMIT_USER_RPS', path: 'rateLimiting.perUser', parse: perSecond((n) => ({ algorithm: 'token_bucket', capacity: Math.max(1, n), refillPerSecond: n })), description: 'Per-user token bucket, requests per second.' },
+  { name: 'PRODUCTION_REDIS_URL', path: 'rateLimiting.store', parse: (raw) => ({ type: 'redis', url: raw }), description: 'Share rate limits through Redis at this URL.' },
+  { name: 'PRODUCTION_MAX_ACTIVE_OPERATIONS', path: 'resourceLimits.maxActiveOperations', parse: integer, description: 'Operation permits (concurrent protected operations).' },
+  { name: 'PRODUCTION_MAX_MEMORY_BYTES', path: 'resourceLimits.maxMemoryBytes', parse: integer, description: 'Refuse new operations above this memory use.' },
+  { name: 'PRODUCTION_MAX_CPU_PERCENT', path: 'resourceLimits.maxCpuPercent', parse: number, description: 'Refuse new operations above this CPU use.' },
+  { name: 'PRODUCTION_MAX_EVENT_LOOP_DELAY_MS', path: 'resourceLimits.maxEventLoopDelayMs', parse: number, description: 'Refuse new operations above this event-loop delay (p99).' },
+  { name: 'PRODUCTION_HEALTH_INTERVAL_MS', path: 'healthChecks.defaults.intervalMs', parse: integer, description: 'How often each component is probed.' },
+  { name: 'PRODUCTION_STORAGE_PATH', path: 'healthChecks.storagePath', parse: text, description: 'Directory checked for free space and writability.' },
+  { name: 'PRODUCTION_SHUTDOWN_TIMEOUT_MS', path: 'shutdown.gracefulTimeoutMs', parse: integer, description: 'Deadline of the whole graceful shutdown.' },
+  { name: 'PRODUCTION_PRESTOP_DELAY_MS', path: 'shutdown.preStopDelayMs', parse: integer, description: 'Keep serving this long after /readyz turns 503.' },
+  { name: 'PRODUCTION_CHECKPOINT_DIR', path: 'shutdown.checkpointDir', parse: text, description: 'Directory for state checkpoints.' },
+  { name: 'PRODUCTION_SHUTDOWN_SIGNALS', path: 'shutdown.signals', parse: list, description: 'Signals that start a shutdown (comma-separated).' },
+  { name: 'PRODUCTION_ADMIN_TOKEN', path: 'admin.bearerToken', parse: text, description: 'Bearer token that unlocks health details and /status.' },
+  { name: 'PRODUCTION_TRACE_URL_TEMPLATE', path: 'admin.traceUrlTemplate', parse: text, description: 'Trace link on /status, with {traceId}.' },
+];
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** Deep merge where `over` wins; arrays and non-plain values replace. */
+export function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Plain, value) : value;
+  }
+  return out;
+}
+
+/** Reads the `PRODUCTION_*` variables into a partial config; a bad value throws INVALID_CONFIG naming it. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Plain {
+  const out: Plain = {};
+  for (const setting of ENV_SETTINGS) {
+    const raw = env[setting.name];
+    if (raw === undefined || raw === '') continue;
+    try {
+      setPath(out, setting.path, setting.parse(raw));
+    } catch (error) {
+      throw new InvalidConfigError(`env.${setting.name}`, (error as Error).message);
+    }
+  }
+  return out;
+}
+
+function envNameForPath(path: string): string | undefined {
+  return ENV_SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`))?.name;
+}
+
+/** Turns the first zod issue into an INVALID_CONFIG error naming the field's path. */
+export function toInvalidConfig(error: z.ZodError, prefix = '', fromEnv?: Plain): InvalidConfigError {
+  const issue = error.issues[0]!;
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';
+  const envName = fromEnv ? envNameForPath(path) : undefined;
+  const blame = envName ? ` (set by ${envName})` : '';
+  return new InvalidConfigError(path, `${issue.message}${blame}`);
+}
+
+/**
+ * Validates a config once, at the edge: defaults, then `PRODUCTION_*` variables, then `input` (code wins,
+ * as in the OTel SDK). Throws {@link InvalidConfigError} naming the bad field's path.
+ */
+export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ProductionConfig {
+  if (!isPlainObject(input)) throw new InvalidConfigError('(root)', 'config must be a plain object');
+  const fromEnv = configFromEnv(env);
+  const merged = deepMerge(fromEnv, input as Plain);
+  const result = productionConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const bad = result.error.issues[0]!.path.join('.');
+    const envOnly = envNameForPath(bad) !== undefined && !hasPath(input as Plain, bad);
+    throw toInvalidConfig(result.error, '', envOnly ? fromEnv : undefined);
+  }
+  return result.data;
+}
+
+function hasPath(obj: Plain, path: string): boolean {
+  let node: unknown = obj;
+  for (const key of path.split('.')) {
+    if (!isPlainObject(node) || !(key in node)) return false;
+    node = node[key];
+  }
+  return true;
+}
+
+/** Validates one schema section, naming the path under `prefix` on failure. */
+export function parseSection<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw toInvalidConfig(result.error, prefix);
+  return result.data;
+}

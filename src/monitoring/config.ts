@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** Log levels of the seed, lowest first. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
+
+/** Schema of an Alertmanager or webhook receiver. */
+const receiverSchema = z.strictObject({
+  url: z.url(),
+  timeoutMs: z.number().int().min(1).max(60_000).default(5000),
+  maxRetries: z.number().int().min(0).max(20).default(3),
+  maxQueue: z.number().int().min(1).max(100_000).default(1000),
+});
+
+/** Schema of the monitoring section. */
+export const monitoringConfigSchema = z.strictObject({
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Entries kept in the in-memory ring behind `getRecentLogs`. */
+  logBufferSize: z.number().int().min(1).max(1_000_000).default(1000),
+  /** Distinct attribute sets kept per instrument (OTel view cardinality limit). */
+  cardinalityLimit: z.number().int().min(10).max(1_000_000).default(2000),
+  /** How often system stats are sampled. */
+  statsIntervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+  /** How often the alert reader collects and evaluates rules. */
+  alertEvaluationIntervalMs: z.number().int().min(100).max(3_600_000).default(15_000),
+  /** Ship the default alert rules. */
+  defaultAlertRules: z.boolean().default(true),
+  /** How long recent metric snapshots are kept. */
+  metricsRetentionMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+  alertmanager: receiverSchema.optional(),
+  webhook: receiverSchema.optional(),
+  /** Base URL used in alerts' `generatorURL`. */
+  externalUrl: z.string().optional(),
+});
+
+/** Monitoring section of the production config. */
+export type MonitoringConfig = z.output<typeof monitoringConfigSchema>;

@@ -1,0 +1,48 @@
+/**
+ * The contracts between `ProductionSystem` and the components behind its seven steps. Each component folder
+ * implements one; `system.ts` meets them only through these, so a component can be swapped or tested alone.
+ */
+import type { Guard } from './guard.js';
+
+/** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
+export interface ShutdownGate {
+  /** True once new operations are refused. */
+  isShuttingDown(): boolean;
+  /** Counts one request in flight until the guard is released; throws SHUTTING_DOWN when not accepting. */
+  trackActiveRequest(): Guard;
+  /** Aborted when draining gives up on the requests still running (they are abandoned). */
+  readonly abandonSignal: AbortSignal;
+}
+
+/** Step 3: rate limits (`src/limits/`). Synchronous when every limiter is in memory (the hot path). */
+export interface RateLimitGate {
+  /** Throws RATE_LIMITED (with `scope` and `retryAfterMs`) when the global, operation or user limit refuses. */
+  checkRateLimit(operationName: string, userId: string | undefined): void | Promise<void>;
+}
+
+/** Steps 4 and 5: resource limits and the operation permit (`src/limits/`). */
+export interface ResourceGate {
+  /** Throws RESOURCE_EXHAUSTED naming the resource when a sampled limit is exceeded. */
+  checkResourceLimits(estimatedMemoryBytes?: number): void;
+  /** A permit now, or undefined when none is free. */
+  tryAcquireOperationPermit(): Guard | undefined;
+  /** Waits for a permit up to the configured timeout or until `signal` aborts; throws BULKHEAD_REJECTED. */
+  acquireOperationPermit(signal?: AbortSignal): Promise<Guard>;
+}
+
+/** Log levels, lowest first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+/** Step 7's log sink (`src/monitoring/`). */
+export interface OperationLogger {
+  /** Writes one structured log record (an OTel log record plus the recent-logs ring). */
+  log(level: LogLevel, component: string, operation: string, message: string, metadata?: Record<string, unknown>): void;
+}
+
+/** The engine the production layer protects. Every member is optional. */
+export interface Engine {
+  /** Health of the engine itself; throw or return `{ healthy: false }` when it is unwell. */
+  healthCheck?(): unknown | Promise<unknown>;
+  /** Plain statistics, shown on the status page and in the engine health check. */
+  stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+}

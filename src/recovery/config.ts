@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Schema of {@link RetryConfig}. */
+export const retryConfigSchema = z.strictObject({
+  /** Retries after the first attempt; 0 disables retrying. */
+  maxRetries: z.number().int().min(0).max(100).default(3),
+  /** Delay before the first retry. */
+  baseDelayMs: z.number().min(0).max(3_600_000).default(100),
+  /** Cap on any single delay. */
+  maxDelayMs: z.number().min(0).max(3_600_000).default(10_000),
+  /** Growth of the delay per retry. */
+  backoffMultiplier: z.number().min(1).max(100).default(2),
+  /** Fraction of the delay randomised (+/-), to spread retries of many callers. */
+  jitterFactor: z.number().min(0).max(1).default(0.1),
+  /** Which errors are worth retrying; the default retries every error that is not the production layer's own. */
+  retryOn: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
+});
+
+/** Retry with exponential backoff and jitter. */
+export type RetryConfig = z.output<typeof retryConfigSchema>;
+
+/** Schema of {@link CircuitBreakerConfig}. */
+export const circuitBreakerConfigSchema = z.strictObject({
+  /** `consecutive`: open after `failureThreshold` failures in a row; `failure_rate`: open when the failure ratio over `samplingDurationMs` reaches `failureRateThreshold`. */
+  mode: z.enum(['consecutive', 'failure_rate']).default('consecutive'),
+  failureThreshold: z.number().int().min(1).max(1_000_000).default(5),
+  failureRateThreshold: z.number().gt(0).lt(1).default(0.5),
+  samplingDurationMs: z.number().int().min(1000).max(86_400_000).default(30_000),
+  /** Calls per second needed before the failure rate counts (failure_rate mode). */
+  minimumRps: z.number().positive().optional(),
+  /** Time the breaker stays open before letting trial calls through. */
+  recoveryTimeoutMs: z.number().int().min(1).max(86_400_000).default(30_000),
+  /** Trial calls allowed at once while half-open; other callers get CIRCUIT_OPEN. */
+  halfOpenMaxCalls: z.number().int().min(1).max(1000).default(1),
+  /** Consecutive successful trial calls needed to close again. */
+  successThreshold: z.number().int().min(1).max(1000).default(1),
+  /** Which errors count as breaker failures; the default counts every error that is not the production layer's own. */
+  failureOn: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
+});
+
+/** Circuit breaker settings. */
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerConfigSchema>;
+
+/** Schema of {@link BulkheadConfig}. */
+export const bulkheadConfigSchema = z.strictObject({
+  maxConcurrent: z.number().int().min(1).max(1_000_000).default(100),
+  maxQueue: z.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** Concurrency limit of one operation, with an optional bounded queue. */
+export type BulkheadConfig = z.output<typeof bulkheadConfigSchema>;
+
+/** Schema of {@link OperationRecoveryConfig}. `false` turns a policy off. */
+export const operationRecoveryConfigSchema = z.strictObject({
+  retry: z.union([z.literal(false), retryConfigSchema]).prefault({}),
+  circuitBreaker: z.union([z.literal(false), circuitBreakerConfigSchema]).prefault({}),
+  /** Per-attempt timeout; 0 turns it off. On expiry the attempt's `ctx.signal` aborts. */
+  timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000),
+  bulkhead: z.union([z.literal(false), bulkheadConfigSchema]).default(false),
+  /** Operations that must not run twice (writes without idempotency keys) are never retried. */
+  idempotent: z.boolean().default(true),
+  /** Opt-in child span per attempt. */
+  attemptSpans: z.boolean().default(false),
+});
+
+/** The recovery policies of one operation. */
+export type OperationRecoveryConfig = z.output<typeof operationRecoveryConfigSchema>;
+
+/** Schema of the error-recovery section. */
+export const errorRecoveryConfigSchema = z.strictObject({
+  /** Policies of every operation not configured otherwise. */
+  defaults: operationRecoveryConfigSchema.prefault({}),
+  /** Cap on distinct operation names; past it a new name is refused with INVALID_CONFIG. */
+  maxOperations: z.number().int().min(1).max(100_000).default(1000),
+  /** Recent durations kept per operation for its p99. */
+  latencySamples: z.number().int().min(16).max(65_536).default(1024),
+});
+
+/** Error-recovery section of the production config. */
+export type ErrorRecoveryConfig = z.output<typeof errorRecoveryConfigSchema>;

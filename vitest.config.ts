@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // An unhandled rejection anywhere fails the run (vitest's default; kept explicit).
+    dangerouslyIgnoreUnhandledErrors: false,
+    pool: 'forks',
+  },
+});
