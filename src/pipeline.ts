@@ -46,3 +46,13 @@ export interface Engine {
   /** Plain statistics, shown on the status page and in the engine health check. */
   stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
+
+/** The monitoring component as the system uses it (`src/monitoring/`'s `ProductionMonitor`). */
+export interface MonitorComponent extends OperationLogger {
+  /** Prometheus text exposition, the same as `GET /metrics`. */
+  exportPrometheusMetrics(): Promise<string>;
+  /** Plain JSON state of the monitor. */
+  healthCheck(): Record<string, unknown>;
+  /** Stops background work. */
+  shutdown(): Promise<void> | void;
+}

@@ -1,0 +1,215 @@
+import {
+  BrokenCircuitError,
+  CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  IsolatedCircuitError,
+  SamplingBreaker,
+  circuitBreaker,
+  handleWhen,
+  type IBreaker,
+} from 'cockatiel';
+import { CircuitOpenError } from '../errors.js';
+import type { CircuitBreakerConfig } from './config.js';
+
+/** Breaker states as reported in metrics, status and span events. */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** Every breaker state, in the order the state gauge reports them. */
+export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
+
+/** Exported breaker state, restorable through `initialState` so a restart does not forget an open circuit. */
+export interface BreakerSnapshot {
+  /** cockatiel's own serialised state (deep copy). */
+  readonly policy: unknown;
+  /** Trial successes still needed before the breaker counts as closed. */
+  readonly probation: number;
+}
+
+/**
+ * Wraps cockatiel's breaker strategy to add what cockatiel 3.2.1 lacks: more than one success needed in
+ * half-open (`successThreshold`), and a copied rather than live `state` (its `toJSON().breakerState` is a
+ * live reference for the count and sampling breakers). A failure during probation opens at once.
+ */
+class ProbationBreaker implements IBreaker {
+  remaining = 0;
+  constructor(
+    private readonly inner: IBreaker,
+    private readonly successThreshold: number,
+  ) {}
+
+  get state(): unknown {
+    return { inner: structuredClone(this.inner.state), remaining: this.remaining };
+  }
+
+  set state(value: unknown) {
+    const v = value as { inner?: unknown; remaining?: number } | undefined;
+    if (v && 'inner' in v) this.inner.state = structuredClone(v.inner);
+    this.remaining = v?.remaining ?? 0;
+  }
+
+  success(state: CircuitState): void {
+    if (state === CircuitState.HalfOpen) this.remaining = this.successThreshold - 1;
+    else if (this.remaining > 0) this.remaining--;
+    this.inner.success(state);
+  }
+
+  failure(state: CircuitState): boolean {
+    const onProbation = this.remaining > 0;
+    this.remaining = 0;
+    const opens = this.inner.failure(state);
+    return opens || (onProbation && state === CircuitState.Closed);
+  }
+}
+
+/**
+ * One operation's circuit breaker: cockatiel's `CircuitBreakerPolicy` (consecutive or sampling strategy)
+ * behind a gate that lets at most `halfOpenMaxCalls` trial calls run while half-open and refuses the rest
+ * with CIRCUIT_OPEN (cockatiel 3.2.1 queues them all behind the first trial and then runs every one).
+ */
+export class CircuitBreaker {
+  private readonly policy: CircuitBreakerPolicy;
+  private readonly probation: ProbationBreaker;
+  private trialsInFlight = 0;
+  private reported: BreakerState;
+  private stateSince: number;
+  private readonly transitionListeners: Array<(from: BreakerState, to: BreakerState) => void> = [];
+
+  constructor(
+    readonly operation: string,
+    readonly config: CircuitBreakerConfig,
+    private readonly isFailure: (error: unknown) => boolean,
+    initialState?: BreakerSnapshot,
+  ) {
+    const strategy: IBreaker =
+      config.mode === 'consecutive'
+        ? new ConsecutiveBreaker(config.failureThreshold)
+        : new SamplingBreaker({
+            threshold: config.failureRateThreshold,
+            duration: config.samplingDurationMs,
+            ...(config.minimumRps !== undefined ? { minimumRps: config.minimumRps } : {}),
+          });
+    this.probation = new ProbationBreaker(strategy, config.successThreshold);
+    this.policy = circuitBreaker(handleWhen(isFailure), {
+      breaker: this.probation,
+      halfOpenAfter: config.recoveryTimeoutMs,
+      ...(initialState ? { initialState: structuredClone(initialState.policy) } : {}),
+    });
+    if (initialState) this.probation.remaining = initialState.probation;
+    this.reported = this.computeState();
+    this.stateSince = Date.now();
+    this.policy.onStateChange(() => this.refresh());
+  }
+
+  /** Current state; `half_open` also while the required trial successes are still being collected. */
+  get state(): BreakerState {
+    return this.reported;
+  }
+
+  /** Wall-clock time (ms) the breaker entered its current state. */
+  get since(): number {
+    return this.stateSince;
+  }
+
+  /** Milliseconds until an open breaker admits a trial call; 0 when not open. */
+  retryAfterMs(): number {
+    if (this.policy.state !== CircuitState.Open) return 0;
+    const own = (this.policy.toJSON() as { ownState: { openedAt?: number } }).ownState;
+    return Math.max(0, (own.openedAt ?? 0) + this.config.recoveryTimeoutMs - Date.now());
+  }
+
+  /** Subscribes to state transitions; returns an unsubscribe function. */
+  onTransition(listener: (from: BreakerState, to: BreakerState) => void): () => void {
+    this.transitionListeners.push(listener);
+    return () => {
+      const i = this.transitionListeners.indexOf(listener);
+      if (i >= 0) this.transitionListeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Runs `fn` through the breaker. Throws CIRCUIT_OPEN when open, or when half-open and every trial slot
+   * is taken. Errors `isFailure` rejects pass through without counting.
+   */
+  execute<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.policy.state === CircuitState.Closed && this.probation.remaining === 0) {
+      // Closed never throws cockatiel's open-circuit errors, so the fast path needs no translation.
+      return this.policy.execute(fn);
+    }
+    return this.trial(fn);
+  }
+
+  private async trial<T>(fn: () => Promise<T>): Promise<T> {
+    const state = this.policy.state;
+    if (state === CircuitState.Isolated) throw new CircuitOpenError(this.operation, this.config.recoveryTimeoutMs);
+    if (state === CircuitState.Open) {
+      const wait = this.retryAfterMs();
+      if (wait > 0) throw new CircuitOpenError(this.operation, wait);
+    }
+    if (this.trialsInFlight >= this.config.halfOpenMaxCalls) throw new CircuitOpenError(this.operation, 0);
+    this.trialsInFlight++;
+    let counted = false;
+    try {
+      const value = await this.policy.execute(async () => {
+        counted = true;
+        return fn();
+      });
+      return value;
+    } catch (error) {
+      // cockatiel closes the circuit when a trial fails with an error it does not count (an abort, a
+      // rejection): keep it half-open instead, so an aborted trial cannot close a broken dependency.
+      if (counted && this.policy.state === CircuitState.Closed && !this.isFailure(error)) {
+        this.probation.remaining = Math.max(this.probation.remaining, this.config.successThreshold);
+      }
+      throw this.translate(error);
+    } finally {
+      this.trialsInFlight--;
+      this.refresh();
+    }
+  }
+
+  /** Exports the state for a checkpoint (a deep copy). */
+  snapshot(): BreakerSnapshot {
+    return { policy: structuredClone(this.policy.toJSON()), probation: this.probation.remaining };
+  }
+
+  /** Holds the circuit open until the returned handle is disposed. */
+  isolate(): Disposable {
+    const handle = this.policy.isolate();
+    this.refresh();
+    return {
+      [Symbol.dispose]: () => {
+        handle.dispose();
+        this.refresh();
+      },
+    };
+  }
+
+  private readonly translate = (error: unknown): never => {
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+      throw new CircuitOpenError(this.operation, this.retryAfterMs());
+    }
+    throw error;
+  };
+
+  private computeState(): BreakerState {
+    switch (this.policy.state) {
+      case CircuitState.Open:
+      case CircuitState.Isolated:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half_open';
+      default:
+        return this.probation.remaining > 0 ? 'half_open' : 'closed';
+    }
+  }
+
+  private refresh(): void {
+    const next = this.computeState();
+    if (next === this.reported) return;
+    const from = this.reported;
+    this.reported = next;
+    this.stateSince = Date.now();
+    for (const listener of this.transitionListeners) listener(from, next);
+  }
+}

@@ -1,0 +1,55 @@
+import { BulkheadPolicy, BulkheadRejectedError as CockatielBulkheadRejected, bulkhead } from 'cockatiel';
+import { AbortedError, BulkheadRejectedError } from '../errors.js';
+import type { BulkheadConfig } from './config.js';
+
+const never = new AbortController().signal;
+
+/**
+ * One operation's bulkhead on cockatiel's `BulkheadPolicy`, without its queue stall: cockatiel 3.2.1 keeps an
+ * aborted item queued and, when its turn comes, rejects it without starting the next one. Here cockatiel
+ * never sees the caller's signal; an aborted caller is released at once, and its queued turn, when it
+ * comes, returns immediately and hands the slot on.
+ */
+export class Bulkhead {
+  private readonly policy: BulkheadPolicy;
+
+  constructor(
+    readonly operation: string,
+    readonly config: BulkheadConfig,
+  ) {
+    this.policy = bulkhead(config.maxConcurrent, config.maxQueue);
+  }
+
+  /** Free execution slots. */
+  get executionSlots(): number {
+    return this.policy.executionSlots;
+  }
+
+  /** Free queue places. */
+  get queueSlots(): number {
+    return this.policy.queueSlots;
+  }
+
+  /** Runs `fn` in a slot, queues it, or throws BULKHEAD_REJECTED. */
+  execute<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal === undefined) return this.policy.execute(fn, never).catch(this.translate);
+    if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortedError(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const run = this.policy
+      .execute(() => (signal.aborted ? Promise.reject(new AbortedError(signal.reason)) : fn()), never)
+      .catch(this.translate);
+    return Promise.race([run, aborted]).finally(() => {
+      signal.removeEventListener('abort', onAbort!);
+      run.catch(() => undefined);
+    });
+  }
+
+  private readonly translate = (error: unknown): never => {
+    if (error instanceof CockatielBulkheadRejected) throw new BulkheadRejectedError(this.operation);
+    throw error;
+  };
+}

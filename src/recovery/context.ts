@@ -1,0 +1,152 @@
+import type { Span } from '@opentelemetry/api';
+import { AbortedError, TimeoutError } from '../errors.js';
+import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
+import type { OperationStats } from './stats.js';
+
+/** What a protected operation receives. */
+export interface OperationContext {
+  /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
+  readonly signal: AbortSignal;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  /** Correlation ID of the call (caller's, baggage's, or the trace ID). */
+  readonly correlationId: string;
+  /** The operation's span; the operation runs in its context, so the user's own spans nest under it. */
+  readonly span: Span;
+  /** The user the call is made for, if any. */
+  readonly userId: string | undefined;
+  /** The operation's name. */
+  readonly operationName: string;
+}
+
+/** Per-call state shared by the attempts of one protected call. */
+export interface CallState {
+  readonly operationName: string;
+  readonly userId: string | undefined;
+  readonly correlationId: string;
+  readonly span: Span;
+  /** The caller's own abort signal. */
+  readonly callerSignal: AbortSignal | undefined;
+  /** Fired when a shutdown abandons in-flight requests. */
+  readonly abandonSignal: AbortSignal | undefined;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The error of the last failed attempt. */
+  lastError: unknown;
+}
+
+/**
+ * One attempt's context and, when a timeout applies, its entry in the operation's deadline queue. The
+ * AbortController is made only when the operation reads `signal`: most operations never do.
+ */
+export class AttemptContext<T> implements OperationContext, DeadlineEntry {
+  deadline = 0;
+  prev: DeadlineEntry | null = null;
+  next: DeadlineEntry | null = null;
+  private controller: AbortController | undefined;
+  private settle: { resolve(value: T): void; reject(error: unknown): void } | undefined;
+  private timedOut: TimeoutError | undefined;
+
+  constructor(
+    private readonly call: CallState,
+    readonly attempt: number,
+    private readonly timeoutMs: number,
+    private readonly deadlines: DeadlineQueue | undefined,
+    private readonly stats: OperationStats,
+  ) {}
+
+  get correlationId(): string {
+    return this.call.correlationId;
+  }
+  get span(): Span {
+    return this.call.span;
+  }
+  get userId(): string | undefined {
+    return this.call.userId;
+  }
+  get operationName(): string {
+    return this.call.operationName;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = (this.controller = new AbortController());
+      if (this.timedOut) controller.abort(this.timedOut);
+      const { callerSignal, abandonSignal } = this.call;
+      if (callerSignal) {
+        if (callerSignal.aborted) controller.abort(new AbortedError(callerSignal.reason));
+        else callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
+      }
+      if (abandonSignal) {
+        if (abandonSignal.aborted) controller.abort(abandonSignal.reason);
+        else abandonSignal.addEventListener('abort', this.onAbandon, { once: true });
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * Starts `operation` with this context, racing it against the deadline and the caller's abort, whichever
+   * comes first. Listeners and the deadline entry are removed as soon as the attempt is settled.
+   */
+  run(operation: (ctx: OperationContext) => Promise<T>, now: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      if (this.deadlines !== undefined) {
+        this.deadline = now + this.timeoutMs;
+        this.deadlines.add(this);
+      }
+      const callerSignal = this.call.callerSignal;
+      if (callerSignal !== undefined) {
+        if (callerSignal.aborted) return this.onCallerAbort();
+        callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
+      }
+      let pending: Promise<T>;
+      try {
+        pending = operation(this);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      Promise.resolve(pending).then(this.onValue, this.onError);
+    });
+  }
+
+  private readonly onValue = (value: T): void => {
+    const settle = this.settle;
+    this.finish();
+    settle?.resolve(value);
+  };
+
+  private readonly onError = (error: unknown): void => {
+    const settle = this.settle;
+    this.finish();
+    settle?.reject(error);
+  };
+
+  /** Deadline passed: abort the signal and reject with TIMEOUT. */
+  expire(): void {
+    this.timedOut = new TimeoutError(this.call.operationName, this.timeoutMs);
+    this.stats.timeouts++;
+    this.controller?.abort(this.timedOut);
+    this.onError(this.timedOut);
+  }
+
+  /** The caller aborted: reject at once with ABORTED (never reported as a timeout). */
+  private readonly onCallerAbort = (): void => {
+    const error = new AbortedError(this.call.callerSignal?.reason);
+    this.controller?.abort(error);
+    this.onError(error);
+  };
+
+  private readonly onAbandon = (): void => {
+    this.controller?.abort(this.call.abandonSignal?.reason);
+  };
+
+  /** Settled: leave the deadline queue and drop the listeners added to long-lived signals. */
+  private finish(): void {
+    this.settle = undefined;
+    this.deadlines?.remove(this);
+    this.call.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+    if (this.controller !== undefined) this.call.abandonSignal?.removeEventListener('abort', this.onAbandon);
+  }
+}

@@ -1,0 +1,74 @@
+/** One pending deadline; the owner links it into a {@link DeadlineQueue} and is told when it expires. */
+export interface DeadlineEntry {
+  deadline: number;
+  prev: DeadlineEntry | null;
+  next: DeadlineEntry | null;
+  /** Called once when the deadline passes while the entry is still queued. */
+  expire(): void;
+}
+
+/**
+ * Deadlines of one fixed duration, in arrival order, behind a single `unref()`ed timer. Entries are added
+ * at the tail (a fixed duration keeps them sorted) and removed in O(1) when their work settles first, so
+ * the hot path costs a clock read and two pointer writes instead of a timer and an AbortController per call.
+ */
+export class DeadlineQueue {
+  private head: DeadlineEntry | null = null;
+  private tail: DeadlineEntry | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private size = 0;
+
+  constructor(private readonly clock: () => number) {}
+
+  /** Entries waiting. */
+  get pending(): number {
+    return this.size;
+  }
+
+  /** Queues `entry`, whose `deadline` must not be earlier than the last one added. */
+  add(entry: DeadlineEntry): void {
+    entry.prev = this.tail;
+    entry.next = null;
+    if (this.tail) this.tail.next = entry;
+    else this.head = entry;
+    this.tail = entry;
+    this.size++;
+    if (this.timer === undefined) this.arm(entry.deadline);
+  }
+
+  /** Unlinks `entry` (its work settled before the deadline). Removing twice is harmless. */
+  remove(entry: DeadlineEntry): void {
+    if (entry.prev === null && this.head !== entry) return;
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.tail = entry.prev;
+    entry.prev = entry.next = null;
+    this.size--;
+    // The timer stays armed for the old head; when it fires early it re-arms for the new head.
+  }
+
+  /** Stops the timer; entries still queued never expire. */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(this.fire, Math.max(0, at - this.clock()));
+    this.timer.unref();
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const now = this.clock();
+    let entry = this.head;
+    while (entry !== null && entry.deadline <= now) {
+      const next = entry.next;
+      this.remove(entry);
+      entry.expire();
+      entry = next;
+    }
+    if (this.head !== null && this.timer === undefined) this.arm(this.head.deadline);
+  };
+}

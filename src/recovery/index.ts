@@ -1,0 +1,11 @@
+export { ErrorRecoveryManager, type ErrorRecoveryOptions, type BreakerTransition, type OperationPatch } from './manager.js';
+export { CircuitBreaker, BREAKER_STATES, type BreakerState, type BreakerSnapshot } from './breaker.js';
+export { Bulkhead } from './bulkhead.js';
+export { OperationRecovery, isOperationFailure, type Operation, type RecoveryListener } from './operation.js';
+export { OperationStats } from './stats.js';
+export type { OperationContext, CallState } from './context.js';
+export { retryDelayMs } from './backoff.js';
+export { abortableSleep } from './sleep.js';
+export { DeadlineQueue, type DeadlineEntry } from './deadlines.js';
+export { validateOperationName, MAX_OPERATION_NAME_LENGTH } from './names.js';
+export * from './config.js';

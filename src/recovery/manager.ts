@@ -1,0 +1,262 @@
+import { trace, type Span } from '@opentelemetry/api';
+import { InvalidConfigError } from '../errors.js';
+import { parseSection } from '../config.js';
+import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import {
+  operationRecoveryConfigSchema,
+  type CircuitBreakerConfig,
+  type ErrorRecoveryConfig,
+  type OperationRecoveryConfig,
+  type RetryConfig,
+} from './config.js';
+import type { CallState } from './context.js';
+import { OperationRecovery, asBreakerSnapshot, type Operation, type RecoveryListener } from './operation.js';
+import { OperationStats } from './stats.js';
+import { validateOperationName } from './names.js';
+
+/** Options of {@link ErrorRecoveryManager}. */
+export interface ErrorRecoveryOptions {
+  /** When false, operations run once with no retry, breaker, bulkhead or timeout (stats are still kept). */
+  enabled?: boolean;
+  /** Monotonic clock in ms for timeouts; defaults to `performance.now`. */
+  clock?: () => number;
+  /** Told about retries; the production system's telemetry listens here. */
+  listener?: RecoveryListener;
+}
+
+/** Breaker transition event. */
+export interface BreakerTransition {
+  readonly operation: string;
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+}
+
+/** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
+export type OperationPatch = {
+  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
+};
+
+function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
+    out[key] = bothObjects ? { ...(current as object), ...(value as object) } : value;
+  }
+  return out;
+}
+
+function sameSettings(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const silent: RecoveryListener = { onRetry: () => undefined };
+
+/**
+ * Per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with per-operation statistics
+ * (the seed's `ErrorRecoveryManager`). Policies are built once per operation name and cached; `configure*`
+ * rebuilds them at run time and keeps the breaker's state when its settings are unchanged.
+ */
+export class ErrorRecoveryManager {
+  private readonly operations = new Map<string, OperationRecovery>();
+  private readonly overrides = new Map<string, OperationRecoveryConfig>();
+  private readonly stats = new Map<string, OperationStats>();
+  private readonly restored = new Map<string, BreakerSnapshot>();
+  private readonly transitionListeners: Array<(event: BreakerTransition) => void> = [];
+  private readonly clock: () => number;
+  private readonly listener: RecoveryListener;
+  readonly enabled: boolean;
+
+  constructor(
+    readonly config: ErrorRecoveryConfig,
+    options: ErrorRecoveryOptions = {},
+  ) {
+    this.enabled = options.enabled ?? true;
+    this.clock = options.clock ?? (() => performance.now());
+    this.listener = options.listener ?? silent;
+  }
+
+  /** The cached policies of `name`, built on first use. Throws INVALID_CONFIG for a bad or one-too-many name. */
+  policyFor(name: string): OperationRecovery {
+    return this.operations.get(name) ?? this.build(name);
+  }
+
+  /**
+   * Runs `operation` with retry and circuit-breaker protection (the seed's `execute_with_recovery`), as a
+   * standalone API: it keeps the statistics itself. `ProductionSystem` uses `policyFor` and records them in
+   * its monitoring step.
+   */
+  async executeWithRecovery<T>(
+    operationName: string,
+    operation: Operation<T>,
+    options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string } = {},
+  ): Promise<T> {
+    const policy = this.policyFor(operationName);
+    const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
+    const call: CallState = {
+      operationName,
+      userId: options.userId,
+      correlationId: options.correlationId ?? span.spanContext().traceId,
+      span,
+      callerSignal: options.signal,
+      abandonSignal: undefined,
+      attempts: 0,
+      lastError: undefined,
+    };
+    const start = this.clock();
+    try {
+      const value = await policy.execute(operation, call, options.idempotent ?? true);
+      policy.stats.record(true, (this.clock() - start) / 1000);
+      return value;
+    } catch (error) {
+      policy.stats.record(false, (this.clock() - start) / 1000);
+      throw error;
+    }
+  }
+
+  /** Sets the retry policy of one operation (`false` turns retries off); unset fields keep their values. */
+  configureRetry(operationName: string, config: Partial<RetryConfig> | false): void {
+    this.configureOperation(operationName, { retry: config as RetryConfig | false });
+  }
+
+  /** Sets the circuit breaker of one operation (`false` turns it off); unset fields keep their values. */
+  configureCircuitBreaker(operationName: string, config: Partial<CircuitBreakerConfig> | false): void {
+    this.configureOperation(operationName, { circuitBreaker: config as CircuitBreakerConfig | false });
+  }
+
+  /**
+   * Merges `config` over the operation's current policies (nested sections field by field), validates the
+   * result (INVALID_CONFIG names `operations.<name>.<field>`), and rebuilds the policies on the next call.
+   * The breaker keeps its state when its own settings did not change.
+   */
+  configureOperation(operationName: string, config: OperationPatch): void {
+    validateOperationName(operationName);
+    if (!this.overrides.has(operationName) && this.overrides.size >= this.config.maxOperations) {
+      throw new InvalidConfigError('operationName', `more than errorRecovery.maxOperations (${this.config.maxOperations}) configured operations`);
+    }
+    const merged = parseSection(operationRecoveryConfigSchema, mergePatch(this.resolved(operationName), config), `operations.${operationName}`);
+    this.overrides.set(operationName, merged);
+    const existing = this.operations.get(operationName);
+    if (existing) {
+      const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, merged.circuitBreaker);
+      if (keepBreaker) this.restored.set(operationName, existing.breaker!.snapshot());
+      existing.stop();
+      this.operations.delete(operationName);
+    }
+  }
+
+  /** The operation's resolved policies (defaults merged with its overrides). */
+  getOperationConfig(operationName: string): OperationRecoveryConfig {
+    return this.resolved(operationName);
+  }
+
+  /** The operation's statistics as plain numbers, or undefined when it never ran. */
+  getOperationStats(operationName: string): Record<string, number> | undefined {
+    return this.stats.get(operationName)?.toJSON();
+  }
+
+  /** The operation's breaker state, or undefined when it has none (yet). */
+  getCircuitBreakerStatus(operationName: string): BreakerState | undefined {
+    return this.operations.get(operationName)?.breaker?.state;
+  }
+
+  /** Records a call refused before recovery ran (rate limit, resources, permit, shutdown). */
+  recordRejection(operationName: string): void {
+    this.statsFor(operationName).recordRejection();
+  }
+
+  /** Subscribes to breaker transitions of every operation. */
+  onBreakerTransition(listener: (event: BreakerTransition) => void): () => void {
+    this.transitionListeners.push(listener);
+    return () => {
+      const i = this.transitionListeners.indexOf(listener);
+      if (i >= 0) this.transitionListeners.splice(i, 1);
+    };
+  }
+
+  /** Every operation's breaker state and time in state, for the state gauge and the status page. */
+  breakerStates(): Array<{ operation: string; state: BreakerState; since: number }> {
+    const out: Array<{ operation: string; state: BreakerState; since: number }> = [];
+    for (const [operation, policy] of this.operations) {
+      if (policy.breaker) out.push({ operation, state: policy.breaker.state, since: policy.breaker.since });
+    }
+    return out;
+  }
+
+  /** Names of operations whose breaker is open. */
+  openBreakers(): string[] {
+    return this.breakerStates().filter((b) => b.state === 'open').map((b) => b.operation);
+  }
+
+  /** Breaker snapshots of every operation, for a checkpoint. */
+  exportBreakerState(): Record<string, BreakerSnapshot> {
+    const out: Record<string, BreakerSnapshot> = {};
+    for (const [name, policy] of this.operations) if (policy.breaker) out[name] = policy.breaker.snapshot();
+    return out;
+  }
+
+  /** Restores breaker snapshots (from `exportBreakerState`, e.g. a checkpoint read at start-up). */
+  restoreBreakerState(state: Record<string, unknown>): void {
+    for (const [name, value] of Object.entries(state)) {
+      const snapshot = asBreakerSnapshot(value);
+      if (!snapshot) throw new InvalidConfigError(`breakerState.${name}`, 'not a breaker snapshot');
+      validateOperationName(name);
+      this.restored.set(name, snapshot);
+      this.operations.get(name)?.stop();
+      this.operations.delete(name);
+    }
+  }
+
+  /** Plain JSON health of the recovery layer (the seed's `health_check`). */
+  healthCheck(): Record<string, unknown> {
+    const states = this.breakerStates();
+    const open = states.filter((s) => s.state === 'open').map((s) => s.operation);
+    return {
+      enabled: this.enabled,
+      operations: this.operations.size,
+      open_circuit_breakers: open,
+      half_open_circuit_breakers: states.filter((s) => s.state === 'half_open').map((s) => s.operation),
+      status: open.length > 0 ? 'degraded' : 'healthy',
+      breaker_states: Object.fromEntries(BREAKER_STATES.map((s) => [s, states.filter((x) => x.state === s).length])),
+      stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
+    };
+  }
+
+  /** Stops every timeout timer. */
+  shutdown(): void {
+    for (const policy of this.operations.values()) policy.stop();
+  }
+
+  private resolved(name: string): OperationRecoveryConfig {
+    return this.overrides.get(name) ?? this.config.defaults;
+  }
+
+  private statsFor(name: string): OperationStats {
+    let stats = this.stats.get(name);
+    if (stats === undefined) {
+      validateOperationName(name);
+      if (this.stats.size >= this.config.maxOperations) {
+        throw new InvalidConfigError('operationName', `more than errorRecovery.maxOperations (${this.config.maxOperations}) distinct operation names`);
+      }
+      stats = new OperationStats(this.config.latencySamples);
+      this.stats.set(name, stats);
+    }
+    return stats;
+  }
+
+  private build(name: string): OperationRecovery {
+    const stats = this.statsFor(name);
+    const resolved = this.resolved(name);
+    const config: OperationRecoveryConfig = this.enabled
+      ? resolved
+      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
+    const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name));
+    this.restored.delete(name);
+    policy.breaker?.onTransition((from, to) => {
+      for (const listener of this.transitionListeners) listener({ operation: name, from, to });
+    });
+    this.operations.set(name, policy);
+    return policy;
+  }
+}

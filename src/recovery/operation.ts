@@ -1,0 +1,125 @@
+import { handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import { ProductionError, TimeoutError } from '../errors.js';
+import { retryDelayMs } from './backoff.js';
+import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
+import { Bulkhead } from './bulkhead.js';
+import type { OperationRecoveryConfig, RetryConfig } from './config.js';
+import { AttemptContext, type CallState, type OperationContext } from './context.js';
+import { DeadlineQueue } from './deadlines.js';
+import { abortableSleep } from './sleep.js';
+import { OperationStats } from './stats.js';
+
+/** A protected operation: receives its context, returns a promise. */
+export type Operation<T> = (ctx: OperationContext) => Promise<T>;
+
+/** What recovery reports while it works; telemetry listens, recovery does not know about spans or logs. */
+export interface RecoveryListener {
+  /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */
+  onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void;
+}
+
+/**
+ * The production layer's own rejections (rate limited, circuit open, shutting down, aborted...) are never
+ * retried and never count as breaker failures; a TIMEOUT is the operation failing, so it does both.
+ */
+export function isOperationFailure(error: unknown): boolean {
+  return !(error instanceof ProductionError) || error instanceof TimeoutError;
+}
+
+/**
+ * The recovery policies of one operation name, built once and reused by every call: retry (cockatiel, with
+ * an abortable backoff sleep), circuit breaker, bulkhead, and a per-attempt timeout on one shared timer.
+ */
+export class OperationRecovery {
+  readonly stats: OperationStats;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly bulkhead: Bulkhead | undefined;
+  private readonly retryPolicy: RetryPolicy | undefined;
+  private readonly retryConfig: RetryConfig | undefined;
+  private readonly deadlines: DeadlineQueue | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly config: OperationRecoveryConfig,
+    private readonly listener: RecoveryListener,
+    private readonly clock: () => number,
+    stats: OperationStats,
+    breakerState?: BreakerSnapshot,
+  ) {
+    this.stats = stats;
+    if (config.retry !== false && config.retry.maxRetries > 0) {
+      const retryOn = config.retry.retryOn;
+      this.retryConfig = config.retry;
+      this.retryPolicy = retry(
+        handleWhen((e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e))),
+        { maxAttempts: config.retry.maxRetries },
+      );
+    }
+    if (config.circuitBreaker !== false) {
+      const failureOn = config.circuitBreaker.failureOn;
+      const isFailure = (e: unknown): boolean => isOperationFailure(e) && (failureOn === undefined || failureOn(e));
+      this.breaker = new CircuitBreaker(name, config.circuitBreaker, isFailure, breakerState);
+    }
+    if (config.bulkhead !== false) this.bulkhead = new Bulkhead(name, config.bulkhead);
+    if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
+  }
+
+  /** Runs `operation` for `call` through retry, breaker, bulkhead and timeout. */
+  execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
+    const policy = this.retryPolicy;
+    if (policy === undefined || !idempotent || !this.config.idempotent) return this.attempt(operation, call);
+    return policy.execute(async ({ attempt }) => {
+      if (attempt > 0) await this.backoff(call, attempt);
+      try {
+        return await this.attempt(operation, call);
+      } catch (error) {
+        call.lastError = error;
+        throw error;
+      }
+    }, call.callerSignal);
+  }
+
+  /** Stops the timeout timer. */
+  stop(): void {
+    this.deadlines?.stop();
+  }
+
+  private async backoff(call: CallState, retryNumber: number): Promise<void> {
+    const delay = retryDelayMs(this.retryConfig!, retryNumber);
+    this.stats.retries++;
+    this.listener.onRetry(call, retryNumber, delay, call.lastError);
+    await abortableSleep(delay, call.callerSignal, call.abandonSignal);
+  }
+
+  private attempt<T>(operation: Operation<T>, call: CallState): Promise<T> {
+    const breaker = this.breaker;
+    if (breaker !== undefined) return breaker.execute(() => this.isolated(operation, call));
+    return this.isolated(operation, call);
+  }
+
+  private isolated<T>(operation: Operation<T>, call: CallState): Promise<T> {
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined) return bulkhead.execute(() => this.timed(operation, call), call.callerSignal);
+    return this.timed(operation, call);
+  }
+
+  private timed<T>(operation: Operation<T>, call: CallState): Promise<T> {
+    const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats);
+    // Without a deadline or a signal to follow, nothing can settle the attempt early or needs cleaning up.
+    if (this.deadlines === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
+      try {
+        return operation(ctx);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return ctx.run(operation, this.clock());
+  }
+}
+
+/** Reads a breaker snapshot back from JSON (a checkpoint); undefined when it is not one. */
+export function asBreakerSnapshot(value: unknown): BreakerSnapshot | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  return 'policy' in v && typeof v.probation === 'number' ? { policy: v.policy, probation: v.probation } : undefined;
+}

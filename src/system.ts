@@ -1,0 +1,208 @@
+import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
+import type { ProductionConfig, OperationConfigInput } from './config.js';
+import { InvalidConfigError, ProductionError, ShuttingDownError } from './errors.js';
+import type { Guard } from './guard.js';
+import type { Engine, MonitorComponent, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
+import type { CallState, OperationContext } from './recovery/context.js';
+import type { ErrorRecoveryManager, OperationPatch } from './recovery/manager.js';
+import type { OperationRecovery } from './recovery/operation.js';
+import { getTracer } from './telemetry/api.js';
+import { resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
+import { ATTR } from './telemetry/names.js';
+import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
+
+/** Per-call options of `executeProtectedOperation`. */
+export interface ProtectedOperationOptions {
+  /** Correlation ID to use instead of the baggage's or the trace ID. */
+  correlationId?: string;
+  /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
+  signal?: AbortSignal;
+  /** Memory the call expects to use, checked against the memory limit. */
+  estimatedMemoryBytes?: number;
+  /** False for calls that must not run twice: they are never retried. Default true. */
+  idempotent?: boolean;
+}
+
+/** The components behind the seven steps; `createProductionSystem` builds the real ones. */
+export interface ProductionComponents {
+  readonly recovery: ErrorRecoveryManager;
+  readonly limits: RateLimitGate &
+    ResourceGate & {
+      configureOperationRateLimit(operationName: string, config: OperationConfigInput['rateLimit'] | null): void;
+      getRateLimitStats(): unknown;
+      getResourceUsage(): unknown;
+    };
+  readonly shutdown: ShutdownGate & { getShutdownProgress(): unknown };
+  readonly monitor: MonitorComponent;
+  readonly health: { getHealthStatus(): unknown };
+}
+
+/** Cached per operation name: its policies and prebuilt attribute sets, so a call does one map lookup. */
+class OperationRuntime {
+  active = 0;
+  constructor(
+    readonly recovery: OperationRecovery,
+    readonly attrs: OperationAttributes,
+  ) {}
+
+  run<T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T> {
+    return this.recovery.execute(operation, call, idempotent);
+  }
+}
+
+/**
+ * The production layer around one engine: every call through `executeProtectedOperation` passes the seven
+ * steps of the seed in order, inside one OTel span.
+ */
+export class ProductionSystem<E extends Engine = Engine> {
+  private readonly runtimes = new Map<string, OperationRuntime>();
+  private readonly tracer: Tracer = getTracer();
+  private readonly telemetry: PipelineTelemetry;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    /** The engine this layer protects. */
+    readonly engine: E,
+    /** The validated configuration. */
+    readonly config: ProductionConfig,
+    /** The components behind the steps. */
+    readonly components: ProductionComponents,
+    /** The pipeline's telemetry listener (spans, metrics, logs). */
+    telemetry?: PipelineTelemetry,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.telemetry = telemetry ?? new PipelineTelemetry(components.monitor);
+    this.telemetry.observe({
+      activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
+      breakerStates: () => components.recovery.breakerStates(),
+    });
+    components.recovery.onBreakerTransition((event) => this.telemetry.onBreakerTransition(event));
+  }
+
+  /**
+   * Runs `operation` with full protection: (1) shutdown check, (2) active-request tracking, (3) rate limits,
+   * (4) resource limits, (5) an operation permit, (6) error recovery (breaker, retry, timeout, bulkhead),
+   * (7) monitoring. Refusals throw typed errors (`SHUTTING_DOWN`, `RATE_LIMITED`, `RESOURCE_EXHAUSTED`,
+   * `BULKHEAD_REJECTED`, `CIRCUIT_OPEN`, `TIMEOUT`); the operation's own error is rethrown as it was.
+   */
+  async executeProtectedOperation<T>(
+    operationName: string,
+    userId: string | undefined,
+    operation: (ctx: OperationContext) => Promise<T>,
+    options?: ProtectedOperationOptions,
+  ): Promise<T> {
+    if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
+    if (userId !== undefined && typeof userId !== 'string') throw new InvalidConfigError('userId', 'must be a string or undefined');
+    const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
+    const parent = context.active();
+    const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
+    const { correlationId, needsBaggage } = resolveCorrelationId(options?.correlationId, parent, span.spanContext().traceId);
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.correlationId, correlationId);
+      if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
+    }
+    const call: CallState = {
+      operationName,
+      userId,
+      correlationId,
+      span,
+      callerSignal: options?.signal,
+      abandonSignal: this.components.shutdown.abandonSignal,
+      attempts: 0,
+      lastError: undefined,
+    };
+    const { shutdown, limits } = this.components;
+    const start = this.clock();
+    let request: Guard | undefined;
+    let permit: Guard | undefined;
+    let admitted = false;
+    try {
+      // 1. Shutdown check
+      if (shutdown.isShuttingDown()) throw new ShuttingDownError();
+      // 2. Active-request tracking: shutdown drains until this guard is released
+      request = shutdown.trackActiveRequest();
+      // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
+      const limited = limits.checkRateLimit(operationName, userId);
+      if (limited !== undefined) await limited;
+      // 4. Resource limits, against sampled usage
+      limits.checkResourceLimits(options?.estimatedMemoryBytes);
+      // 5. Operation permit: now, or wait as configured
+      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(options?.signal, call));
+      // 6. Error recovery, with the operation running in its span's context
+      admitted = true;
+      runtime.active++;
+      const ctx = needsBaggage ? withCorrelationBaggage(trace.setSpan(parent, span), correlationId) : trace.setSpan(parent, span);
+      const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
+      // 7. Monitoring
+      const seconds = (this.clock() - start) / 1000;
+      runtime.recovery.stats.record(true, seconds);
+      this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
+      return value;
+    } catch (error) {
+      // 7. Monitoring, on failure: "rejected" when the layer refused the call before any attempt ran
+      const seconds = (this.clock() - start) / 1000;
+      const rejected = call.attempts === 0 && error instanceof ProductionError;
+      if (rejected) runtime.recovery.stats.recordRejection();
+      else runtime.recovery.stats.record(false, seconds);
+      this.telemetry.failed(runtime.attrs, call, seconds, error, rejected);
+      throw error;
+    } finally {
+      if (admitted) runtime.active--;
+      permit?.release();
+      request?.release();
+      span.end();
+    }
+  }
+
+  /**
+   * Sets one operation's recovery policies and, with `rateLimit`, its rate limit. Applies to calls that
+   * start afterwards; a breaker whose settings did not change keeps its state.
+   */
+  configureOperation(operationName: string, operationConfig: OperationConfigInput): void {
+    const { rateLimit, ...recovery } = operationConfig;
+    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery as OperationPatch);
+    if (rateLimit !== undefined) this.components.limits.configureOperationRateLimit(operationName, rateLimit);
+    this.runtimes.delete(operationName);
+  }
+
+  /** One JSON-serialisable object with a key per component. */
+  getSystemStatus(): Record<string, unknown> {
+    const { recovery, limits, shutdown, monitor, health } = this.components;
+    let active = 0;
+    for (const runtime of this.runtimes.values()) active += runtime.active;
+    return {
+      system: {
+        uptime_seconds: (Date.now() - this.startedAt) / 1000,
+        started_at: new Date(this.startedAt).toISOString(),
+        shutting_down: shutdown.isShuttingDown(),
+        active_operations: active,
+        error_recovery_enabled: this.config.errorRecoveryEnabled,
+      },
+      error_recovery: recovery.healthCheck(),
+      rate_limiting: limits.getRateLimitStats(),
+      resources: limits.getResourceUsage(),
+      health: health.getHealthStatus(),
+      monitoring: monitor.healthCheck(),
+      shutdown: shutdown.getShutdownProgress(),
+    };
+  }
+
+  /** Prometheus text exposition of every metric, the same as `GET /metrics`. */
+  getPrometheusMetrics(): Promise<string> {
+    return this.components.monitor.exportPrometheusMetrics();
+  }
+
+  private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {
+    const waitStart = this.clock();
+    const permit = await this.components.limits.acquireOperationPermit(signal);
+    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock() - waitStart });
+    return permit;
+  }
+
+  private prepare(operationName: string): OperationRuntime {
+    const recovery = this.components.recovery.policyFor(operationName);
+    const runtime = new OperationRuntime(recovery, new OperationAttributes(operationName));
+    this.runtimes.set(operationName, runtime);
+    return runtime;
+  }
+}

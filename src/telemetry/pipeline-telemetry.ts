@@ -1,0 +1,164 @@
+import { SpanStatusCode, trace, type Attributes, type Histogram, type Counter, type Span } from '@opentelemetry/api';
+import { ProductionError, RateLimitedError, CircuitOpenError } from '../errors.js';
+import type { OperationLogger } from '../pipeline.js';
+import type { BreakerTransition } from '../recovery/manager.js';
+import type { CallState } from '../recovery/context.js';
+import type { RecoveryListener } from '../recovery/operation.js';
+import { getMeter } from './api.js';
+import { ATTR, DURATION_BUCKETS_SECONDS, METRIC, type Outcome } from './names.js';
+
+const BREAKER_STATE_NAMES = ['closed', 'open', 'half_open'] as const;
+
+/** Distinct `error.type` values kept per operation; the rest are reported as `_OTHER`. */
+const MAX_ERROR_TYPES = 32;
+
+/** The attribute sets of one operation, built once so recording does not allocate. */
+export class OperationAttributes {
+  readonly success: Attributes;
+  readonly base: Attributes;
+  private readonly errors = new Map<string, Attributes>();
+  private readonly rejections = new Map<string, Attributes>();
+
+  constructor(readonly operationName: string) {
+    this.base = { [ATTR.operationName]: operationName };
+    this.success = { [ATTR.operationName]: operationName, [ATTR.outcome]: 'success' };
+  }
+
+  /** Attributes of a failed or refused call with `errorType`. */
+  failure(outcome: Exclude<Outcome, 'success'>, errorType: string): Attributes {
+    const cache = outcome === 'error' ? this.errors : this.rejections;
+    let attrs = cache.get(errorType);
+    if (attrs === undefined) {
+      const type = cache.size < MAX_ERROR_TYPES ? errorType : '_OTHER';
+      attrs = cache.get(type) ?? { [ATTR.operationName]: this.operationName, [ATTR.outcome]: outcome, [ATTR.errorType]: type };
+      if (cache.size < MAX_ERROR_TYPES) cache.set(type, attrs);
+    }
+    return attrs;
+  }
+}
+
+/** `error.type` of an error: our stable code, else the error's class name. */
+export function errorType(error: unknown): string {
+  if (error instanceof ProductionError) return error.code;
+  if (error instanceof Error) return error.name && error.name !== 'Error' ? error.name : error.constructor?.name || 'Error';
+  return typeof error;
+}
+
+/**
+ * The telemetry of the pipeline, as a listener: recovery and system report what happened, this turns it into
+ * span events, metric points and log records. Nothing else in the pipeline touches telemetry.
+ */
+export class PipelineTelemetry implements RecoveryListener {
+  private readonly duration: Histogram;
+  private readonly retries: Counter;
+
+  constructor(private readonly logger: OperationLogger | undefined) {
+    const meter = getMeter();
+    this.duration = meter.createHistogram(METRIC.operationDuration, {
+      description: 'Duration of protected operations, from admission to outcome',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
+    });
+    this.retries = meter.createCounter(METRIC.operationRetries, {
+      description: 'Retries of protected operations',
+      unit: '{retry}',
+    });
+  }
+
+  /**
+   * Registers the observable instruments that read live state at collection time, so the hot path only
+   * bumps plain counters: active operations and breaker states.
+   */
+  observe(sources: {
+    activeOperations(): Iterable<readonly [string, number]>;
+    breakerStates(): Iterable<{ operation: string; state: string }>;
+  }): void {
+    const meter = getMeter();
+    const active = meter.createObservableUpDownCounter(METRIC.operationActive, {
+      description: 'Protected operations in flight',
+      unit: '{operation}',
+    });
+    const breaker = meter.createObservableGauge(METRIC.circuitBreakerState, {
+      description: 'Circuit breaker state: 1 for the current state, 0 for the others',
+      unit: '1',
+    });
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (const [operation, count] of sources.activeOperations()) {
+          result.observe(active, count, { [ATTR.operationName]: operation });
+        }
+        for (const { operation, state } of sources.breakerStates()) {
+          for (const candidate of BREAKER_STATE_NAMES) {
+            result.observe(breaker, candidate === state ? 1 : 0, { [ATTR.operationName]: operation, [ATTR.state]: candidate });
+          }
+        }
+      },
+      [active, breaker],
+    );
+  }
+
+  /** Step 7 on success. */
+  succeeded(attrs: OperationAttributes, span: Span, seconds: number, attempts: number): void {
+    this.duration.record(seconds, attrs.success);
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.outcome, 'success');
+      span.setAttribute(ATTR.attempts, attempts);
+    }
+  }
+
+  /** Step 7 on failure: `rejected` when the production layer refused the call before it ran. */
+  failed(attrs: OperationAttributes, call: CallState, seconds: number, error: unknown, rejected: boolean): void {
+    const type = errorType(error);
+    const outcome: Outcome = rejected ? 'rejected' : 'error';
+    this.duration.record(seconds, attrs.failure(outcome, type));
+    const span = call.span;
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.outcome, outcome);
+      span.setAttribute(ATTR.attempts, call.attempts);
+      span.setAttribute(ATTR.errorType, type);
+      if (error instanceof RateLimitedError) {
+        span.addEvent('rate_limit.rejected', { [ATTR.rateLimitScope]: error.scope, 'production.retry_after_ms': error.retryAfterMs });
+      } else if (error instanceof CircuitOpenError) {
+        span.addEvent('circuit_breaker.rejected', { 'production.retry_after_ms': error.retryAfterMs });
+      } else if (rejected) {
+        span.addEvent('rejected', { [ATTR.errorType]: type });
+      }
+      if (error instanceof Error) span.recordException(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    this.logger?.log(rejected ? 'warn' : 'error', 'system', attrs.operationName, rejected ? `Operation rejected: ${type}` : `Operation failed: ${error instanceof Error ? error.message : String(error)}`, {
+      [ATTR.correlationId]: call.correlationId,
+      [ATTR.executionTimeMs]: seconds * 1000,
+      [ATTR.errorType]: type,
+      [ATTR.attempts]: call.attempts,
+      ...(call.userId !== undefined ? { [ATTR.userId]: call.userId } : {}),
+    });
+  }
+
+  /** A retry is about to wait: span event `retry` and the retries counter. */
+  onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void {
+    const type = errorType(error);
+    call.span.addEvent('retry', { [ATTR.attempt]: failedAttempt, [ATTR.retryDelayMs]: delayMs, [ATTR.errorType]: type });
+    this.retries.add(1, { [ATTR.operationName]: call.operationName });
+    this.logger?.log('warn', 'error_recovery', call.operationName, `Attempt ${failedAttempt} failed (${type}); retrying in ${Math.round(delayMs)} ms`, {
+      [ATTR.correlationId]: call.correlationId,
+      [ATTR.attempt]: failedAttempt,
+      [ATTR.retryDelayMs]: delayMs,
+      [ATTR.errorType]: type,
+    });
+  }
+
+  /** A breaker changed state: event on the span of the call that moved it, and a log record. */
+  onBreakerTransition(event: BreakerTransition): void {
+    trace.getActiveSpan()?.addEvent('circuit_breaker.transition', {
+      [ATTR.operationName]: event.operation,
+      'production.circuit_breaker.from': event.from,
+      'production.circuit_breaker.to': event.to,
+    });
+    const level = event.to === 'open' ? 'error' : event.to === 'half_open' ? 'warn' : 'info';
+    this.logger?.log(level, 'error_recovery', event.operation, `Circuit breaker ${event.from} -> ${event.to}`, {
+      'production.circuit_breaker.from': event.from,
+      'production.circuit_breaker.to': event.to,
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import { trace } from '@opentelemetry/api';
+import { ErrorRecoveryManager, errorRecoveryConfigSchema, type RecoveryListener } from '../../src/recovery/index.js';
+import type { CallState } from '../../src/recovery/context.js';
+
+/** A manager on the injected (fakeable) Date clock, with the given defaults. */
+export function manager(defaults: Record<string, unknown> = {}, listener?: RecoveryListener): ErrorRecoveryManager {
+  const config = errorRecoveryConfigSchema.parse({ defaults });
+  return new ErrorRecoveryManager(config, { clock: () => Date.now(), ...(listener ? { listener } : {}) });
+}
+
+/** A fresh call state, as the system makes per call. */
+export function call(name: string, signal?: AbortSignal, abandonSignal?: AbortSignal): CallState {
+  return {
+    operationName: name,
+    userId: 'u1',
+    correlationId: 'c1',
+    span: trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }),
+    callerSignal: signal,
+    abandonSignal,
+    attempts: 0,
+    lastError: undefined,
+  };
+}
+
+/** Settles the microtask queue a few times (no timers). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
