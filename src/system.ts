@@ -76,6 +76,7 @@ export class ProductionSystem<E extends Engine = Engine> {
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),
     });
+    components.recovery.addListener(this.telemetry);
     components.recovery.onBreakerTransition((event) => this.telemetry.onBreakerTransition(event));
   }
 

@@ -15,6 +15,11 @@ export const rateLimiterConfigSchema = z.discriminatedUnion('algorithm', [
     algorithm: z.literal('sliding_window'),
     limit: positive,
     windowMs: z.number().int().min(1).max(86_400_000),
+    /**
+     * Sub-windows the rolling window is counted in. Every sub-window that overlaps the window counts whole,
+     * so the limit is never exceeded in any rolling window; more sub-windows refuse less near the edges.
+     */
+    subWindows: z.number().int().min(1).max(100).default(10),
   }),
   z.strictObject({
     algorithm: z.literal('fixed_window'),
@@ -44,6 +49,12 @@ export const redisStoreConfigSchema = z.strictObject({
   failureMode: z.enum(['fail_open', 'fail_closed', 'local_fallback']).default('local_fallback'),
   /** Longest a decision waits for Redis before the failure mode applies. */
   timeoutMs: z.number().int().min(1).max(60_000).default(100),
+  /** Consecutive store failures that open the store breaker (decisions then skip Redis). */
+  breakerThreshold: z.number().int().min(1).max(1000).default(3),
+  /** How long the store breaker stays open before one decision probes Redis again. */
+  breakerCooldownMs: z.number().int().min(10).max(600_000).default(1000),
+  /** Longest a (re)connection attempt may take. */
+  connectTimeoutMs: z.number().int().min(10).max(60_000).default(1000),
 });
 
 /** Schema of the rate-limiting section. */
@@ -61,6 +72,8 @@ export const rateLimitConfigSchema = z.strictObject({
   userIdleMs: z.number().int().min(1000).max(86_400_000).default(600_000),
   /** Longest key kept as it is; longer keys are hashed. */
   maxKeyLength: z.number().int().min(16).max(4096).default(256),
+  /** Cap on operation names counted apart; later unconfigured names share the `_other` entry. */
+  maxTrackedOperations: z.number().int().min(1).max(100_000).default(1000),
   store: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('memory') }), redisStoreConfigSchema]).prefault({ type: 'memory' }),
 });
 
@@ -78,9 +91,13 @@ export const resourceLimitsSchema = z.strictObject({
   maxActiveOperations: z.number().int().min(1).max(1_000_000).default(1000),
   /** How long a caller may wait for an operation permit; 0 refuses at once. */
   permitTimeoutMs: z.number().int().min(0).max(3_600_000).default(0),
+  /** Callers that may wait for an operation permit at once; more are refused at once. */
+  permitQueueSize: z.number().int().min(0).max(1_000_000).default(1000),
   /** Size of the database connection pool (`acquireDbConnection`). */
   maxDbConnections: z.number().int().min(1).max(100_000).default(10),
   dbConnectionTimeoutMs: z.number().int().min(0).max(3_600_000).default(5000),
+  /** Callers that may wait for a database connection at once. */
+  dbConnectionQueueSize: z.number().int().min(0).max(1_000_000).default(1000),
   /** Event-loop delay (p99 of the last sample) above which new calls are refused. */
   maxEventLoopDelayMs: z.number().positive().max(3_600_000).optional(),
   /** How often resource usage is sampled. */

@@ -1,4 +1,4 @@
-import { BulkheadPolicy, BulkheadRejectedError as CockatielBulkheadRejected, bulkhead } from 'cockatiel';
+import { BulkheadPolicy, bulkhead } from 'cockatiel';
 import { AbortedError, BulkheadRejectedError } from '../errors.js';
 import type { BulkheadConfig } from './config.js';
 
@@ -32,24 +32,21 @@ export class Bulkhead {
 
   /** Runs `fn` in a slot, queues it, or throws BULKHEAD_REJECTED. */
   execute<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    if (signal === undefined) return this.policy.execute(fn, never).catch(this.translate);
+    // Refusing here, before cockatiel, saves translating its error on every call's promise chain.
+    if (this.policy.executionSlots <= 0 && this.policy.queueSlots <= 0) {
+      return Promise.reject(new BulkheadRejectedError(this.operation));
+    }
+    if (signal === undefined) return this.policy.execute(fn, never);
     if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(new AbortedError(signal.reason));
       signal.addEventListener('abort', onAbort, { once: true });
     });
-    const run = this.policy
-      .execute(() => (signal.aborted ? Promise.reject(new AbortedError(signal.reason)) : fn()), never)
-      .catch(this.translate);
+    const run = this.policy.execute(() => (signal.aborted ? Promise.reject(new AbortedError(signal.reason)) : fn()), never);
     return Promise.race([run, aborted]).finally(() => {
       signal.removeEventListener('abort', onAbort!);
       run.catch(() => undefined);
     });
   }
-
-  private readonly translate = (error: unknown): never => {
-    if (error instanceof CockatielBulkheadRejected) throw new BulkheadRejectedError(this.operation);
-    throw error;
-  };
 }

@@ -51,8 +51,6 @@ function sameSettings(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const silent: RecoveryListener = { onRetry: () => undefined };
-
 /**
  * Per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with per-operation statistics
  * (the seed's `ErrorRecoveryManager`). Policies are built once per operation name and cached; `configure*`
@@ -65,7 +63,13 @@ export class ErrorRecoveryManager {
   private readonly restored = new Map<string, BreakerSnapshot>();
   private readonly transitionListeners: Array<(event: BreakerTransition) => void> = [];
   private readonly clock: () => number;
-  private readonly listener: RecoveryListener;
+  private readonly recoveryListeners: RecoveryListener[] = [];
+  /** Fans recovery events out to every subscribed listener (telemetry is one). */
+  private readonly listener: RecoveryListener = {
+    onRetry: (call, failedAttempt, delayMs, error) => {
+      for (const listener of this.recoveryListeners) listener.onRetry(call, failedAttempt, delayMs, error);
+    },
+  };
   readonly enabled: boolean;
 
   constructor(
@@ -74,7 +78,7 @@ export class ErrorRecoveryManager {
   ) {
     this.enabled = options.enabled ?? true;
     this.clock = options.clock ?? (() => performance.now());
-    this.listener = options.listener ?? silent;
+    if (options.listener) this.recoveryListeners.push(options.listener);
   }
 
   /** The cached policies of `name`, built on first use. Throws INVALID_CONFIG for a bad or one-too-many name. */
@@ -164,6 +168,15 @@ export class ErrorRecoveryManager {
   /** Records a call refused before recovery ran (rate limit, resources, permit, shutdown). */
   recordRejection(operationName: string): void {
     this.statsFor(operationName).recordRejection();
+  }
+
+  /** Subscribes to retries of every operation; returns an unsubscribe function. */
+  addListener(listener: RecoveryListener): () => void {
+    this.recoveryListeners.push(listener);
+    return () => {
+      const i = this.recoveryListeners.indexOf(listener);
+      if (i >= 0) this.recoveryListeners.splice(i, 1);
+    };
   }
 
   /** Subscribes to breaker transitions of every operation. */

@@ -36,6 +36,7 @@ export class OperationRecovery {
   readonly bulkhead: Bulkhead | undefined;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
+  private readonly isRetryable: (error: unknown) => boolean = () => false;
   private readonly deadlines: DeadlineQueue | undefined;
 
   constructor(
@@ -50,10 +51,9 @@ export class OperationRecovery {
     if (config.retry !== false && config.retry.maxRetries > 0) {
       const retryOn = config.retry.retryOn;
       this.retryConfig = config.retry;
-      this.retryPolicy = retry(
-        handleWhen((e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e))),
-        { maxAttempts: config.retry.maxRetries },
-      );
+      this.isRetryable = (e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e));
+      // The first attempt runs outside cockatiel (see execute), so its loop makes the remaining ones.
+      this.retryPolicy = retry(handleWhen(this.isRetryable), { maxAttempts: config.retry.maxRetries - 1 });
     }
     if (config.circuitBreaker !== false) {
       const failureOn = config.circuitBreaker.failureOn;
@@ -64,17 +64,27 @@ export class OperationRecovery {
     if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
   }
 
-  /** Runs `operation` for `call` through retry, breaker, bulkhead and timeout. */
+  /**
+   * Runs `operation` for `call` through retry, breaker, bulkhead and timeout. The first attempt runs
+   * directly; only a retryable failure enters cockatiel's retry loop for the remaining attempts, so the
+   * common successful call pays for no retry machinery.
+   */
   execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
-    const policy = this.retryPolicy;
-    if (policy === undefined || !idempotent || !this.config.idempotent) return this.attempt(operation, call);
-    return policy.execute(async ({ attempt }) => {
-      if (attempt > 0) await this.backoff(call, attempt);
+    const first = this.attempt(operation, call);
+    if (this.retryPolicy === undefined || !idempotent || !this.config.idempotent) return first;
+    return first.catch((error: unknown) => this.retryAfter(error, operation, call));
+  }
+
+  private retryAfter<T>(error: unknown, operation: Operation<T>, call: CallState): Promise<T> {
+    if (!this.isRetryable(error) || call.callerSignal?.aborted || call.abandonSignal?.aborted) throw error;
+    call.lastError = error;
+    return this.retryPolicy!.execute(async ({ attempt }) => {
+      await this.backoff(call, attempt + 1);
       try {
         return await this.attempt(operation, call);
-      } catch (error) {
-        call.lastError = error;
-        throw error;
+      } catch (failure) {
+        call.lastError = failure;
+        throw failure;
       }
     }, call.callerSignal);
   }

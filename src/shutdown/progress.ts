@@ -1,0 +1,93 @@
+import { ShuttingDownError } from '../errors.js';
+import type { Guard } from '../guard.js';
+import { ShutdownPhase } from './phases.js';
+
+/**
+ * Counts one request in flight until released (`using`, `Symbol.dispose` or `release()`); releasing twice
+ * is harmless. A plain class, not a closure: it sits on the hot path of every protected operation.
+ */
+export class ActiveRequestGuard implements Guard {
+  private progress: ShutdownProgress | undefined;
+
+  constructor(progress: ShutdownProgress) {
+    this.progress = progress;
+  }
+
+  get released(): boolean {
+    return this.progress === undefined;
+  }
+
+  release(): void {
+    const progress = this.progress;
+    if (progress === undefined) return;
+    this.progress = undefined;
+    progress.requestFinished();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** Live state of a shutdown: the phase, request counters and handler tallies. Shared with request guards. */
+export class ShutdownProgress {
+  /** The current phase. */
+  phase: ShutdownPhase = ShutdownPhase.Running;
+  /** False from InitiateShutdown on: readiness probes should fail. */
+  ready = true;
+  /** False from StopAcceptingRequests on: new requests are refused. */
+  accepting = true;
+  /** Requests in flight. */
+  active = 0;
+  /** Requests admitted since start. */
+  accepted = 0;
+  /** Requests refused with SHUTTING_DOWN. */
+  rejected = 0;
+  /** Requests that finished while the shutdown waited for them. */
+  drained = 0;
+  /** Requests still running when draining gave up. */
+  abandoned = 0;
+  /** Requests in flight when new ones stopped being accepted. */
+  inFlightAtStop = 0;
+  handlersRun = 0;
+  handlersFailed = 0;
+  handlersTimedOut = 0;
+  checkpointsSaved = 0;
+  uncaughtErrors = 0;
+  forced = false;
+  /** When the shutdown started, ms since the epoch; 0 while running. */
+  startedAt = 0;
+  private drainWaiter: (() => void) | undefined;
+
+  /** Hot path: admits one request or throws SHUTTING_DOWN. */
+  track(): Guard {
+    if (!this.accepting) {
+      this.rejected++;
+      throw new ShuttingDownError();
+    }
+    this.active++;
+    this.accepted++;
+    return new ActiveRequestGuard(this);
+  }
+
+  /** Called by a guard's release. */
+  requestFinished(): void {
+    if (--this.active === 0 && this.drainWaiter !== undefined) this.drainWaiter();
+  }
+
+  /** Resolves true once no request is in flight, or false when `signal` aborts first. */
+  waitForDrain(signal: AbortSignal): Promise<boolean> {
+    if (this.active === 0) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (drained: boolean) => {
+        this.drainWaiter = undefined;
+        signal.removeEventListener('abort', onAbort);
+        resolve(drained);
+      };
+      const onAbort = () => finish(false);
+      this.drainWaiter = () => finish(true);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

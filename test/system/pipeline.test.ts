@@ -1,0 +1,179 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidConfigError, RateLimitedError, ShuttingDownError } from '../../src/errors.js';
+import { installTestOtel } from '../support/otel.js';
+import { recordingSystem } from './gates.js';
+
+const otel = installTestOtel();
+
+describe('executeProtectedOperation', () => {
+  beforeEach(() => otel.spans.reset());
+
+  it('runs the seven steps in order and releases what it holds', async () => {
+    const { system, steps, held } = recordingSystem();
+    const value = await system.executeProtectedOperation('graph.query', 'alice', async () => {
+      steps.push('6 operation');
+      return 42;
+    }, { estimatedMemoryBytes: 1024 });
+    expect(value).toBe(42);
+    expect(steps).toEqual([
+      '1 shutdown check',
+      '2 track request',
+      '3 rate limit graph.query alice',
+      '4 resources 1024',
+      '5 permit',
+      '6 operation',
+      'release permit',
+      'release request',
+    ]);
+    expect(held()).toEqual({ requests: 0, permits: 0 });
+  });
+
+  it('a rejection stops the pipeline before the operation and is a rejected span', async () => {
+    const { system, steps, held, logs } = recordingSystem({ rateLimited: true });
+    let ran = false;
+    const error = await system
+      .executeProtectedOperation('graph.query', 'alice', async () => {
+        ran = true;
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(ran).toBe(false);
+    expect(steps).not.toContain('4 resources undefined');
+    expect(held()).toEqual({ requests: 0, permits: 0 });
+    const [span] = otel.spans.getFinishedSpans();
+    expect(span?.attributes['production.outcome']).toBe('rejected');
+    expect(span?.attributes['error.type']).toBe('RATE_LIMITED');
+    const event = span?.events.find((e) => e.name === 'rate_limit.rejected');
+    expect(event?.attributes).toMatchObject({ 'production.rate_limit.scope': 'user', 'production.retry_after_ms': 250 });
+    expect(logs.some((l) => l.level === 'warn' && l.message.includes('RATE_LIMITED'))).toBe(true);
+    expect(system.components.recovery.getOperationStats('graph.query')?.rejections).toBe(1);
+  });
+
+  it('refuses with SHUTTING_DOWN while shutting down', async () => {
+    const { system } = recordingSystem({ shuttingDown: true });
+    await expect(system.executeProtectedOperation('op', undefined, async () => 1)).rejects.toBeInstanceOf(ShuttingDownError);
+  });
+
+  it('makes one INTERNAL span per operation with the conventions\' attributes', async () => {
+    const { system } = recordingSystem();
+    await system.executeProtectedOperation('graph.query', 'alice', async () => 'ok');
+    const [span] = otel.spans.getFinishedSpans();
+    expect(span?.name).toBe('graph.query');
+    expect(span?.kind).toBe(SpanKind.INTERNAL);
+    expect(span?.attributes).toMatchObject({
+      'production.operation.name': 'graph.query',
+      'production.correlation_id': span?.spanContext().traceId,
+      'user.id': 'alice',
+      'production.outcome': 'success',
+      'production.attempts': 1,
+    });
+  });
+
+  it('runs the operation in its span\'s context, so user spans nest under it', async () => {
+    const { system } = recordingSystem();
+    await system.executeProtectedOperation('outer', 'u', async (ctx) => {
+      trace.getTracer('user').startActiveSpan('user-work', (s) => s.end());
+      expect(trace.getActiveSpan()?.spanContext().spanId).toBe(ctx.span.spanContext().spanId);
+    });
+    const spans = otel.spans.getFinishedSpans();
+    const outer = spans.find((s) => s.name === 'outer');
+    const inner = spans.find((s) => s.name === 'user-work');
+    expect(inner?.parentSpanContext?.spanId).toBe(outer?.spanContext().spanId);
+  });
+
+  it('honours the active parent context (incoming traceparent)', async () => {
+    const { system } = recordingSystem();
+    const parent = propagation.extract(context.active(), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    await context.with(parent, () => system.executeProtectedOperation('op', undefined, async () => 1));
+    const [span] = otel.spans.getFinishedSpans();
+    expect(span?.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(span?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(span?.attributes['production.correlation_id']).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
+  it('carries an explicit correlation ID into nested operations', async () => {
+    const { system } = recordingSystem();
+    let nested: string | undefined;
+    await system.executeProtectedOperation('outer', 'u', async () => {
+      await system.executeProtectedOperation('inner', 'u', async (ctx) => {
+        nested = ctx.correlationId;
+      });
+    }, { correlationId: 'req-123' });
+    expect(nested).toBe('req-123');
+    const inner = otel.spans.getFinishedSpans().find((s) => s.name === 'inner');
+    expect(inner?.attributes['production.correlation_id']).toBe('req-123');
+  });
+
+  it('takes the correlation ID from W3C baggage', async () => {
+    const { system } = recordingSystem();
+    const parent = propagation.extract(context.active(), { baggage: 'correlation_id=from-gateway' });
+    const seen = await context.with(parent, () => system.executeProtectedOperation('op', undefined, async (ctx) => ctx.correlationId));
+    expect(seen).toBe('from-gateway');
+  });
+
+  it('records retries as span events and the failure on the span', async () => {
+    const { system, logs } = recordingSystem({ defaults: { circuitBreaker: false } });
+    let attempts = 0;
+    const error = await system
+      .executeProtectedOperation('flaky', 'u', async () => {
+        attempts++;
+        throw new TypeError('bad response');
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(attempts).toBe(4);
+    const [span] = otel.spans.getFinishedSpans();
+    const retries = span?.events.filter((e) => e.name === 'retry') ?? [];
+    expect(retries.map((e) => e.attributes?.['production.attempt'])).toEqual([1, 2, 3]);
+    expect(retries[0]?.attributes).toMatchObject({ 'error.type': 'TypeError', 'production.retry.delay_ms': 1 });
+    expect(span?.attributes).toMatchObject({ 'production.outcome': 'error', 'production.attempts': 4, 'error.type': 'TypeError' });
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.events.some((e) => e.name === 'exception')).toBe(true);
+    expect(logs.filter((l) => l.message.startsWith('Attempt'))).toHaveLength(3);
+    expect(logs.at(-1)?.level).toBe('error');
+  });
+
+  it('does not retry a call marked non-idempotent', async () => {
+    const { system } = recordingSystem({ defaults: { circuitBreaker: false } });
+    let attempts = 0;
+    await system
+      .executeProtectedOperation('write', 'u', async () => {
+        attempts++;
+        throw new Error('conflict');
+      }, { idempotent: false })
+      .catch(() => undefined);
+    expect(attempts).toBe(1);
+  });
+
+  it('records the duration histogram without the user id', async () => {
+    const { system } = recordingSystem();
+    await system.executeProtectedOperation('metered', 'secret-user', async () => 1);
+    const metric = await otel.metric('production.operation.duration');
+    expect(metric?.descriptor.unit).toBe('s');
+    const point = metric?.dataPoints.find((p) => p.attributes['production.operation.name'] === 'metered');
+    expect(point?.attributes).toEqual({ 'production.operation.name': 'metered', 'production.outcome': 'success' });
+    expect(JSON.stringify(metric)).not.toContain('secret-user');
+  });
+
+  it('reports the breaker state and active operations through observable instruments', async () => {
+    const { system } = recordingSystem();
+    let during: number | undefined;
+    await system.executeProtectedOperation('watched', 'u', async () => {
+      const active = await otel.metric('production.operation.active');
+      during = active?.dataPoints.find((p) => p.attributes['production.operation.name'] === 'watched')?.value as number;
+    });
+    expect(during).toBe(1);
+    const states = await otel.metric('production.circuit_breaker.state');
+    const closed = states?.dataPoints.find((p) => p.attributes['production.operation.name'] === 'watched' && p.attributes.state === 'closed');
+    expect(closed?.value).toBe(1);
+  });
+
+  it('names the bad argument', async () => {
+    const { system } = recordingSystem();
+    const notAFunction = 'nope' as unknown as () => Promise<void>;
+    await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operation' });
+    await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operationName' });
+    await expect(system.executeProtectedOperation('x'.repeat(300), 'u', async () => 1)).rejects.toBeInstanceOf(InvalidConfigError);
+  });
+});
