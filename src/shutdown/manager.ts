@@ -67,7 +67,7 @@ export interface ShutdownProgressSnapshot {
 const MAX_HANDLERS = 1000;
 const COMPONENT = 'shutdown';
 const handlerOptionsSchema = z.strictObject({
-  priority: z.number().finite().default(DEFAULT_HANDLER_PRIORITY),
+  priority: z.number().default(DEFAULT_HANDLER_PRIORITY),
   timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });
 

@@ -1,0 +1,20 @@
+/**
+ * `@llmkg/production`: protected operations with retries, circuit breakers, rate limits, health checks,
+ * monitoring, alerts and graceful shutdown, as OpenTelemetry signals.
+ */
+export * from './errors.js';
+export * from './guard.js';
+export type * from './pipeline.js';
+export {
+  resolveConfig,
+  configFromEnv,
+  productionConfigSchema,
+  ENV_SETTINGS,
+  type EnvSetting,
+  type ProductionConfig,
+  type ProductionConfigInput,
+  type OperationConfigInput,
+} from './config.js';
+export * from './recovery/index.js';
+export * from './telemetry/index.js';
+export { ProductionSystem, type ProductionComponents, type ProtectedOperationOptions } from './system.js';
