@@ -18,3 +18,15 @@ export {
 export * from './recovery/index.js';
 export * from './telemetry/index.js';
 export { ProductionSystem, type ProductionComponents, type ProtectedOperationOptions } from './system.js';
+export * from './limits/index.js';
+export * from './health/index.js';
+export * from './http/index.js';
+export * from './monitoring/index.js';
+export * from './shutdown/index.js';
+export {
+  createProductionSystem,
+  createProductionSystemWithConfig,
+  restoreFromCheckpoint,
+  BREAKER_CHECKPOINT,
+  type CreateProductionSystemOptions,
+} from './create.js';

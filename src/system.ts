@@ -1,5 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
+import type { SystemHealthReport } from './health/report.js';
+import { createAdminServer, type AdminServer, type AdminServerConfigInput } from './http/server.js';
+
+import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
+import { createServerCloseHandler } from './shutdown/builtins.js';
+import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError, ShuttingDownError } from './errors.js';
 import type { Guard } from './guard.js';
 import type { Engine, MonitorComponent, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
@@ -32,9 +39,16 @@ export interface ProductionComponents {
       getRateLimitStats(): unknown;
       getResourceUsage(): unknown;
     };
-  readonly shutdown: ShutdownGate & { getShutdownProgress(): unknown };
-  readonly monitor: MonitorComponent;
-  readonly health: { getHealthStatus(): unknown };
+  readonly shutdown: ShutdownGate & {
+    getShutdownProgress(): unknown;
+    initiateShutdown(reason?: string): Promise<ShutdownReport>;
+    registerHandler(name: string, handler: ShutdownHandler, options?: HandlerOptions): void;
+  };
+  readonly monitor: MonitorComponent & { handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void };
+  readonly health: {
+    getHealthStatus(): unknown;
+    performFullHealthCheck(): Promise<SystemHealthReport>;
+  } & NonNullable<Parameters<typeof createAdminServer>[0]>['health'];
 }
 
 /** Cached per operation name: its policies and prebuilt attribute sets, so a call does one map lookup. */
@@ -59,6 +73,9 @@ export class ProductionSystem<E extends Engine = Engine> {
   private readonly tracer: Tracer = getTracer();
   private readonly telemetry: PipelineTelemetry;
   private readonly startedAt = Date.now();
+  private adminServer: AdminServer | undefined;
+  /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(
     /** The engine this layer protects. */
@@ -169,8 +186,7 @@ export class ProductionSystem<E extends Engine = Engine> {
   /** One JSON-serialisable object with a key per component. */
   getSystemStatus(): Record<string, unknown> {
     const { recovery, limits, shutdown, monitor, health } = this.components;
-    let active = 0;
-    for (const runtime of this.runtimes.values()) active += runtime.active;
+    const active = this.activeOperationCount();
     return {
       system: {
         uptime_seconds: (Date.now() - this.startedAt) / 1000,
@@ -188,9 +204,51 @@ export class ProductionSystem<E extends Engine = Engine> {
     };
   }
 
+  /** Protected operations in flight right now. */
+  activeOperationCount(): number {
+    let active = 0;
+    for (const runtime of this.runtimes.values()) active += runtime.active;
+    return active;
+  }
+
   /** Prometheus text exposition of every metric, the same as `GET /metrics`. */
   getPrometheusMetrics(): Promise<string> {
     return this.components.monitor.exportPrometheusMetrics();
+  }
+
+  /** Runs every health check now and returns the report. */
+  getHealthReport(): Promise<SystemHealthReport> {
+    return this.components.health.performFullHealthCheck();
+  }
+
+  /**
+   * Graceful shutdown through every phase (stop accepting, drain, save state, clean up, flush telemetry).
+   * Calling it twice returns the same promise.
+   */
+  shutdown(): Promise<ShutdownReport> {
+    return this.components.shutdown.initiateShutdown('manual');
+  }
+
+  /**
+   * Starts the admin server (`/metrics`, `/livez`, `/readyz`, `/health`, `/status`), by default on
+   * 127.0.0.1:9464 from the `admin` config, and registers it to stop listening at shutdown.
+   */
+  async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<{ host: string; port: number }> {
+    if (this.adminServer) throw new Error('The admin server is already started');
+    const { monitor, health, shutdown } = this.components;
+    const server = createAdminServer({
+      config: { ...this.config.admin, ...overrides },
+      health,
+      metrics: monitor.handleMetricsRequest
+        ? (req: IncomingMessage, res: ServerResponse) => monitor.handleMetricsRequest!(req, res)
+        : () => monitor.exportPrometheusMetrics(),
+      status: () => this.getSystemStatus(),
+      isShuttingDown: () => shutdown.isShuttingDown(),
+    });
+    const address = await server.listen();
+    this.adminServer = server;
+    shutdown.registerHandler('admin_server', createServerCloseHandler(server.server));
+    return address;
   }
 
   private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {

@@ -40,6 +40,9 @@ export const rateLimiterConfigSchema = z.discriminatedUnion('algorithm', [
 /** One limiter's policy. */
 export type RateLimiterConfig = z.output<typeof rateLimiterConfigSchema>;
 
+/** One limiter's policy as callers write it (defaults may be left out). */
+export type RateLimiterConfigInput = z.input<typeof rateLimiterConfigSchema>;
+
 /** Schema of the Redis store option. */
 export const redisStoreConfigSchema = z.strictObject({
   type: z.literal('redis'),
@@ -80,6 +83,12 @@ export const rateLimitConfigSchema = z.strictObject({
 /** Rate-limiting section of the production config. */
 export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;
 
+/** Rate-limiting section as callers write it. */
+export type RateLimitConfigInput = z.input<typeof rateLimitConfigSchema>;
+
+/** The Redis store option, defaults filled in. */
+export type RedisStoreConfig = z.output<typeof redisStoreConfigSchema>;
+
 /** Schema of the resource-limits section. Every limit is optional: unset means not limited. */
 export const resourceLimitsSchema = z.strictObject({
   /** Memory limit in bytes, compared with `memoryMeasure` plus the call's estimate. */
@@ -106,3 +115,6 @@ export const resourceLimitsSchema = z.strictObject({
 
 /** Resource-limits section of the production config. */
 export type ResourceLimits = z.output<typeof resourceLimitsSchema>;
+
+/** Resource-limits section as callers write it. */
+export type ResourceLimitsInput = z.input<typeof resourceLimitsSchema>;

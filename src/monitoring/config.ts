@@ -30,6 +30,15 @@ export const monitoringConfigSchema = z.strictObject({
   webhook: receiverSchema.optional(),
   /** Base URL used in alerts' `generatorURL`. */
   externalUrl: z.string().optional(),
+  /** How often a still-firing alert is sent again to receivers (Prometheus' resend delay). */
+  alertResendIntervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
+  /** Alert instances (label sets) kept per rule; more are dropped and counted. */
+  maxAlertInstancesPerRule: z.number().int().min(1).max(100_000).default(1000),
+  /**
+   * Register the runtime instruments (`process.*`, `v8js.*`, `nodejs.eventloop.*`). Turn off when the
+   * application's SDK already runs `@opentelemetry/instrumentation-runtime-node`, to avoid duplicate series.
+   */
+  runtimeMetrics: z.boolean().default(true),
 });
 
 /** Monitoring section of the production config. */

@@ -26,10 +26,15 @@ export interface CheckpointStore {
 
 /** The file operations {@link FileCheckpointStore} uses; tests replace some to simulate crashes. */
 export interface CheckpointFileSystem {
+  /** `fs.promises.mkdir`. */
   mkdir: typeof fsp.mkdir;
+  /** `fs.promises.open`. */
   open: typeof fsp.open;
+  /** `fs.promises.rename`: the atomic step. */
   rename: typeof fsp.rename;
+  /** `fs.promises.unlink`. */
   unlink: typeof fsp.unlink;
+  /** `fs.promises.readFile`. */
   readFile: typeof fsp.readFile;
 }
 

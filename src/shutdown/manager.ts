@@ -1,4 +1,4 @@
-import { SpanStatusCode, context, trace, type Context, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, context, trace, type Context } from '@opentelemetry/api';
 import { z } from 'zod';
 import { parseSection } from '../config.js';
 import { InvalidConfigError, ShuttingDownError, TimeoutError } from '../errors.js';
@@ -7,62 +7,16 @@ import type { LogLevel, OperationLogger, ShutdownGate } from '../pipeline.js';
 import { getTracer } from '../telemetry/api.js';
 import { ATTR } from '../telemetry/names.js';
 import { FileCheckpointStore, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
-import { Deadline, delay, settleWithin, systemClock, type Settled, type ShutdownClock } from './clock.js';
+import { Deadline, delay, systemClock, type ShutdownClock } from './clock.js';
 import { shutdownConfigSchema, type ShutdownConfig } from './config.js';
-import {
-  DEFAULT_HANDLER_PRIORITY,
-  priorityGroups,
-  type HandlerOptions,
-  type HandlerOutcome,
-  type HandlerResult,
-  type HandlerStep,
-  type RegisteredHandler,
-  type ShutdownHandler,
-} from './handler.js';
+import { DEFAULT_HANDLER_PRIORITY, type HandlerOptions, type RegisteredHandler, type ShutdownHandler } from './handler.js';
+import type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js';
 import { ShutdownPhase, type WorkingPhase } from './phases.js';
 import { describeError, ProcessListeners, type ProcessEvents, type ProcessListener } from './process-hooks.js';
-import { ShutdownProgress } from './progress.js';
-import type { CheckpointRecord, PhaseOutcome, PhaseReport, ShutdownReport } from './report.js';
+import { ShutdownProgress, type ShutdownProgressSnapshot } from './progress.js';
+import { buildReport, type PhaseOutcome, type PhaseReport, type ShutdownReport } from './report.js';
+import { HandlerRunner } from './steps.js';
 import { SHUTDOWN_ATTR, SHUTDOWN_SPAN_NAME, ShutdownPhaseGauge } from './telemetry.js';
-
-/** What the constructor accepts: every field optional, defaults fill the rest. */
-export type ShutdownConfigInput = z.input<typeof shutdownConfigSchema>;
-
-/** Collaborators of {@link GracefulShutdownManager}, all optional. */
-export interface GracefulShutdownOptions {
-  /** Receives a record per phase transition, handler failure, signal and uncaught error. */
-  logger?: OperationLogger;
-  /** Time source; default the real clock. */
-  clock?: ShutdownClock;
-  /** Ends the process after a signal-initiated shutdown; default `process.exit`. */
-  exit?: (code: number) => void;
-  /** Where SaveState writes; default a {@link FileCheckpointStore} in `config.checkpointDir` when set. */
-  checkpointStore?: CheckpointStore;
-  /** Where signal and uncaught-error listeners go; default `process`. */
-  processEvents?: ProcessEvents;
-}
-
-/** Plain JSON view of a shutdown in progress, as shown on the status page. */
-export interface ShutdownProgressSnapshot {
-  phase: ShutdownPhase;
-  ready: boolean;
-  shutting_down: boolean;
-  forced: boolean;
-  reason: string | null;
-  started_at: string | null;
-  elapsed_ms: number;
-  active_requests: number;
-  accepted_requests: number;
-  rejected_requests: number;
-  drained_requests: number;
-  abandoned_requests: number;
-  handlers_registered: number;
-  handlers_run: number;
-  handlers_failed: number;
-  handlers_timed_out: number;
-  checkpoints_saved: number;
-  uncaught_errors: number;
-}
 
 const MAX_HANDLERS = 1000;
 const COMPONENT = 'shutdown';
@@ -84,9 +38,6 @@ export class GracefulShutdownManager implements ShutdownGate {
   readonly abandonSignal: AbortSignal;
   private readonly progress = new ShutdownProgress();
   private readonly handlers = new Map<string, RegisteredHandler>();
-  private readonly checkpoints = new Map<string, ShutdownCheckpoint>();
-  private readonly checkpointRecords: CheckpointRecord[] = [];
-  private readonly handlerResults: HandlerResult[] = [];
   private readonly phaseReports: PhaseReport[] = [];
   private readonly abandonController = new AbortController();
   private readonly forceController = new AbortController();
@@ -98,11 +49,11 @@ export class GracefulShutdownManager implements ShutdownGate {
   private readonly events: ProcessEvents;
   private readonly store: CheckpointStore | undefined;
   private readonly gauge: ShutdownPhaseGauge;
+  private readonly runner: HandlerRunner;
   private seq = 0;
   private running: Promise<ShutdownReport> | undefined;
   private reason = '';
   private finished = false;
-  private phaseSpan: Span | undefined;
   private exitScheduled = false;
   private exitWithError = false;
   private signalListeners: ProcessListeners | undefined;
@@ -117,6 +68,7 @@ export class GracefulShutdownManager implements ShutdownGate {
     this.events = options.processEvents ?? (process as unknown as ProcessEvents);
     this.store = options.checkpointStore ?? (this.config.checkpointDir ? new FileCheckpointStore(this.config.checkpointDir) : undefined);
     this.gauge = new ShutdownPhaseGauge(() => this.progress.phase);
+    this.runner = new HandlerRunner(this.handlers, this.progress, this.clock, this.store, (level, op, msg, meta) => this.log(level, op, msg, meta));
   }
 
   /** True once new operations are refused (from StopAcceptingRequests on). */
@@ -184,7 +136,6 @@ export class GracefulShutdownManager implements ShutdownGate {
    * phase short, still runs the bounded telemetry flush, and reports with `forced: true`.
    */
   forceShutdown(reason = 'forced'): Promise<ShutdownReport> {
-    if (this.running === undefined) this.reason = reason;
     this.forceNow(reason);
     return this.initiateShutdown(reason);
   }
@@ -232,33 +183,12 @@ export class GracefulShutdownManager implements ShutdownGate {
 
   /** Plain JSON snapshot of the shutdown state. */
   getShutdownProgress(): ShutdownProgressSnapshot {
-    const p = this.progress;
-    const started = p.startedAt > 0;
-    return {
-      phase: p.phase,
-      ready: p.ready,
-      shutting_down: !p.accepting,
-      forced: p.forced,
-      reason: started ? this.reason : null,
-      started_at: started ? new Date(p.startedAt).toISOString() : null,
-      elapsed_ms: started ? this.clock.now() - p.startedAt : 0,
-      active_requests: p.active,
-      accepted_requests: p.accepted,
-      rejected_requests: p.rejected,
-      drained_requests: p.drained,
-      abandoned_requests: p.abandoned,
-      handlers_registered: this.handlers.size,
-      handlers_run: p.handlersRun,
-      handlers_failed: p.handlersFailed,
-      handlers_timed_out: p.handlersTimedOut,
-      checkpoints_saved: p.checkpointsSaved,
-      uncaught_errors: p.uncaughtErrors,
-    };
+    return this.progress.snapshot(this.reason, this.handlers.size, this.clock.now());
   }
 
   /** The checkpoints taken during this process's SaveState, one per component. */
   getCheckpoints(): readonly ShutdownCheckpoint[] {
-    return [...this.checkpoints.values()];
+    return [...this.runner.checkpoints.values()];
   }
 
   /**
@@ -296,8 +226,8 @@ export class GracefulShutdownManager implements ShutdownGate {
       await this.phase(parent, ShutdownPhase.InitiateShutdown, cfg.preStopDelayMs + cfg.stopAcceptingTimeoutMs, (s) => this.initiatePhase(s));
       await this.phase(parent, ShutdownPhase.StopAcceptingRequests, cfg.stopAcceptingTimeoutMs, (s) => this.stopAcceptingPhase(s));
       await this.phase(parent, ShutdownPhase.FinishActiveRequests, cfg.drainTimeoutMs, (s) => this.drainPhase(s));
-      await this.phase(parent, ShutdownPhase.SaveState, cfg.saveStateTimeoutMs, (s) => this.runStep('saveState', s));
-      await this.phase(parent, ShutdownPhase.CleanupResources, cfg.cleanupTimeoutMs, (s) => this.runStep('cleanup', s));
+      await this.phase(parent, ShutdownPhase.SaveState, cfg.saveStateTimeoutMs, (s) => this.runner.run('saveState', s));
+      await this.phase(parent, ShutdownPhase.CleanupResources, cfg.cleanupTimeoutMs, (s) => this.runner.run('cleanup', s));
     } catch (error) {
       // Only a defect in this class lands here; the process must still get its flush and report.
       span.recordException(error as Error);
@@ -309,11 +239,7 @@ export class GracefulShutdownManager implements ShutdownGate {
     p.accepting = false;
     this.enter(ShutdownPhase.Terminated);
     const finishedAt = this.clock.now();
-    span.setAttributes({
-      [SHUTDOWN_ATTR.forced]: p.forced,
-      [SHUTDOWN_ATTR.requestsDrained]: p.drained,
-      [SHUTDOWN_ATTR.requestsAbandoned]: p.abandoned,
-    });
+    span.setAttributes({ [SHUTDOWN_ATTR.forced]: p.forced, [SHUTDOWN_ATTR.requestsDrained]: p.drained, [SHUTDOWN_ATTR.requestsAbandoned]: p.abandoned });
     if (p.forced) span.setStatus({ code: SpanStatusCode.ERROR, message: 'shutdown forced' });
     this.log(p.forced ? 'error' : 'info', 'terminated', `Shutdown ${p.forced ? 'forced' : 'complete'} after ${finishedAt - p.startedAt} ms`, {
       reason: this.reason,
@@ -328,25 +254,7 @@ export class GracefulShutdownManager implements ShutdownGate {
     // Last: flush telemetry, after the shutdown span and the final log record exist.
     const flushed = await this.finalizeStep();
     this.finished = true;
-    return {
-      reason: this.reason,
-      forced: p.forced,
-      finalPhase: p.phase,
-      startedAt: p.startedAt,
-      finishedAt,
-      durationMs: finishedAt - p.startedAt,
-      phases: this.phaseReports.slice(),
-      requestsDrained: p.drained,
-      requestsAbandoned: p.abandoned,
-      requestsRejected: p.rejected,
-      handlersRun: p.handlersRun,
-      handlersFailed: p.handlersFailed,
-      handlersTimedOut: p.handlersTimedOut,
-      handlers: this.handlerResults.slice(),
-      checkpointsSaved: p.checkpointsSaved,
-      checkpoints: this.checkpointRecords.slice(),
-      telemetryFlushed: flushed,
-    };
+    return buildReport(this.reason, p, finishedAt, this.phaseReports, this.runner, flushed);
   }
 
   private async phase(parent: Context, phase: WorkingPhase, timeoutMs: number, body: (signal: AbortSignal) => Promise<PhaseOutcome>): Promise<void> {
@@ -357,7 +265,7 @@ export class GracefulShutdownManager implements ShutdownGate {
     this.enter(phase);
     const startedAt = this.clock.now();
     const span = this.tracer.startSpan(`${SHUTDOWN_SPAN_NAME}.${phase}`, { attributes: { [ATTR.phase]: phase } }, parent);
-    this.phaseSpan = span;
+    this.runner.span = span;
     const deadline = new Deadline(this.clock, timeoutMs, `shutdown phase ${phase}`, this.forceController.signal);
     let outcome: PhaseOutcome;
     try {
@@ -370,14 +278,14 @@ export class GracefulShutdownManager implements ShutdownGate {
     span.setAttribute(SHUTDOWN_ATTR.outcome, outcome);
     if (outcome === 'timed_out' || outcome === 'forced') span.setStatus({ code: SpanStatusCode.ERROR, message: `phase ${outcome}` });
     span.end();
-    this.phaseSpan = undefined;
+    this.runner.span = undefined;
     this.phaseReports.push({ phase, startedAt, durationMs, outcome });
     if (outcome !== 'completed') this.log('warn', phase, `Shutdown phase ${phase} ${outcome}`, { phase, outcome, duration_ms: durationMs });
   }
 
   private async initiatePhase(signal: AbortSignal): Promise<PhaseOutcome> {
     const waitMs = this.config.preStopDelayMs - (this.clock.now() - this.progress.startedAt);
-    const [outcome] = await Promise.all([this.runStep('initiate', signal), delay(this.clock, waitMs, signal)]);
+    const [outcome] = await Promise.all([this.runner.run('initiate', signal), delay(this.clock, waitMs, signal)]);
     return outcome;
   }
 
@@ -386,7 +294,7 @@ export class GracefulShutdownManager implements ShutdownGate {
     p.accepting = false;
     p.inFlightAtStop = p.active;
     this.log('info', ShutdownPhase.StopAcceptingRequests, `Refusing new requests; ${p.active} in flight`, { active_requests: p.active });
-    return this.runStep('stopAccepting', signal);
+    return this.runner.run('stopAccepting', signal);
   }
 
   private async drainPhase(signal: AbortSignal): Promise<PhaseOutcome> {
@@ -399,76 +307,15 @@ export class GracefulShutdownManager implements ShutdownGate {
     return 'completed';
   }
 
-  /** Runs `step` of every handler that has it, priority group by priority group. */
-  private async runStep(step: HandlerStep, signal: AbortSignal): Promise<PhaseOutcome> {
-    let clean = true;
-    for (const group of priorityGroups(this.handlers.values(), step)) {
-      if (signal.aborted) {
-        for (const h of group) this.handlerResults.push({ name: h.name, step, outcome: 'skipped', durationMs: 0 });
-        clean = false;
-        continue;
-      }
-      const outcomes = await Promise.all(group.map((h) => this.runHandler(h, step, signal)));
-      if (outcomes.some((o) => o !== 'completed')) clean = false;
-    }
-    return clean ? 'completed' : 'completed_with_errors';
-  }
-
-  private async runHandler(h: RegisteredHandler, step: HandlerStep, parentSignal: AbortSignal, timeoutMs = h.timeoutMs): Promise<HandlerOutcome> {
-    const deadline = new Deadline(this.clock, timeoutMs, `shutdown handler ${h.name}.${step}`, parentSignal);
-    const start = this.clock.now();
-    let settled: Settled<unknown>;
-    try {
-      const work = step === 'saveState' ? this.saveState(h, deadline.signal) : h.handler[step]!(deadline.signal);
-      settled = await settleWithin(work, deadline.signal);
-    } catch (error) {
-      settled = { status: 'error', error };
-    } finally {
-      deadline.dispose();
-    }
-    const outcome: HandlerOutcome =
-      settled.status === 'ok' ? 'completed' : settled.status === 'error' ? 'failed' : deadline.signal.reason instanceof TimeoutError ? 'timed_out' : 'aborted';
-    const durationMs = this.clock.now() - start;
-    const p = this.progress;
-    p.handlersRun++;
-    if (outcome === 'failed') p.handlersFailed++;
-    else if (outcome === 'timed_out') p.handlersTimedOut++;
-    const error = settled.status === 'error' ? describeError(settled.error) : undefined;
-    this.handlerResults.push({ name: h.name, step, outcome, durationMs, ...(error ? { error: String(error['exception.message']) } : {}) });
-    if (outcome !== 'completed') {
-      this.phaseSpan?.addEvent('handler.' + outcome, { [SHUTDOWN_ATTR.handler]: h.name, [SHUTDOWN_ATTR.step]: step });
-      this.log(outcome === 'failed' ? 'error' : 'warn', step, `Shutdown handler ${h.name} ${step} ${outcome}`, { handler: h.name, step, outcome, duration_ms: durationMs, ...error });
-    }
-    return outcome;
-  }
-
-  /** Takes one handler's state and checkpoints it, within that handler's step deadline. */
-  private async saveState(h: RegisteredHandler, signal: AbortSignal): Promise<void> {
-    const state: unknown = await h.handler.saveState!(signal);
-    // A late answer after the deadline was already reported as timed out; saving it now would contradict that.
-    if (state === undefined || signal.aborted) return;
-    const now = this.clock.now();
-    const checkpoint: ShutdownCheckpoint = { version: 1, component: h.name, timestamp: new Date(now).toISOString(), timestampMs: now, state };
-    if (this.store !== undefined) await this.store.save(checkpoint);
-    if (signal.aborted) return;
-    this.checkpoints.set(h.name, checkpoint);
-    this.checkpointRecords.push({ component: h.name, timestamp: checkpoint.timestamp, persisted: this.store !== undefined });
-    this.progress.checkpointsSaved++;
-  }
-
   /** The `finalize` steps (telemetry flush), bounded by `telemetryFlushTimeoutMs` even when forced. */
   private async finalizeStep(): Promise<boolean> {
-    const bound = new Deadline(this.clock, this.config.telemetryFlushTimeoutMs, 'telemetry flush');
-    let flushed = true;
+    const limit = this.config.telemetryFlushTimeoutMs;
+    const bound = new Deadline(this.clock, limit, 'telemetry flush');
     try {
-      for (const group of priorityGroups(this.handlers.values(), 'finalize')) {
-        const outcomes = await Promise.all(group.map((h) => this.runHandler(h, 'finalize', bound.signal, Math.min(h.timeoutMs, this.config.telemetryFlushTimeoutMs))));
-        if (outcomes.some((o) => o !== 'completed')) flushed = false;
-      }
+      return (await this.runner.run('finalize', bound.signal, limit)) === 'completed';
     } finally {
       bound.dispose();
     }
-    return flushed;
   }
 
   private enter(phase: ShutdownPhase): void {

@@ -29,6 +29,28 @@ export class ActiveRequestGuard implements Guard {
   }
 }
 
+/** Plain JSON view of a shutdown in progress, as shown on the status page. */
+export interface ShutdownProgressSnapshot {
+  phase: ShutdownPhase;
+  ready: boolean;
+  shutting_down: boolean;
+  forced: boolean;
+  reason: string | null;
+  started_at: string | null;
+  elapsed_ms: number;
+  active_requests: number;
+  accepted_requests: number;
+  rejected_requests: number;
+  drained_requests: number;
+  abandoned_requests: number;
+  handlers_registered: number;
+  handlers_run: number;
+  handlers_failed: number;
+  handlers_timed_out: number;
+  checkpoints_saved: number;
+  uncaught_errors: number;
+}
+
 /** Live state of a shutdown: the phase, request counters and handler tallies. Shared with request guards. */
 export class ShutdownProgress {
   /** The current phase. */
@@ -49,15 +71,46 @@ export class ShutdownProgress {
   abandoned = 0;
   /** Requests in flight when new ones stopped being accepted. */
   inFlightAtStop = 0;
+  /** Handler steps run (any outcome). */
   handlersRun = 0;
+  /** Handler steps that threw or rejected. */
   handlersFailed = 0;
+  /** Handler steps cut off by their timeout or their phase's deadline. */
   handlersTimedOut = 0;
+  /** Checkpoints taken during SaveState. */
   checkpointsSaved = 0;
+  /** Uncaught exceptions and unhandled rejections seen by the installed handlers. */
   uncaughtErrors = 0;
+  /** True once `forceShutdown()` ran (second signal, overall deadline, or a direct call). */
   forced = false;
   /** When the shutdown started, ms since the epoch; 0 while running. */
   startedAt = 0;
   private drainWaiter: (() => void) | undefined;
+
+  /** Plain JSON form for the status page. */
+  snapshot(reason: string, handlersRegistered: number, now: number): ShutdownProgressSnapshot {
+    const started = this.startedAt > 0;
+    return {
+      phase: this.phase,
+      ready: this.ready,
+      shutting_down: !this.accepting,
+      forced: this.forced,
+      reason: started ? reason : null,
+      started_at: started ? new Date(this.startedAt).toISOString() : null,
+      elapsed_ms: started ? now - this.startedAt : 0,
+      active_requests: this.active,
+      accepted_requests: this.accepted,
+      rejected_requests: this.rejected,
+      drained_requests: this.drained,
+      abandoned_requests: this.abandoned,
+      handlers_registered: handlersRegistered,
+      handlers_run: this.handlersRun,
+      handlers_failed: this.handlersFailed,
+      handlers_timed_out: this.handlersTimedOut,
+      checkpoints_saved: this.checkpointsSaved,
+      uncaught_errors: this.uncaughtErrors,
+    };
+  }
 
   /** Hot path: admits one request or throws SHUTTING_DOWN. */
   track(): Guard {

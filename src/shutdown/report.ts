@@ -1,5 +1,7 @@
 import type { HandlerResult } from './handler.js';
 import type { ShutdownPhase, WorkingPhase } from './phases.js';
+import type { ShutdownProgress } from './progress.js';
+import type { HandlerRunner } from './steps.js';
 
 /** How a phase ended. `skipped`: a forced shutdown skipped it; `forced`: a forced shutdown cut it short. */
 export type PhaseOutcome = 'completed' | 'completed_with_errors' | 'timed_out' | 'forced' | 'skipped';
@@ -50,4 +52,34 @@ export interface ShutdownReport {
   readonly checkpoints: readonly CheckpointRecord[];
   /** True when every `finalize` step (the telemetry flush) completed in time. */
   readonly telemetryFlushed: boolean;
+}
+
+/** Freezes the state of a finished shutdown into its report. */
+export function buildReport(
+  reason: string,
+  p: ShutdownProgress,
+  finishedAt: number,
+  phases: readonly PhaseReport[],
+  runner: HandlerRunner,
+  telemetryFlushed: boolean,
+): ShutdownReport {
+  return {
+    reason,
+    forced: p.forced,
+    finalPhase: p.phase,
+    startedAt: p.startedAt,
+    finishedAt,
+    durationMs: finishedAt - p.startedAt,
+    phases: phases.slice(),
+    requestsDrained: p.drained,
+    requestsAbandoned: p.abandoned,
+    requestsRejected: p.rejected,
+    handlersRun: p.handlersRun,
+    handlersFailed: p.handlersFailed,
+    handlersTimedOut: p.handlersTimedOut,
+    handlers: runner.results.slice(),
+    checkpointsSaved: p.checkpointsSaved,
+    checkpoints: runner.checkpointRecords.slice(),
+    telemetryFlushed,
+  };
 }

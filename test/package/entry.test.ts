@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // These run against the built package (`npm test` builds first), through its own name and `exports` map.
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = process.cwd();
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
 
 describe('package entry points', () => {

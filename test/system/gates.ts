@@ -3,6 +3,8 @@ import { RateLimitedError, ShuttingDownError } from '../../src/errors.js';
 import { resolveConfig } from '../../src/config.js';
 import { ErrorRecoveryManager } from '../../src/recovery/index.js';
 import { ProductionSystem, type ProductionComponents } from '../../src/system.js';
+import { GracefulShutdownManager } from '../../src/shutdown/index.js';
+import { HealthCheckSystem } from '../../src/health/index.js';
 import type { LogLevel } from '../../src/pipeline.js';
 
 /** Gates that record the order they are called in, to check the pipeline's step order on its own. */
@@ -13,9 +15,12 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
   let permits = 0;
   const abandon = new AbortController();
   const config = resolveConfig({ errorRecovery: { defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...overrides.defaults } } }, {});
+  const realShutdown = new GracefulShutdownManager(config.shutdown, { exit: () => undefined });
   const components: ProductionComponents = {
     recovery: new ErrorRecoveryManager(config.errorRecovery),
     shutdown: {
+      initiateShutdown: (reason) => realShutdown.initiateShutdown(reason),
+      registerHandler: (name, handler, options) => realShutdown.registerHandler(name, handler, options),
       abandonSignal: abandon.signal,
       isShuttingDown: () => {
         steps.push('1 shutdown check');
@@ -57,7 +62,7 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
       healthCheck: () => ({}),
       shutdown: () => undefined,
     },
-    health: { getHealthStatus: () => ({}) },
+    health: new HealthCheckSystem(config.healthChecks),
   };
   const system = new ProductionSystem({}, config, components);
   return { system, steps, logs, abandon, held: () => ({ requests, permits }) };

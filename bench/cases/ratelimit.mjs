@@ -1,0 +1,150 @@
+// Rate limiting: our in-memory token bucket against a hand-written floor and rate-limiter-flexible, and our
+// Redis limiter against rate-limiter-flexible's on the same redis-server (started here on a free port).
+// Keys: ratelimit_memory_ns, ratelimit_handrolled_ns, ratelimit_rlflexible_ns, ratelimit_redis_ops_s,
+// ratelimit_rlflexible_redis_ops_s (null without /usr/bin/redis-server), plus ratelimit_check_none_ns and
+// ratelimit_check_bucket_ns (the manager's checkRateLimit with no limit, and with a global token bucket).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { report } from './_measure.mjs';
+
+const limits = await import('../../dist/esm/limits/index.js');
+const { RateLimiterMemory, RateLimiterRedis } = await import('rate-limiter-flexible');
+const { Redis } = await import('ioredis');
+
+const KEYS = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
+const BIG = 1e9; // never refuses: every variant does the same work on every call
+
+/** Best-of-rounds ns per synchronous call, cycling through the keys. */
+function syncNs(fn, { iterations = 2_000_000, rounds = 5, warmup = 500_000 } = {}) {
+  let sink = 0;
+  for (let i = 0; i < warmup; i++) sink ^= fn(KEYS[i % 1000]) ? 1 : 0;
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) sink ^= fn(KEYS[i % 1000]) ? 1 : 0;
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / iterations);
+  }
+  if (sink === 2) process.stderr.write('');
+  return Math.round(best * 10) / 10;
+}
+
+/** Best-of-rounds ns per awaited call. */
+async function asyncNs(fn, { iterations = 300_000, rounds = 5, warmup = 100_000 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn(KEYS[i % 1000]);
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) await fn(KEYS[i % 1000]);
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / iterations);
+  }
+  return Math.round(best * 10) / 10;
+}
+
+function handRolled(capacity, perSecond) {
+  const buckets = new Map();
+  const perMs = perSecond / 1000;
+  return (key) => {
+    const now = performance.now();
+    let b = buckets.get(key);
+    if (b === undefined) buckets.set(key, (b = { tokens: capacity, last: now }));
+    b.tokens = Math.min(capacity, b.tokens + (now - b.last) * perMs);
+    b.last = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+}
+
+const out = {};
+const ours = limits.createRateLimiter({ algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG });
+out.ratelimit_memory_ns = syncNs((key) => ours.tryAcquire(key).allowed);
+out.ratelimit_handrolled_ns = syncNs(handRolled(BIG, BIG));
+const rlf = new RateLimiterMemory({ points: BIG, duration: 1 });
+out.ratelimit_rlflexible_ns = await asyncNs((key) => rlf.consume(key));
+
+const none = new limits.RateLimitingManager({}, {}, { metrics: false });
+out.ratelimit_check_none_ns = syncNs((key) => none.checkRateLimit('op', key) === undefined);
+const bucket = new limits.RateLimitingManager({ global: { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG } }, {}, { metrics: false });
+out.ratelimit_check_bucket_ns = syncNs((key) => bucket.checkRateLimit('op', key) === undefined);
+await none.shutdown();
+await bucket.shutdown();
+
+/** Checks per second with `inFlight` concurrent callers, over `total` checks. */
+async function opsPerSecond(fn, total, inFlight = 64) {
+  let next = 0;
+  const worker = async () => {
+    while (next < total) await fn(KEYS[next++ % 1000]);
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return Math.round((total / (performance.now() - start)) * 1000);
+}
+
+/** Best of rounds for each contender, rounds interleaved so load on the machine hits both alike. */
+async function interleaved(contenders, rounds = 4) {
+  for (const fn of Object.values(contenders)) await opsPerSecond(fn, 5_000);
+  const best = Object.fromEntries(Object.keys(contenders).map((k) => [k, 0]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(contenders)) best[name] = Math.max(best[name], await opsPerSecond(fn, 30_000));
+  }
+  return best;
+}
+
+out.ratelimit_redis_ops_s = null;
+out.ratelimit_rlflexible_redis_ops_s = null;
+if (existsSync('/usr/bin/redis-server')) {
+  const port = await freePort();
+  const server = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    await waitForPort(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const store = new limits.RedisRateLimitStore(
+      { type: 'redis', url, keyPrefix: 'bench:', failureMode: 'fail_closed', timeoutMs: 5000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 5000 },
+      { clock: () => performance.now() },
+    );
+    await store.ready();
+    const redisLimiter = new limits.RedisRateLimiter(store, { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG }, 'u');
+    // rate-limiter-flexible gets a plain ioredis client of its own, as its documentation sets it up.
+    const client = new Redis(url);
+    const rlfRedis = new RateLimiterRedis({ storeClient: client, points: BIG, duration: 1, keyPrefix: 'rlf' });
+    const best = await interleaved({
+      ours: (key) => redisLimiter.tryAcquire(key),
+      rlf: (key) => rlfRedis.consume(key),
+    });
+    out.ratelimit_redis_ops_s = best.ours;
+    out.ratelimit_rlflexible_redis_ops_s = best.rlf;
+    await store.close();
+    client.disconnect();
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+report(out);
+process.exit(0);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port}`);
+}

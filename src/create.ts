@@ -1,0 +1,120 @@
+import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
+import { HealthCheckSystem } from './health/index.js';
+import { registerBuiltInChecks } from './health/builtins.js';
+import { RateLimitingManager } from './limits/index.js';
+import { ProductionMonitor } from './monitoring/index.js';
+import type { Engine } from './pipeline.js';
+import { ErrorRecoveryManager } from './recovery/index.js';
+import { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions } from './sdk/embedded.js';
+import {
+  GracefulShutdownManager,
+  TELEMETRY_FLUSH_PRIORITY,
+  createCleanupHandler,
+  createTelemetryFlushHandler,
+  type GracefulShutdownOptions,
+} from './shutdown/index.js';
+import { ProductionSystem } from './system.js';
+
+/** Options of {@link createProductionSystem} beyond the config. */
+export interface CreateProductionSystemOptions {
+  /** Where `PRODUCTION_*` overrides are read from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Options of the embedded OTel setup, used only when the application registered no providers. */
+  telemetry?: EmbeddedTelemetryOptions;
+  /** Collaborators of the shutdown manager (an exit function for tests, a checkpoint store). */
+  shutdown?: GracefulShutdownOptions;
+  /** Start the background health runners (default true when health checks are enabled). */
+  startHealthChecks?: boolean;
+}
+
+// Lower runs first: readiness goes first, telemetry last.
+const PRIORITY = { readiness: 0, state: 100, components: 500, monitoring: 900 } as const;
+
+/** Component name under which breaker state is checkpointed at SaveState and restored at start-up. */
+export const BREAKER_CHECKPOINT = 'error_recovery';
+
+/**
+ * Creates the production layer around `engine` with default configuration, overridden by `PRODUCTION_*`
+ * variables, overridden by `config`. Validates everything once (INVALID_CONFIG names the field), sets up the
+ * embedded OTel providers when the application has none, registers the built-in health checks and
+ * shutdown handlers, and restores breaker state from the latest checkpoint when a checkpoint directory is set.
+ */
+export function createProductionSystem<E extends Engine>(
+  engine: E,
+  config: ProductionConfigInput = {},
+  options: CreateProductionSystemOptions = {},
+): ProductionSystem<E> {
+  return build(engine, resolveConfig(config, options.env ?? process.env), options);
+}
+
+/** The seed's `create_production_system_with_config`: the same, with the config given explicitly. */
+export function createProductionSystemWithConfig<E extends Engine>(
+  engine: E,
+  config: ProductionConfigInput,
+  options: CreateProductionSystemOptions = {},
+): ProductionSystem<E> {
+  return createProductionSystem(engine, config, options);
+}
+
+function build<E extends Engine>(engine: E, config: ProductionConfig, options: CreateProductionSystemOptions): ProductionSystem<E> {
+  // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
+  const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({ cardinalityLimit: config.monitoring.cardinalityLimit, ...options.telemetry });
+  let system: ProductionSystem<E> | undefined;
+  const monitor = new ProductionMonitor(config.monitoring, {
+    activeOperations: () => system?.activeOperationCount() ?? 0,
+  });
+  const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
+  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor });
+  const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
+  const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
+  registerBuiltInChecks(health, {
+    engine,
+    config: config.healthChecks,
+    openBreakers: () => recovery.openBreakers(),
+    ...(config.rateLimiting.store.type === 'redis' ? { rateLimiterStore: () => limits.healthCheck() as never } : {}),
+  });
+
+  shutdown.registerHandler('health', createCleanupHandler(() => health.setNotReady('shutting down'), { step: 'initiate' }), { priority: PRIORITY.readiness });
+  shutdown.registerHandler(BREAKER_CHECKPOINT, { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() }, { priority: PRIORITY.state });
+  shutdown.registerHandler('rate_limiting', createCleanupHandler(() => limits.shutdown()), { priority: PRIORITY.components });
+  shutdown.registerHandler('health_checks', createCleanupHandler(() => health.shutdown()), { priority: PRIORITY.components });
+  shutdown.registerHandler('monitoring', createCleanupHandler(() => monitor.shutdown()), { priority: PRIORITY.monitoring });
+  const flush = createTelemetryFlushHandler();
+  shutdown.registerHandler(
+    'telemetry',
+    {
+      // Flush whatever providers are registered (ours or the application's), then release the embedded lease.
+      async finalize(signal) {
+        try {
+          await flush.finalize?.(signal);
+        } finally {
+          await telemetry.shutdown();
+        }
+      },
+    },
+    { priority: TELEMETRY_FLUSH_PRIORITY },
+  );
+
+  system = new ProductionSystem(engine, config, { recovery, limits, shutdown, monitor, health });
+  if (config.healthChecks.enabled && options.startHealthChecks !== false) health.start();
+  if (config.shutdown.checkpointDir !== undefined) {
+    const restoring = system;
+    system.ready = restoreFromCheckpoint(restoring).then(
+      () => undefined,
+      (error: unknown) => monitor.log('error', 'shutdown', 'restore', `Could not restore the breaker checkpoint: ${String(error)}`),
+    );
+  }
+  return system;
+}
+
+/**
+ * Restores breaker state from the latest checkpoint (written at the last SaveState), so a restart does not
+ * forget an open circuit. Resolves to true when a checkpoint was applied.
+ */
+export async function restoreFromCheckpoint(system: ProductionSystem): Promise<boolean> {
+  const shutdown = system.components.shutdown as unknown as GracefulShutdownManager;
+  const checkpoint = await shutdown.loadLatestCheckpoint<Record<string, unknown>>(BREAKER_CHECKPOINT);
+  if (checkpoint === undefined) return false;
+  system.components.recovery.restoreBreakerState(checkpoint.state);
+  return true;
+}

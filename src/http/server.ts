@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseSection } from '../config.js';
+import { adminServerConfigSchema, type AdminServerConfig } from './config.js';
+import { AdminServerError } from './errors.js';
+import { handlerFor } from './node-handler.js';
+import { AdminRoutes, type AdminHandlerOptions } from './routes.js';
+import type { z } from 'zod';
+
+/** What the admin server accepts as its config section (every field optional). */
+export type AdminServerConfigInput = z.input<typeof adminServerConfigSchema>;
+
+/** Options of {@link createAdminServer}: the handlers' sources plus the `admin` config section. */
+export interface AdminServerOptions extends AdminHandlerOptions {
+  /** Host, port and bearer token; default 127.0.0.1:9464. `bearerToken` here is used unless the option is set. */
+  config?: AdminServerConfigInput;
+}
+
+/** The admin HTTP server. */
+export interface AdminServer {
+  /** Starts listening; resolves the bound address. Rejects with {@link AdminServerError} when it cannot. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, closes idle keep-alive connections and resolves when in-flight requests are done. */
+  close(): Promise<void>;
+  /** Closes keep-alive connections that carry no request. */
+  closeIdleConnections(): void;
+  /** The validated config. */
+  readonly config: AdminServerConfig;
+  /** The underlying node:http server (`unref()`ed once listening). */
+  readonly server: Server;
+}
+
+/**
+ * The admin server on node:http (default 127.0.0.1:9464): `/livez`, `/readyz`, `/health`, `/metrics`,
+ * `/status`, `/status.json`. It never keeps the process alive (`unref()`), and refuses to start on a taken
+ * port with an {@link AdminServerError} naming host:port. Throws INVALID_CONFIG for a bad config.
+ */
+export function createAdminServer(options: AdminServerOptions = {}): AdminServer {
+  const config = parseSection(adminServerConfigSchema, options.config ?? {}, 'admin');
+  const bearerToken = options.bearerToken ?? config.bearerToken;
+  const routes = new AdminRoutes({ ...options, ...(bearerToken !== undefined ? { bearerToken } : {}) });
+  const server = createServer(handlerFor(routes));
+  // Probes and scrapes are small and quick: do not let a slow client hold a socket for long.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  let listening: Promise<{ host: string; port: number }> | undefined;
+
+  const listen = (): Promise<{ host: string; port: number }> => {
+    listening ??= new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        server.off('listening', onListening);
+        listening = undefined;
+        reject(new AdminServerError(config.host, config.port, error));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        server.unref();
+        const address = server.address() as AddressInfo;
+        resolve({ host: address.address, port: address.port });
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host: config.host, port: config.port, exclusive: true });
+    });
+    return listening;
+  };
+
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      listening = undefined;
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+
+  return { listen, close, closeIdleConnections: () => server.closeIdleConnections(), config, server };
+}

@@ -1,0 +1,17 @@
+export { RateLimitingManager, type RateLimitingManagerOptions, type OperationPermit, type DatabaseConnection } from './manager.js';
+export { type RateLimitDecision, type RateLimiter, type RateLimitAlgorithm, LimiterCell } from './decision.js';
+export { TokenBucket, TokenBucketCell } from './token-bucket.js';
+export { SlidingWindow, SlidingWindowCell } from './sliding-window.js';
+export { FixedWindow, FixedWindowCell } from './fixed-window.js';
+export { LeakyBucket, LeakyBucketCell } from './leaky-bucket.js';
+export { KeyedRateLimiter, SingleRateLimiter, createRateLimiter, createAlgorithm, type KeyedLimiterOptions } from './keyed-limiter.js';
+export { BoundedKeyMap } from './key-map.js';
+export { RedisRateLimiter, type RedisDecision } from './redis-limiter.js';
+export { RedisRateLimitStore, type StoreState, type RedisStoreOptions } from './redis-store.js';
+export { RateLimitStoreUnavailableError } from './store-errors.js';
+export { ResourceUsage, processProbe, type ResourceProbe } from './resource-usage.js';
+export { PermitPool, type PermitPoolOptions } from './permit-pool.js';
+export { rateLimitHeaders, type RateLimitHeaders } from './headers.js';
+export type { RateLimitStats, DecisionCounts } from './stats.js';
+export { monotonicClock, type Clock } from './clock.js';
+export * from './config.js';

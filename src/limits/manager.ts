@@ -1,0 +1,259 @@
+import { parseSection } from '../config.js';
+import { BulkheadRejectedError, InvalidConfigError, ResourceExhaustedError } from '../errors.js';
+import type { Guard } from '../guard.js';
+import type { OperationLogger, RateLimitGate, ResourceGate } from '../pipeline.js';
+import { monotonicClock, type Clock } from './clock.js';
+import {
+  rateLimitConfigSchema,
+  rateLimiterConfigSchema,
+  resourceLimitsSchema,
+  type RateLimitConfig,
+  type RateLimitConfigInput,
+  type RateLimiterConfigInput,
+  type ResourceLimits,
+  type ResourceLimitsInput,
+} from './config.js';
+import { LimitsMetrics } from './metrics.js';
+import { PermitPool } from './permit-pool.js';
+import { RateGate } from './rate-gate.js';
+import { RedisRateLimitStore } from './redis-store.js';
+import type { Redis } from 'ioredis';
+import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
+import { rateLimitStats, type RateLimitStats } from './stats.js';
+
+/** A held operation permit (seed: `OperationPermit`). */
+export type OperationPermit = Guard;
+/** A held database connection slot (seed: `DatabaseConnection`). */
+export type DatabaseConnection = Guard;
+
+/** Options of {@link RateLimitingManager}. */
+export interface RateLimitingManagerOptions {
+  /** Monotonic ms clock for every limiter and the store breaker; default `performance.now`. */
+  clock?: Clock;
+  /** Receives store fallback and recovery transitions. */
+  logger?: OperationLogger;
+  /** Resource sampling source; default the process's own numbers. */
+  probe?: ResourceProbe;
+  /** An ioredis client to use for the Redis store instead of one built from its `url` (not closed by us). */
+  redisClient?: Redis;
+  /** Report metrics through the OTel meter; default true. */
+  metrics?: boolean;
+}
+
+/** Per-user state evicted by the idle sweep per sampling tick at most (keeps each tick short). */
+const SWEEP_BUDGET = 10_000;
+
+/**
+ * Rate limiting and resource management (seed: `RateLimitingManager`): global, per-operation and per-user
+ * limits in memory or on Redis, sampled resource limits, operation permits and a database connection pool.
+ */
+export class RateLimitingManager implements RateLimitGate, ResourceGate {
+  readonly rateLimiting: RateLimitConfig;
+  readonly resourceLimits: ResourceLimits;
+  /** Current and peak resource use. */
+  readonly resourceUsage: ResourceUsage;
+  private readonly gate: RateGate;
+  private readonly store: RedisRateLimitStore | undefined;
+  private readonly operationPermits: PermitPool;
+  private readonly connectionPool: PermitPool;
+  private readonly probe: ResourceProbe;
+  private readonly metrics: LimitsMetrics | undefined;
+  private readonly clock: Clock;
+  private sampler: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(rateLimiting: RateLimitConfigInput = {}, resourceLimits: ResourceLimitsInput = {}, options: RateLimitingManagerOptions = {}) {
+    this.rateLimiting = parseSection(rateLimitConfigSchema, rateLimiting, 'rateLimiting');
+    this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
+    this.clock = options.clock ?? monotonicClock;
+    const storeConfig = this.rateLimiting.store;
+    this.store =
+      storeConfig.type === 'redis' && this.rateLimiting.enabled
+        ? new RedisRateLimitStore(storeConfig, { clock: this.clock, logger: options.logger, client: options.redisClient })
+        : undefined;
+    this.gate = new RateGate(this.rateLimiting, this.clock, this.store);
+    const limits = this.resourceLimits;
+    this.operationPermits = new PermitPool({
+      size: limits.maxActiveOperations,
+      queueSize: limits.permitQueueSize,
+      timeoutMs: limits.permitTimeoutMs,
+      refuse: (reason) =>
+        new BulkheadRejectedError(
+          undefined,
+          reason === 'closed'
+            ? 'Operation permits are closed (shutting down)'
+            : reason === 'timeout'
+              ? `No operation permit free within ${limits.permitTimeoutMs} ms (maxActiveOperations ${limits.maxActiveOperations})`
+              : `No operation permit free and no room to wait (maxActiveOperations ${limits.maxActiveOperations})`,
+        ),
+    });
+    this.connectionPool = new PermitPool({
+      size: limits.maxDbConnections,
+      queueSize: limits.dbConnectionQueueSize,
+      timeoutMs: limits.dbConnectionTimeoutMs,
+      refuse: () => new ResourceExhaustedError('db_connections', this.connectionPool.inUse, limits.maxDbConnections),
+    });
+    this.probe = options.probe ?? processProbe();
+    this.resourceUsage = new ResourceUsage(this.probe, this.clock, limits.memoryMeasure);
+    this.resourceUsage.sample();
+    this.sampler = setInterval(this.tick, limits.sampleIntervalMs);
+    this.sampler.unref();
+    if (options.metrics !== false) {
+      this.metrics = new LimitsMetrics({
+        operations: this.gate.operations,
+        usage: () => this.syncUsage(),
+        storeState: () => this.storeState(),
+        userEvictions: () => [this.gate.users?.evicted ?? 0, this.gate.users?.expired ?? 0],
+        storeFailures: () => this.gate.storeFailures,
+      });
+      this.metrics.register();
+    }
+  }
+
+  /**
+   * Throws RATE_LIMITED when the global, the operation's or the user's limit refuses. Synchronous (returns
+   * undefined) in memory, unless a leaky bucket makes the caller wait for its turn; a promise with Redis.
+   */
+  checkRateLimit(operationName: string, userId: string | undefined): void | Promise<void> {
+    return this.gate.check(operationName, userId);
+  }
+
+  /** Throws RESOURCE_EXHAUSTED when a sampled value (plus this call's memory estimate) exceeds its limit. */
+  checkResourceLimits(estimatedMemoryBytes = 0): void {
+    const usage = this.resourceUsage;
+    const limits = this.resourceLimits;
+    if (limits.maxMemoryBytes !== undefined && usage.memoryBytes + estimatedMemoryBytes > limits.maxMemoryBytes) {
+      throw new ResourceExhaustedError('memory', usage.memoryBytes + estimatedMemoryBytes, limits.maxMemoryBytes);
+    }
+    if (limits.maxCpuPercent !== undefined && usage.cpuPercent > limits.maxCpuPercent) {
+      throw new ResourceExhaustedError('cpu', Math.round(usage.cpuPercent * 100) / 100, limits.maxCpuPercent);
+    }
+    if (limits.maxEventLoopDelayMs !== undefined && usage.eventLoopDelayMs > limits.maxEventLoopDelayMs) {
+      throw new ResourceExhaustedError('event_loop_delay', Math.round(usage.eventLoopDelayMs * 100) / 100, limits.maxEventLoopDelayMs);
+    }
+  }
+
+  /** An operation permit now, or undefined when none is free (or callers are already waiting). */
+  tryAcquireOperationPermit(): OperationPermit | undefined {
+    return this.operationPermits.tryAcquire();
+  }
+
+  /** An operation permit, waiting up to `permitTimeoutMs`; BULKHEAD_REJECTED when none comes, ABORTED on abort. */
+  acquireOperationPermit(signal?: AbortSignal): Promise<OperationPermit> {
+    return this.operationPermits.acquire(signal);
+  }
+
+  /** A database connection slot, waiting up to `dbConnectionTimeoutMs`; RESOURCE_EXHAUSTED (`db_connections`) when none. */
+  acquireDbConnection(signal?: AbortSignal): Promise<DatabaseConnection> {
+    return this.connectionPool.acquire(signal);
+  }
+
+  /** Sets (or with null removes) the limit of one operation. INVALID_CONFIG names the bad field. */
+  configureOperationRateLimit(operationName: string, config: RateLimiterConfigInput | null): void {
+    if (typeof operationName !== 'string' || operationName.length === 0 || operationName.length > 256) {
+      throw new InvalidConfigError('operationName', 'must be a string of 1 to 256 characters');
+    }
+    const policy = config === null ? null : parseSection(rateLimiterConfigSchema, config, `rateLimiting.perOperation.${operationName}`);
+    this.gate.configureOperation(operationName, policy);
+  }
+
+  /** Sets (or with null removes) one user's own limit, which replaces the `perUser` policy for that user. */
+  configureUserRateLimit(userId: string, config: RateLimiterConfigInput | null): void {
+    if (typeof userId !== 'string') throw new InvalidConfigError('userId', 'must be a string');
+    if (config !== null && this.gate.overrideCount >= this.rateLimiting.maxTrackedUsers) {
+      throw new InvalidConfigError('userId', `at most ${this.rateLimiting.maxTrackedUsers} users (maxTrackedUsers) may have their own limit`);
+    }
+    const policy = config === null ? null : parseSection(rateLimiterConfigSchema, config, 'rateLimiting.perUser');
+    this.gate.configureUser(userId, policy);
+  }
+
+  /** Decision counts per scope and operation, tracked users, evictions and store state, as plain JSON. */
+  getRateLimitStats(): RateLimitStats {
+    return rateLimitStats(this.gate, this.rateLimiting.enabled, this.storeState(), this.store?.toJSON());
+  }
+
+  /** Current and peak resource use and the limits, as plain JSON. */
+  getResourceUsage(): Record<string, unknown> {
+    const usage = this.syncUsage().toJSON();
+    const l = this.resourceLimits;
+    return {
+      ...usage,
+      waitingForPermit: this.operationPermits.waiting,
+      waitingForDbConnection: this.connectionPool.waiting,
+      permitsRefused: this.operationPermits.refused,
+      dbConnectionsRefused: this.connectionPool.refused,
+      limits: {
+        maxMemoryBytes: l.maxMemoryBytes ?? null,
+        memoryMeasure: l.memoryMeasure,
+        maxCpuPercent: l.maxCpuPercent ?? null,
+        maxActiveOperations: l.maxActiveOperations,
+        maxDbConnections: l.maxDbConnections,
+        maxEventLoopDelayMs: l.maxEventLoopDelayMs ?? null,
+      },
+    };
+  }
+
+  /** Plain JSON health: `healthy` false when a resource limit is exceeded or the store is not on Redis. */
+  healthCheck(): Record<string, unknown> {
+    let exceeded: string | null = null;
+    try {
+      this.checkResourceLimits();
+    } catch (error) {
+      exceeded = (error as ResourceExhaustedError).resource;
+    }
+    const state = this.storeState();
+    return {
+      healthy: exceeded === null && state !== 'fallback',
+      status: exceeded !== null ? 'critical' : state === 'fallback' ? 'warning' : 'healthy',
+      exceededResource: exceeded,
+      store: this.store?.toJSON() ?? { type: 'memory', state: 'memory' },
+      rateLimiting: { enabled: this.rateLimiting.enabled, active: this.gate.active, trackedUsers: this.gate.users?.size ?? 0 },
+      resources: this.getResourceUsage(),
+    };
+  }
+
+  /** Resolves once the Redis store is connected (at once in memory); rejects after its connect timeout. */
+  async connect(): Promise<void> {
+    await this.store?.ready();
+  }
+
+  /** Takes a resource sample now (the timer does this every `sampleIntervalMs`). */
+  sampleResources(): void {
+    this.resourceUsage.sample();
+  }
+
+  /** Stops the sampler and metrics, refuses waiters, closes Redis. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopped ??= this.stop();
+    return this.stopped;
+  }
+
+  private async stop(): Promise<void> {
+    if (this.sampler !== undefined) clearInterval(this.sampler);
+    this.sampler = undefined;
+    this.metrics?.unregister();
+    this.probe.close();
+    this.gate.close();
+    this.operationPermits.close();
+    this.connectionPool.close();
+    await this.store?.close();
+  }
+
+  private storeState(): 'memory' | 'redis' | 'fallback' {
+    return this.store?.state ?? 'memory';
+  }
+
+  private syncUsage(): ResourceUsage {
+    const usage = this.resourceUsage;
+    usage.activeOperations = this.operationPermits.inUse;
+    usage.peakOperations = this.operationPermits.peak;
+    usage.databaseConnections = this.connectionPool.inUse;
+    usage.peakDatabaseConnections = this.connectionPool.peak;
+    return usage;
+  }
+
+  private readonly tick = (): void => {
+    this.resourceUsage.sample();
+    this.gate.users?.sweep(SWEEP_BUDGET);
+  };
+}

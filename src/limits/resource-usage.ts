@@ -1,0 +1,122 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Clock } from './clock.js';
+
+/** Where samples come from; tests inject their own. */
+export interface ResourceProbe {
+  /** Memory in bytes by the configured measure. */
+  memoryBytes(measure: 'rss' | 'heap'): number;
+  /** Process CPU time (user + system) so far, in microseconds. */
+  cpuMicros(): number;
+  /** Event-loop delay (p99) since the previous call, in ms; NaN when unknown. */
+  eventLoopDelayMs(): number;
+  /** Stops background measurement. */
+  close(): void;
+}
+
+/** The process's own numbers: `process.memoryUsage`, `process.cpuUsage`, `monitorEventLoopDelay`. */
+export function processProbe(): ResourceProbe {
+  let histogram: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 20 });
+  histogram.enable();
+  return {
+    memoryBytes: (measure) => (measure === 'rss' ? process.memoryUsage.rss() : process.memoryUsage().heapUsed),
+    cpuMicros: () => {
+      const usage = process.cpuUsage();
+      return usage.user + usage.system;
+    },
+    eventLoopDelayMs: () => {
+      if (histogram === undefined || histogram.count === 0) return Number.NaN;
+      const p99 = histogram.percentile(99) / 1e6;
+      histogram.reset();
+      return p99;
+    },
+    close: () => {
+      histogram?.disable();
+      histogram = undefined;
+    },
+  };
+}
+
+/**
+ * Current and peak resource use. Memory, CPU and event-loop delay are sampled on a timer (never per call);
+ * operations and connections are the permit pools' live counts, copied in by the manager.
+ */
+export class ResourceUsage {
+  /** Memory in bytes at the last sample (RSS or heap, as configured). */
+  memoryBytes = 0;
+  /** CPU use over the last sample interval, in percent of one core. */
+  cpuPercent = 0;
+  /** Event-loop delay p99 over the last sample interval, in ms. */
+  eventLoopDelayMs = 0;
+  /** Operation permits held. */
+  activeOperations = 0;
+  /** Database connections held. */
+  databaseConnections = 0;
+  /** Highest sampled memory. */
+  peakMemoryBytes = 0;
+  /** Highest sampled CPU use. */
+  peakCpuPercent = 0;
+  /** Highest sampled event-loop delay. */
+  peakEventLoopDelayMs = 0;
+  /** Most operation permits held at once. */
+  peakOperations = 0;
+  /** Most database connections held at once. */
+  peakDatabaseConnections = 0;
+  /** Samples taken. */
+  samples = 0;
+  /** Clock time of the last sample. */
+  sampledAt = 0;
+  private lastCpuMicros: number;
+  private lastCpuAt: number;
+
+  constructor(
+    private readonly probe: ResourceProbe,
+    private readonly clock: Clock,
+    private readonly measure: 'rss' | 'heap',
+  ) {
+    this.lastCpuMicros = probe.cpuMicros();
+    this.lastCpuAt = clock();
+  }
+
+  /** Takes one sample of memory, CPU and event-loop delay. */
+  sample(): void {
+    const now = this.clock();
+    this.memoryBytes = this.probe.memoryBytes(this.measure);
+    if (this.memoryBytes > this.peakMemoryBytes) this.peakMemoryBytes = this.memoryBytes;
+    const cpu = this.probe.cpuMicros();
+    const elapsedMs = now - this.lastCpuAt;
+    if (elapsedMs > 0) {
+      this.cpuPercent = ((cpu - this.lastCpuMicros) / 1000 / elapsedMs) * 100;
+      if (this.cpuPercent > this.peakCpuPercent) this.peakCpuPercent = this.cpuPercent;
+      this.lastCpuMicros = cpu;
+      this.lastCpuAt = now;
+    }
+    const delay = this.probe.eventLoopDelayMs();
+    if (!Number.isNaN(delay)) {
+      this.eventLoopDelayMs = delay;
+      if (delay > this.peakEventLoopDelayMs) this.peakEventLoopDelayMs = delay;
+    }
+    this.samples++;
+    this.sampledAt = now;
+  }
+
+  /** Plain JSON: current and peak values. */
+  toJSON(): Record<string, number> {
+    return {
+      memoryBytes: this.memoryBytes,
+      peakMemoryBytes: this.peakMemoryBytes,
+      cpuPercent: round(this.cpuPercent),
+      peakCpuPercent: round(this.peakCpuPercent),
+      eventLoopDelayMs: round(this.eventLoopDelayMs),
+      peakEventLoopDelayMs: round(this.peakEventLoopDelayMs),
+      activeOperations: this.activeOperations,
+      peakOperations: this.peakOperations,
+      databaseConnections: this.databaseConnections,
+      peakDatabaseConnections: this.peakDatabaseConnections,
+      samples: this.samples,
+    };
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

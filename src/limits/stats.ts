@@ -1,0 +1,65 @@
+import type { RateGate } from './rate-gate.js';
+import type { StoreState } from './redis-store.js';
+
+/** Allowed and rejected decisions of one scope. */
+export interface DecisionCounts {
+  allowed: number;
+  rejected: number;
+}
+
+/** `getRateLimitStats()`: plain JSON. */
+export interface RateLimitStats {
+  enabled: boolean;
+  /** Where decisions are made now. */
+  store: StoreState;
+  /** Totals per scope. */
+  global: DecisionCounts;
+  operation: DecisionCounts;
+  user: DecisionCounts;
+  /** Per operation (past the cap, `_other`): counts named `<scope>.<decision>`, and `limited` 1 when it has its own limit. */
+  operations: Record<string, Record<string, number>>;
+  /** Per-user state: tracked keys, capacity evictions, idle expiries, users with their own limit. */
+  users: { tracked: number; evicted: number; expired: number; overrides: number };
+  /** Checks decided without the store, by failure mode. */
+  storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
+  /** Redis store details, when used. */
+  redis: Record<string, unknown> | null;
+}
+
+/** Builds the stats object from the gate's counters. */
+export function rateLimitStats(gate: RateGate, enabled: boolean, store: StoreState, redis: Record<string, unknown> | undefined): RateLimitStats {
+  const stats: RateLimitStats = {
+    enabled,
+    store,
+    global: { allowed: 0, rejected: 0 },
+    operation: { allowed: 0, rejected: 0 },
+    user: { allowed: 0, rejected: 0 },
+    operations: {},
+    users: {
+      tracked: gate.users?.size ?? 0,
+      evicted: gate.users?.evicted ?? 0,
+      expired: gate.users?.expired ?? 0,
+      overrides: gate.overrideCount,
+    },
+    storeFailures: { ...gate.storeFailures },
+    redis: redis ?? null,
+  };
+  for (const entry of gate.operations.entries()) {
+    stats.global.allowed += entry.globalAllowed;
+    stats.global.rejected += entry.globalRejected;
+    stats.operation.allowed += entry.operationAllowed;
+    stats.operation.rejected += entry.operationRejected;
+    stats.user.allowed += entry.userAllowed;
+    stats.user.rejected += entry.userRejected;
+    stats.operations[entry.name] = {
+      'global.allowed': entry.globalAllowed,
+      'global.rejected': entry.globalRejected,
+      'operation.allowed': entry.operationAllowed,
+      'operation.rejected': entry.operationRejected,
+      'user.allowed': entry.userAllowed,
+      'user.rejected': entry.userRejected,
+      limited: entry.config === undefined ? 0 : 1,
+    };
+  }
+  return stats;
+}

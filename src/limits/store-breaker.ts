@@ -1,0 +1,74 @@
+import type { Clock } from './clock.js';
+
+/** State of the store as decisions see it. */
+export type StoreBreakerState = 'closed' | 'open' | 'half_open';
+
+/**
+ * A consecutive-failure breaker for the rate-limit store: `threshold` failures in a row open it for
+ * `cooldownMs`, during which no decision touches Redis; then one decision probes, and its outcome closes
+ * or reopens it. Cheaper than a policy wrapper on a path taken by every call.
+ */
+export class StoreBreaker {
+  /** Failures in a row. */
+  consecutiveFailures = 0;
+  /** Times the breaker opened. */
+  opened = 0;
+  private openUntil = 0;
+  private open = false;
+  private probing = false;
+
+  constructor(
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Current state. */
+  get state(): StoreBreakerState {
+    if (!this.open) return 'closed';
+    return this.probing || this.clock() >= this.openUntil ? 'half_open' : 'open';
+  }
+
+  /** True when this decision may use the store; at most one probe at a time while half open. */
+  allow(): boolean {
+    if (!this.open) return true;
+    if (this.probing || this.clock() < this.openUntil) return false;
+    this.probing = true;
+    return true;
+  }
+
+  /** Ms until the next probe may run. */
+  retryAfterMs(): number {
+    return this.open ? Math.max(0, this.openUntil - this.clock()) : 0;
+  }
+
+  /** A store call succeeded; returns true when this closed the breaker. */
+  success(): boolean {
+    this.consecutiveFailures = 0;
+    this.probing = false;
+    if (!this.open) return false;
+    this.open = false;
+    return true;
+  }
+
+  /** A store call failed; returns true when this opened the breaker. */
+  failure(): boolean {
+    this.consecutiveFailures++;
+    const wasProbe = this.probing;
+    this.probing = false;
+    if (this.open) {
+      if (wasProbe) this.openUntil = this.clock() + this.cooldownMs;
+      return false;
+    }
+    if (this.consecutiveFailures < this.threshold) return false;
+    this.open = true;
+    this.opened++;
+    this.openUntil = this.clock() + this.cooldownMs;
+    return true;
+  }
+
+  /** Lets the next decision probe at once (the connection came back). */
+  probeNow(): void {
+    if (this.open) this.openUntil = this.clock();
+  }
+}

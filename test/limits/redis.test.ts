@@ -1,0 +1,189 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimitedError } from '../../src/errors.js';
+import type { LogLevel, OperationLogger } from '../../src/pipeline.js';
+import {
+  RateLimitingManager,
+  RateLimitStoreUnavailableError,
+  RedisRateLimiter,
+  RedisRateLimitStore,
+  type RateLimitConfigInput,
+  type RateLimiterConfig,
+} from '../../src/limits/index.js';
+import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+
+const REDIS = requireBinary('/usr/bin/redis-server', 'redis-server');
+let port: number;
+let server: StartedProcess;
+let admin: Redis;
+
+function startRedis(): Promise<StartedProcess> {
+  return startProcess(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  server = await startRedis();
+  admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  admin.on('error', () => undefined);
+  await admin.connect();
+}, 30_000);
+afterAll(async () => {
+  admin.disconnect();
+  await server.stop();
+});
+
+const managers: RateLimitingManager[] = [];
+class Logs implements OperationLogger {
+  readonly entries: { level: LogLevel; message: string }[] = [];
+  log(level: LogLevel, _component: string, _operation: string, message: string): void {
+    this.entries.push({ level, message });
+  }
+}
+async function replica(config: RateLimitConfigInput, store: Record<string, unknown> = {}, logger?: Logs): Promise<RateLimitingManager> {
+  const m = new RateLimitingManager(
+    { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, ...store } },
+    {},
+    { metrics: false, logger },
+  );
+  managers.push(m);
+  await m.connect();
+  return m;
+}
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.shutdown()));
+  await admin.flushall();
+});
+
+async function outcome(p: void | Promise<void>): Promise<'allowed' | RateLimitedError> {
+  try {
+    await p;
+    return 'allowed';
+  } catch (error) {
+    if (error instanceof RateLimitedError) return error;
+    throw error;
+  }
+}
+
+describe('Redis store', () => {
+  it('replicas sharing one Redis never admit more than the limit together', async () => {
+    const config: RateLimitConfigInput = { perUser: { algorithm: 'token_bucket', capacity: 25, refillPerSecond: 0.001 } };
+    const shared = { keyPrefix: 'shared:' };
+    const replicas = await Promise.all([1, 2, 3, 4].map(() => replica(config, shared)));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => outcome(replicas[i % 4]!.checkRateLimit('op', 'alice'))));
+    expect(results.filter((r) => r === 'allowed')).toHaveLength(25);
+    const refused = results.find((r): r is RateLimitedError => r !== 'allowed')!;
+    expect(refused).toMatchObject({ scope: 'user' });
+    expect(refused).not.toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(replicas.reduce((n, m) => n + m.getRateLimitStats().user.allowed, 0)).toBe(25);
+  });
+
+  it.each<[string, RateLimiterConfig, number]>([
+    ['token_bucket', { algorithm: 'token_bucket', capacity: 30, refillPerSecond: 0.001 }, 30],
+    ['fixed_window', { algorithm: 'fixed_window', limit: 30, windowMs: 60_000 }, 30],
+    ['sliding_window', { algorithm: 'sliding_window', limit: 30, windowMs: 60_000, subWindows: 10 }, 30],
+    ['leaky_bucket', { algorithm: 'leaky_bucket', capacity: 30, leakPerSecond: 0.001, maxWaitMs: 0 }, 1],
+  ])('%s decides atomically in one script; a refusal consumes nothing', async (_name, policy, expected) => {
+    const stores = [0, 1, 2].map(() => new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'algo:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 }, { clock: () => performance.now() }));
+    try {
+      await Promise.all(stores.map((s) => s.ready()));
+      const limiters = stores.map((s) => new RedisRateLimiter(s, policy, 'u'));
+      const decisions = await Promise.all(Array.from({ length: 120 }, (_, i) => limiters[i % 3]!.tryAcquire('bob')));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(expected);
+      const refusedBig = await limiters[0]!.tryAcquire('carol', 1000);
+      expect(refusedBig).toMatchObject({ allowed: false, retryAfterMs: Infinity });
+      // Nothing was consumed by the refusal above: carol still has her whole allowance.
+      expect(await limiters[0]!.tryAcquire('carol', 1)).toMatchObject({ allowed: true });
+      const key = limiters[0]!.redisKey('bob');
+      expect(key).toBe(`algo:{u:bob}:${policy.algorithm}`);
+      expect(await admin.pttl(key)).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('a refusal by the user scope refunds the global and operation scopes on Redis', async () => {
+    const m = await replica({
+      global: { algorithm: 'token_bucket', capacity: 3, refillPerSecond: 0.001 },
+      perOperation: { op: { algorithm: 'fixed_window', limit: 3, windowMs: 60_000 } },
+      perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 0.001 },
+    });
+    await m.checkRateLimit('op', 'alice');
+    for (let i = 0; i < 4; i++) expect(await outcome(m.checkRateLimit('op', 'alice'))).toMatchObject({ scope: 'user' });
+    await m.checkRateLimit('op', 'bob');
+    await m.checkRateLimit('op', 'carol');
+    expect(await outcome(m.checkRateLimit('op', 'dave'))).toMatchObject({ scope: 'global' });
+    expect(m.getRateLimitStats()).toMatchObject({ store: 'redis', user: { allowed: 3, rejected: 4 } });
+  });
+
+  it('keeps odd and long user ids inside one hash slot and reloads scripts after SCRIPT FLUSH', async () => {
+    const m = await replica({ perUser: { algorithm: 'fixed_window', limit: 1, windowMs: 60_000 } }, { keyPrefix: 'odd:' });
+    for (const id of ['a}b{c', 'x'.repeat(10_000), 'with space', '#1']) {
+      await m.checkRateLimit('op', id);
+      expect(await outcome(m.checkRateLimit('op', id))).toMatchObject({ scope: 'user' });
+    }
+    const keys = await admin.keys('odd:*');
+    expect(keys).toHaveLength(4);
+    for (const key of keys) expect(key).toMatch(/^odd:\{u:[^{}\s]{1,256}\}:fixed_window$/);
+    await admin.script('FLUSH');
+    await m.checkRateLimit('op', 'fresh');
+    expect(m.getRateLimitStats().redis).toMatchObject({ scriptLoads: 1, failures: 0 });
+  });
+
+  it('Redis killed mid-run: local fallback takes over, no call hangs; restarted: decisions go back to Redis', async () => {
+    const logs = new Logs();
+    const m = await replica(
+      { perUser: { algorithm: 'token_bucket', capacity: 1000, refillPerSecond: 1000 } },
+      { failureMode: 'local_fallback', timeoutMs: 200, breakerThreshold: 2, breakerCooldownMs: 100 },
+      logs,
+    );
+    await m.checkRateLimit('op', 'alice');
+    expect(m.healthCheck()).toMatchObject({ store: { state: 'redis' } });
+    await server.stop('SIGKILL');
+    let slowest = 0;
+    for (let i = 0; i < 50; i++) {
+      const started = performance.now();
+      expect(await outcome(m.checkRateLimit('op', 'alice'))).toBe('allowed');
+      slowest = Math.max(slowest, performance.now() - started);
+    }
+    expect(slowest).toBeLessThan(1000);
+    const during = m.getRateLimitStats();
+    expect(during.store).toBe('fallback');
+    expect(during.storeFailures.local_fallback).toBeGreaterThanOrEqual(50);
+    expect(m.healthCheck()).toMatchObject({ healthy: false, status: 'warning', store: { state: 'fallback', breaker: expect.any(String) } });
+    expect(logs.entries.some((e) => e.level === 'warn' && /unavailable/.test(e.message))).toBe(true);
+
+    server = await startRedis();
+    const deadline = Date.now() + 15_000;
+    while (m.getRateLimitStats().store !== 'redis' && Date.now() < deadline) {
+      await m.checkRateLimit('op', 'alice');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(m.getRateLimitStats().store).toBe('redis');
+    expect(logs.entries.some((e) => e.level === 'info' && /back on Redis/.test(e.message))).toBe(true);
+    await m.checkRateLimit('op', 'alice');
+    expect(await admin.exists(`t${managers.length - 1}:{u:alice}:token_bucket`)).toBe(1);
+  }, 30_000);
+
+  it('fail_closed refuses with a store error that is not the user limit; fail_open admits', async () => {
+    const closed = new RateLimitingManager(
+      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {},
+      { metrics: false },
+    );
+    const open = new RateLimitingManager(
+      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_open', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {},
+      { metrics: false },
+    );
+    managers.push(closed, open);
+    const error = await outcome(closed.checkRateLimit('op', 'alice'));
+    expect(error).toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', scope: 'global', storeUnavailable: true });
+    expect((error as Error).message).toMatch(/store unavailable/);
+    for (let i = 0; i < 20; i++) expect(await outcome(open.checkRateLimit('op', 'alice'))).toBe('allowed');
+    expect(open.getRateLimitStats()).toMatchObject({ store: 'fallback', storeFailures: { fail_open: 20 }, user: { allowed: 0, rejected: 0 } });
+    expect(closed.getRateLimitStats().storeFailures.fail_closed).toBe(1);
+  });
+});

@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, waitForPort } from '../support/processes.js';
+import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+
+// vitest runs from the package root.
+const FIXTURE = resolve('test/shutdown/fixtures/service.mjs');
+const DIST = resolve('dist/esm/index.js');
+
+interface Service {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+async function startService(receiver: OtlpReceiver, env: Record<string, string>): Promise<Service> {
+  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: receiver.url, OTEL_SDK_DISABLED: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  await Promise.race([
+    waitForPort(port, '127.0.0.1', 20_000),
+    exited.then(() => {
+      throw new Error(`service exited before listening:\n${out}`);
+    }),
+  ]);
+  return { child, port, output: () => out, exited };
+}
+
+/** The `EXIT {...}` line the fixture prints as it exits. */
+function exitStats(output: string): { code: number; progress: Record<string, unknown> } {
+  const line = output.split('\n').find((l) => l.startsWith('EXIT '));
+  if (line === undefined) throw new Error(`no EXIT line in the service output:\n${output}`);
+  return JSON.parse(line.slice(5)) as { code: number; progress: Record<string, unknown> };
+}
+
+type Outcome = { kind: 'ok' | 'refused' | 'unreachable' | 'broken'; startedAt: number; detail: string };
+
+/** One GET on a fresh connection, classified: 200, 503 SHUTTING_DOWN, never reached the server, or anything else. */
+function call(port: number, ms: number): Promise<Outcome> {
+  const startedAt = Date.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: `/work?ms=${ms}&user=u${startedAt % 7}`, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('error', (e) => resolve({ kind: 'broken', startedAt, detail: `response error ${e.message}` }));
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve({ kind: 'ok', startedAt, detail: body });
+        else if (res.statusCode === 503 && body.includes('"SHUTTING_DOWN"')) resolve({ kind: 'refused', startedAt, detail: body });
+        else resolve({ kind: 'broken', startedAt, detail: `${res.statusCode} ${body}` });
+      });
+    });
+    // Refused or reset before any response: the listener was already closed, the server never saw it.
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ kind: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'unreachable' : 'broken', startedAt, detail: `${e.code} ${e.message}` }),
+    );
+    req.end();
+  });
+}
+
+let receiver: OtlpReceiver;
+let service: Service | undefined;
+beforeEach(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterEach(async () => {
+  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  service = undefined;
+  await receiver.close();
+});
+
+describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () => {
+  it('drains under steady load on SIGTERM: accepted requests complete, new ones are refused, exit 0, no span lost', async () => {
+    service = await startService(receiver, { PRESTOP_MS: '600', DRAIN_MS: '20000' });
+    const { port } = service;
+    const outcomes: Outcome[] = [];
+    let stop = false;
+    // Six clients, each sending the next request as soon as the previous one ends, until refused.
+    const clients = Array.from({ length: 6 }, async () => {
+      while (!stop) {
+        const outcome = await call(port, 150);
+        outcomes.push(outcome);
+        if (outcome.kind !== 'ok') return;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 750));
+    // A long request still running well into draining, so the other clients meet the closed gate meanwhile.
+    const long = call(port, 1000).then((o) => void outcomes.push(o));
+    await new Promise((r) => setTimeout(r, 50));
+    const sigtermAt = Date.now();
+    service.child.kill('SIGTERM');
+    const exit = await Promise.race([
+      service.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service!.output()}`)), 15_000)),
+    ]);
+    stop = true;
+    await Promise.all([...clients, long]);
+
+    expect(exit, service.output()).toMatchObject({ code: 0, signal: null });
+    const stats = exitStats(service.output());
+    expect(stats.code).toBe(0);
+    const count = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
+    expect(outcomes.filter((o) => o.kind === 'broken'), 'no request failed any other way').toEqual([]);
+    const ok = count('ok');
+    const refused = count('refused');
+    expect(ok).toBeGreaterThan(20);
+    expect(refused, 'new requests were refused with SHUTTING_DOWN').toBeGreaterThan(0);
+    // During preStopDelayMs the service kept serving requests that arrived after SIGTERM.
+    expect(outcomes.some((o) => o.kind === 'ok' && o.startedAt > sigtermAt + 100)).toBe(true);
+    // Every request the service admitted completed with 200; none was abandoned.
+    expect(stats.progress).toMatchObject({ phase: 'terminated', forced: false, abandoned_requests: 0, active_requests: 0 });
+    expect(stats.progress.accepted_requests).toBe(ok);
+    expect(stats.progress.drained_requests as number).toBeGreaterThan(0);
+
+    // The telemetry flush exported every operation span: one per request that ran, one per refusal.
+    expect(receiver.problems).toEqual([]);
+    const work = receiver.spans.filter((s) => s.name === 'work');
+    expect(work.filter((s) => s.attributes['production.outcome'] === 'success')).toHaveLength(ok);
+    expect(work.filter((s) => s.attributes['production.outcome'] === 'rejected')).toHaveLength(refused);
+    expect(work).toHaveLength(ok + refused);
+    const root = receiver.spans.find((s) => s.name === 'shutdown');
+    expect(root?.attributes).toMatchObject({ 'production.shutdown.reason': 'SIGTERM', 'production.shutdown.forced': false });
+    const phases = receiver.spans.filter((s) => s.parentSpanId === root!.spanId).map((s) => s.name);
+    expect(phases.sort()).toEqual(
+      ['cleanup_resources', 'finish_active_requests', 'initiate_shutdown', 'save_state', 'stop_accepting_requests'].map((p) => `shutdown.${p}`),
+    );
+  }, 40_000);
+
+  it('a second SIGTERM forces the shutdown: abandoned requests, non-zero exit, telemetry still flushed', async () => {
+    service = await startService(receiver, { PRESTOP_MS: '0', DRAIN_MS: '20000' });
+    const { port } = service;
+    const inFlight = Array.from({ length: 4 }, () => call(port, 10_000));
+    await new Promise((r) => setTimeout(r, 300));
+    service.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(service.child.exitCode, 'still draining after the first SIGTERM').toBeNull();
+    const secondAt = Date.now();
+    service.child.kill('SIGTERM');
+    const exit = await Promise.race([
+      service.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service!.output()}`)), 8000)),
+    ]);
+    expect(exit, service.output()).toMatchObject({ code: 1, signal: null });
+    expect(exit.at - secondAt).toBeLessThan(5000);
+    const stats = exitStats(service.output());
+    expect(stats.progress).toMatchObject({ forced: true, abandoned_requests: 4, accepted_requests: 4 });
+    const results = await Promise.all(inFlight);
+    expect(results.every((r) => r.kind !== 'ok')).toBe(true);
+    expect(receiver.problems).toEqual([]);
+    const root = receiver.spans.find((s) => s.name === 'shutdown');
+    expect(root?.attributes).toMatchObject({ 'production.shutdown.forced': true, 'production.shutdown.reason': 'SIGTERM' });
+  }, 30_000);
+});
