@@ -7,14 +7,14 @@ import { createAdminServer, type AdminServer, type AdminServerConfigInput } from
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import { createServerCloseHandler } from './shutdown/builtins.js';
 import type { ShutdownReport } from './shutdown/report.js';
-import { InvalidConfigError, ProductionError, ShuttingDownError } from './errors.js';
+import { InvalidConfigError, ProductionError } from './errors.js';
 import type { Guard } from './guard.js';
 import type { Engine, MonitorComponent, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
 import type { CallState, OperationContext } from './recovery/context.js';
 import type { ErrorRecoveryManager, OperationPatch } from './recovery/manager.js';
 import type { OperationRecovery } from './recovery/operation.js';
 import { getTracer } from './telemetry/api.js';
-import { resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
+import { needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
@@ -114,7 +114,8 @@ export class ProductionSystem<E extends Engine = Engine> {
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
-    const { correlationId, needsBaggage } = resolveCorrelationId(options?.correlationId, parent, span.spanContext().traceId);
+    const traceId = span.spanContext().traceId;
+    const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId);
     if (span.isRecording()) {
       span.setAttribute(ATTR.correlationId, correlationId);
       if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
@@ -135,9 +136,8 @@ export class ProductionSystem<E extends Engine = Engine> {
     let permit: Guard | undefined;
     let admitted = false;
     try {
-      // 1. Shutdown check
-      if (shutdown.isShuttingDown()) throw new ShuttingDownError();
-      // 2. Active-request tracking: shutdown drains until this guard is released
+      // 1. Shutdown check and 2. active-request tracking, in one call: the manager refuses (and counts the
+      //    refusal) with SHUTTING_DOWN, or counts the request until the guard is released, so draining waits.
       request = shutdown.trackActiveRequest();
       // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
       const limited = limits.checkRateLimit(operationName, userId);
@@ -149,7 +149,8 @@ export class ProductionSystem<E extends Engine = Engine> {
       // 6. Error recovery, with the operation running in its span's context
       admitted = true;
       runtime.active++;
-      const ctx = needsBaggage ? withCorrelationBaggage(trace.setSpan(parent, span), correlationId) : trace.setSpan(parent, span);
+      let ctx = trace.setSpan(parent, span);
+      if (needsCorrelationBaggage(correlationId, options?.correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock() - start) / 1000;

@@ -3,8 +3,7 @@
 // Keys: track_release_ns, track_dispose_ns, is_shutting_down_ns, create_guard_baseline_ns.
 import { report } from './_measure.mjs';
 
-const shutdown = await import('../../dist/esm/shutdown/index.js');
-const { createGuard } = await import('../../dist/esm/guard.js');
+const { GracefulShutdownManager, createGuard } = await import('../../dist/esm/index.js');
 
 /** Best-of-rounds mean ns of a synchronous `fn`, after warm-up. */
 function nsPerSyncCall(fn, { iterations = 2_000_000, rounds = 7, warmup = 500_000 } = {}) {
@@ -19,7 +18,7 @@ function nsPerSyncCall(fn, { iterations = 2_000_000, rounds = 7, warmup = 500_00
   return Math.round(best * 100) / 100;
 }
 
-const manager = new shutdown.GracefulShutdownManager({});
+const manager = new GracefulShutdownManager({});
 let sink = 0;
 const trackRelease = nsPerSyncCall(() => {
   const guard = manager.trackActiveRequest();

@@ -132,11 +132,49 @@ export class CircuitBreaker {
    * is taken. Errors `isFailure` rejects pass through without counting.
    */
   execute<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.policy.state === CircuitState.Closed && this.probation.remaining === 0) {
-      // Closed never throws cockatiel's open-circuit errors, so the fast path needs no translation.
-      return this.policy.execute(fn);
+    if (!this.isClosed()) return this.trial(fn);
+    let pending: Promise<T>;
+    try {
+      pending = fn();
+    } catch (error) {
+      pending = Promise.reject(error);
     }
-    return this.trial(fn);
+    return pending.then(
+      (value) => {
+        this.recordClosedSuccess();
+        return value;
+      },
+      async (error: unknown) => {
+        await this.recordClosedFailure(error);
+        throw error;
+      },
+    );
+  }
+
+  /** Closed and not on probation: calls may skip the trial gate and report through `recordClosed*`. */
+  isClosed(): boolean {
+    return this.policy.state === CircuitState.Closed && this.probation.remaining === 0;
+  }
+
+  /**
+   * A call admitted while closed succeeded: tell cockatiel's strategy as cockatiel's own executor would
+   * (`breaker.success(Closed)`). Running successful calls outside `policy.execute` spares each of them
+   * cockatiel's two async frames; failures still go through cockatiel (see `recordClosedFailure`).
+   */
+  recordClosedSuccess(): void {
+    if (this.policy.state === CircuitState.Closed) this.probation.success(CircuitState.Closed);
+  }
+
+  /**
+   * A call admitted while closed failed: when the error counts, replay it through `policy.execute` so
+   * cockatiel does its own counting and opening; resolves once it has. Undefined when nothing is counted.
+   */
+  recordClosedFailure(error: unknown): Promise<void> | undefined {
+    if (!this.isFailure(error) || this.policy.state !== CircuitState.Closed) return undefined;
+    return this.policy.execute(() => Promise.reject(error)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private async trial<T>(fn: () => Promise<T>): Promise<T> {

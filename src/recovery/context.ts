@@ -3,6 +3,12 @@ import { AbortedError, TimeoutError } from '../errors.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import type { OperationStats } from './stats.js';
 
+/** The breaker of an attempt admitted while closed, which the attempt tells its outcome. */
+export interface ClosedBreaker {
+  recordClosedSuccess(): void;
+  recordClosedFailure(error: unknown): Promise<void> | undefined;
+}
+
 /** What a protected operation receives. */
 export interface OperationContext {
   /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
@@ -44,8 +50,11 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   prev: DeadlineEntry | null = null;
   next: DeadlineEntry | null = null;
   private controller: AbortController | undefined;
-  private settle: { resolve(value: T): void; reject(error: unknown): void } | undefined;
+  private resolve: ((value: T) => void) | undefined;
+  private reject: ((error: unknown) => void) | undefined;
   private timedOut: TimeoutError | undefined;
+  private callerListener: (() => void) | undefined;
+  private abandonListener: (() => void) | undefined;
 
   constructor(
     private readonly call: CallState,
@@ -53,6 +62,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     private readonly timeoutMs: number,
     private readonly deadlines: DeadlineQueue | undefined,
     private readonly stats: OperationStats,
+    private readonly breaker: ClosedBreaker | undefined,
   ) {}
 
   get correlationId(): string {
@@ -73,13 +83,13 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       const controller = (this.controller = new AbortController());
       if (this.timedOut) controller.abort(this.timedOut);
       const { callerSignal, abandonSignal } = this.call;
-      if (callerSignal) {
-        if (callerSignal.aborted) controller.abort(new AbortedError(callerSignal.reason));
-        else callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
-      }
+      if (callerSignal?.aborted) controller.abort(new AbortedError(callerSignal.reason));
       if (abandonSignal) {
         if (abandonSignal.aborted) controller.abort(abandonSignal.reason);
-        else abandonSignal.addEventListener('abort', this.onAbandon, { once: true });
+        else if (this.resolve !== undefined) {
+          this.abandonListener = () => controller.abort(abandonSignal.reason);
+          abandonSignal.addEventListener('abort', this.abandonListener, { once: true });
+        }
       }
     }
     return this.controller.signal;
@@ -91,15 +101,17 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
    */
   run(operation: (ctx: OperationContext) => Promise<T>, now: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.settle = { resolve, reject };
+      this.resolve = resolve;
+      this.reject = reject;
       if (this.deadlines !== undefined) {
         this.deadline = now + this.timeoutMs;
         this.deadlines.add(this);
       }
       const callerSignal = this.call.callerSignal;
       if (callerSignal !== undefined) {
-        if (callerSignal.aborted) return this.onCallerAbort();
-        callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
+        if (callerSignal.aborted) return this.callerAborted();
+        this.callerListener = () => this.callerAborted();
+        callerSignal.addEventListener('abort', this.callerListener, { once: true });
       }
       let pending: Promise<T>;
       try {
@@ -107,46 +119,48 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       } catch (error) {
         pending = Promise.reject(error);
       }
-      Promise.resolve(pending).then(this.onValue, this.onError);
+      pending.then(
+        (value) => this.settle(value, undefined, true),
+        (error: unknown) => this.settle(undefined, error, false),
+      );
     });
   }
 
-  private readonly onValue = (value: T): void => {
-    const settle = this.settle;
+  private settle(value: T | undefined, error: unknown, ok: boolean): void {
+    const resolve = this.resolve;
+    const reject = this.reject!;
+    if (resolve === undefined) return;
     this.finish();
-    settle?.resolve(value);
-  };
-
-  private readonly onError = (error: unknown): void => {
-    const settle = this.settle;
-    this.finish();
-    settle?.reject(error);
-  };
+    if (ok) {
+      this.breaker?.recordClosedSuccess();
+      resolve(value as T);
+      return;
+    }
+    const counted = this.breaker?.recordClosedFailure(error);
+    if (counted === undefined) reject(error);
+    else void counted.then(() => reject(error));
+  }
 
   /** Deadline passed: abort the signal and reject with TIMEOUT. */
   expire(): void {
     this.timedOut = new TimeoutError(this.call.operationName, this.timeoutMs);
     this.stats.timeouts++;
     this.controller?.abort(this.timedOut);
-    this.onError(this.timedOut);
+    this.settle(undefined, this.timedOut, false);
   }
 
   /** The caller aborted: reject at once with ABORTED (never reported as a timeout). */
-  private readonly onCallerAbort = (): void => {
+  private callerAborted(): void {
     const error = new AbortedError(this.call.callerSignal?.reason);
     this.controller?.abort(error);
-    this.onError(error);
-  };
-
-  private readonly onAbandon = (): void => {
-    this.controller?.abort(this.call.abandonSignal?.reason);
-  };
+    this.settle(undefined, error, false);
+  }
 
   /** Settled: leave the deadline queue and drop the listeners added to long-lived signals. */
   private finish(): void {
-    this.settle = undefined;
+    this.resolve = this.reject = undefined;
     this.deadlines?.remove(this);
-    this.call.callerSignal?.removeEventListener('abort', this.onCallerAbort);
-    if (this.controller !== undefined) this.call.abandonSignal?.removeEventListener('abort', this.onAbandon);
+    if (this.callerListener) this.call.callerSignal?.removeEventListener('abort', this.callerListener);
+    if (this.abandonListener) this.call.abandonSignal?.removeEventListener('abort', this.abandonListener);
   }
 }

@@ -103,20 +103,22 @@ export class OperationRecovery {
 
   private attempt<T>(operation: Operation<T>, call: CallState): Promise<T> {
     const breaker = this.breaker;
-    if (breaker !== undefined) return breaker.execute(() => this.isolated(operation, call));
-    return this.isolated(operation, call);
+    if (breaker === undefined) return this.isolated(operation, call, undefined);
+    // Closed: the attempt reports its outcome to the breaker itself, with no extra promise in between.
+    if (breaker.isClosed()) return this.isolated(operation, call, breaker);
+    return breaker.execute(() => this.isolated(operation, call, undefined));
   }
 
-  private isolated<T>(operation: Operation<T>, call: CallState): Promise<T> {
+  private isolated<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     const bulkhead = this.bulkhead;
-    if (bulkhead !== undefined) return bulkhead.execute(() => this.timed(operation, call), call.callerSignal);
-    return this.timed(operation, call);
+    if (bulkhead !== undefined) return bulkhead.execute(() => this.timed(operation, call, closedBreaker), call.callerSignal);
+    return this.timed(operation, call, closedBreaker);
   }
 
-  private timed<T>(operation: Operation<T>, call: CallState): Promise<T> {
-    const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats);
-    // Without a deadline or a signal to follow, nothing can settle the attempt early or needs cleaning up.
-    if (this.deadlines === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
+  private timed<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+    const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats, closedBreaker);
+    // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.
+    if (this.deadlines === undefined && closedBreaker === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
       try {
         return operation(ctx);
       } catch (error) {

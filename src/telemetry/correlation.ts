@@ -5,18 +5,18 @@ import { CORRELATION_BAGGAGE_KEY } from './names.js';
  * Resolves the correlation ID of an operation: the caller's explicit one, else W3C baggage
  * `correlation_id` of the parent context, else the trace ID of `spanContextTraceId`.
  */
-export function resolveCorrelationId(
-  explicit: string | undefined,
-  parent: Context,
-  traceId: string,
-): { correlationId: string; needsBaggage: boolean } {
-  if (explicit !== undefined && explicit !== '') {
-    const inherited = propagation.getBaggage(parent)?.getEntry(CORRELATION_BAGGAGE_KEY)?.value;
-    return { correlationId: explicit, needsBaggage: inherited !== explicit && explicit !== traceId };
-  }
-  const fromBaggage = propagation.getBaggage(parent)?.getEntry(CORRELATION_BAGGAGE_KEY)?.value;
-  if (fromBaggage) return { correlationId: fromBaggage, needsBaggage: false };
-  return { correlationId: traceId, needsBaggage: false };
+export function resolveCorrelationId(explicit: string | undefined, parent: Context, traceId: string): string {
+  if (explicit !== undefined && explicit !== '') return explicit;
+  return propagation.getBaggage(parent)?.getEntry(CORRELATION_BAGGAGE_KEY)?.value || traceId;
+}
+
+/**
+ * Whether nested operations need `correlationId` put into baggage: not when it is the trace ID (they share
+ * the trace) or already the baggage's, which is every call without an explicit ID.
+ */
+export function needsCorrelationBaggage(correlationId: string, explicit: string | undefined, parent: Context, traceId: string): boolean {
+  if (explicit === undefined || explicit === '' || correlationId === traceId) return false;
+  return propagation.getBaggage(parent)?.getEntry(CORRELATION_BAGGAGE_KEY)?.value !== correlationId;
 }
 
 /** Returns `ctx` with the correlation ID set in its baggage, keeping the other entries. */

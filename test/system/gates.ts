@@ -22,11 +22,9 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
       initiateShutdown: (reason) => realShutdown.initiateShutdown(reason),
       registerHandler: (name, handler, options) => realShutdown.registerHandler(name, handler, options),
       abandonSignal: abandon.signal,
-      isShuttingDown: () => {
-        steps.push('1 shutdown check');
-        return overrides.shuttingDown ?? false;
-      },
+      isShuttingDown: () => overrides.shuttingDown ?? false,
       trackActiveRequest: (): Guard => {
+        steps.push('1 shutdown check');
         if (overrides.shuttingDown) throw new ShuttingDownError();
         steps.push('2 track request');
         requests++;
