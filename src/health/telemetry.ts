@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, context, trace, type Histogram, type ObservableGauge, type ObservableCallback, type Tracer, type Span } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { LEVEL_SEVERITY, LEVEL_TEXT } from '../telemetry/severity.js';
 import type { LogLevel, OperationLogger } from '../pipeline.js';
 import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from '../telemetry/names.js';
@@ -8,14 +8,6 @@ import type { CheckOutcome } from './result.js';
 import { HEALTH_STATUSES, type HealthStatus } from './status.js';
 
 const LEVEL_OF: Record<HealthStatus, LogLevel> = { healthy: 'info', warning: 'warn', critical: 'error', unknown: 'info' };
-const SEVERITY_OF: Record<LogLevel, SeverityNumber> = {
-  trace: SeverityNumber.TRACE,
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
-  critical: SeverityNumber.FATAL,
-};
 
 /** The live view the status gauge reads at collection time. */
 export interface HealthGaugeSource {
@@ -87,7 +79,7 @@ export class HealthTelemetry {
       this.logger.log(level, 'health', 'health.transition', message, metadata);
       return;
     }
-    getOtelLogger().emit({ severityNumber: SEVERITY_OF[level], severityText: level.toUpperCase(), body: message, attributes: metadata });
+    getOtelLogger().emit({ severityNumber: LEVEL_SEVERITY[level], severityText: LEVEL_TEXT[level], body: message, attributes: metadata });
   }
 
   /** Detaches the gauge callback, so a stopped system no longer reports. */

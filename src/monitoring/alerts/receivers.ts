@@ -60,15 +60,7 @@ export interface WebhookPayload {
   readonly commonLabels: Record<string, string>;
   readonly commonAnnotations: Record<string, string>;
   readonly externalURL: string;
-  readonly alerts: readonly {
-    readonly status: 'firing' | 'resolved';
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-    readonly startsAt: string;
-    readonly endsAt: string;
-    readonly generatorURL: string;
-    readonly fingerprint: string;
-  }[];
+  readonly alerts: readonly AlertNotification[];
 }
 
 /** Alertmanager writes the zero time as `endsAt` of firing alerts in webhook payloads. */
