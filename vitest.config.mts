@@ -8,5 +8,7 @@ export default defineConfig({
     // An unhandled rejection anywhere fails the run (vitest's default; kept explicit).
     dangerouslyIgnoreUnhandledErrors: false,
     pool: 'forks',
+    // The JSON summary lets .ci/run print one plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
   },
 });
