@@ -15,3 +15,6 @@ export { rateLimitHeaders, type RateLimitHeaders } from './headers.js';
 export type { RateLimitStats, DecisionCounts } from './stats.js';
 export { monotonicClock, type Clock } from './clock.js';
 export * from './config.js';
+export { TopK, type TopKEntry } from './top-k.js';
+export { REJECTED_USERS_TRACKED } from './rate-gate.js';
+export { TOP_REJECTED_USERS } from './stats.js';

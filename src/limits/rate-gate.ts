@@ -7,6 +7,7 @@ import { OperationTable, type OperationEntry } from './operation-table.js';
 import { RedisRateLimiter, type RedisDecision } from './redis-limiter.js';
 import type { RedisRateLimitStore } from './redis-store.js';
 import { RateLimitStoreUnavailableError } from './store-errors.js';
+import { TopK } from './top-k.js';
 
 interface UserOverride {
   readonly local: SingleRateLimiter;
@@ -20,6 +21,9 @@ interface Pending {
 
 const SCOPES: readonly RateLimitScope[] = ['global', 'operation', 'user'];
 
+/** Users whose refusals are counted for the busiest-users list (space-saving counters, bounded). */
+export const REJECTED_USERS_TRACKED = 100;
+
 /**
  * The three scopes (global, operation, user) and the check over them. Order: global, then operation, then
  * user; a refusal by a later scope refunds what the earlier ones took, so a refused call consumes nothing
@@ -30,6 +34,8 @@ export class RateGate {
   readonly operations: OperationTable;
   /** Checks decided without the store, by failure mode. */
   readonly storeFailures = { fail_open: 0, fail_closed: 0, local_fallback: 0 };
+  /** Refusals per user (any scope), heaviest kept in bounded memory. */
+  readonly rejectedUsers = new TopK(REJECTED_USERS_TRACKED);
   private globalLocal: SingleRateLimiter | undefined;
   private globalRemote: RedisRateLimiter | undefined;
   private userLocal: KeyedRateLimiter | undefined;
@@ -115,6 +121,7 @@ export class RateGate {
       r = global.take(now, 1);
       if (r > 0) {
         entry.globalRejected++;
+        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
         throw new RateLimitedError('global', Math.ceil(r));
       }
       entry.globalAllowed++;
@@ -125,6 +132,7 @@ export class RateGate {
       r = own.take(now, 1);
       if (r > 0) {
         entry.operationRejected++;
+        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
         global?.refund(now, 1);
         throw new RateLimitedError('operation', Math.ceil(r));
       }
@@ -139,6 +147,7 @@ export class RateGate {
       else r = Number.NaN;
       if (r > 0) {
         entry.userRejected++;
+        this.rejectedUsers.add(key);
         own?.refund(now, 1);
         global?.refund(now, 1);
         throw new RateLimitedError('user', Math.ceil(r));
@@ -173,6 +182,7 @@ export class RateGate {
       count(entry, i, d.allowed);
     }
     if (refused >= 0) {
+      if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
       await this.refund(limiters, keys, settled);
       throw new RateLimitedError(SCOPES[refused]!, decisions[refused]!.retryAfterMs);
     }

@@ -22,9 +22,14 @@ export interface RateLimitStats {
   users: { tracked: number; evicted: number; expired: number; overrides: number };
   /** Checks decided without the store, by failure mode. */
   storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
+  /** The busiest users by refusals (any scope), heaviest first, at most 10; counts are space-saving estimates. */
+  topRejectedUsers: Array<{ userId: string; rejections: number; error: number }>;
   /** Redis store details, when used. */
   redis: Record<string, unknown> | null;
 }
+
+/** How many of the busiest users `getRateLimitStats()` lists. */
+export const TOP_REJECTED_USERS = 10;
 
 /** Builds the stats object from the gate's counters. */
 export function rateLimitStats(gate: RateGate, enabled: boolean, store: StoreState, redis: Record<string, unknown> | undefined): RateLimitStats {
@@ -42,6 +47,7 @@ export function rateLimitStats(gate: RateGate, enabled: boolean, store: StoreSta
       overrides: gate.overrideCount,
     },
     storeFailures: { ...gate.storeFailures },
+    topRejectedUsers: gate.rejectedUsers.top(TOP_REJECTED_USERS).map((e) => ({ userId: e.key, rejections: e.count, error: e.error })),
     redis: redis ?? null,
   };
   for (const entry of gate.operations.entries()) {

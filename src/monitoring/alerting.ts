@@ -4,7 +4,8 @@ import { ATTR, METRIC } from '../telemetry/names.js';
 import { AlertEngine, type EvaluationResult } from './alerts/engine.js';
 import { DeliveryQueue, type AlertNotifier, type DeliveryOptions, type DeliveryStats } from './alerts/notifier.js';
 import type { AlertRule, AlertRuleInput } from './alerts/rule.js';
-import type { Alert, AlertTransition } from './alerts/types.js';
+import type { Alert, AlertTransition, ResolvedAlert } from './alerts/types.js';
+import { Ring } from './ring.js';
 import type { MetricSnapshot } from './snapshot.js';
 
 /** What alerting needs from the monitor. */
@@ -14,6 +15,8 @@ export interface AlertingOptions {
   readonly tracer: Tracer;
   readonly meter: Meter;
   readonly clock: () => number;
+  /** Resolved alerts kept (a ring); default 50. */
+  readonly resolvedHistory?: number;
 }
 
 /**
@@ -26,8 +29,10 @@ export class Alerting {
   private readonly gauge: ObservableGauge;
   private readonly observe: BatchObservableCallback;
   private lastEvaluation: EvaluationResult | undefined;
+  private readonly resolved: Ring<ResolvedAlert>;
 
   constructor(private readonly options: AlertingOptions) {
+    this.resolved = new Ring(options.resolvedHistory ?? 50);
     this.engine = new AlertEngine({
       ...options.engine,
       onTransition: (t) => this.onTransition(t),
@@ -69,6 +74,11 @@ export class Alerting {
     return this.engine.activeAlerts();
   }
 
+  /** Recently resolved alerts, newest first. */
+  resolvedAlerts(limit = this.resolved.capacity): ResolvedAlert[] {
+    return this.resolved.newest(limit);
+  }
+
   /** Evaluates every rule on `snapshot`. */
   evaluate(snapshot: MetricSnapshot): EvaluationResult {
     this.lastEvaluation = this.engine.evaluate(snapshot, this.options.clock());
@@ -93,6 +103,7 @@ export class Alerting {
 
   private onTransition(t: AlertTransition): void {
     const { alert } = t;
+    if (t.to === 'resolved') this.resolved.push({ ...alert, resolvedAt: t.at });
     const level: LogLevel = t.to === 'firing' ? (alert.severity === 'critical' ? 'error' : 'warn') : 'info';
     const summary = alert.annotations.summary ?? alert.name;
     this.options.log(level, 'monitoring', 'alert', `Alert ${alert.name} ${t.from} -> ${t.to}: ${summary}`, {

@@ -39,6 +39,10 @@ export const monitoringConfigSchema = z.strictObject({
    * application's SDK already runs `@opentelemetry/instrumentation-runtime-node`, to avoid duplicate series.
    */
   runtimeMetrics: z.boolean().default(true),
+  /** Recently resolved alerts kept for the status page (a ring). */
+  resolvedAlertHistory: z.number().int().min(1).max(10_000).default(50),
+  /** Span of the request-rate, error-rate and p99 series on the status page (one point per alert collection, at most 720). */
+  requestSeriesWindowMs: z.number().int().min(10_000).max(86_400_000).default(600_000),
 });
 
 /** Monitoring section of the production config. */

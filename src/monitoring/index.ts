@@ -12,7 +12,9 @@ export { telemetryHub, missingReadersError, type MetricsSource, type SnapshotSub
 export { AlertEngine, type AlertEngineOptions, type EvaluationResult } from './alerts/engine.js';
 export { DEFAULT_ALERT_RULES, RUNTIME_METRIC } from './alerts/default-rules.js';
 export { alertRuleSchema, parseAlertRule, type AlertRule, type AlertRuleInput, type AlertAggregation, type AlertComparison, type AlertSeverity, type MatchValue } from './alerts/rule.js';
-export type { Alert, AlertState, AlertTransition, AlertNotification } from './alerts/types.js';
+export type { Alert, AlertState, AlertTransition, AlertNotification, ResolvedAlert } from './alerts/types.js';
+export { RequestSeries, type RequestSeriesPoint } from './request-series.js';
+export { recentTraces, type RecentTraceSource, type TraceSummary } from './recent-traces.js';
 export { DeliveryQueue, type AlertNotifier, type DeliveryOptions, type DeliveryStats } from './alerts/notifier.js';
 export { AlertmanagerNotifier, WebhookNotifier, CallbackNotifier, webhookPayloads, type WebhookPayload } from './alerts/receivers.js';
 export { histogramQuantile } from './alerts/series.js';

@@ -12,11 +12,12 @@ import type { EvaluationResult } from './alerts/engine.js';
 import type { AlertNotifier, DeliveryOptions, DeliveryStats } from './alerts/notifier.js';
 import { AlertmanagerNotifier, WebhookNotifier } from './alerts/receivers.js';
 import type { AlertRule, AlertRuleInput } from './alerts/rule.js';
-import type { Alert } from './alerts/types.js';
+import type { Alert, ResolvedAlert } from './alerts/types.js';
 import { monitoringConfigSchema, type MonitoringConfig } from './config.js';
 import { missingReadersError, telemetryHub } from './hub.js';
 import { LogSink, type LogEntry, type LogFilter } from './log-sink.js';
 import { MetricsFacade, type MetricTags, type MetricType, type TimerHandle } from './metrics.js';
+import { RequestSeries, type RequestSeriesPoint } from './request-series.js';
 import { Ring } from './ring.js';
 import { pointsByName, type MetricPoint, type MetricSnapshot } from './snapshot.js';
 import { leaseSystemStats, readSystemStats, type SystemStats } from './system-stats.js';
@@ -65,6 +66,7 @@ export class ProductionMonitor implements MonitorComponent {
   private readonly stats: ReturnType<typeof leaseSystemStats>;
   private readonly subscription: Guard;
   private readonly history: Ring<MetricSnapshot>;
+  private readonly series: RequestSeries;
   private readonly clock: () => number;
   private readonly activeOperations: () => number;
   private closed: Promise<void> | undefined;
@@ -93,6 +95,7 @@ export class ProductionMonitor implements MonitorComponent {
       tracer: getTracer(),
       meter,
       clock: this.clock,
+      resolvedHistory: c.resolvedAlertHistory,
     });
     if (c.alertmanager) this.alerting.addNotifier(new AlertmanagerNotifier(c.alertmanager.url), c.alertmanager);
     if (c.webhook) this.alerting.addNotifier(new WebhookNotifier(c.webhook.url, externalUrl), c.webhook);
@@ -101,6 +104,7 @@ export class ProductionMonitor implements MonitorComponent {
     if (c.defaultAlertRules) for (const rule of DEFAULT_ALERT_RULES) this.alerting.addRule(rule);
     for (const rule of options.alertRules ?? []) this.alerting.addRule(rule);
     this.history = new Ring<MetricSnapshot>(Math.min(64, Math.ceil(c.metricsRetentionMs / c.alertEvaluationIntervalMs) + 1));
+    this.series = new RequestSeries(Math.min(720, Math.ceil(c.requestSeriesWindowMs / c.alertEvaluationIntervalMs) + 1));
     this.subscription = telemetryHub.subscribe({ intervalMs: c.alertEvaluationIntervalMs, onSnapshot: (s) => this.onSnapshot(s) });
   }
 
@@ -200,6 +204,19 @@ export class ProductionMonitor implements MonitorComponent {
     return this.alerting.activeAlerts();
   }
 
+  /** Alerts that fired and then resolved, newest first (bounded by `resolvedAlertHistory`). */
+  getResolvedAlerts(limit?: number): ResolvedAlert[] {
+    return this.alerting.resolvedAlerts(limit);
+  }
+
+  /**
+   * Request rate, error rate and p99 latency of protected operations over the last
+   * `requestSeriesWindowMs`, one point per alert collection, oldest first.
+   */
+  getRequestSeries(): RequestSeriesPoint[] {
+    return this.series.points();
+  }
+
   /** Collects now and evaluates every rule, besides the alert reader's schedule. */
   async evaluateAlerts(): Promise<EvaluationResult> {
     const snapshot = await telemetryHub.requireSource().collectSnapshot();
@@ -248,12 +265,14 @@ export class ProductionMonitor implements MonitorComponent {
       this.stats.guard.release();
       await this.alerting.close(graceMs);
       this.history.clear();
+      this.series.clear();
     })();
     return this.closed;
   }
 
   private onSnapshot(snapshot: MetricSnapshot): void {
     this.history.push(snapshot);
+    this.series.observe(snapshot);
     this.alerting.evaluate(snapshot);
   }
 }

@@ -1,4 +1,7 @@
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import { getTracer } from '../telemetry/api.js';
+import { ATTR } from '../telemetry/names.js';
 import { ProductionError, TimeoutError } from '../errors.js';
 import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
@@ -116,6 +119,7 @@ export class OperationRecovery {
   }
 
   private timed<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+    if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats, closedBreaker);
     // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.
     if (this.deadlines === undefined && closedBreaker === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
@@ -127,6 +131,27 @@ export class OperationRecovery {
     }
     return ctx.run(operation, this.clock());
   }
+}
+
+/**
+ * Wraps `operation` so each attempt runs in its own child span (`<operation> attempt`, opt-in through
+ * `attemptSpans`): one span per operation keeps traces small and the fast path fast by default.
+ */
+function inAttemptSpan<T>(operation: Operation<T>): Operation<T> {
+  return (ctx) => {
+    const parent = trace.setSpan(context.active(), ctx.span);
+    return getTracer().startActiveSpan(`${ctx.operationName} attempt`, { attributes: { [ATTR.attempt]: ctx.attempt } }, parent, async (span) => {
+      try {
+        return await operation(ctx);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        if (error instanceof Error) span.recordException(error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  };
 }
 
 /** Reads a breaker snapshot back from JSON (a checkpoint); undefined when it is not one. */

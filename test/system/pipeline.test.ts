@@ -169,6 +169,25 @@ describe('executeProtectedOperation', () => {
     expect(closed?.value).toBe(1);
   });
 
+  it('makes a child span per attempt only when attemptSpans is on', async () => {
+    const { system } = recordingSystem({ defaults: { circuitBreaker: false, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } });
+    const flaky = async (ctx: { attempt: number }) => {
+      if (ctx.attempt === 1) throw new Error('first fails');
+      return 'ok';
+    };
+    await system.executeProtectedOperation('plain', 'u', flaky);
+    expect(otel.spans.getFinishedSpans().map((s) => s.name)).toEqual(['plain']);
+    otel.spans.reset();
+    system.configureOperation('detailed', { attemptSpans: true });
+    await system.executeProtectedOperation('detailed', 'u', flaky);
+    const spans = otel.spans.getFinishedSpans();
+    const parent = spans.find((s) => s.name === 'detailed');
+    const attempts = spans.filter((s) => s.name === 'detailed attempt');
+    expect(attempts.map((s) => s.attributes['production.attempt'])).toEqual([1, 2]);
+    expect(attempts.every((s) => s.parentSpanContext?.spanId === parent?.spanContext().spanId)).toBe(true);
+    expect(attempts[0]?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it('names the bad argument', async () => {
     const { system } = recordingSystem();
     const notAFunction = 'nope' as unknown as () => Promise<void>;

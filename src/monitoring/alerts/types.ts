@@ -23,6 +23,12 @@ export interface Alert {
   readonly fingerprint: string;
 }
 
+/** A firing alert that has resolved, as kept in the monitor's bounded history. */
+export interface ResolvedAlert extends Alert {
+  /** When it resolved (ms since the epoch). */
+  readonly resolvedAt: number;
+}
+
 /** A state change of one alert instance. `resolved` is firing → inactive; `inactive` is pending → inactive. */
 export interface AlertTransition {
   readonly alert: Alert;
