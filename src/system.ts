@@ -6,6 +6,7 @@ import { createAdminServer, type AdminServer, type AdminServerConfigInput } from
 
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import { createServerCloseHandler } from './shutdown/builtins.js';
+import { buildStatusDocument } from './http/status-data.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
 import type { Guard } from './guard.js';
@@ -237,13 +238,18 @@ export class ProductionSystem<E extends Engine = Engine> {
   async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<{ host: string; port: number }> {
     if (this.adminServer) throw new Error('The admin server is already started');
     const { monitor, health, shutdown } = this.components;
+    const adminConfig = { ...this.config.admin, ...overrides };
     const server = createAdminServer({
-      config: { ...this.config.admin, ...overrides },
+      config: adminConfig,
       health,
       metrics: monitor.handleMetricsRequest
         ? (req: IncomingMessage, res: ServerResponse) => monitor.handleMetricsRequest!(req, res)
         : () => monitor.exportPrometheusMetrics(),
-      status: () => this.getSystemStatus(),
+      status: (query: URLSearchParams) =>
+        buildStatusDocument(
+          { ...this.components, activeOperations: () => this.activeOperationCount(), traceUrlTemplate: adminConfig.traceUrlTemplate },
+          query,
+        ),
       isShuttingDown: () => shutdown.isShuttingDown(),
     });
     const address = await server.listen();

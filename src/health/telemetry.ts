@@ -72,7 +72,8 @@ export class HealthTelemetry {
 
   /** Logs a status change: through the monitoring logger when there is one, else as an OTel log record. */
   transition(change: HealthTransition): void {
-    const level = LEVEL_OF[change.to];
+    // A first healthy result after start-up is routine: debug, so a start prints no line per component.
+    const level = change.from === 'unknown' && change.to === 'healthy' ? 'debug' : LEVEL_OF[change.to];
     const message = `Component ${change.component} is ${change.to} (was ${change.from})${change.error ? `: ${change.error}` : ''}`;
     const metadata = { [ATTR.component]: change.component, 'production.health.from': change.from, 'production.health.to': change.to, ...(change.error ? { 'error.message': change.error } : {}) };
     if (this.logger) {

@@ -9,6 +9,7 @@ export {
   ADMIN_ROUTES,
   PROMETHEUS_CONTENT_TYPE,
   HEALTH_CONTENT_TYPE,
+  HTML_CONTENT_TYPE,
   isMetricsRequestHandler,
   type AdminHandlerOptions,
   type AdminRequest,
@@ -20,3 +21,6 @@ export {
 } from './routes.js';
 export { renderHealthDocument, renderReadyzVerbose, readiness, type IetfCheck, type IetfHealthDocument, type HealthDocumentIdentity } from './render.js';
 export * from './config.js';
+export { buildStatusDocument, STATUS_LIMITS, type StatusSources } from './status-data.js';
+export type { StatusDocument, ComponentRow, OperationRow, ResourceRow, AlertRow, LogRow, TraceRow } from './status-types.js';
+export { STATUS_PAGE_HTML, STATUS_PAGE_CSP } from './status-page.js';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SystemHealthReport } from '../health/report.js';
 import { createBearerCheck } from './auth.js';
 import { readiness, renderHealthDocument, renderReadyzVerbose, type HealthDocumentIdentity } from './render.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
 /** Where the probes read health from; `HealthCheckSystem` is one. Must not run checks (probes answer from held results). */
 export interface HealthSource {
@@ -26,8 +27,12 @@ export interface AdminHandlerOptions extends HealthDocumentIdentity {
   health?: HealthSource;
   /** `/metrics`. */
   metrics?: AdminMetricsSource;
-  /** `/status` and `/status.json`: any JSON-serialisable value (e.g. `system.getSystemStatus()`). */
-  status?: () => unknown;
+  /**
+   * `/status.json`: any JSON-serialisable value, given the request's query (e.g. `buildStatusDocument`,
+   * which reads `level`, `correlationId`, `logs` and `traces`). With it, `/status` serves the status page
+   * that polls `/status.json`.
+   */
+  status?: (query: URLSearchParams) => unknown;
   /** True while shutting down: `/readyz` and `/health` answer 503 (liveness is unaffected). */
   isShuttingDown?: () => boolean;
   /** When set, health details and the status need `Authorization: Bearer <token>`. */
@@ -52,6 +57,8 @@ export interface AdminResponse {
 
 /** Content type of `/metrics` (Prometheus text format 0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Content type of the `/status` page. */
+export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 /** Content type of `/health`. */
 export const HEALTH_CONTENT_TYPE = 'application/health+json';
 
@@ -126,6 +133,8 @@ export class AdminRoutes {
           return this.health(request);
         case '/metrics':
           return await this.metrics();
+        case '/status':
+          return this.statusPage();
         default:
           return await this.status(request);
       }
@@ -167,11 +176,23 @@ export class AdminRoutes {
     return respond(200, PROMETHEUS_CONTENT_TYPE, await (source as MetricsTextSource)());
   }
 
+  // The page holds no data (it asks for the token and fetches /status.json), so it is served to anyone
+  // who may reach the admin server; the CSP allows only its own inline blocks and same-origin fetches.
+  private statusPage(): AdminResponse {
+    if (this.options.status === undefined) return respond(404, TEXT, 'no status source is configured\n');
+    return respond(200, HTML_CONTENT_TYPE, STATUS_PAGE_HTML, {
+      'content-security-policy': STATUS_PAGE_CSP,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
+  }
+
   private async status(request: AdminRequest): Promise<AdminResponse> {
     if (this.options.status === undefined) return respond(404, TEXT, 'no status source is configured\n');
     if (!this.authorised(request.authorization)) {
       return respond(401, TEXT, 'a bearer token is required\n', { 'www-authenticate': 'Bearer realm="admin"' });
     }
-    return respond(200, JSON_TYPE, JSON.stringify(await this.options.status()));
+    return respond(200, JSON_TYPE, JSON.stringify(await this.options.status(request.query)), { 'x-content-type-options': 'nosniff' });
   }
 }

@@ -8,7 +8,9 @@ export interface DeadlineEntry {
 }
 
 /**
- * Deadlines of one fixed duration, in arrival order, behind a single `unref()`ed timer. Entries are added
+ * Deadlines of one fixed duration, in arrival order, behind a single timer that exists only while
+ * something is queued: callers are awaiting those attempts, so it keeps the process alive (as their I/O
+ * would), and it is cleared as soon as the queue empties. Entries are added
  * at the tail (a fixed duration keeps them sorted) and removed in O(1) when their work settles first, so
  * the hot path costs a clock read and two pointer writes instead of a timer and an AbortController per call.
  */
@@ -45,7 +47,8 @@ export class DeadlineQueue {
     else this.tail = entry.prev;
     entry.prev = entry.next = null;
     this.size--;
-    // The timer stays armed for the old head; when it fires early it re-arms for the new head.
+    // With entries left, the timer stays armed for the old head and re-arms for the new one when it fires.
+    if (this.size === 0) this.stop();
   }
 
   /** Stops the timer; entries still queued never expire. */
@@ -56,7 +59,6 @@ export class DeadlineQueue {
 
   private arm(at: number): void {
     this.timer = setTimeout(this.fire, Math.max(0, at - this.clock()));
-    this.timer.unref();
   }
 
   private readonly fire = (): void => {

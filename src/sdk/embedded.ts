@@ -7,6 +7,7 @@ import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeTracerProvider, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { ProductionMetricReader } from './production-reader.js';
+import { recentTracesProcessor } from './recent-traces.js';
 import { productionReader, productionViews, type ProductionReadersOptions } from './readers.js';
 
 /** Options of {@link ensureEmbeddedTelemetry}; used only by the call that sets the providers up. */
@@ -17,7 +18,7 @@ export interface EmbeddedTelemetryOptions extends ProductionReadersOptions {
   readonly resourceAttributes?: Readonly<Record<string, string | number | boolean>>;
   /** Readers besides ours, e.g. an OTLP PeriodicExportingMetricReader. */
   readonly metricReaders?: readonly IMetricReader[];
-  /** Span processors (exporters); none by default, so spans carry IDs but go nowhere. */
+  /** Span processors (exporters), after our ring of recent operation spans; none else by default, so spans carry IDs but go nowhere. */
   readonly spanProcessors?: readonly SpanProcessor[];
   /** Sampler (default: the SDK's, which honours `OTEL_TRACES_SAMPLER`). */
   readonly sampler?: Sampler;
@@ -97,7 +98,7 @@ function setUp(options: EmbeddedTelemetryOptions): State {
   }
   let tracerProvider: NodeTracerProvider | undefined;
   if (!apiHas('trace')) {
-    tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [...(options.spanProcessors ?? [])], ...(options.sampler ? { sampler: options.sampler } : {}) });
+    tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [recentTracesProcessor(), ...(options.spanProcessors ?? [])], ...(options.sampler ? { sampler: options.sampler } : {}) });
     if (!trace.setGlobalTracerProvider(tracerProvider)) {
       void tracerProvider.shutdown();
       tracerProvider = undefined;

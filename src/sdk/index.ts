@@ -11,7 +11,9 @@ export {
   productionMetricReaders,
   productionViews,
   productionSdkConfig,
+  type ProductionSdkConfig,
   DEFAULT_CARDINALITY_LIMIT,
   type ProductionReadersOptions,
 } from './readers.js';
 export { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions, type EmbeddedRegistrations } from './embedded.js';
+export { RecentTracesProcessor, recentTracesProcessor, productionSpanProcessors, DEFAULT_RECENT_TRACES } from './recent-traces.js';

@@ -1,5 +1,7 @@
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
+import { recentTracesProcessor } from './recent-traces.js';
 
 /** Options of our reader and views. */
 export interface ProductionReadersOptions extends ProductionReaderOptions {
@@ -42,16 +44,36 @@ export function productionViews(options: { cardinalityLimit?: number } = {}): Vi
   return [{ instrumentName: '*', aggregationCardinalityLimit: options.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT }];
 }
 
+/** What {@link productionSdkConfig} returns, to spread into a NodeSDK. */
+export interface ProductionSdkConfig {
+  metricReaders: IMetricReader[];
+  views: ViewOptions[];
+  /** Present when `extra` named the span pipeline: our ring of recent operation spans, then yours. */
+  spanProcessors?: SpanProcessor[];
+}
+
 /**
- * The one line for applications with their own NodeSDK: `new NodeSDK({ ...productionSdkConfig(), traceExporter })`.
+ * The one line for applications with their own NodeSDK: `new NodeSDK({ ...productionSdkConfig(), ... })`.
  * Pass your own readers and views through `extra` so they are kept (your views then replace ours).
+ * Pass your span processors or trace exporter through `extra` too (`{ traceExporter }` is batched) to get
+ * the status page's recent traces: the result then carries `spanProcessors` with our ring first. Without
+ * them it carries none, because a NodeSDK given `spanProcessors` ignores its `traceExporter` option and
+ * the `OTEL_TRACES_EXPORTER` default, and adding ours must never drop your export.
  */
 export function productionSdkConfig(
   options: ProductionReadersOptions = {},
-  extra: { metricReaders?: IMetricReader[]; views?: ViewOptions[] } = {},
-): { metricReaders: IMetricReader[]; views: ViewOptions[] } {
-  return {
+  extra: { metricReaders?: IMetricReader[]; views?: ViewOptions[]; spanProcessors?: SpanProcessor[]; traceExporter?: SpanExporter } = {},
+): ProductionSdkConfig {
+  const config: ProductionSdkConfig = {
     metricReaders: [...productionMetricReaders(options), ...(extra.metricReaders ?? [])],
     views: extra.views ?? productionViews(options.cardinalityLimit !== undefined ? { cardinalityLimit: options.cardinalityLimit } : {}),
   };
+  if (extra.spanProcessors !== undefined || extra.traceExporter !== undefined) {
+    config.spanProcessors = [
+      recentTracesProcessor(),
+      ...(extra.spanProcessors ?? []),
+      ...(extra.traceExporter !== undefined ? [new BatchSpanProcessor(extra.traceExporter)] : []),
+    ];
+  }
+  return config;
 }

@@ -65,7 +65,7 @@ describe('health as OTel signals', () => {
     probe.mode = 'ok';
     await health.checkComponentHealth('db');
     expect(records.map((r) => [r.level, r.metadata?.['production.health.to']])).toEqual([
-      ['info', 'healthy'],
+      ['debug', 'healthy'],
       ['warn', 'warning'],
       ['error', 'critical'],
       ['info', 'healthy'],

@@ -90,8 +90,9 @@ describe('Fastify adapter (fastify 5)', () => {
     expect(health.status).toBe(503);
     expect(health.type).toBe(HEALTH_CONTENT_TYPE);
     expect(JSON.parse(health.body).checks['db:status'][0]).toMatchObject({ status: 'fail', output: 'boom' });
-    expect((await request(base, '/admin/status')).status).toBe(401);
-    expect(JSON.parse((await request(base, '/admin/status', { headers: { authorization: `Bearer ${TOKEN}` } })).body)).toEqual({ ok: 1 });
+    expect((await request(base, '/admin/status.json')).status).toBe(401);
+    expect((await request(base, '/admin/status')).status).toBe(200);
+    expect(JSON.parse((await request(base, '/admin/status.json', { headers: { authorization: `Bearer ${TOKEN}` } })).body)).toEqual({ ok: 1 });
     expect((await request(base, '/admin/livez', { method: 'HEAD' })).body).toBe('');
   });
 

@@ -164,13 +164,14 @@ describe('admin server endpoints over real HTTP', () => {
     }
   });
 
-  it('/status and /status.json serve the injected status as JSON', async () => {
-    for (const path of ['/status', '/status.json']) {
-      const res = await request(base, path);
-      expect(res.status).toBe(200);
-      expect(res.type).toBe('application/json; charset=utf-8');
-      expect(JSON.parse(res.body)).toEqual({ system: { uptime_seconds: 1 } });
-    }
+  it('/status.json serves the injected status as JSON; /status serves the page', async () => {
+    const res = await request(base, '/status.json');
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(res.body)).toEqual({ system: { uptime_seconds: 1 } });
+    const page = await request(base, '/status');
+    expect(page.status).toBe(200);
+    expect(page.type).toBe('text/html; charset=utf-8');
   });
 
   it('405 for other methods, 404 for unknown paths, no body for HEAD', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
-import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+import { freePort, requireBinary, startProcess, type StartedProcess, waitForHttpOk } from '../support/processes.js';
 import { installEmbedded } from './helpers.js';
 
 interface AmAlert {
@@ -29,6 +29,7 @@ beforeAll(async () => {
   writeFileSync(config, ['route:', "  receiver: 'blackhole'", '  group_wait: 1s', 'receivers:', "  - name: 'blackhole'", ''].join('\n'));
   const port = await freePort();
   am = await startProcess(binary, [`--config.file=${config}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], port);
+  await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
   baseUrl = `http://127.0.0.1:${port}`;
 });
 

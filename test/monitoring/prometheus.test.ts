@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { getMeter } from '../../src/telemetry/api.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from '../../src/telemetry/names.js';
-import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+import { freePort, requireBinary, startProcess, waitForHttpOk, type StartedProcess } from '../support/processes.js';
 import { installEmbedded } from './helpers.js';
 
 let env: ReturnType<typeof installEmbedded>;
@@ -89,6 +89,7 @@ describe('Prometheus exposition', () => {
     const port = await freePort();
     const prometheus = await startProcess(binary, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], port);
     cleanups.push(() => prometheus.stop());
+    await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
     const query = encodeURIComponent('production_operation_duration_bucket{production_operation_name="place_order",le="0.05"}');
     type Answer = { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     let answer: Answer | undefined;
@@ -96,8 +97,11 @@ describe('Prometheus exposition', () => {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${query}`);
-      answer = (await response.json()) as Answer;
-      if (answer.data.result.length > 0) break;
+      // While its TSDB starts, Prometheus already listens but answers 503 "Service Unavailable".
+      if (response.ok) {
+        answer = (await response.json()) as Answer;
+        if (answer.data.result.length > 0) break;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(answer?.status).toBe('success');

@@ -1,31 +1,46 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-// These run against the built package (`npm test` builds first), through its own name and `exports` map.
+// A consumer project in a temp dir with the package linked into its node_modules, as `npm install` would:
+// it proves the built package, its `exports` map and its declarations, not our source tree.
 const root = process.cwd();
-const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+let consumer: string;
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' }).trim();
 
 describe('package entry points', () => {
   beforeAll(() => {
     if (!existsSync(join(root, 'dist/cjs/index.js')) || !existsSync(join(root, 'dist/esm/index.js'))) {
       throw new Error('dist/ is missing: run `npm run build` (npm test does)');
     }
+    consumer = mkdtempSync(join(tmpdir(), 'production-consumer-'));
+    mkdirSync(join(consumer, 'node_modules', '@llmkg'), { recursive: true });
+    symlinkSync(root, join(consumer, 'node_modules', '@llmkg', 'production'), 'dir');
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    for (const file of ['consumer.mts', 'consumer.cts', 'tsconfig.json']) {
+      copyFileSync(join(root, 'test/package/fixtures', file), join(consumer, file));
+    }
   });
 
   it('loads with require() (CommonJS)', () => {
-    const out = node(['-e', "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.ProductionSystem, e.code, e instanceof p.ProductionError)"]);
+    const out = node(['-e', "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)"]);
     expect(out).toBe('function RATE_LIMITED true');
   });
 
-  it('loads with import (ES modules)', () => {
-    const out = node(['--input-type=module', '-e', "import { ProductionSystem, resolveConfig } from '@llmkg/production'; console.log(typeof ProductionSystem, resolveConfig({}, {}).admin.port)"]);
-    expect(out).toBe('function 9464');
+  it('loads with import (ES modules), including the sdk entry', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import { createProductionSystem, resolveConfig } from '@llmkg/production'; import { productionSdkConfig } from '@llmkg/production/sdk'; console.log(typeof createProductionSystem, resolveConfig({}, {}).admin.port, typeof productionSdkConfig)",
+    ]);
+    expect(out).toBe('function 9464 function');
   });
 
   it('ships type declarations that resolve for both module kinds', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    expect(() => execFileSync(process.execPath, [tsc, '-p', join(root, 'test/package/fixtures/tsconfig.json')], { cwd: root, encoding: 'utf8' })).not.toThrow();
+    const typeRoots = join(root, 'node_modules/@types');
+    expect(() => execFileSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.json'), '--typeRoots', typeRoots], { cwd: consumer, encoding: 'utf8' })).not.toThrow();
   });
 });

@@ -85,3 +85,14 @@ export async function startProcess(command: string, args: string[], port: number
     },
   };
 }
+
+/** Resolves once `url` answers 2xx (e.g. Prometheus' `/-/ready`: it listens before its storage is ready). */
+export async function waitForHttpOk(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 2xx within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

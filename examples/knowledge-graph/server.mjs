@@ -1,0 +1,160 @@
+// The example service: a knowledge graph behind a JSON API on node:http, every request one protected
+// operation. Run it under the preload: `node --require ./instrumentation examples/knowledge-graph/server.mjs`
+// (`npm start`). Importing the preload's module first also starts it when the flag was left out.
+import { getProductionSystem, attachEngine } from '@llmkg/production/register';
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { createServerCloseHandler } from '@llmkg/production';
+import { KnowledgeGraph, GraphInputError } from './engine.mjs';
+import { FaultInjector } from './faults.mjs';
+import { readJson, RequestError, sendError, sendJson } from './http.mjs';
+import { seedGraph } from './seed.mjs';
+
+const CHECKPOINT = 'knowledge_graph';
+const env = process.env;
+
+function fatal(message) {
+  process.stderr.write(`[knowledge-graph] ${message}\n`);
+  process.exit(1);
+}
+
+const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fatal(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
+const host = env.HOST || '127.0.0.1';
+
+const graph = new KnowledgeGraph({
+  ...(env.KG_MAX_ENTITIES ? { maxEntities: Number(env.KG_MAX_ENTITIES) } : {}),
+  ...(env.KG_MAX_RELATIONS ? { maxRelations: Number(env.KG_MAX_RELATIONS) } : {}),
+});
+let faults;
+try {
+  faults = new FaultInjector(env);
+} catch (error) {
+  fatal(String(error.message));
+}
+const system = attachEngine(graph) ?? getProductionSystem();
+const { shutdown, recovery, monitor } = system.components;
+
+// Input errors are the caller's fault: no retry, no breaker failure.
+const notInput = (error) => !(error instanceof GraphInputError) && error?.code !== 'INVALID_CONFIG';
+/** Carries a 4xx error out of a protected operation that itself succeeded. */
+class ClientError {
+  constructor(error) {
+    this.error = error;
+  }
+}
+/** Operation names: low cardinality, one per route. */
+const OPS = ['graph.entity.create', 'graph.entity.get', 'graph.relation.create', 'graph.neighbours', 'graph.path', 'graph.search', 'graph.stats', 'admin.faults'];
+for (const op of OPS) system.configureOperation(op, { retry: { retryOn: notInput }, circuitBreaker: { failureOn: notInput } });
+
+let breakerOpenings = 0;
+recovery.onBreakerTransition((event) => {
+  if (event.to === 'open') breakerOpenings++;
+});
+
+if (/^(1|true)$/i.test(env.KG_FAST_ALERTS ?? '')) {
+  // Shorter windows so a one-minute demo sees the default alerts fire; same names replace the defaults.
+  monitor.addAlertRule({ name: 'ProductionHighErrorRate', metric: 'production.operation.duration', match: { 'production.outcome': 'error' }, aggregation: 'ratio', denominator: { match: {} }, windowMs: 30_000, groupBy: ['production.operation.name'], comparison: '>', threshold: 0.05, forMs: 5_000, severity: 'critical', annotations: { summary: 'High error rate on {{ $labels.production_operation_name }}' } });
+  monitor.addAlertRule({ name: 'ProductionCircuitOpen', metric: 'production.circuit_breaker.state', match: { state: 'open' }, aggregation: 'value', groupBy: ['production.operation.name'], comparison: '>=', threshold: 1, forMs: 5_000, severity: 'critical', annotations: { summary: 'Circuit breaker open on {{ $labels.production_operation_name }}' } });
+}
+
+/** @param {import('node:http').IncomingMessage} req */
+function correlationOf(req) {
+  const header = req.headers['x-correlation-id'];
+  if (typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header)) return header;
+  const active = context.active();
+  const fromBaggage = propagation.getBaggage(active)?.getEntry('correlation_id')?.value;
+  if (fromBaggage) return fromBaggage;
+  const span = trace.getSpanContext(active);
+  return span && trace.isSpanContextValid(span) ? span.traceId : randomUUID();
+}
+
+const found = (value, what) => {
+  if (value === undefined) throw new GraphInputError('NOT_FOUND', 404, `${what} not found`);
+  return value;
+};
+const limitOf = (url) => Math.min(Math.max(Number(url.searchParams.get('limit') ?? 20) || 20, 1), 200);
+
+/** Routes: [method, pattern, operation name, idempotent, handler(match, url, body)]. */
+const ROUTES = [
+  ['POST', /^\/entities$/, 'graph.entity.create', false, (_m, _u, body) => graph.addEntity(body)],
+  ['GET', /^\/entities\/([^/]+)$/, 'graph.entity.get', true, (m) => found(graph.getEntity(decodeURIComponent(m[1])), 'entity')],
+  ['POST', /^\/relations$/, 'graph.relation.create', false, (_m, _u, body) => graph.addRelation(body)],
+  ['GET', /^\/entities\/([^/]+)\/neighbours$/, 'graph.neighbours', true, (m, url) => ({ neighbours: found(graph.neighbours(decodeURIComponent(m[1]), { type: url.searchParams.get('type') ?? undefined, limit: limitOf(url) }), 'entity') })],
+  ['GET', /^\/path$/, 'graph.path', true, (_m, url) => {
+    const result = graph.shortestPath(url.searchParams.get('from') ?? '', url.searchParams.get('to') ?? '', Math.min(Number(url.searchParams.get('maxDepth') ?? 6) || 6, 10));
+    return result === null ? { path: null, relations: [] } : found(result, 'entity');
+  }],
+  ['GET', /^\/search$/, 'graph.search', true, (_m, url) => ({ results: graph.search(url.searchParams.get('q') ?? '', limitOf(url)) })],
+  ['GET', /^\/stats$/, 'graph.stats', true, () => ({ graph: graph.stats(), service: { breaker_openings: breakerOpenings, faults: faults.list() } })],
+  ['POST', /^\/admin\/faults$/, 'admin.faults', false, (_m, _u, body) => ({ faults: faults.configure(body) })],
+  ['GET', /^\/admin\/faults$/, 'admin.faults', true, () => ({ faults: faults.list() })],
+];
+
+/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
+async function handle(req, res) {
+  const correlationId = correlationOf(req);
+  res.setHeader('x-correlation-id', correlationId);
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let route;
+    let match;
+    for (const r of ROUTES) {
+      if (r[0] === req.method && (match = r[1].exec(url.pathname))) {
+        route = r;
+        break;
+      }
+    }
+    if (route === undefined) throw new RequestError('NOT_FOUND', 404, `no route for ${req.method} ${url.pathname}`);
+    const userHeader = req.headers['x-user-id'];
+    const userId = typeof userHeader === 'string' && userHeader !== '' ? userHeader.slice(0, 128) : undefined;
+    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    const [, , operation, idempotent, run] = route;
+    const value = await system.executeProtectedOperation(
+      operation,
+      userId,
+      async (ctx) => {
+        await faults.apply(operation, ctx.signal);
+        try {
+          return run(match, url, body);
+        } catch (error) {
+          // A caller's mistake is an answer, not a failure of the service: it must not feed error-rate alerts.
+          if (error instanceof GraphInputError || error?.code === 'INVALID_CONFIG') return new ClientError(error);
+          throw error;
+        }
+      },
+      { correlationId, idempotent },
+    );
+    if (value instanceof ClientError) throw value.error;
+    sendJson(res, req.method === 'POST' && operation !== 'admin.faults' ? 201 : 200, value);
+  } catch (error) {
+    sendError(res, error, correlationId);
+  }
+}
+
+const server = createServer((req, res) => void handle(req, res));
+server.keepAliveTimeout = 5000;
+
+shutdown.registerHandler(CHECKPOINT, { saveState: () => graph.exportState() });
+shutdown.registerHandler('http_server', createServerCloseHandler(server));
+
+const checkpoint = await shutdown.loadLatestCheckpoint(CHECKPOINT);
+let restored = '';
+if (checkpoint !== undefined) {
+  try {
+    const loaded = graph.importState(checkpoint.state);
+    restored = ` (restored ${loaded.entities} entities and ${loaded.relations} relations from the checkpoint of ${new Date(checkpoint.timestamp ?? Date.now()).toISOString()})`;
+  } catch (error) {
+    monitor.log('error', 'knowledge_graph', 'restore', `Could not restore the graph checkpoint: ${error.message}`);
+  }
+} else if (!/^(0|false)$/i.test(env.KG_SEED ?? '')) {
+  seedGraph(graph);
+}
+
+server.on('error', (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`));
+server.listen(port, host, () => {
+  const address = server.address();
+  const shown = typeof address === 'object' && address ? address.port : port;
+  process.stderr.write(`[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`);
+});

@@ -1,0 +1,201 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** Repository root. */
+export const ROOT = join(__dirname, '../..');
+/** The shipped collector-config folder. */
+export const CONFIG_DIR = join(ROOT, 'collector-config');
+/** Path of a file in collector-config/. */
+export const configPath = (...parts: string[]): string => join(CONFIG_DIR, ...parts);
+/** Path of a test fixture. */
+export const fixturePath = (name: string): string => join(ROOT, 'test/collector-config/fixtures', name);
+
+/** Parses a YAML file of collector-config/. */
+export function readYaml<T = Record<string, unknown>>(...parts: string[]): T {
+  return parse(readFileSync(configPath(...parts), 'utf8')) as T;
+}
+
+/** The built ESM entry the fixtures import; the tests need `npm run build` first. */
+export function requireBuiltPackage(): void {
+  const entry = join(ROOT, 'dist/esm/index.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before these tests`);
+}
+
+/** Result of running a command to its end. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `command args` (cwd: the repository root unless given) and resolves with its exit code and output. */
+export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (error && typeof error.code !== 'number' ? String(error.message) : '') });
+    });
+  });
+}
+
+/**
+ * Runs the scrape fixture (a production system from dist with successes, failures and retries, an open
+ * breaker and a rate-limit rejection) and returns what its /metrics serves.
+ */
+export async function scrapeLiveSystem(): Promise<string> {
+  requireBuiltPackage();
+  const result = await run(process.execPath, [fixturePath('scrape-system.mjs')], ROOT, 30_000);
+  if (result.code !== 0) throw new Error(`scrape fixture failed (${result.code}):\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** Metric names present in a Prometheus text exposition (sample lines and `# TYPE` lines). */
+export function exposedNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of exposition.split('\n')) {
+    if (line.startsWith('# TYPE ')) {
+      names.add(line.split(' ')[2]!);
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
+    if (match) names.add(match[0]);
+  }
+  return names;
+}
+
+const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+
+/**
+ * Metric names a PromQL expression selects. Strings, label matchers, range selectors and grouping clauses
+ * are removed first (they hold label names and Grafana variables such as `$__rate_interval`), then every
+ * identifier that is not a function call, a keyword or part of a number is a metric name.
+ */
+export function metricNamesIn(expr: string): string[] {
+  let s = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  s = s.replace(/\{[^}]*\}/g, ' ').replace(/\[[^\]]*\]/g, ' ');
+  s = s.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
+  const names = new Set<string>();
+  for (const match of s.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const name = match[0];
+    const index = match.index;
+    const before = index > 0 ? s[index - 1]! : ' ';
+    if (/[0-9.$]/.test(before)) continue;
+    if (/^\s*\(/.test(s.slice(index + name.length))) continue;
+    if (NOT_METRICS.has(name.toLowerCase())) continue;
+    names.add(name);
+  }
+  return [...names];
+}
+
+/** The metric expression of a Grafana `label_values(metric{...}, label)` variable query, else the query. */
+export function variableExpr(query: string): string {
+  const match = /^\s*label_values\(\s*(.*)\s*,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)\s*$/s.exec(query);
+  return match ? match[1]! : query;
+}
+
+/** Every PromQL expression of the dashboard: panel targets, annotations and variable queries. */
+export function dashboardExprs(dashboard: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'expr' && typeof v === 'string') out.push(v);
+      else walk(v);
+    }
+  };
+  const d = dashboard as { panels?: unknown; annotations?: unknown; templating?: { list?: Array<{ query?: unknown }> } };
+  walk(d.panels);
+  walk(d.annotations);
+  for (const variable of d.templating?.list ?? []) {
+    const q = variable.query;
+    const text = typeof q === 'string' ? q : (q as { query?: string } | undefined)?.query;
+    if (typeof text === 'string') out.push(variableExpr(text));
+  }
+  return out;
+}
+
+/** Replaces Grafana's dashboard variables with values Prometheus accepts, to run a panel's query as is. */
+export function withGrafanaVariables(expr: string): string {
+  return expr
+    .replace(/\$\$__tags|\$__tags/g, 'production_operation_name!=""')
+    .replace(/\$\$__rate_interval|\$__rate_interval/g, '1m')
+    .replace(/\$(job|instance|operation)\b/g, '.*');
+}
+
+/** A running child process with line-oriented stdout. */
+export interface LineProcess {
+  /** Resolves with the first stdout line matching `pattern`, seen before or after the call. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Lines so far. */
+  lines(): string[];
+  write(text: string): void;
+  stop(): Promise<void>;
+}
+
+/** Starts `node script args` with piped stdin and stdout split into lines. */
+export function startNode(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): LineProcess {
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const seen: string[] = [];
+  let partial = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop()!;
+    seen.push(...parts);
+    if (seen.length > 5000) seen.splice(0, seen.length - 5000);
+    for (const wake of waiters) wake();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => {
+    for (const wake of waiters) wake();
+  });
+  return {
+    lines: () => [...seen],
+    write: (text) => void child.stdin.write(text),
+    waitForLine(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const line = seen.find((l) => pattern.test(l));
+          if (line !== undefined) {
+            done();
+            resolve(line);
+            return true;
+          }
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${stderr}`));
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${script} printed no line matching ${pattern} in ${timeoutMs} ms; stderr:\n${stderr}\nstdout tail:\n${seen.slice(-20).join('\n')}`));
+        }, timeoutMs);
+        const wake = (): void => void check();
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+        };
+        waiters.add(wake);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

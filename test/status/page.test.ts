@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, requireBinary, waitForPort } from '../support/processes.js';
+
+// The status page end to end, in Debian's headless Chromium: a service on the built package fails until a
+// breaker opens and an alert fires, then the page must show both, filter logs by correlation ID, and show
+// an operation named like markup as text.
+const FIXTURE = resolve('test/status/fixtures/service.mjs');
+const DIST = resolve('dist/esm/index.js');
+const TOKEN = 'status-page-e2e-token';
+const XSS = '<img src=x onerror=alert(1)>';
+const CORRELATION = 'e2e-corr-42';
+
+let child: ChildProcess | undefined;
+let output = '';
+let appPort = 0;
+let adminPort = 0;
+let browser: BrowserContext | undefined;
+let profile = '';
+
+async function call(params: Record<string, string>): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${appPort}/call?${new URLSearchParams(params)}`);
+  return res.text();
+}
+
+async function statusJson(): Promise<{ operations: { name: string; breaker: { state: string } | null }[]; alerts: { active: { name: string; state: string }[] } }> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/status.json`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  if (res.status !== 200) throw new Error(`status.json answered ${res.status}`);
+  return res.json() as never;
+}
+
+beforeAll(async () => {
+  const executablePath = requireBinary('/usr/bin/chromium', 'chromium');
+  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
+  [appPort, adminPort] = [await freePort(), await freePort()];
+  child = spawn(process.execPath, [FIXTURE], {
+    env: { ...process.env, APP_PORT: String(appPort), ADMIN_PORT: String(adminPort), ADMIN_TOKEN: TOKEN, ALERT_INTERVAL_MS: '250' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await waitForPort(appPort, '127.0.0.1', 20_000).catch((error: Error) => {
+    throw new Error(`${error.message}\nservice output:\n${output}`);
+  });
+  await waitForPort(adminPort, '127.0.0.1', 5_000);
+  profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'));
+  // A fresh profile directory (Playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    viewport: { width: 1400, height: 1000 },
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the /status page in headless Chromium', () => {
+  it('shows the open breaker, the firing alert, the correlated log line, and markup as text', async () => {
+    // Induce failures: each failing call is two attempts; three failed attempts open the breaker.
+    for (let i = 0; i < 4; i++) await call({ op: 'graph.search', fail: '1', cid: CORRELATION });
+    for (let i = 0; i < 4; i++) await call({ op: XSS, fail: '1', cid: 'cid-markup' });
+    for (let i = 0; i < 8; i++) await call({ op: 'graph.get', user: 'noisy-user' });
+    for (let i = 0; i < 5; i++) await call({ op: 'graph.get', user: `user-${i}` });
+    const deadline = Date.now() + 15_000;
+    let doc = await statusJson();
+    while (!doc.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing')) {
+      if (Date.now() > deadline) throw new Error(`no firing alert after 15 s: ${JSON.stringify(doc.alerts)}\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+      doc = await statusJson();
+    }
+    expect(doc.operations.find((o) => o.name === XSS)?.breaker?.state).toBe('open');
+
+    const page = await browser!.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const requested: string[] = [];
+    page.on('request', (req) => requested.push(req.url()));
+    const base = `http://127.0.0.1:${adminPort}`;
+    const response = await page.goto(`${base}/status?refresh=1000`);
+    expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
+
+    // No token yet: the page asks once, keeps it in sessionStorage and sends it with each refresh.
+    await page.locator('#auth').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.fill('#token', TOKEN);
+    await page.click('#auth button');
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+    expect(await page.evaluate("sessionStorage.getItem('llmkg-admin-token')")).toBe(TOKEN);
+
+    // Evaluated in the page as a string: the test's tsconfig has no DOM types.
+    const breakerOf = (name: string) =>
+      page.evaluate(
+        `(() => { const row = [...document.querySelectorAll('#operations tr')].find((r) => r.dataset.operation === ${JSON.stringify(name)});
+          return row ? { name: row.cells[0].textContent, breaker: row.cells[7].textContent } : null; })()`,
+      );
+    expect(await breakerOf('graph.search')).toEqual({ name: 'graph.search', breaker: 'open' });
+    // The markup-named operation is a text cell, and no element was made from it.
+    expect(await breakerOf(XSS)).toEqual({ name: XSS, breaker: 'open' });
+    expect(await page.locator('main img').count()).toBe(0);
+
+    const firing = page.locator('#alerts-active tr[data-alert="ProductionCircuitOpen"]').first();
+    await expect.poll(() => firing.textContent()).toContain('firing');
+    expect(await firing.textContent()).toContain('Circuit breaker open on');
+
+    expect(await page.locator('#top-users tr').first().textContent()).toContain('noisy-user');
+
+    // Filter the logs by correlation ID: every row shown carries it, and a failure line is among them.
+    await page.fill('#cid', CORRELATION);
+    await page.click('#filters button');
+    await expect
+      .poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining([CORRELATION]));
+    const correlations = await page.locator('#logs td.correlation').allTextContents();
+    expect(new Set(correlations)).toEqual(new Set([CORRELATION]));
+    expect(await page.locator('#logs').textContent()).toContain('graph.search');
+    await page.fill('#cid', '');
+    await page.click('#filters button');
+    await expect.poll(async () => new Set(await page.locator('#logs td.correlation').allTextContents()).size, { timeout: 10_000 }).toBeGreaterThan(1);
+
+    // Recent traces link to the configured trace viewer.
+    const link = page.locator('#traces a').first();
+    expect(await link.getAttribute('href')).toMatch(/^http:\/\/127\.0\.0\.1:16686\/trace\/[0-9a-f]{32}$/);
+
+    // A reload keeps the token for the session: no second prompt.
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+    expect(await page.locator('#auth').isHidden()).toBe(true);
+    await page.waitForTimeout(1200);
+
+    expect(dialogs).toEqual([]);
+    expect(requested.filter((u) => !u.startsWith(base))).toEqual([]);
+
+    mkdirSync('test-output', { recursive: true });
+    mkdirSync('docs', { recursive: true });
+    await page.screenshot({ path: 'test-output/status-page.png', fullPage: true });
+    copyFileSync('test-output/status-page.png', 'docs/status-page.png');
+    await page.close();
+  }, 50_000);
+});
