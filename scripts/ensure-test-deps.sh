@@ -7,6 +7,8 @@ needed=()
 [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || needed+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || needed+=(prometheus-alertmanager)
 [ -x /usr/bin/redis-server ] || needed+=(redis-server)
+[ -x /usr/bin/chromium ] || needed+=(chromium fonts-liberation)
+[ -x /usr/bin/docker-compose ] || needed+=(docker-compose)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing test servers: ${needed[*]}" >&2
