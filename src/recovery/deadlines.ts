@@ -8,9 +8,9 @@ export interface DeadlineEntry {
 }
 
 /**
- * Deadlines of one fixed duration, in arrival order, behind a single timer that exists only while
- * something is queued: callers are awaiting those attempts, so it keeps the process alive (as their I/O
- * would), and it is cleared as soon as the queue empties. Entries are added
+ * Deadlines of one fixed duration, in arrival order, behind a single timer that holds the process open only
+ * while something is queued: callers are awaiting those attempts (as they would their I/O); once the queue
+ * is empty the timer is `unref()`ed. Entries are added
  * at the tail (a fixed duration keeps them sorted) and removed in O(1) when their work settles first, so
  * the hot path costs a clock read and two pointer writes instead of a timer and an AbortController per call.
  */
@@ -34,8 +34,9 @@ export class DeadlineQueue {
     if (this.tail) this.tail.next = entry;
     else this.head = entry;
     this.tail = entry;
-    this.size++;
     if (this.timer === undefined) this.arm(entry.deadline);
+    else if (this.size === 0) this.timer.ref();
+    this.size++;
   }
 
   /** Unlinks `entry` (its work settled before the deadline). Removing twice is harmless. */
@@ -47,8 +48,9 @@ export class DeadlineQueue {
     else this.tail = entry.prev;
     entry.prev = entry.next = null;
     this.size--;
-    // With entries left, the timer stays armed for the old head and re-arms for the new one when it fires.
-    if (this.size === 0) this.stop();
+    // The timer stays armed for the old head and re-arms for the new one when it fires; while nothing is
+    // queued it must not hold the process open (re-arming a timer per call would cost more than this).
+    if (this.size === 0) this.timer?.unref();
   }
 
   /** Stops the timer; entries still queued never expire. */
