@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireBinary } from '../support/processes.js';
 import { childEnv, eventually, runNode, startService, type Service } from './helpers.js';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const SPAN_KIND_SERVER = 2;
 const FAST_EXPORT = { OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BLRP_SCHEDULE_DELAY: '100', PRODUCTION_DEFAULT_MAX_RETRIES: '1' };

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, waitForPort } from '../support/processes.js';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 // vitest runs from the package root.
 const FIXTURE = resolve('test/shutdown/fixtures/service.mjs');
@@ -21,7 +21,7 @@ async function startService(receiver: OtlpReceiver, env: Record<string, string>)
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
   const port = await freePort();
   const child = spawn(process.execPath, [FIXTURE], {
-    env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: receiver.url, OTEL_SDK_DISABLED: 'false', ...env },
+    env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: `${receiver.endpoint}/v1/traces`, OTEL_SDK_DISABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

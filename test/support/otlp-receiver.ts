@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { freePort } from '../support/processes.js';
+import { freePort } from './processes.js';
 
-// A copy of test/shutdown/otlp-receiver.ts that also takes logs (and accepts metrics), as the preload's
-// OTLP/HTTP JSON exporters send them.
+// A minimal OTLP/HTTP receiver for tests: decodes the JSON encoding the real exporters send (traces and
+// logs; metric requests are counted), so tests assert on what would reach a collector.
 
 /** One span, attributes flattened. */
 export interface ReceivedSpan {
