@@ -15,6 +15,18 @@ import {
 } from './shutdown/index.js';
 import { ProductionSystem } from './system.js';
 
+/** The components `createProductionSystem` builds, with their full types. */
+export interface StandardComponents {
+  readonly recovery: ErrorRecoveryManager;
+  readonly limits: RateLimitingManager;
+  readonly shutdown: GracefulShutdownManager;
+  readonly monitor: ProductionMonitor;
+  readonly health: HealthCheckSystem;
+}
+
+/** A system as `createProductionSystem` returns it. */
+export type StandardProductionSystem<E extends Engine> = ProductionSystem<E, StandardComponents>;
+
 /** Options of {@link createProductionSystem} beyond the config. */
 export interface CreateProductionSystemOptions {
   /** Where `PRODUCTION_*` overrides are read from; default `process.env`. */
@@ -43,7 +55,7 @@ export function createProductionSystem<E extends Engine>(
   engine: E,
   config: ProductionConfigInput = {},
   options: CreateProductionSystemOptions = {},
-): ProductionSystem<E> {
+): StandardProductionSystem<E> {
   return build(engine, resolveConfig(config, options.env ?? process.env), options);
 }
 
@@ -52,14 +64,14 @@ export function createProductionSystemWithConfig<E extends Engine>(
   engine: E,
   config: ProductionConfigInput,
   options: CreateProductionSystemOptions = {},
-): ProductionSystem<E> {
+): StandardProductionSystem<E> {
   return createProductionSystem(engine, config, options);
 }
 
-function build<E extends Engine>(engine: E, config: ProductionConfig, options: CreateProductionSystemOptions): ProductionSystem<E> {
+function build<E extends Engine>(engine: E, config: ProductionConfig, options: CreateProductionSystemOptions): StandardProductionSystem<E> {
   // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
   const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({ cardinalityLimit: config.monitoring.cardinalityLimit, ...options.telemetry });
-  let system: ProductionSystem<E> | undefined;
+  let system: StandardProductionSystem<E> | undefined;
   const monitor = new ProductionMonitor(config.monitoring, {
     activeOperations: () => system?.activeOperationCount() ?? 0,
   });
@@ -111,8 +123,8 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
  * Restores breaker state from the latest checkpoint (written at the last SaveState), so a restart does not
  * forget an open circuit. Resolves to true when a checkpoint was applied.
  */
-export async function restoreFromCheckpoint(system: ProductionSystem): Promise<boolean> {
-  const shutdown = system.components.shutdown as unknown as GracefulShutdownManager;
+export async function restoreFromCheckpoint(system: ProductionSystem<Engine, StandardComponents>): Promise<boolean> {
+  const shutdown = system.components.shutdown;
   const checkpoint = await shutdown.loadLatestCheckpoint<Record<string, unknown>>(BREAKER_CHECKPOINT);
   if (checkpoint === undefined) return false;
   system.components.recovery.restoreBreakerState(checkpoint.state);

@@ -29,4 +29,6 @@ export {
   restoreFromCheckpoint,
   BREAKER_CHECKPOINT,
   type CreateProductionSystemOptions,
+  type StandardComponents,
+  type StandardProductionSystem,
 } from './create.js';

@@ -3,10 +3,9 @@ import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { SystemHealthReport } from './health/report.js';
 import { createAdminServer, type AdminServer, type AdminServerConfigInput } from './http/server.js';
-
-import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
-import { createServerCloseHandler } from './shutdown/builtins.js';
 import { buildStatusDocument } from './http/status-data.js';
+import { createServerCloseHandler } from './shutdown/builtins.js';
+import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
 import type { Guard } from './guard.js';
@@ -69,7 +68,7 @@ class OperationRuntime {
  * The production layer around one engine: every call through `executeProtectedOperation` passes the seven
  * steps of the seed in order, inside one OTel span.
  */
-export class ProductionSystem<E extends Engine = Engine> {
+export class ProductionSystem<E extends Engine = Engine, C extends ProductionComponents = ProductionComponents> {
   private readonly runtimes = new Map<string, OperationRuntime>();
   private readonly tracer: Tracer = getTracer();
   private readonly telemetry: PipelineTelemetry;
@@ -84,7 +83,7 @@ export class ProductionSystem<E extends Engine = Engine> {
     /** The validated configuration. */
     readonly config: ProductionConfig,
     /** The components behind the steps. */
-    readonly components: ProductionComponents,
+    readonly components: C,
     /** The pipeline's telemetry listener (spans, metrics, logs). */
     telemetry?: PipelineTelemetry,
     private readonly clock: () => number = () => performance.now(),
