@@ -67,8 +67,11 @@ function start() {
     guards = exporters.guards;
     const version = process.env.npm_package_version;
     sdk = new NodeSDK({
-      ...productionSdkConfig({ cardinalityLimit: config.monitoring.cardinalityLimit }, { metricReaders: exporters.metricReaders }),
-      spanProcessors: exporters.spanProcessors,
+      // Our readers, views and the recent-traces processor for /status, with the exporters' processors.
+      ...productionSdkConfig(
+        { cardinalityLimit: config.monitoring.cardinalityLimit },
+        { metricReaders: exporters.metricReaders, spanProcessors: exporters.spanProcessors },
+      ),
       logRecordProcessors: exporters.logRecordProcessors,
       // Env attributes are merged after this and win; npm sets the version when run by `npm start`.
       ...(version ? { resource: resourceFromAttributes({ 'service.version': version }) } : {}),

@@ -52,6 +52,15 @@ describe('the preload with --require, exporting to an OTLP/HTTP receiver', () =>
     expect(server?.parentSpanId).toBe('00f067aa0ba902b7');
     expect(op.attributes['user.id']).toBe('bob');
   });
+
+  it('keeps recent operation traces for the status page', async () => {
+    const res = await fetch(`${service.url}/search?q=ada`, { headers: { 'x-user-id': 'carol' } });
+    expect(res.status).toBe(200);
+    type Doc = { traces: { attached: boolean; recent: Array<{ operation: string; traceId: string }> } };
+    const doc = (await (await fetch(`${service.adminUrl}/status.json`)).json()) as Doc;
+    expect(doc.traces.attached).toBe(true);
+    expect(doc.traces.recent.some((t) => t.operation === 'graph.search')).toBe(true);
+  });
 });
 
 describe('the preload with --import', () => {
