@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireBinary, waitForPort } from '../support/processes.js';
+import { startService, type Service } from '../instrumentation/helpers.js';
 
 // The status page end to end, in Debian's headless Chromium: a service on the built package fails until a
 // breaker opens and an alert fires, then the page must show both, filter logs by correlation ID, and show
@@ -156,13 +157,53 @@ describe('the /status page in headless Chromium', () => {
     expect(requested.filter((u) => !u.startsWith(base))).toEqual([]);
 
     mkdirSync('test-output', { recursive: true });
-    mkdirSync('test-output', { recursive: true });
     await page.screenshot({ path: 'test-output/status-page.png', fullPage: true });
     // The README's picture is refreshed on request only, so a test run never changes tracked files.
     if (process.env.UPDATE_SCREENSHOT === '1') {
       mkdirSync('docs', { recursive: true });
       copyFileSync('test-output/status-page.png', 'docs/status-page.png');
     }
+    await page.close();
+  }, 50_000);
+});
+
+describe('the /status page of the example service under the preload', () => {
+  let service: Service | undefined;
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('shows the breaker the faults opened, its firing alert and the failure logged with the request\'s correlation ID', async () => {
+    service = await startService('require', { KG_FAST_ALERTS: 'true', PRODUCTION_ALERT_INTERVAL_MS: '250', PRODUCTION_DEFAULT_MAX_RETRIES: '0' });
+    const faults = await fetch(`${service.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ route: 'graph.search', errorRate: 1 }) });
+    expect(faults.status).toBe(200);
+    const correlation = 'kg-e2e-7';
+    for (let i = 0; i < 6; i++) {
+      await fetch(`${service.url}/search?q=ada`, { headers: { 'x-user-id': 'dana', 'x-correlation-id': correlation } });
+    }
+    type Doc = { operations: { name: string; breaker: { state: string } | null }[]; alerts: { active: { name: string; state: string }[] } };
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const doc = (await (await fetch(`${service.adminUrl}/status.json`)).json()) as Doc;
+      if (doc.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing')) break;
+      if (Date.now() > deadline) throw new Error(`no firing ProductionCircuitOpen after 20 s: ${JSON.stringify(doc.alerts)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    const page = await browser!.newPage();
+    await page.goto(`${service.adminUrl}/status?refresh=1000`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+    const breaker = await page.evaluate(
+      `(() => { const row = [...document.querySelectorAll('#operations tr')].find((r) => r.dataset.operation === 'graph.search');
+        return row ? row.cells[7].textContent : null; })()`,
+    );
+    expect(breaker).toBe('open');
+    const firing = page.locator('#alerts-active tr[data-alert="ProductionCircuitOpen"]').first();
+    await expect.poll(() => firing.textContent(), { timeout: 10_000 }).toContain('firing');
+    await page.fill('#cid', correlation);
+    await page.click('#filters button');
+    await expect.poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([correlation]));
+    expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.close();
   }, 50_000);
 });
