@@ -17,7 +17,7 @@ export {
 } from './config.js';
 export * from './recovery/index.js';
 export * from './telemetry/index.js';
-export { ProductionSystem, type ProductionComponents, type ProtectedOperationOptions } from './system.js';
+export { ProductionSystem, MAX_ID_LENGTH, type ProductionComponents, type ProtectedOperationOptions } from './system.js';
 export * from './limits/index.js';
 export * from './health/index.js';
 export * from './http/index.js';

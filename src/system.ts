@@ -18,6 +18,16 @@ import { needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage }
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
+/** Longest user or correlation ID accepted: IDs land on every span and log record of the call. */
+export const MAX_ID_LENGTH = 1024;
+
+function badId(path: string, value: unknown): InvalidConfigError {
+  return new InvalidConfigError(
+    path,
+    typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
+  );
+}
+
 /** Per-call options of `executeProtectedOperation`. */
 export interface ProtectedOperationOptions {
   /** Correlation ID to use instead of the baggage's or the trace ID. */
@@ -110,12 +120,16 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     options?: ProtectedOperationOptions,
   ): Promise<T> {
     if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
-    if (userId !== undefined && typeof userId !== 'string') throw new InvalidConfigError('userId', 'must be a string or undefined');
+    if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
+    const explicitCorrelation = options?.correlationId;
+    if (explicitCorrelation !== undefined && (typeof explicitCorrelation !== 'string' || explicitCorrelation.length > MAX_ID_LENGTH)) {
+      throw badId('options.correlationId', explicitCorrelation);
+    }
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
     const traceId = span.spanContext().traceId;
-    const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId);
+    const correlationId = resolveCorrelationId(explicitCorrelation, parent, traceId);
     if (span.isRecording()) {
       span.setAttribute(ATTR.correlationId, correlationId);
       if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
@@ -150,7 +164,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       admitted = true;
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
-      if (needsCorrelationBaggage(correlationId, options?.correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
+      if (needsCorrelationBaggage(correlationId, explicitCorrelation, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock() - start) / 1000;

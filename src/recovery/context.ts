@@ -119,7 +119,8 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       } catch (error) {
         pending = Promise.reject(error);
       }
-      pending.then(
+      // Promise.resolve returns a native promise as it is; it also takes a plain value from untyped callers.
+      Promise.resolve(pending).then(
         (value) => this.settle(value, undefined, true),
         (error: unknown) => this.settle(undefined, error, false),
       );

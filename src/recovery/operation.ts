@@ -124,7 +124,7 @@ export class OperationRecovery {
     // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.
     if (this.deadlines === undefined && closedBreaker === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
       try {
-        return operation(ctx);
+        return Promise.resolve(operation(ctx));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -188,11 +188,24 @@ describe('executeProtectedOperation', () => {
     expect(attempts[0]?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('accepts an operation that returns a plain value or throws synchronously (untyped JavaScript callers)', async () => {
+    const { system } = recordingSystem({ defaults: { retry: false } });
+    const plain = (() => 7) as unknown as () => Promise<number>;
+    await expect(system.executeProtectedOperation('plain.value', 'u', plain)).resolves.toBe(7);
+    const throws = (() => {
+      throw new RangeError('sync');
+    }) as unknown as () => Promise<never>;
+    await expect(system.executeProtectedOperation('sync.throw', 'u', throws)).rejects.toBeInstanceOf(RangeError);
+    expect(system.components.recovery.getOperationStats('sync.throw')?.failures).toBe(1);
+  });
+
   it('names the bad argument', async () => {
     const { system } = recordingSystem();
     const notAFunction = 'nope' as unknown as () => Promise<void>;
     await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operation' });
     await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operationName' });
     await expect(system.executeProtectedOperation('x'.repeat(300), 'u', async () => 1)).rejects.toBeInstanceOf(InvalidConfigError);
+    await expect(system.executeProtectedOperation('op', 'u'.repeat(5000), async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'userId' });
+    await expect(system.executeProtectedOperation('op', 'u', async () => 1, { correlationId: 42 as unknown as string })).rejects.toMatchObject({ path: 'options.correlationId' });
   });
 });
