@@ -1,5 +1,6 @@
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { processSingleton } from './singleton.js';
 import { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
 import { recentTracesProcessor } from './recent-traces.js';
 
@@ -12,21 +13,13 @@ export interface ProductionReadersOptions extends ProductionReaderOptions {
 /** Default cardinality limit, the SDK's own. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
-const SINGLETON = Symbol.for('@llmkg/production.metric-reader');
-type Holder = Record<symbol, ProductionMetricReader | undefined>;
 
 /**
  * The process-wide reader, created on first call (later calls return it and ignore `options`). Once it
  * is shut down, the next call makes a fresh one.
  */
 export function productionReader(options: ProductionReadersOptions = {}): ProductionMetricReader {
-  const holder = globalThis as unknown as Holder;
-  let reader = holder[SINGLETON];
-  if (reader === undefined || reader.isClosed) {
-    reader = new ProductionMetricReader(options);
-    holder[SINGLETON] = reader;
-  }
-  return reader;
+  return processSingleton('@llmkg/production.metric-reader', () => new ProductionMetricReader(options));
 }
 
 /** Our readers as a list, for `new NodeSDK({ metricReaders: [...productionMetricReaders(), yourOwn] })`. */

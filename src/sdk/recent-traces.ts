@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { processSingleton } from './singleton.js';
 import type { Guard } from '../guard.js';
 import { recentTraces, type RecentTraceSource, type TraceSummary } from '../monitoring/recent-traces.js';
 import { Ring } from '../monitoring/ring.js';
@@ -68,21 +69,13 @@ export class RecentTracesProcessor implements SpanProcessor, RecentTraceSource {
   }
 }
 
-const SINGLETON = Symbol.for('@llmkg/production.recent-traces-processor');
-type Holder = Record<symbol, RecentTracesProcessor | undefined>;
 
 /**
  * The process-wide {@link RecentTracesProcessor}, created on first call (later calls return it and
  * ignore `capacity`); after its provider shut it down, the next call makes a fresh one.
  */
 export function recentTracesProcessor(capacity?: number): RecentTracesProcessor {
-  const holder = globalThis as unknown as Holder;
-  let processor = holder[SINGLETON];
-  if (processor === undefined || processor.isClosed) {
-    processor = new RecentTracesProcessor(capacity);
-    holder[SINGLETON] = processor;
-  }
-  return processor;
+  return processSingleton('@llmkg/production.recent-traces-processor', () => new RecentTracesProcessor(capacity));
 }
 
 /** Our span processors, for `new NodeSDK({ spanProcessors: [...productionSpanProcessors(), yours] })`. */

@@ -60,7 +60,7 @@ describe('status thresholds', () => {
     const probe = new Probe();
     probe.mode = 'slow';
     probe.slowMs = 100;
-    const c = health.registerComponent('c', probe.check);
+    health.registerComponent('c', probe.check);
     const first = health.checkComponentHealth('c');
     await vi.advanceTimersByTimeAsync(100);
     await first;

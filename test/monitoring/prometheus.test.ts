@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { getMeter } from '../../src/telemetry/api.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from '../../src/telemetry/names.js';
-import { freePort, requireBinary, startProcess, waitForHttpOk, type StartedProcess } from '../support/processes.js';
+import { freePort, requireBinary, startProcess, waitForHttpOk } from '../support/processes.js';
 import { installEmbedded } from './helpers.js';
 
 let env: ReturnType<typeof installEmbedded>;
