@@ -3,7 +3,17 @@
  * (Prometheus exposition, alert collection, snapshots), its views, the one-line NodeSDK config, and the
  * embedded providers used when the application registered none.
  */
-export { ProductionMetricReader, PROMETHEUS_CONTENT_TYPE, type ProductionReaderOptions } from './production-reader.js';
+export { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
+export {
+  negotiateExpositionFormat,
+  PROMETHEUS_CONTENT_TYPE,
+  OPENMETRICS_CONTENT_TYPE,
+  type ExpositionFormat,
+  type NegotiatedFormat,
+} from './exposition/format.js';
+export { ExpositionWriter, DEFAULT_SLICE_MS, type ExpositionWriterOptions } from './exposition/writer.js';
+export type { ExemplarLookup } from './exposition/openmetrics.js';
+export type { Exemplar } from '../telemetry/exemplars.js';
 export type { AlertScheduleStats } from './alert-schedule.js';
 export { toSnapshot } from './convert.js';
 export {

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { AggregationTemporality, AggregationType, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Guard } from '../guard.js';
 import { telemetryHub, type MetricsSource } from '../monitoring/hub.js';
 import type { MetricSnapshot } from '../monitoring/snapshot.js';
 import { AlertSchedule, type AlertScheduleStats } from './alert-schedule.js';
 import { toSnapshot } from './convert.js';
+import { negotiateExpositionFormat, type ExpositionFormat } from './exposition/format.js';
+import { ExpositionWriter } from './exposition/writer.js';
 
 /** Options of {@link ProductionMetricReader}. */
 export interface ProductionReaderOptions {
@@ -19,21 +21,19 @@ export interface ProductionReaderOptions {
   readonly alertIntervalMs?: number;
 }
 
-/** Content type of the Prometheus text exposition format. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
 /**
- * Our one MetricReader, registered beside the application's others. It is
- * `@opentelemetry/exporter-prometheus`'s exporter with its server never started, and does three jobs:
- * - Prometheus: `requestHandler` (the exporter's handler) for `GET /metrics`, and `getMetricsText()`
- *   through the same serializer settings, so both give the same text;
+ * Our one MetricReader (cumulative, default aggregations), registered beside the application's others.
+ * It does three jobs:
+ * - Prometheus: `requestHandler` for `GET /metrics` answers the text format 0.0.4, or OpenMetrics 1.0
+ *   with exemplars when the scraper's `Accept` asks for it, written by our {@link ExpositionWriter} in
+ *   slices that yield to the event loop; `getMetricsText()` gives the same text;
  * - alerts: it collects on its own `unref()`ed interval and hands each snapshot to the subscribed monitors;
  * - snapshots: `snapshot()` for `getMetrics()`.
  * One reader rather than three: the SDK keeps, per reader, every delta collected by the others until that
  * reader collects, so a rarely-collected second reader (no scrapes, no `getMetrics()`) grows without bound.
  */
-export class ProductionMetricReader extends PrometheusExporter implements MetricsSource {
-  private readonly serializer: PrometheusSerializer;
+export class ProductionMetricReader extends MetricReader implements MetricsSource {
+  private readonly writer: ExpositionWriter;
   private readonly schedule: AlertSchedule;
   private registration: Guard | undefined;
   private bound = false;
@@ -41,12 +41,14 @@ export class ProductionMetricReader extends PrometheusExporter implements Metric
 
   constructor(options: ProductionReaderOptions = {}) {
     super({
-      preventServerStart: true,
-      ...(options.withResourceConstantLabels ? { withResourceConstantLabels: options.withResourceConstantLabels } : {}),
-      ...(options.withoutScopeInfo ? { withoutScopeInfo: true } : {}),
-      ...(options.withoutTargetInfo ? { withoutTargetInfo: true } : {}),
+      aggregationSelector: () => ({ type: AggregationType.DEFAULT }),
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
     });
-    this.serializer = new PrometheusSerializer('', false, options.withResourceConstantLabels, options.withoutTargetInfo ?? false, options.withoutScopeInfo ?? false);
+    this.writer = new ExpositionWriter({
+      withResourceConstantLabels: options.withResourceConstantLabels,
+      withoutScopeInfo: options.withoutScopeInfo,
+      withoutTargetInfo: options.withoutTargetInfo,
+    });
     this.schedule = new AlertSchedule(() => this.snapshot(), options.alertIntervalMs);
   }
 
@@ -60,17 +62,21 @@ export class ProductionMetricReader extends PrometheusExporter implements Metric
     return this.closed;
   }
 
-  /** Collects now and serializes, exactly as the request handler does. */
-  async getMetricsText(): Promise<string> {
-    const { resourceMetrics, errors } = await this.collect();
-    if (errors.length > 0) diag.error('ProductionMetricReader: metrics collection errors', ...errors);
-    return this.serializer.serialize(resourceMetrics);
+  /** Collects now and writes the exposition (default the text format 0.0.4), exactly as the request handler does. */
+  async getMetricsText(format: ExpositionFormat = 'prometheus'): Promise<string> {
+    return this.writer.text(await this.collectForExposition(), format);
   }
 
-  /** A node:http handler answering with the exposition (the exporter's own handler, with the format's content type). */
+  /**
+   * A node:http handler answering `GET`/`HEAD /metrics`: OpenMetrics when the `Accept` header prefers it
+   * (as Prometheus' scrapes do), else the text format 0.0.4; 500 when collection fails. The body is
+   * streamed in slices, yielding to the event loop between them.
+   */
   readonly requestHandler = (request: IncomingMessage, response: ServerResponse): void => {
-    this.getMetricsRequestHandler(request, response);
-    if (!response.headersSent) response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+    this.serve(request, response).catch((error: unknown) => {
+      diag.error('ProductionMetricReader: /metrics failed', error);
+      response.destroy();
+    });
   };
 
   /** Collects now into a plain snapshot. */
@@ -104,17 +110,47 @@ export class ProductionMetricReader extends PrometheusExporter implements Metric
     this.requestHandler(request, response);
   }
 
+  private async collectForExposition(): Promise<ResourceMetrics> {
+    const { resourceMetrics, errors } = await this.collect();
+    if (errors.length > 0) diag.error('ProductionMetricReader: metrics collection errors', ...errors);
+    return resourceMetrics;
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { format, contentType } = negotiateExpositionFormat(request.headers.accept);
+    const headers = { 'content-type': contentType, 'cache-control': 'no-store', vary: 'Accept' };
+    if (request.method === 'HEAD') {
+      response.writeHead(200, headers).end();
+      return;
+    }
+    let resourceMetrics: ResourceMetrics;
+    try {
+      resourceMetrics = await this.collectForExposition();
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`# failed to export metrics: ${String(error)}\n`);
+      return;
+    }
+    response.writeHead(200, headers);
+    const gone = (): boolean => response.destroyed;
+    await this.writer.write(resourceMetrics, format, (chunk) => void (gone() || response.write(chunk)), gone);
+    if (!gone()) response.end();
+  }
+
   protected override onInitialized(): void {
     this.bound = true;
     this.registration = telemetryHub.setSource(this);
     this.schedule.start();
   }
 
-  override onShutdown(): Promise<void> {
+  protected override onShutdown(): Promise<void> {
     this.closed = true;
     this.schedule.stop();
     this.registration?.release();
     this.registration = undefined;
-    return super.onShutdown();
+    return Promise.resolve();
+  }
+
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
   }
 }
