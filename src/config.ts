@@ -71,6 +71,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_DEFAULT_MAX_RETRIES', path: 'errorRecovery.defaults.retry.maxRetries', parse: integer, description: 'Retries after the first attempt.' },
   { name: 'PRODUCTION_LOG_LEVEL', path: 'monitoring.logLevel', parse: text, description: 'Minimum log level: trace, debug, info, warn, error, critical.' },
   { name: 'PRODUCTION_LOG_BUFFER_SIZE', path: 'monitoring.logBufferSize', parse: integer, description: 'Recent log entries kept in memory.' },
+  { name: 'PRODUCTION_EXEMPLARS', path: 'monitoring.exemplars', parse: boolean, description: 'Exemplars (trace of a recent sampled call) on latency buckets, for OpenMetrics scrapes.' },
   { name: 'PRODUCTION_ALERT_INTERVAL_MS', path: 'monitoring.alertEvaluationIntervalMs', parse: integer, description: 'How often alert rules are evaluated.' },
   { name: 'PRODUCTION_ALERTMANAGER_URL', path: 'monitoring.alertmanager.url', parse: text, description: 'Alertmanager base URL to send alerts to.' },
   { name: 'PRODUCTION_ALERT_WEBHOOK_URL', path: 'monitoring.webhook.url', parse: text, description: 'Webhook receiving the Alertmanager v4 payload.' },

@@ -98,7 +98,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     telemetry?: PipelineTelemetry,
     private readonly clock: () => number = () => performance.now(),
   ) {
-    this.telemetry = telemetry ?? new PipelineTelemetry(components.monitor);
+    this.telemetry =
+      telemetry ?? new PipelineTelemetry(components.monitor, { exemplars: config.monitoring.exemplars, exemplarSeries: config.monitoring.cardinalityLimit });
     this.telemetry.observe({
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),

@@ -18,6 +18,11 @@ export const monitoringConfigSchema = z.strictObject({
   logBufferSize: z.number().int().min(1).max(1_000_000).default(1000),
   /** Distinct attribute sets kept per instrument (OTel view cardinality limit). */
   cardinalityLimit: z.number().int().min(10).max(1_000_000).default(2000),
+  /**
+   * Exemplars on `production.operation.duration`: per series and bucket, the trace and span of a recent
+   * sampled call, served on `/metrics` to scrapers that ask for OpenMetrics.
+   */
+  exemplars: z.boolean().default(true),
   /** How often system stats are sampled. */
   statsIntervalMs: z.number().int().min(100).max(3_600_000).default(5000),
   /** How often the alert reader collects and evaluates rules. */

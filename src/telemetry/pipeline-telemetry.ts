@@ -5,6 +5,7 @@ import type { BreakerTransition } from '../recovery/manager.js';
 import type { CallState } from '../recovery/context.js';
 import type { RecoveryListener } from '../recovery/operation.js';
 import { getMeter } from './api.js';
+import { operationDurationExemplars, type ExemplarStore } from './exemplars.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC, type Outcome } from './names.js';
 
 const BREAKER_STATE_NAMES = ['closed', 'open', 'half_open'] as const;
@@ -44,15 +45,28 @@ export function errorType(error: unknown): string {
   return typeof error;
 }
 
+/** Options of {@link PipelineTelemetry}. */
+export interface PipelineTelemetryOptions {
+  /** Keep the trace and span of a recent sampled call per duration bucket as its exemplar (default true). */
+  readonly exemplars?: boolean;
+  /** Series of the duration histogram that may hold exemplars (the cardinality limit); default 2000. */
+  readonly exemplarSeries?: number;
+}
+
 /**
  * The telemetry of the pipeline, as a listener: recovery and system report what happened, this turns it into
- * span events, metric points and log records. Nothing else in the pipeline touches telemetry.
+ * span events, metric points, exemplars and log records. Nothing else in the pipeline touches telemetry.
  */
 export class PipelineTelemetry implements RecoveryListener {
   private readonly duration: Histogram;
   private readonly retries: Counter;
+  private readonly exemplars: ExemplarStore | undefined;
 
-  constructor(private readonly logger: OperationLogger | undefined) {
+  constructor(
+    private readonly logger: OperationLogger | undefined,
+    options: PipelineTelemetryOptions = {},
+  ) {
+    this.exemplars = options.exemplars === false ? undefined : operationDurationExemplars(options.exemplarSeries);
     const meter = getMeter();
     this.duration = meter.createHistogram(METRIC.operationDuration, {
       description: 'Duration of protected operations, from admission to outcome',
@@ -101,6 +115,7 @@ export class PipelineTelemetry implements RecoveryListener {
   succeeded(attrs: OperationAttributes, span: Span, seconds: number, attempts: number): void {
     this.duration.record(seconds, attrs.success);
     if (span.isRecording()) {
+      this.exemplars?.offer(attrs.success, seconds, span.spanContext());
       span.setAttribute(ATTR.outcome, 'success');
       span.setAttribute(ATTR.attempts, attempts);
     }
@@ -110,9 +125,11 @@ export class PipelineTelemetry implements RecoveryListener {
   failed(attrs: OperationAttributes, call: CallState, seconds: number, error: unknown, rejected: boolean): void {
     const type = errorType(error);
     const outcome: Outcome = rejected ? 'rejected' : 'error';
-    this.duration.record(seconds, attrs.failure(outcome, type));
+    const attributes = attrs.failure(outcome, type);
+    this.duration.record(seconds, attributes);
     const span = call.span;
     if (span.isRecording()) {
+      this.exemplars?.offer(attributes, seconds, span.spanContext());
       span.setAttribute(ATTR.outcome, outcome);
       span.setAttribute(ATTR.attempts, call.attempts);
       span.setAttribute(ATTR.errorType, type);
