@@ -13,9 +13,13 @@ interface PromRule {
 
 const rules = readYaml<{ groups: Array<{ rules: PromRule[] }> }>('alert-rules.yml').groups.flatMap((g) => g.rules);
 const dashboard = JSON.parse(readFileSync(configPath('grafana/dashboards/llmkg-production.json'), 'utf8')) as Record<string, unknown>;
-const datasources = readYaml<{ datasources: Array<{ uid: string; jsonData?: { tracesToMetrics?: { queries?: Array<{ query: string }> } } }> }>(
-  'grafana/provisioning/datasources/datasources.yaml',
-).datasources;
+const datasources = readYaml<{
+  datasources: Array<{
+    uid: string;
+    type: string;
+    jsonData?: { tracesToMetrics?: { queries?: Array<{ query: string }> }; exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> };
+  }>;
+}>('grafana/provisioning/datasources/datasources.yaml').datasources;
 
 /** Series Prometheus makes itself rather than scraping them from the service. */
 const PROMETHEUS_SERIES = new Set(['up', 'ALERTS']);
@@ -82,6 +86,49 @@ describe('metric names used by collector-config exist in a live scrape', () => {
     expect(queries.length).toBeGreaterThan(0);
     const used = new Set(queries.flatMap(metricNamesIn));
     expect([...used].filter((n) => !scraped.has(n))).toEqual([]);
+  });
+});
+
+interface Target {
+  expr?: string;
+  exemplar?: boolean;
+  datasource?: { uid?: string };
+}
+/** Every query target of the dashboard's panels (rows included), with its panel's title. */
+function targets(panels: unknown): Array<{ panel: string; target: Target }> {
+  const out: Array<{ panel: string; target: Target }> = [];
+  for (const panel of (panels ?? []) as Array<{ title?: string; targets?: Target[]; panels?: unknown }>) {
+    for (const target of panel.targets ?? []) out.push({ panel: panel.title ?? '', target });
+    out.push(...targets(panel.panels));
+  }
+  return out;
+}
+
+describe('exemplars link a latency bucket to its trace', () => {
+  const prometheus = datasources.find((d) => d.type === 'prometheus')!;
+  const destination = prometheus.jsonData?.exemplarTraceIdDestinations?.[0];
+
+  it('the latency panels ask for exemplars', () => {
+    const latency = targets(dashboard.panels).filter(({ target }) => target.expr?.includes('production_operation_duration_bucket'));
+    expect(latency.length).toBeGreaterThan(0);
+    for (const { panel, target } of latency) expect(target.exemplar, `${panel}: ${target.expr}`).toBe(true);
+  });
+
+  it('the Prometheus data source sends an exemplar\'s trace_id to the Tempo data source', () => {
+    expect(destination?.name).toBe('trace_id');
+    expect(datasources.find((d) => d.uid === destination?.datasourceUid)?.type).toBe('tempo');
+  });
+
+  it('a live OpenMetrics scrape has exemplars on production_operation_duration_bucket with that label, holding trace IDs', async () => {
+    const scrape = await scrapeLiveSystem('openmetrics');
+    expect(scrape.endsWith('# EOF\n')).toBe(true);
+    const exemplars = scrape
+      .split('\n')
+      .filter((line) => line.startsWith('production_operation_duration_bucket{'))
+      .map((line) => / # \{(.*)\} \S+ \S+$/.exec(line)?.[1])
+      .filter((labels): labels is string => labels !== undefined);
+    expect(exemplars.length).toBeGreaterThan(0);
+    for (const labels of exemplars) expect(labels).toMatch(new RegExp(`^${destination!.name}="[0-9a-f]{32}",span_id="[0-9a-f]{16}"$`));
   });
 });
 

@@ -8,10 +8,11 @@ import { configPath, dashboardExprs, fixturePath, readYaml, requireBuiltPackage,
 
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes a production system with the shipped prometheus.yml and
- * alert-rules.yml. Changes to the copies, and only these: the scrape target is the test system's admin
- * port, intervals are 1 s, other jobs and the Alertmanager are dropped (nothing runs there), and
- * ProductionHighErrorRate's `for: 2m` becomes 2 s, in Prometheus and in the in-process rule alike, so
- * the test takes seconds rather than minutes. The 5-minute window and the 5% threshold are the shipped ones.
+ * alert-rules.yml, and the feature flags docker-compose.yaml gives it (exemplar storage). Changes to the
+ * copies, and only these: the scrape target is the test system's admin port, intervals are 1 s, other jobs
+ * and the Alertmanager are dropped (nothing runs there), and ProductionHighErrorRate's `for: 2m` becomes
+ * 2 s, in Prometheus and in the in-process rule alike, so the test takes seconds rather than minutes. The
+ * 5-minute window and the 5% threshold are the shipped ones.
  */
 const FOR_MS = 2000;
 const ALERT = 'ProductionHighErrorRate';
@@ -62,7 +63,14 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     service = startNode(fixturePath('faulty-service.mjs'), [String(adminPort), String(FOR_MS)]);
     await service.waitForLine(/^READY /, 20_000);
 
-    const config = readYaml<{ global: Record<string, string>; rule_files: string[]; alerting?: unknown; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> }>('prometheus.yml');
+    const config = readYaml<{
+      global: Record<string, string>;
+      storage?: { exemplars?: { max_exemplars?: number } };
+      rule_files: string[];
+      alerting?: unknown;
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    }>('prometheus.yml');
+    expect(config.storage?.exemplars?.max_exemplars).toBeGreaterThan(0);
     config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
     delete config.alerting;
     const job = config.scrape_configs.find((c) => c.job_name === 'llmkg-production')!;
@@ -79,11 +87,15 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
+    const compose = readYaml<{ services: Record<string, { command?: string[] }> }>('docker-compose.yaml');
+    const features = (compose.services.prometheus!.command ?? []).filter((arg) => arg.startsWith('--enable-feature='));
+    expect(features).toContain('--enable-feature=exemplar-storage');
     prometheus = await startProcess(binary, [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...features,
     ], port);
     await waitForHttpOk(`${base}/-/ready`);
   });
@@ -106,6 +118,29 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     await new Promise((r) => setTimeout(r, FOR_MS + 1000));
     expect((await promAlerts()).filter((a) => a.labels.alertname === ALERT)).toEqual([]);
     expect(inProcessAlerts().filter((a) => a.name === ALERT)).toEqual([]);
+  }, 40_000);
+
+  it('stores the exemplars of its OpenMetrics scrapes: query_exemplars returns the trace of a call the test made', async () => {
+    service!.write('traced\n');
+    const [, traceId, spanId] = (await service!.waitForLine(/^TRACED /, 20_000)).split(' ');
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    type Stored = { seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> };
+    const selector = encodeURIComponent('production_operation_duration_bucket{production_operation_name="graph.traced"}');
+    const found = await until('the exemplar of the traced call', async () => {
+      const now = Date.now() / 1000;
+      const stored = await api<Stored[]>(`/api/v1/query_exemplars?query=${selector}&start=${now - 300}&end=${now + 60}`);
+      return stored.find((s) => s.exemplars.some((e) => e.labels.trace_id === traceId));
+    }, 20_000);
+    const exemplar = found.exemplars.find((e) => e.labels.trace_id === traceId)!;
+    expect(exemplar.labels).toEqual({ trace_id: traceId, span_id: spanId });
+    // It sits on the bucket its value fell in, and the call took its 300 ms.
+    const value = Number(exemplar.value);
+    expect(value).toBeGreaterThanOrEqual(0.3);
+    expect(value).toBeLessThanOrEqual(Number(found.seriesLabels.le));
+    expect(found.seriesLabels).toMatchObject({ job: 'llmkg-production', production_outcome: 'success' });
+    // The scrapes were OpenMetrics (only it carries exemplars): there target_info is an `info` family.
+    const metadata = await api<Record<string, Array<{ type: string }>>>('/api/v1/metadata?metric=target');
+    expect(metadata.target?.[0]?.type).toBe('info');
   }, 40_000);
 
   it('every rule and every dashboard query runs on it', async () => {

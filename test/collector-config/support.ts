@@ -42,11 +42,12 @@ export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_
 
 /**
  * Runs the scrape fixture (a production system from dist with successes, failures and retries, an open
- * breaker and a rate-limit rejection) and returns what its /metrics serves.
+ * breaker and a rate-limit rejection) and returns what its /metrics serves: the text format, or what a
+ * scraper asking for OpenMetrics gets.
  */
-export async function scrapeLiveSystem(): Promise<string> {
+export async function scrapeLiveSystem(format: 'prometheus' | 'openmetrics' = 'prometheus'): Promise<string> {
   requireBuiltPackage();
-  const result = await run(process.execPath, [fixturePath('scrape-system.mjs')], ROOT, 30_000);
+  const result = await run(process.execPath, [fixturePath('scrape-system.mjs'), ...(format === 'openmetrics' ? ['openmetrics'] : [])], ROOT, 30_000);
   if (result.code !== 0) throw new Error(`scrape fixture failed (${result.code}):\n${result.stderr}`);
   return result.stdout;
 }
