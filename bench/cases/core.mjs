@@ -1,10 +1,10 @@
 // Core pipeline cost: ns per awaited call of an async no-op, each case in a fresh process.
-// Keys: bare_ns, cockatiel_ns, naive_ns, floor_ns, full_ns.
+// Keys: bare_ns, cockatiel_ns, naive_ns, floor_ns, full_ns (exemplars on, the default), full_exemplars_off_ns.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nsPerCall, report } from './_measure.mjs';
 
-const CASES = ['bare', 'cockatiel', 'naive', 'floor', 'full'];
+const CASES = ['bare', 'cockatiel', 'naive', 'floor', 'full', 'full_exemplars_off'];
 const which = process.argv[2];
 
 if (which === undefined) {
@@ -74,16 +74,18 @@ async function setup(name, noop) {
       span.end();
     };
   }
-  if (name === 'full') {
+  if (name === 'full' || name === 'full_exemplars_off') {
     const { productionMetricReaders } = await import('../../dist/esm/sdk/index.js');
     installOtel(productionMetricReaders());
     const { createProductionSystem } = await import('../../dist/esm/index.js');
+    // Every span is sampled, so with exemplars on every call stores one: their worst case.
     const system = createProductionSystem(
       {},
       {
         rateLimiting: { global: { algorithm: 'token_bucket', capacity: 1e9, refillPerSecond: 1e9 } },
         errorRecovery: { defaults: { bulkhead: { maxConcurrent: 1000, maxQueue: 0 } } },
         healthChecks: { enabled: false },
+        monitoring: { exemplars: name === 'full' },
       },
     );
     return () => system.executeProtectedOperation('op', 'user-1', noop);
