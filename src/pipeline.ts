@@ -49,7 +49,7 @@ export interface Engine {
 
 /** The monitoring component as the system uses it (`src/monitoring/`'s `ProductionMonitor`). */
 export interface MonitorComponent extends OperationLogger {
-  /** Prometheus text exposition, the same as `GET /metrics`. */
+  /** Prometheus text exposition 0.0.4, what `GET /metrics` serves a scraper that does not ask for OpenMetrics. */
   exportPrometheusMetrics(): Promise<string>;
   /** Plain JSON state of the monitor. */
   healthCheck(): Record<string, unknown>;

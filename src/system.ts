@@ -227,7 +227,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return active;
   }
 
-  /** Prometheus text exposition of every metric, the same as `GET /metrics`. */
+  /** Prometheus text exposition 0.0.4 of every metric, what `GET /metrics` serves a scraper not asking for OpenMetrics. */
   getPrometheusMetrics(): Promise<string> {
     return this.components.monitor.exportPrometheusMetrics();
   }

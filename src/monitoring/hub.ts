@@ -10,9 +10,9 @@ import type { MetricSnapshot } from './snapshot.js';
 export interface MetricsSource {
   /** Collects now and returns a plain snapshot. */
   collectSnapshot(): Promise<MetricSnapshot>;
-  /** Collects now and returns the Prometheus text exposition, exactly what `GET /metrics` serves. */
+  /** Collects now and returns the text format 0.0.4, what `GET /metrics` serves a scraper not asking for OpenMetrics. */
   prometheusText(): Promise<string>;
-  /** Answers a `GET /metrics` request with the exposition (the admin server calls this). */
+  /** Answers a `GET /metrics` request with the negotiated exposition (the admin server calls this). */
   handleMetricsRequest(request: IncomingMessage, response: ServerResponse): void;
 }
 

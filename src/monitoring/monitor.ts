@@ -163,7 +163,7 @@ export class ProductionMonitor implements MonitorComponent {
     return readSystemStats(this.stats.read(), this.activeOperations());
   }
 
-  /** The Prometheus text exposition, exactly what `GET /metrics` serves. */
+  /** The Prometheus text exposition 0.0.4, what `GET /metrics` serves a scraper that does not ask for OpenMetrics. */
   exportPrometheusMetrics(): Promise<string> {
     try {
       return telemetryHub.requireSource().prometheusText();
@@ -173,8 +173,8 @@ export class ProductionMonitor implements MonitorComponent {
   }
 
   /**
-   * Answers `GET /metrics` with the exposition through the reader's own handler; 503 with the reason
-   * when no MeterProvider has our reader.
+   * Answers `GET /metrics` through the reader's handler (OpenMetrics with exemplars when the `Accept` header
+   * asks for it, else the text format 0.0.4); 503 with the reason when no MeterProvider has our reader.
    */
   handleMetricsRequest(request: IncomingMessage, response: ServerResponse): void {
     const source = telemetryHub.source();

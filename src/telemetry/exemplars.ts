@@ -3,9 +3,13 @@ import { DURATION_BUCKETS_SECONDS, METRIC } from './names.js';
 
 /** One exemplar: a sampled call's trace and span, the value it recorded, and when (ms since the epoch). */
 export interface Exemplar {
+  /** Trace ID of the call's span (32 hex digits). */
   readonly traceId: string;
+  /** Span ID of the call's span (16 hex digits). */
   readonly spanId: string;
+  /** The value the call recorded (seconds, for durations). */
   readonly value: number;
+  /** When the call was recorded, ms since the epoch. */
   readonly timeMs: number;
 }
 
