@@ -137,10 +137,10 @@ export class ExpositionWriter {
   private *steps(resourceMetrics: ResourceMetrics, format: ExpositionFormat, out: Output, sliceMs: number): Generator<void, void, void> {
     const timed = sliceMs !== Infinity;
     let sliceStart = timed ? this.clock() : 0;
-    let points = 0;
-    const points$ = format === 'openmetrics' ? this.openMetricsPoints(resourceMetrics, out) : this.prometheusPoints(resourceMetrics, out);
-    for (const _ of points$) {
-      if (++points % POINTS_PER_SEAL !== 0) continue;
+    let written = 0;
+    const points = format === 'openmetrics' ? this.openMetricsPoints(resourceMetrics, out) : this.prometheusPoints(resourceMetrics, out);
+    for (const _ of points) {
+      if (++written % POINTS_PER_SEAL !== 0) continue;
       out.seal();
       if (timed && this.clock() - sliceStart >= sliceMs) {
         yield;
