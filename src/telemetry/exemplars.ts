@@ -80,7 +80,7 @@ export class ExemplarStore {
   private readonly byContent = new Map<string, SeriesExemplars>();
   // Bumped when a series is added, so a remembered miss on the read side is retried after that.
   private generation = 0;
-  /** Series refused because the store was full. */
+  /** Attribute sets refused because the store was full (each counted once while it stays full). */
   droppedSeries = 0;
 
   constructor(
@@ -108,6 +108,8 @@ export class ExemplarStore {
     if ((span.traceFlags & TraceFlags.SAMPLED) === 0 || value !== value) return;
     let series = this.byObject.get(attributes);
     if (series === undefined || typeof series === 'number') {
+      // A series refused while the store is full stays refused, without hashing its attributes again.
+      if (series === this.generation && this.byContent.size >= this.capacity) return;
       series = this.register(attributes);
       if (series === undefined) return;
     }
@@ -141,6 +143,7 @@ export class ExemplarStore {
     if (series === undefined) {
       if (this.byContent.size >= this.capacity) {
         this.droppedSeries++;
+        this.byObject.set(attributes, this.generation);
         return undefined;
       }
       series = new SeriesExemplars(this.boundaries.length + 1);
