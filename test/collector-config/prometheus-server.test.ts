@@ -133,10 +133,11 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     }, 20_000);
     const exemplar = found.exemplars.find((e) => e.labels.trace_id === traceId)!;
     expect(exemplar.labels).toEqual({ trace_id: traceId, span_id: spanId });
-    // It sits on the bucket its value fell in, and the call took its 300 ms.
+    // It sits on the bucket its value fell in: the call's 300 ms (a timer may fire a few ms early) or more.
     const value = Number(exemplar.value);
-    expect(value).toBeGreaterThanOrEqual(0.3);
+    expect(value).toBeGreaterThan(0.25);
     expect(value).toBeLessThanOrEqual(Number(found.seriesLabels.le));
+    expect(Number(found.seriesLabels.le)).toBeGreaterThanOrEqual(0.5);
     expect(found.seriesLabels).toMatchObject({ job: 'llmkg-production', production_outcome: 'success' });
     // The scrapes were OpenMetrics (only it carries exemplars): there target_info is an `info` family.
     const metadata = await api<Record<string, Array<{ type: string }>>>('/api/v1/metadata?metric=target');

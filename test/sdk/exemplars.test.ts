@@ -91,7 +91,7 @@ describe('exemplars of production.operation.duration over /metrics', () => {
     let span: SpanContext | undefined;
     await system.executeProtectedOperation('exemplar.slow', 'u1', async () => {
       span = trace.getActiveSpan()!.spanContext();
-      await new Promise((r) => setTimeout(r, 30));
+      await new Promise((r) => setTimeout(r, 100));
     });
     const { status, type, vary, body } = await scrape(base, PROMETHEUS_242_ACCEPT);
     expect(status).toBe(200);
@@ -107,7 +107,8 @@ describe('exemplars of production.operation.duration over /metrics', () => {
     const lower = DURATION_BUCKETS_SECONDS.filter((b) => b < le).at(-1) ?? 0;
     expect(value).toBeGreaterThan(lower);
     expect(value).toBeLessThanOrEqual(le);
-    expect(value).toBeGreaterThanOrEqual(0.025);
+    // A 100 ms timer may fire a few ms early (libuv's cached loop time); it is well above 50 ms all the same.
+    expect(value).toBeGreaterThan(0.05);
     expect(Math.abs(Number(sample!.exemplar!.timestamp) * 1000 - Date.now())).toBeLessThan(60_000);
   });
 
