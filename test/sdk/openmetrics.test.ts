@@ -59,6 +59,7 @@ describe('OpenMetrics 1.0 output', () => {
         expect(text).not.toContain('# no registered metrics');
         const types = new Map<string, string>();
         let family: { name: string; type: string } | undefined;
+        let bucket: { series: string; le: number } | undefined;
         for (const line of text.split('\n').slice(0, -2)) {
           const meta = /^# (HELP|TYPE|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/s.exec(line);
           if (meta !== null) {
@@ -74,6 +75,17 @@ describe('OpenMetrics 1.0 output', () => {
           const sample = samples(line)[0]!;
           const suffixes = { counter: ['_total'], gauge: [''], histogram: ['_bucket', '_count', '_sum'], info: ['_info'] }[family!.type]!;
           expect(suffixes.map((s) => family!.name + s), `${sample.name} in ${family!.name} (${family!.type})`).toContain(sample.name);
+          // A histogram point's buckets: increasing le, the last one +Inf, before its _count.
+          const series = JSON.stringify([sample.name, sample.labels.filter(([k]) => k !== 'le')]);
+          if (sample.name.endsWith('_bucket')) {
+            const le = Number(sample.labels.find(([k]) => k === 'le')![1].replace('+Inf', 'Infinity'));
+            if (bucket?.series === series) expect(le).toBeGreaterThan(bucket.le);
+            else expect(bucket === undefined || bucket.le === Infinity).toBe(true);
+            bucket = { series, le };
+          } else if (sample.name.endsWith('_count') && family!.type === 'histogram') {
+            expect(bucket?.le).toBe(Infinity);
+            bucket = undefined;
+          }
         }
       }),
       { numRuns: 200 },
