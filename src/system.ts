@@ -14,11 +14,11 @@ import type { CallState, OperationContext } from './recovery/context.js';
 import type { ErrorRecoveryManager, OperationPatch } from './recovery/manager.js';
 import type { OperationRecovery } from './recovery/operation.js';
 import { getTracer } from './telemetry/api.js';
-import { needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
+import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
-/** Longest user or correlation ID accepted: IDs land on every span and log record of the call. */
+/** Longest user ID accepted: it lands on every span and log record of the call. */
 export const MAX_ID_LENGTH = 1024;
 
 function badId(path: string, value: unknown): InvalidConfigError {
@@ -30,7 +30,10 @@ function badId(path: string, value: unknown): InvalidConfigError {
 
 /** Per-call options of `executeProtectedOperation`. */
 export interface ProtectedOperationOptions {
-  /** Correlation ID to use instead of the baggage's or the trace ID. */
+  /**
+   * Correlation ID to use instead of the baggage's or the trace ID. Used only when it passes
+   * `CORRELATION_ID_PATTERN` (1 to 128 safe ASCII characters); otherwise it is ignored and counted.
+   */
   correlationId?: string;
   /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
   signal?: AbortSignal;
@@ -82,6 +85,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly runtimes = new Map<string, OperationRuntime>();
   private readonly tracer: Tracer = getTracer();
   private readonly telemetry: PipelineTelemetry;
+  private readonly correlationRejections = new CorrelationIdRejections();
   private readonly startedAt = Date.now();
   private adminServer: AdminServer | undefined;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
@@ -121,15 +125,12 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   ): Promise<T> {
     if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
     if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
-    const explicitCorrelation = options?.correlationId;
-    if (explicitCorrelation !== undefined && (typeof explicitCorrelation !== 'string' || explicitCorrelation.length > MAX_ID_LENGTH)) {
-      throw badId('options.correlationId', explicitCorrelation);
-    }
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
     const traceId = span.spanContext().traceId;
-    const correlationId = resolveCorrelationId(explicitCorrelation, parent, traceId);
+    // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
+    const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId, this.correlationRejections.rejected);
     if (span.isRecording()) {
       span.setAttribute(ATTR.correlationId, correlationId);
       if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
@@ -164,7 +165,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       admitted = true;
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
-      if (needsCorrelationBaggage(correlationId, explicitCorrelation, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
+      if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock() - start) / 1000;
