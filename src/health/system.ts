@@ -8,6 +8,7 @@ import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck, type RunClocks } from './runner.js';
 import { HealthStatus } from './status.js';
 import { HealthTelemetry } from './telemetry.js';
+import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
 
 /** Options of {@link HealthCheckSystem}. */
 export interface HealthCheckSystemOptions {
@@ -248,12 +249,17 @@ export class HealthCheckSystem {
   private schedule(slot: Slot, delayMs: number): void {
     const name = slot.component.name;
     this.cancelRunner(name);
-    const timer = setTimeout(() => {
+    const timer = setTimeout(guarded('health_runner', () => {
       this.checkRunners.delete(name);
-      void this.run(slot).then(() => {
+      const next = () => {
         if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
+      };
+      // A failed run is reported and the runner goes on: a component must not stop being probed.
+      this.run(slot).then(next, (error: unknown) => {
+        reportInternalError('health_runner', error);
+        next();
       });
-    }, delayMs);
+    }), delayMs);
     timer.unref?.();
     this.checkRunners.set(name, timer);
   }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createGuard, type Guard } from '../guard.js';
+import { guarded } from '../telemetry/internal-errors.js';
 import { RUNTIME_METRIC } from './alerts/default-rules.js';
 
 /** Process statistics, the seed's `SystemStats`. */
@@ -66,7 +67,7 @@ class Sampler {
     });
     this.observer.observe({ entryTypes: ['gc'] });
     if (meter) this.instrument(meter);
-    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer = setInterval(guarded('system_stats', () => this.sample()), intervalMs);
     this.timer.unref();
   }
 

@@ -1,3 +1,4 @@
+import { reportInternalError } from '../../telemetry/internal-errors.js';
 import type { AlertNotification } from './types.js';
 
 /**
@@ -69,9 +70,11 @@ export class DeliveryQueue {
     }
     this.queue.push(batch);
     this.queuedAlerts += batch.length;
-    this.running ??= this.pump().finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= this.pump()
+      .catch((error: unknown) => reportInternalError('alert_notifier', error))
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   /** Resolves once the queue is empty and nothing is in flight. */
