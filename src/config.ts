@@ -70,6 +70,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_DEFAULT_TIMEOUT_MS', path: 'errorRecovery.defaults.timeoutMs', parse: integer, description: 'Per-attempt timeout of every operation (0 = none).' },
   { name: 'PRODUCTION_DEFAULT_MAX_RETRIES', path: 'errorRecovery.defaults.retry.maxRetries', parse: integer, description: 'Retries after the first attempt.' },
   { name: 'PRODUCTION_LOG_LEVEL', path: 'monitoring.logLevel', parse: text, description: 'Minimum log level: trace, debug, info, warn, error, critical.' },
+  { name: 'PRODUCTION_LOG_SUMMARY_INTERVAL_MS', path: 'monitoring.logSummaryIntervalMs', parse: integer, description: 'Log refusals and failures once per operation and error type per interval, then a count (0 = every one).' },
   { name: 'PRODUCTION_LOG_BUFFER_SIZE', path: 'monitoring.logBufferSize', parse: integer, description: 'Recent log entries kept in memory.' },
   { name: 'PRODUCTION_ALERT_INTERVAL_MS', path: 'monitoring.alertEvaluationIntervalMs', parse: integer, description: 'How often alert rules are evaluated.' },
   { name: 'PRODUCTION_ALERTMANAGER_URL', path: 'monitoring.alertmanager.url', parse: text, description: 'Alertmanager base URL to send alerts to.' },

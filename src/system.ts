@@ -102,7 +102,9 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     telemetry?: PipelineTelemetry,
     private readonly clock: () => number = () => performance.now(),
   ) {
-    this.telemetry = telemetry ?? new PipelineTelemetry(components.monitor);
+    this.telemetry = telemetry ?? new PipelineTelemetry(components.monitor, { logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs });
+    // Pending log summaries are written before the telemetry flush; the summary timer stops.
+    components.shutdown.registerHandler('operation_logs', { cleanup: () => this.telemetry.close() }, { priority: 800 });
     this.telemetry.observe({
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),
