@@ -90,6 +90,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_SHUTDOWN_SIGNALS', path: 'shutdown.signals', parse: list, description: 'Signals that start a shutdown (comma-separated).' },
   { name: 'PRODUCTION_ADMIN_TOKEN', path: 'admin.bearerToken', parse: text, description: 'Bearer token that unlocks health details and /status.' },
   { name: 'PRODUCTION_TRACE_URL_TEMPLATE', path: 'admin.traceUrlTemplate', parse: text, description: 'Trace link on /status, with {traceId}.' },
+  { name: 'PRODUCTION_ADMIN_MAX_CONNECTIONS', path: 'admin.maxConnections', parse: integer, description: 'Open connections the admin server keeps at most; more are closed at once.' },
+  { name: 'PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS', path: 'admin.headersTimeoutMs', parse: integer, description: 'Admin server: 408 and close when request headers take longer (also silent connections).' },
+  { name: 'PRODUCTION_ADMIN_IDLE_TIMEOUT_MS', path: 'admin.idleTimeoutMs', parse: integer, description: 'Admin server: close a connection with no traffic for this long.' },
+  { name: 'PRODUCTION_EXTERNAL_URL', path: 'monitoring.externalUrl', parse: text, description: "Base URL of alerts' generatorURL (default: the admin server's bound address)." },
 ];
 
 type Plain = Record<string, unknown>;
