@@ -53,6 +53,8 @@ export interface ProductionComponents {
       getResourceUsage(): unknown;
     };
   readonly shutdown: ShutdownGate & {
+    /** True once a shutdown has started (its first phase); the admin server then closes connections after each response. */
+    isShutdownInitiated?(): boolean;
     getShutdownProgress(): unknown;
     initiateShutdown(reason?: string): Promise<ShutdownReport>;
     registerHandler(name: string, handler: ShutdownHandler, options?: HandlerOptions): void;
@@ -266,7 +268,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
           { ...this.components, activeOperations: () => this.activeOperationCount(), traceUrlTemplate: adminConfig.traceUrlTemplate },
           query,
         ),
-      isShuttingDown: () => shutdown.isShuttingDown(),
+      isShuttingDown: () => shutdown.isShuttingDown() || (shutdown.isShutdownInitiated?.() ?? false),
     });
     const address = await server.listen();
     this.adminServer = server;

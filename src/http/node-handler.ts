@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeConnectionAfter } from '../internal/connection-close.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import { AdminRoutes, routeOf, type AdminHandlerOptions, type AdminResponse } from './routes.js';
 
@@ -42,6 +43,7 @@ export function handlerFor(routes: AdminRoutes): AdminRequestHandler {
     const method = req.method ?? 'GET';
     const metricsHandler = routes.metricsRequestHandler;
     if (metricsHandler && (method === 'GET' || method === 'HEAD') && routeOf(url.pathname) === '/metrics') {
+      if (routes.closingConnections()) closeConnectionAfter(res);
       try {
         metricsHandler(req, res);
       } catch (error) {

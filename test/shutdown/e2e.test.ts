@@ -1,50 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, waitForPort } from '../support/processes.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-
-// vitest runs from the package root.
-const FIXTURE = resolve('test/shutdown/fixtures/service.mjs');
-const DIST = resolve('dist/esm/index.js');
-
-interface Service {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-async function startService(receiver: OtlpReceiver, env: Record<string, string>): Promise<Service> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
-  const port = await freePort();
-  const child = spawn(process.execPath, [FIXTURE], {
-    env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: `${receiver.endpoint}/v1/traces`, OTEL_SDK_DISABLED: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  await Promise.race([
-    waitForPort(port, '127.0.0.1', 20_000),
-    exited.then(() => {
-      throw new Error(`service exited before listening:\n${out}`);
-    }),
-  ]);
-  return { child, port, output: () => out, exited };
-}
-
-/** The `EXIT {...}` line the fixture prints as it exits. */
-function exitStats(output: string): { code: number; progress: Record<string, unknown> } {
-  const line = output.split('\n').find((l) => l.startsWith('EXIT '));
-  if (line === undefined) throw new Error(`no EXIT line in the service output:\n${output}`);
-  return JSON.parse(line.slice(5)) as { code: number; progress: Record<string, unknown> };
-}
+import { exitStats, startFixtureService as startService, type FixtureService as Service } from './fixture-service.js';
 
 type Outcome = { kind: 'ok' | 'refused' | 'unreachable' | 'broken'; startedAt: number; detail: string };
 
