@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { SystemHealthReport } from './health/report.js';
@@ -26,6 +27,13 @@ function badId(path: string, value: unknown): InvalidConfigError {
     path,
     typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
   );
+}
+
+/** The base URL of a bound admin address; a wildcard address is named by the host name. */
+function adminUrl(address: { host: string; port: number }): string {
+  const wildcard = address.host === '0.0.0.0' || address.host === '::';
+  const host = wildcard ? hostname() : address.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /** Per-call options of `executeProtectedOperation`. */
@@ -59,7 +67,10 @@ export interface ProductionComponents {
     initiateShutdown(reason?: string): Promise<ShutdownReport>;
     registerHandler(name: string, handler: ShutdownHandler, options?: HandlerOptions): void;
   };
-  readonly monitor: MonitorComponent & { handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void };
+  readonly monitor: MonitorComponent & {
+    handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void;
+    setExternalUrl?(url: string): void;
+  };
   readonly health: {
     getHealthStatus(): unknown;
     performFullHealthCheck(): Promise<SystemHealthReport>;
@@ -270,9 +281,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
         ),
       isShuttingDown: () => shutdown.isShuttingDown() || (shutdown.isShutdownInitiated?.() ?? false),
     });
+    // Tracks connections from the start, so the shutdown never resets a keep-alive scraper or probe.
+    const closeHandler = createServerCloseHandler(server.server);
     const address = await server.listen();
     this.adminServer = server;
-    shutdown.registerHandler('admin_server', createServerCloseHandler(server.server));
+    shutdown.registerHandler('admin_server', closeHandler);
+    // Alerts link to where they can be seen: this server's /status, unless a URL is configured.
+    if (this.config.monitoring.externalUrl === undefined) monitor.setExternalUrl?.(adminUrl(address));
     return address;
   }
 

@@ -33,7 +33,10 @@ export const monitoringConfigSchema = z.strictObject({
   metricsRetentionMs: z.number().int().min(1000).max(86_400_000).default(600_000),
   alertmanager: receiverSchema.optional(),
   webhook: receiverSchema.optional(),
-  /** Base URL used in alerts' `generatorURL`. */
+  /**
+   * Base URL used in alerts' `generatorURL` (`PRODUCTION_EXTERNAL_URL`). Unset: the admin server's bound
+   * address once it listens (before that, `http://<hostname>:9464`).
+   */
   externalUrl: z.string().optional(),
   /** How often a still-firing alert is sent again to receivers (Prometheus' resend delay). */
   alertResendIntervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
