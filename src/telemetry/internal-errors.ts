@@ -1,28 +1,19 @@
 import type { Counter, Meter } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
-import type { LogLevel, OperationLogger } from '../pipeline.js';
+import type { OperationLogger } from '../pipeline.js';
 import { getMeter, getOtelLogger } from './api.js';
 import { LogSummarizer } from './log-summary.js';
 import { ATTR, METRIC } from './names.js';
+import { LEVEL_SEVERITY, LEVEL_TEXT } from './severity.js';
 
 /** How often an internal error of one component is logged at most; the rest are counted in a summary. */
 export const INTERNAL_ERROR_LOG_INTERVAL_MS = 60_000;
-
-const SEVERITY: Record<LogLevel, SeverityNumber> = {
-  trace: SeverityNumber.TRACE,
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
-  critical: SeverityNumber.FATAL,
-};
 
 /** Writes straight to the OTel logs API: the reporter must work before, and after, any monitor exists. */
 const otelSink: OperationLogger = {
   log(level, component, operation, message, metadata) {
     getOtelLogger().emit({
-      severityNumber: SEVERITY[level],
-      severityText: level.toUpperCase(),
+      severityNumber: LEVEL_SEVERITY[level],
+      severityText: LEVEL_TEXT[level],
       body: message,
       attributes: { [ATTR.component]: component, [ATTR.operationName]: operation, ...(metadata as Record<string, string | number>) },
     });

@@ -1,7 +1,6 @@
 import { request } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { exitStats, startFixtureService as startService, type FixtureService as Service } from './fixture-service.js';
+import { describe, expect, it } from 'vitest';
+import { exitStats, useFixtureService } from './fixture-service.js';
 
 type Outcome = { kind: 'ok' | 'refused' | 'unreachable' | 'broken'; startedAt: number; detail: string };
 
@@ -27,20 +26,12 @@ function call(port: number, ms: number): Promise<Outcome> {
   });
 }
 
-let receiver: OtlpReceiver;
-let service: Service | undefined;
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterEach(async () => {
-  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
-  service = undefined;
-  await receiver.close();
-});
+const fixture = useFixtureService();
 
 describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () => {
   it('drains under steady load on SIGTERM: accepted requests complete, new ones are refused, exit 0, no span lost', async () => {
-    service = await startService(receiver, { PRESTOP_MS: '600', DRAIN_MS: '20000' });
+    const service = await fixture.start({ PRESTOP_MS: '600', DRAIN_MS: '20000' });
+    const receiver = fixture.receiver();
     const { port } = service;
     const outcomes: Outcome[] = [];
     let stop = false;
@@ -60,7 +51,7 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     service.child.kill('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service!.output()}`)), 15_000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service.output()}`)), 15_000)),
     ]);
     stop = true;
     await Promise.all([...clients, long]);
@@ -96,7 +87,8 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
   }, 40_000);
 
   it('a second SIGTERM forces the shutdown: abandoned requests, non-zero exit, telemetry still flushed', async () => {
-    service = await startService(receiver, { PRESTOP_MS: '0', DRAIN_MS: '20000' });
+    const service = await fixture.start({ PRESTOP_MS: '0', DRAIN_MS: '20000' });
+    const receiver = fixture.receiver();
     const { port } = service;
     const inFlight = Array.from({ length: 4 }, () => call(port, 10_000));
     await new Promise((r) => setTimeout(r, 300));
@@ -107,7 +99,7 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     service.child.kill('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service!.output()}`)), 8000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service.output()}`)), 8000)),
     ]);
     expect(exit, service.output()).toMatchObject({ code: 1, signal: null });
     expect(exit.at - secondAt).toBeLessThan(5000);

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { freePort, waitForPort } from '../support/processes.js';
-import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 // The shutdown fixture service (fixtures/service.mjs) in a child process, exporting its spans to a receiver.
 
@@ -52,4 +53,28 @@ export function exitStats(output: string): { code: number; progress: Record<stri
 export function phaseStartedAt(output: string, phase: string): number | undefined {
   const m = new RegExp(`^PHASE ${phase} (\\d+)$`, 'm').exec(output);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Per test: a fresh OTLP receiver, and `start(env)` for the fixture exporting to it; afterwards a fixture still
+ * running is killed and the receiver closed.
+ */
+export function useFixtureService(): { receiver(): OtlpReceiver; start(env: Record<string, string>): Promise<FixtureService> } {
+  let receiver: OtlpReceiver | undefined;
+  let service: FixtureService | undefined;
+  beforeEach(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterEach(async () => {
+    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+    service = undefined;
+    await receiver?.close();
+  });
+  return {
+    receiver: () => receiver!,
+    async start(env) {
+      service = await startFixtureService(receiver!, env);
+      return service;
+    },
+  };
 }

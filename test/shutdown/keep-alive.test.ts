@@ -1,8 +1,7 @@
 import { Agent, request } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProductionSystem } from '../../src/index.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { exitStats, phaseStartedAt, startFixtureService, type FixtureService } from './fixture-service.js';
+import { exitStats, phaseStartedAt, useFixtureService } from './fixture-service.js';
 
 // Regression (issue 11, finding 4): under steady load from 20 keep-alive clients, after SIGTERM the responses
 // (200s and 503s alike) still said `Connection: keep-alive`; closing the idle sockets then raced the clients'
@@ -40,20 +39,12 @@ function send(port: number, agent: Agent, client: number): Promise<Sent> {
   });
 }
 
-let receiver: OtlpReceiver;
-let service: FixtureService | undefined;
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterEach(async () => {
-  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
-  service = undefined;
-  await receiver.close();
-});
+const fixture = useFixtureService();
 
 describe('graceful shutdown with keep-alive clients (child process, OTLP receiver)', () => {
   it('20 keep-alive clients at steady load, SIGTERM mid-run: Connection: close from the start, no request reset, every accepted request has its span, exit 0', async () => {
-    service = await startFixtureService(receiver, { PRESTOP_MS: '500', DRAIN_MS: '10000', STOP_LISTENING_AT: 'stopAccepting' });
+    const service = await fixture.start({ PRESTOP_MS: '500', DRAIN_MS: '10000', STOP_LISTENING_AT: 'stopAccepting' });
+    const receiver = fixture.receiver();
     const { port } = service;
     const sent: Sent[] = [];
     let exited = false;
@@ -72,7 +63,7 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
     service.child.kill('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 20 s:\n${service!.output()}`)), 20_000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 20 s:\n${service.output()}`)), 20_000)),
     ]);
     await Promise.all(clients);
     for (const agent of agents) agent.destroy();
