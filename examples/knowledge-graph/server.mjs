@@ -185,8 +185,12 @@ if (checkpoint !== undefined) {
   seedGraph(graph);
 }
 
-server.on('error', (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`));
+const onListenError = (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`);
+server.once('error', onListenError);
 server.listen(port, host, () => {
+  // Once serving, a server error (EMFILE from accept with the file table full) is logged, not fatal.
+  server.off('error', onListenError);
+  server.on('error', (error) => monitor.log('error', 'knowledge_graph', 'http_server', `HTTP server error: ${error.message}`));
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
   process.stderr.write(`[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`);

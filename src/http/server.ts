@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSection } from '../config.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 import { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 import { AdminServerError } from './errors.js';
 import { handlerFor } from './node-handler.js';
@@ -79,6 +80,8 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
       };
       const onListening = (): void => {
         server.off('error', onError);
+        // From now on an error (say EMFILE from accept with the file table full) is counted, not fatal.
+        if (server.listenerCount('error') === 0) server.on('error', (error: unknown) => reportInternalError('admin_server', error));
         server.unref();
         const address = server.address() as AddressInfo;
         resolve({ host: address.address, port: address.port });

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { telemetryHub } from '../../src/monitoring/hub.js';
 import { leaseSystemStats } from '../../src/monitoring/system-stats.js';
 import { AlertSchedule } from '../../src/sdk/alert-schedule.js';
 import { internalErrorCounts, reportInternalError, INTERNAL_ERROR_LOG_INTERVAL_MS } from '../../src/telemetry/internal-errors.js';
-import { runModuleScript } from '../support/scripts.js';
+import { DIST_ESM, runModuleScript } from '../support/scripts.js';
 import { installEmbedded } from './helpers.js';
 
 // Regression (issue 11, finding 2): with the file table full, process.memoryUsage.rss() threw EMFILE inside
@@ -38,7 +41,51 @@ const report = await system.shutdown();
 console.log('SHUTDOWN', report.forced);
 `;
 
+const FULL_TABLE_SCRIPT = `
+import { createProductionSystem } from ${JSON.stringify(DIST_ESM)};
+const system = createProductionSystem({}, { resourceLimits: { sampleIntervalMs: 100 }, monitoring: { defaultAlertRules: false } }, { env: {}, startHealthChecks: false });
+const { port } = await system.startAdminServer({ port: 0 });
+console.log('PORT', port);
+setInterval(() => {}, 1000);
+`;
+
 describe('errors in the library\'s own scheduled callbacks', () => {
+  it('the issue\'s case: idle connections fill the file table (ulimit -n 200), the process stays up and counts the sampler\'s EMFILE', async () => {
+    const child = spawn('bash', ['-c', 'ulimit -n 200 && exec "$0" --input-type=module -e "$1"', process.execPath, FULL_TABLE_SCRIPT], {
+      cwd: resolve('.'),
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const port = await new Promise<number>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no PORT line:\n${out}`)), 15_000);
+        child.stdout!.on('data', () => {
+          const m = /PORT (\d+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            done(Number(m[1]));
+          }
+        });
+      });
+      const sockets: Socket[] = Array.from({ length: 300 }, () => connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(child.exitCode, out).toBeNull();
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('production_internal_errors_total') && l.includes('resource_sampler'));
+      expect(line, text).toBeDefined();
+      expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
   it('a resource sampler that throws EMFILE (child process): the process stays up and production.internal.errors counts it', async () => {
     const result = await runModuleScript(EMFILE_SCRIPT, { env: { PATH: process.env.PATH } });
     expect(result.code, result.stderr).toBe(0);
