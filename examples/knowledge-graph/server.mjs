@@ -37,7 +37,8 @@ const system = attachEngine(graph) ?? getProductionSystem();
 const { shutdown, recovery, monitor } = system.components;
 
 // Input errors are the caller's fault: no retry, no breaker failure.
-const notInput = (error) => !(error instanceof GraphInputError) && error?.code !== 'INVALID_CONFIG';
+const isInput = (error) => error instanceof GraphInputError || error instanceof RequestError || error?.code === 'INVALID_CONFIG';
+const notInput = (error) => !isInput(error);
 /** Carries a 4xx error out of a protected operation that itself succeeded. */
 class ClientError {
   constructor(error) {
@@ -147,8 +148,9 @@ async function handle(req, res) {
         try {
           return run(match, url, body);
         } catch (error) {
-          // A caller's mistake is an answer, not a failure of the service: it must not feed error-rate alerts.
-          if (error instanceof GraphInputError || error?.code === 'INVALID_CONFIG') return new ClientError(error);
+          // A caller's mistake (a bad field, a malformed escape in the path) is an answer, not a failure of the
+          // service: it must not feed error-rate alerts nor open the breaker.
+          if (isInput(error)) return new ClientError(error);
           throw error;
         }
       },

@@ -135,7 +135,7 @@ describe('the example service under hostile requests (fast-check, raw sockets)',
         const stats = await fetch(`${service.url}/stats`);
         expect(stats.status).toBe(200);
       }),
-      { numRuns: 20, endOnFailure: true, examples: [[issueExamples]] },
+      { numRuns: 20, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647), endOnFailure: true, examples: [[issueExamples]] },
     );
   }, 120_000);
 });
