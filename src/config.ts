@@ -70,6 +70,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_DEFAULT_TIMEOUT_MS', path: 'errorRecovery.defaults.timeoutMs', parse: integer, description: 'Per-attempt timeout of every operation (0 = none).' },
   { name: 'PRODUCTION_DEFAULT_MAX_RETRIES', path: 'errorRecovery.defaults.retry.maxRetries', parse: integer, description: 'Retries after the first attempt.' },
   { name: 'PRODUCTION_LOG_LEVEL', path: 'monitoring.logLevel', parse: text, description: 'Minimum log level: trace, debug, info, warn, error, critical.' },
+  { name: 'PRODUCTION_LOG_SUMMARY_INTERVAL_MS', path: 'monitoring.logSummaryIntervalMs', parse: integer, description: 'Log refusals and failures once per operation and error type per interval, then a count (0 = every one).' },
   { name: 'PRODUCTION_LOG_BUFFER_SIZE', path: 'monitoring.logBufferSize', parse: integer, description: 'Recent log entries kept in memory.' },
   { name: 'PRODUCTION_EXEMPLARS', path: 'monitoring.exemplars', parse: boolean, description: 'Exemplars (trace of a recent sampled call) on latency buckets, for OpenMetrics scrapes.' },
   { name: 'PRODUCTION_ALERT_INTERVAL_MS', path: 'monitoring.alertEvaluationIntervalMs', parse: integer, description: 'How often alert rules are evaluated.' },
@@ -90,6 +91,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_SHUTDOWN_SIGNALS', path: 'shutdown.signals', parse: list, description: 'Signals that start a shutdown (comma-separated).' },
   { name: 'PRODUCTION_ADMIN_TOKEN', path: 'admin.bearerToken', parse: text, description: 'Bearer token that unlocks health details and /status.' },
   { name: 'PRODUCTION_TRACE_URL_TEMPLATE', path: 'admin.traceUrlTemplate', parse: text, description: 'Trace link on /status, with {traceId}.' },
+  { name: 'PRODUCTION_ADMIN_MAX_CONNECTIONS', path: 'admin.maxConnections', parse: integer, description: 'Open connections the admin server keeps at most; more are closed at once.' },
+  { name: 'PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS', path: 'admin.headersTimeoutMs', parse: integer, description: 'Admin server: 408 and close when request headers take longer (also silent connections).' },
+  { name: 'PRODUCTION_ADMIN_IDLE_TIMEOUT_MS', path: 'admin.idleTimeoutMs', parse: integer, description: 'Admin server: close a connection with no traffic for this long.' },
+  { name: 'PRODUCTION_EXTERNAL_URL', path: 'monitoring.externalUrl', parse: text, description: "Base URL of alerts' generatorURL (default: the admin server's bound address)." },
 ];
 
 type Plain = Record<string, unknown>;

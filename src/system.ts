@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { SystemHealthReport } from './health/report.js';
@@ -14,11 +15,11 @@ import type { CallState, OperationContext } from './recovery/context.js';
 import type { ErrorRecoveryManager, OperationPatch } from './recovery/manager.js';
 import type { OperationRecovery } from './recovery/operation.js';
 import { getTracer } from './telemetry/api.js';
-import { needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
+import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
-/** Longest user or correlation ID accepted: IDs land on every span and log record of the call. */
+/** Longest user ID accepted: it lands on every span and log record of the call. */
 export const MAX_ID_LENGTH = 1024;
 
 function badId(path: string, value: unknown): InvalidConfigError {
@@ -28,9 +29,19 @@ function badId(path: string, value: unknown): InvalidConfigError {
   );
 }
 
+/** The base URL of a bound admin address; a wildcard address is named by the host name. */
+function adminUrl(address: { host: string; port: number }): string {
+  const wildcard = address.host === '0.0.0.0' || address.host === '::';
+  const host = wildcard ? hostname() : address.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
 /** Per-call options of `executeProtectedOperation`. */
 export interface ProtectedOperationOptions {
-  /** Correlation ID to use instead of the baggage's or the trace ID. */
+  /**
+   * Correlation ID to use instead of the baggage's or the trace ID. Used only when it passes
+   * `CORRELATION_ID_PATTERN` (1 to 128 safe ASCII characters); otherwise it is ignored and counted.
+   */
   correlationId?: string;
   /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
   signal?: AbortSignal;
@@ -50,11 +61,16 @@ export interface ProductionComponents {
       getResourceUsage(): unknown;
     };
   readonly shutdown: ShutdownGate & {
+    /** True once a shutdown has started (its first phase); the admin server then closes connections after each response. */
+    isShutdownInitiated?(): boolean;
     getShutdownProgress(): unknown;
     initiateShutdown(reason?: string): Promise<ShutdownReport>;
     registerHandler(name: string, handler: ShutdownHandler, options?: HandlerOptions): void;
   };
-  readonly monitor: MonitorComponent & { handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void };
+  readonly monitor: MonitorComponent & {
+    handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void;
+    setExternalUrl?(url: string): void;
+  };
   readonly health: {
     getHealthStatus(): unknown;
     performFullHealthCheck(): Promise<SystemHealthReport>;
@@ -82,6 +98,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly runtimes = new Map<string, OperationRuntime>();
   private readonly tracer: Tracer = getTracer();
   private readonly telemetry: PipelineTelemetry;
+  private readonly correlationRejections = new CorrelationIdRejections();
   private readonly startedAt = Date.now();
   private adminServer: AdminServer | undefined;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
@@ -99,7 +116,14 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     private readonly clock: () => number = () => performance.now(),
   ) {
     this.telemetry =
-      telemetry ?? new PipelineTelemetry(components.monitor, { exemplars: config.monitoring.exemplars, exemplarSeries: config.monitoring.cardinalityLimit });
+      telemetry ??
+      new PipelineTelemetry(components.monitor, {
+        exemplars: config.monitoring.exemplars,
+        exemplarSeries: config.monitoring.cardinalityLimit,
+        logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs,
+      });
+    // Pending log summaries are written before the telemetry flush; the summary timer stops.
+    components.shutdown.registerHandler('operation_logs', { cleanup: () => this.telemetry.close() }, { priority: 800 });
     this.telemetry.observe({
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),
@@ -122,15 +146,12 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   ): Promise<T> {
     if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
     if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
-    const explicitCorrelation = options?.correlationId;
-    if (explicitCorrelation !== undefined && (typeof explicitCorrelation !== 'string' || explicitCorrelation.length > MAX_ID_LENGTH)) {
-      throw badId('options.correlationId', explicitCorrelation);
-    }
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
     const traceId = span.spanContext().traceId;
-    const correlationId = resolveCorrelationId(explicitCorrelation, parent, traceId);
+    // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
+    const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId, this.correlationRejections.rejected);
     if (span.isRecording()) {
       span.setAttribute(ATTR.correlationId, correlationId);
       if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
@@ -165,7 +186,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       admitted = true;
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
-      if (needsCorrelationBaggage(correlationId, explicitCorrelation, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
+      if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock() - start) / 1000;
@@ -264,11 +285,15 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
           { ...this.components, activeOperations: () => this.activeOperationCount(), traceUrlTemplate: adminConfig.traceUrlTemplate },
           query,
         ),
-      isShuttingDown: () => shutdown.isShuttingDown(),
+      isShuttingDown: () => shutdown.isShuttingDown() || (shutdown.isShutdownInitiated?.() ?? false),
     });
+    // Tracks connections from the start, so the shutdown never resets a keep-alive scraper or probe.
+    const closeHandler = createServerCloseHandler(server.server);
     const address = await server.listen();
     this.adminServer = server;
-    shutdown.registerHandler('admin_server', createServerCloseHandler(server.server));
+    shutdown.registerHandler('admin_server', closeHandler);
+    // Alerts link to where they can be seen: this server's /status, unless a URL is configured.
+    if (this.config.monitoring.externalUrl === undefined) monitor.setExternalUrl?.(adminUrl(address));
     return address;
   }
 

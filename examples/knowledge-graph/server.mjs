@@ -5,7 +5,7 @@ import { getProductionSystem, attachEngine } from '@llmkg/production/register';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { createServerCloseHandler } from '@llmkg/production';
+import { createServerCloseHandler, correlationIdFromHeaders, isValidCorrelationId } from '@llmkg/production';
 import { KnowledgeGraph, GraphInputError } from './engine.mjs';
 import { FaultInjector } from './faults.mjs';
 import { readJson, RequestError, sendError, sendJson } from './http.mjs';
@@ -37,7 +37,8 @@ const system = attachEngine(graph) ?? getProductionSystem();
 const { shutdown, recovery, monitor } = system.components;
 
 // Input errors are the caller's fault: no retry, no breaker failure.
-const notInput = (error) => !(error instanceof GraphInputError) && error?.code !== 'INVALID_CONFIG';
+const isInput = (error) => error instanceof GraphInputError || error instanceof RequestError || error?.code === 'INVALID_CONFIG';
+const notInput = (error) => !isInput(error);
 /** Carries a 4xx error out of a protected operation that itself succeeded. */
 class ClientError {
   constructor(error) {
@@ -59,15 +60,29 @@ if (/^(1|true)$/i.test(env.KG_FAST_ALERTS ?? '')) {
   monitor.addAlertRule({ name: 'ProductionCircuitOpen', metric: 'production.circuit_breaker.state', match: { state: 'open' }, aggregation: 'value', groupBy: ['production.operation.name'], comparison: '>=', threshold: 1, forMs: 5_000, severity: 'critical', annotations: { summary: 'Circuit breaker open on {{ $labels.production_operation_name }}' } });
 }
 
-/** @param {import('node:http').IncomingMessage} req */
+/**
+ * The request's correlation ID by the library's rules (a valid `x-correlation-id`, else a valid baggage
+ * `correlation_id`, else the trace ID), so it is safe to write into the response header. Values from outside
+ * that are not valid are ignored here; the system counts them when it sees them in `options.correlationId`.
+ * @param {import('node:http').IncomingMessage} req
+ */
 function correlationOf(req) {
-  const header = req.headers['x-correlation-id'];
-  if (typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header)) return header;
+  const header = correlationIdFromHeaders(req.headers);
+  if (header !== undefined) return header;
   const active = context.active();
   const fromBaggage = propagation.getBaggage(active)?.getEntry('correlation_id')?.value;
-  if (fromBaggage) return fromBaggage;
+  if (isValidCorrelationId(fromBaggage)) return fromBaggage;
   const span = trace.getSpanContext(active);
   return span && trace.isSpanContextValid(span) ? span.traceId : randomUUID();
+}
+
+/** `decodeURIComponent` of a path segment; a malformed escape is the caller's mistake (400). @param {string} segment */
+function segment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError('BAD_REQUEST', 400, 'the path holds a malformed percent-escape');
+  }
 }
 
 const found = (value, what) => {
@@ -79,9 +94,9 @@ const limitOf = (url) => Math.min(Math.max(Number(url.searchParams.get('limit') 
 /** Routes: [method, pattern, operation name, idempotent, handler(match, url, body)]. */
 const ROUTES = [
   ['POST', /^\/entities$/, 'graph.entity.create', false, (_m, _u, body) => graph.addEntity(body)],
-  ['GET', /^\/entities\/([^/]+)$/, 'graph.entity.get', true, (m) => found(graph.getEntity(decodeURIComponent(m[1])), 'entity')],
+  ['GET', /^\/entities\/([^/]+)$/, 'graph.entity.get', true, (m) => found(graph.getEntity(segment(m[1])), 'entity')],
   ['POST', /^\/relations$/, 'graph.relation.create', false, (_m, _u, body) => graph.addRelation(body)],
-  ['GET', /^\/entities\/([^/]+)\/neighbours$/, 'graph.neighbours', true, (m, url) => ({ neighbours: found(graph.neighbours(decodeURIComponent(m[1]), { type: url.searchParams.get('type') ?? undefined, limit: limitOf(url) }), 'entity') })],
+  ['GET', /^\/entities\/([^/]+)\/neighbours$/, 'graph.neighbours', true, (m, url) => ({ neighbours: found(graph.neighbours(segment(m[1]), { type: url.searchParams.get('type') ?? undefined, limit: limitOf(url) }), 'entity') })],
   ['GET', /^\/path$/, 'graph.path', true, (_m, url) => {
     const result = graph.shortestPath(url.searchParams.get('from') ?? '', url.searchParams.get('to') ?? '', Math.min(Number(url.searchParams.get('maxDepth') ?? 6) || 6, 10));
     return result === null ? { path: null, relations: [] } : found(result, 'entity');
@@ -92,12 +107,26 @@ const ROUTES = [
   ['GET', /^\/admin\/faults$/, 'admin.faults', true, () => ({ faults: faults.list() })],
 ];
 
-/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
-async function handle(req, res) {
-  const correlationId = correlationOf(req);
-  res.setHeader('x-correlation-id', correlationId);
+/** @param {string | undefined} raw */
+function parseUrl(raw) {
   try {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    return new URL(raw ?? '/', 'http://localhost');
+  } catch {
+    throw new RequestError('BAD_REQUEST', 400, 'the request target is not a valid URL');
+  }
+}
+
+/**
+ * One request, end to end. Nothing escapes: whatever the request holds, the answer is a response (4xx for
+ * the caller's mistakes), never a thrown error in a callback that would end the process.
+ * @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ */
+async function handle(req, res) {
+  let correlationId = '';
+  try {
+    correlationId = correlationOf(req);
+    res.setHeader('x-correlation-id', correlationId);
+    const url = parseUrl(req.url);
     let route;
     let match;
     for (const r of ROUTES) {
@@ -119,17 +148,23 @@ async function handle(req, res) {
         try {
           return run(match, url, body);
         } catch (error) {
-          // A caller's mistake is an answer, not a failure of the service: it must not feed error-rate alerts.
-          if (error instanceof GraphInputError || error?.code === 'INVALID_CONFIG') return new ClientError(error);
+          // A caller's mistake (a bad field, a malformed escape in the path) is an answer, not a failure of the
+          // service: it must not feed error-rate alerts nor open the breaker.
+          if (isInput(error)) return new ClientError(error);
           throw error;
         }
       },
-      { correlationId, idempotent },
+      // The raw header: the system validates it (and counts a refusal) and falls back as correlationOf did.
+      { correlationId: req.headers['x-correlation-id'], idempotent },
     );
     if (value instanceof ClientError) throw value.error;
     sendJson(res, req.method === 'POST' && operation !== 'admin.faults' ? 201 : 200, value);
   } catch (error) {
-    sendError(res, error, correlationId);
+    try {
+      sendError(res, error, correlationId);
+    } catch (writeError) {
+      res.destroy(writeError instanceof Error ? writeError : undefined);
+    }
   }
 }
 
@@ -152,8 +187,12 @@ if (checkpoint !== undefined) {
   seedGraph(graph);
 }
 
-server.on('error', (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`));
+const onListenError = (error) => fatal(`cannot listen on ${host}:${port}: ${error.message}`);
+server.once('error', onListenError);
 server.listen(port, host, () => {
+  // Once serving, a server error (EMFILE from accept with the file table full) is logged, not fatal.
+  server.off('error', onListenError);
+  server.on('error', (error) => monitor.log('error', 'knowledge_graph', 'http_server', `HTTP server error: ${error.message}`));
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
   process.stderr.write(`[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`);

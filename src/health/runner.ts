@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import { TimeoutError } from '../errors.js';
+import type { AwaitedTimers } from '../internal/awaited-timers.js';
 import { errorType } from '../telemetry/pipeline-telemetry.js';
 import type { ComponentHealth } from './component.js';
 import { boundOutput, normaliseResult, type CheckOutcome, type HealthCheckResult } from './result.js';
@@ -18,14 +19,15 @@ const noop = (): void => {};
 /**
  * Runs one check once, inside its span, with its own `AbortSignal`. The timeout aborts the signal and ends the
  * run as a failure at once, whether or not the check honours the abort, so no probe stays stuck; the same
- * happens when `stop` aborts (shutdown). Never rejects.
+ * happens when `stop` aborts (shutdown). The timeout timer comes from `timers`: unref'd for a background
+ * run, ref'd while a caller awaits the run (see {@link AwaitedTimers}). Never rejects.
  */
-export async function runCheck(component: ComponentHealth, telemetry: HealthTelemetry, clocks: RunClocks, stop: AbortSignal): Promise<CheckOutcome> {
+export async function runCheck(component: ComponentHealth, telemetry: HealthTelemetry, clocks: RunClocks, stop: AbortSignal, timers: AwaitedTimers): Promise<CheckOutcome> {
   const controller = new AbortController();
   const timeoutMs = component.config.timeoutMs;
   const span = telemetry.startCheckSpan(component);
   const start = clocks.monotonic();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let onStop: (() => void) | undefined;
   let status: CheckOutcome['status'];
   let result: HealthCheckResult;
@@ -34,12 +36,11 @@ export async function runCheck(component: ComponentHealth, telemetry: HealthTele
   let timedOut = false;
   try {
     const cutOff = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      timer = timers.setTimeout(() => {
         const reason = new TimeoutError(`health.check ${component.name}`, timeoutMs);
         controller.abort(reason);
         reject(reason);
       }, timeoutMs);
-      timer.unref?.();
       onStop = () => {
         controller.abort(stop.reason);
         reject(stop.reason instanceof Error ? stop.reason : new Error('health checks stopped'));
@@ -59,7 +60,7 @@ export async function runCheck(component: ComponentHealth, telemetry: HealthTele
     type = errorType(caught);
     result = { status: 'critical', output: error };
   } finally {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     if (onStop) stop.removeEventListener('abort', onStop);
   }
   const outcome: CheckOutcome = { status, result, error, errorType: type, timedOut, durationMs: clocks.monotonic() - start, time: clocks.wall() };

@@ -1,4 +1,5 @@
 import { InvalidConfigError } from '../errors.js';
+import { AwaitedTimers } from '../internal/awaited-timers.js';
 import { parseSection } from '../config.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
@@ -8,6 +9,7 @@ import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck, type RunClocks } from './runner.js';
 import { HealthStatus } from './status.js';
 import { HealthTelemetry } from './telemetry.js';
+import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
 
 /** Options of {@link HealthCheckSystem}. */
 export interface HealthCheckSystemOptions {
@@ -46,6 +48,8 @@ export class HealthCheckSystem {
   private readonly telemetry: HealthTelemetry;
   private readonly clocks: RunClocks;
   private readonly stop = new AbortController();
+  /** Check timeouts: they keep the process alive only while a caller awaits a run. */
+  private readonly timers = new AwaitedTimers();
   private readonly externalShuttingDown: (() => boolean) | undefined;
   private readonly maxComponents: number;
   private started = false;
@@ -107,13 +111,17 @@ export class HealthCheckSystem {
   async checkComponentHealth(name: string): Promise<ComponentHealthSnapshot> {
     const slot = this.components.get(name);
     if (!slot) throw new InvalidConfigError('component', `no health component named ${JSON.stringify(name)}`);
-    await this.run(slot);
+    await this.timers.hold(this.run(slot));
     return slot.component.snapshot(this.clocks.wall(), this.config.maxResultAgeMs);
   }
 
-  /** Runs every check concurrently (each at most once at a time) and returns the report. */
+  /**
+   * Runs every check concurrently (each at most once at a time) and returns the report. While it is
+   * awaited, the checks' timeout timers keep the process alive, so a hung check ends as a timeout in the
+   * report instead of the script ending before it.
+   */
   async performFullHealthCheck(): Promise<SystemHealthReport> {
-    await Promise.all([...this.components.values()].map((slot) => this.run(slot)));
+    await this.timers.hold(Promise.all([...this.components.values()].map((slot) => this.run(slot))));
     return this.getHealthReport();
   }
 
@@ -225,7 +233,7 @@ export class HealthCheckSystem {
   private run(slot: Slot): Promise<CheckOutcome | undefined> {
     if (slot.inFlight) return slot.inFlight;
     if (this.stop.signal.aborted) return Promise.resolve(undefined);
-    const run = runCheck(slot.component, this.telemetry, this.clocks, this.stop.signal).then((outcome) => {
+    const run = runCheck(slot.component, this.telemetry, this.clocks, this.stop.signal, this.timers).then((outcome) => {
       slot.inFlight = undefined;
       if (slot.registered && !this.stop.signal.aborted) {
         const change = slot.component.record(outcome);
@@ -248,12 +256,17 @@ export class HealthCheckSystem {
   private schedule(slot: Slot, delayMs: number): void {
     const name = slot.component.name;
     this.cancelRunner(name);
-    const timer = setTimeout(() => {
+    const timer = setTimeout(guarded('health_runner', () => {
       this.checkRunners.delete(name);
-      void this.run(slot).then(() => {
+      const next = () => {
         if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
+      };
+      // A failed run is reported and the runner goes on: a component must not stop being probed.
+      this.run(slot).then(next, (error: unknown) => {
+        reportInternalError('health_runner', error);
+        next();
       });
-    }, delayMs);
+    }), delayMs);
     timer.unref?.();
     this.checkRunners.set(name, timer);
   }

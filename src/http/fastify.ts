@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { closeConnectionAfter } from '../internal/connection-close.js';
 import { ADMIN_ROUTES, AdminRoutes, type AdminHandlerOptions } from './routes.js';
 
 /** The parts of a Fastify request the plugin uses. */
@@ -38,6 +39,7 @@ export function createFastifyAdminPlugin(options: AdminHandlerOptions = {}): Fas
         if (metricsHandler) {
           // The handler writes to node's response itself, so Fastify must step aside.
           reply.hijack();
+          if (routes.closingConnections()) closeConnectionAfter(reply.raw);
           metricsHandler(request.raw, reply.raw);
           return reply;
         }

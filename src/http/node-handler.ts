@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeConnectionAfter } from '../internal/connection-close.js';
+import { guarded } from '../telemetry/internal-errors.js';
 import { AdminRoutes, routeOf, type AdminHandlerOptions, type AdminResponse } from './routes.js';
 
 /** A node:http request handler; with `next`, paths that are not admin routes are passed on instead of 404. */
@@ -41,6 +43,7 @@ export function handlerFor(routes: AdminRoutes): AdminRequestHandler {
     const method = req.method ?? 'GET';
     const metricsHandler = routes.metricsRequestHandler;
     if (metricsHandler && (method === 'GET' || method === 'HEAD') && routeOf(url.pathname) === '/metrics') {
+      if (routes.closingConnections()) closeConnectionAfter(res);
       try {
         metricsHandler(req, res);
       } catch (error) {
@@ -48,13 +51,14 @@ export function handlerFor(routes: AdminRoutes): AdminRequestHandler {
       }
       return;
     }
-    routes.handle({ method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization }).then(
-      (response) => {
+    routes
+      .handle({ method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization })
+      .then((response) => {
         if (response) writeAdminResponse(res, method, response);
         else if (next) next();
         else writeAdminResponse(res, method, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'not found\n' });
-      },
-      (error: unknown) => fail(res, error),
-    );
+      })
+      // Also catches a throw while writing (or in `next`): a request must never become an unhandled rejection.
+      .catch(guarded('admin_server', (error: unknown) => fail(res, error)));
   };
 }

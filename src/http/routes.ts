@@ -33,7 +33,11 @@ export interface AdminHandlerOptions extends HealthDocumentIdentity {
    * that polls `/status.json`.
    */
   status?: (query: URLSearchParams) => unknown;
-  /** True while shutting down: `/readyz` and `/health` answer 503 (liveness is unaffected). */
+  /**
+   * True while shutting down: `/readyz` and `/health` answer 503 (liveness is unaffected) and every response
+   * carries `Connection: close`, so clients do not reuse the connection. Pass
+   * `() => shutdown.isShutdownInitiated()` to start both at the first phase of a graceful shutdown.
+   */
   isShuttingDown?: () => boolean;
   /** When set, health details and the status need `Authorization: Bearer <token>`. */
   bearerToken?: string;
@@ -118,8 +122,19 @@ export class AdminRoutes {
     return isMetricsRequestHandler(this.options.metrics) ? this.options.metrics : undefined;
   }
 
+  /** True while shutting down: responses then carry `Connection: close`. */
+  closingConnections(): boolean {
+    return this.options.isShuttingDown?.() ?? false;
+  }
+
   /** Answers `request`, or `undefined` when the path is not an admin route. */
   async handle(request: AdminRequest): Promise<AdminResponse | undefined> {
+    const response = await this.answer(request);
+    if (response !== undefined && this.closingConnections()) response.headers.connection = 'close';
+    return response;
+  }
+
+  private async answer(request: AdminRequest): Promise<AdminResponse | undefined> {
     const route = routeOf(request.path);
     if (route === undefined) return undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') return respond(405, TEXT, 'method not allowed\n', { allow: 'GET, HEAD' });

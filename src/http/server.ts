@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSection } from '../config.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 import { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 import { AdminServerError } from './errors.js';
 import { handlerFor } from './node-handler.js';
@@ -24,6 +25,8 @@ export interface AdminServer {
   close(): Promise<void>;
   /** Closes keep-alive connections that carry no request. */
   closeIdleConnections(): void;
+  /** Connections closed at once because `maxConnections` were already open. */
+  readonly droppedConnections: number;
   /** The validated config. */
   readonly config: AdminServerConfig;
   /** The underlying node:http server (`unref()`ed once listening). */
@@ -31,19 +34,41 @@ export interface AdminServer {
 }
 
 /**
+ * How often node checks the header and request timeouts. Node's default is every 30 s, so a 10 s header
+ * timeout let a slow client hold its socket for up to 40 s; a quarter of the header timeout, at most 1 s,
+ * keeps every timeout within about a second of its setting.
+ */
+export function connectionsCheckingIntervalMs(headersTimeoutMs: number): number {
+  return Math.max(25, Math.min(1000, Math.floor(headersTimeoutMs / 4)));
+}
+
+/**
  * The admin server on node:http (default 127.0.0.1:9464): `/livez`, `/readyz`, `/health`, `/metrics`,
  * `/status`, `/status.json`. It never keeps the process alive (`unref()`), and refuses to start on a taken
  * port with an {@link AdminServerError} naming host:port. Throws INVALID_CONFIG for a bad config.
+ * A client cannot hold it: headers must arrive within `headersTimeoutMs` (408), a whole request within
+ * `requestTimeoutMs`, an idle keep-alive connection is closed after `keepAliveTimeoutMs`, a silent one after
+ * `idleTimeoutMs`, and at most `maxConnections` are open (more are closed at once).
  */
 export function createAdminServer(options: AdminServerOptions = {}): AdminServer {
   const config = parseSection(adminServerConfigSchema, options.config ?? {}, 'admin');
   const bearerToken = options.bearerToken ?? config.bearerToken;
   const routes = new AdminRoutes({ ...options, ...(bearerToken !== undefined ? { bearerToken } : {}) });
-  const server = createServer(handlerFor(routes));
-  // Probes and scrapes are small and quick: do not let a slow client hold a socket for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Probes and scrapes are small and quick: do not let a slow or silent client hold a socket for long.
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(config.headersTimeoutMs),
+    },
+    handlerFor(routes),
+  );
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // No 'timeout' listener: node destroys a socket silent for this long.
+  server.setTimeout(config.idleTimeoutMs);
+  server.maxConnections = config.maxConnections;
+  let dropped = 0;
+  server.on('drop', () => void dropped++);
   let listening: Promise<{ host: string; port: number }> | undefined;
 
   const listen = (): Promise<{ host: string; port: number }> => {
@@ -55,6 +80,8 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
       };
       const onListening = (): void => {
         server.off('error', onError);
+        // From now on an error (say EMFILE from accept with the file table full) is counted, not fatal.
+        if (server.listenerCount('error') === 0) server.on('error', (error: unknown) => reportInternalError('admin_server', error));
         server.unref();
         const address = server.address() as AddressInfo;
         resolve({ host: address.address, port: address.port });
@@ -77,5 +104,14 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
       server.closeIdleConnections();
     });
 
-  return { listen, close, closeIdleConnections: () => server.closeIdleConnections(), config, server };
+  return {
+    listen,
+    close,
+    closeIdleConnections: () => server.closeIdleConnections(),
+    get droppedConnections() {
+      return dropped;
+    },
+    config,
+    server,
+  };
 }

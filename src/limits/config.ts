@@ -94,8 +94,8 @@ export const resourceLimitsSchema = z.strictObject({
   /** Memory limit in bytes, compared with `memoryMeasure` plus the call's estimate. */
   maxMemoryBytes: z.number().int().positive().optional(),
   memoryMeasure: z.enum(['rss', 'heap']).default('rss'),
-  /** Process CPU use over the last sample, in percent of one core. */
-  maxCpuPercent: z.number().positive().max(100_000).optional(),
+  /** Process CPU use over the last sample, as a share of all available cores: 0 to 100 %. */
+  maxCpuPercent: z.number().positive().max(100).optional(),
   /** Operation permits: concurrent protected operations. */
   maxActiveOperations: z.number().int().min(1).max(1_000_000).default(1000),
   /** How long a caller may wait for an operation permit; 0 refuses at once. */

@@ -20,6 +20,7 @@ import { RedisRateLimitStore } from './redis-store.js';
 import type { Redis } from 'ioredis';
 import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
 import { rateLimitStats, type RateLimitStats } from './stats.js';
+import { guarded } from '../telemetry/internal-errors.js';
 
 /** A held operation permit (seed: `OperationPermit`). */
 export type OperationPermit = Guard;
@@ -252,8 +253,10 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     return usage;
   }
 
-  private readonly tick = (): void => {
+  // A timer callback: a throw here (EMFILE from process.memoryUsage.rss() when the file table is full) would
+  // end the process, so it is counted in production.internal.errors and the next tick tries again.
+  private readonly tick = guarded('resource_sampler', (): void => {
     this.resourceUsage.sample();
     this.gate.users?.sweep(SWEEP_BUDGET);
-  };
+  });
 }

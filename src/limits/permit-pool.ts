@@ -73,7 +73,7 @@ export class PermitPool {
         this.refused++;
         reject(this.options.refuse('timeout'));
       }, this.options.timeoutMs);
-      waiter.timer.unref();
+      // Not unref'd: the caller awaits this wait, and an unref'd timer would let the process exit under it.
       if (signal !== undefined) {
         waiter.onAbort = () => {
           this.unlink(waiter);

@@ -224,7 +224,7 @@ export class RateGate {
           resolve();
         }, ms),
       };
-      pending.timer.unref();
+      // Not unref'd: the caller awaits its leaky-bucket turn, which must keep the process alive.
       this.pending.add(pending);
     });
   }

@@ -1,12 +1,17 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
 import type { Clock } from './clock.js';
 
 /** Where samples come from; tests inject their own. */
 export interface ResourceProbe {
   /** Memory in bytes by the configured measure. */
   memoryBytes(measure: 'rss' | 'heap'): number;
-  /** Process CPU time (user + system) so far, in microseconds. */
+  /** Process CPU time (user + system) since the process started, in microseconds. */
   cpuMicros(): number;
+  /** Time since the process started, in ms: the first CPU figure is the average over it. Default `process.uptime()`. */
+  uptimeMs?(): number;
+  /** Cores the process may use: CPU is a share of all of them. Default `os.availableParallelism()`. */
+  cores?(): number;
   /** Event-loop delay (p99) since the previous call, in ms; NaN when unknown. */
   eventLoopDelayMs(): number;
   /** Stops background measurement. */
@@ -23,6 +28,8 @@ export function processProbe(): ResourceProbe {
       const usage = process.cpuUsage();
       return usage.user + usage.system;
     },
+    uptimeMs: () => process.uptime() * 1000,
+    cores: availableCores,
     eventLoopDelayMs: () => {
       if (histogram === undefined || histogram.count === 0) return Number.NaN;
       const p99 = histogram.percentile(99) / 1e6;
@@ -43,7 +50,11 @@ export function processProbe(): ResourceProbe {
 export class ResourceUsage {
   /** Memory in bytes at the last sample (RSS or heap, as configured). */
   memoryBytes = 0;
-  /** CPU use over the last sample interval, in percent of one core. */
+  /**
+   * CPU use of the process as a share of all the cores it may use, 0 to 100 % (one busy core of four is
+   * 25 %): over the last sample interval, or, until the first interval has passed, the average since the
+   * process started.
+   */
   cpuPercent = 0;
   /** Event-loop delay p99 over the last sample interval, in ms. */
   eventLoopDelayMs = 0;
@@ -65,7 +76,9 @@ export class ResourceUsage {
   samples = 0;
   /** Clock time of the last sample. */
   sampledAt = 0;
-  private lastCpuMicros: number;
+  /** Cores CPU use is shared over. */
+  readonly cores: number;
+  private lastCpuMicros = 0;
   private lastCpuAt: number;
 
   constructor(
@@ -73,8 +86,10 @@ export class ResourceUsage {
     private readonly clock: Clock,
     private readonly measure: 'rss' | 'heap',
   ) {
-    this.lastCpuMicros = probe.cpuMicros();
-    this.lastCpuAt = clock();
+    this.cores = Math.max(1, probe.cores?.() ?? availableCores());
+    // The baseline is the process's start (no CPU spent yet), so the first figure is the average since then
+    // rather than a ratio over the few microseconds between construction and the first sample.
+    this.lastCpuAt = clock() - (probe.uptimeMs?.() ?? process.uptime() * 1000);
   }
 
   /** Takes one sample of memory, CPU and event-loop delay. */
@@ -82,10 +97,12 @@ export class ResourceUsage {
     const now = this.clock();
     this.memoryBytes = this.probe.memoryBytes(this.measure);
     if (this.memoryBytes > this.peakMemoryBytes) this.peakMemoryBytes = this.memoryBytes;
-    const cpu = this.probe.cpuMicros();
     const elapsedMs = now - this.lastCpuAt;
-    if (elapsedMs > 0) {
-      this.cpuPercent = ((cpu - this.lastCpuMicros) / 1000 / elapsedMs) * 100;
+    // A sample right after another keeps the previous figure: over a few ms the counters' granularity alone
+    // can make the ratio read several hundred percent.
+    if (elapsedMs >= MIN_CPU_WINDOW_MS) {
+      const cpu = this.probe.cpuMicros();
+      this.cpuPercent = cpuPercentOfAllCores(cpu - this.lastCpuMicros, elapsedMs, this.cores);
       if (this.cpuPercent > this.peakCpuPercent) this.peakCpuPercent = this.cpuPercent;
       this.lastCpuMicros = cpu;
       this.lastCpuAt = now;

@@ -14,6 +14,11 @@ const receiverSchema = z.strictObject({
 /** Schema of the monitoring section. */
 export const monitoringConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Refusals, failures and retries of protected operations are logged as the first record per operation and
+   * error type in each interval of this many ms, then one record with the count suppressed. 0 logs every one.
+   */
+  logSummaryIntervalMs: z.number().int().min(0).max(3_600_000).default(10_000),
   /** Entries kept in the in-memory ring behind `getRecentLogs`. */
   logBufferSize: z.number().int().min(1).max(1_000_000).default(1000),
   /** Distinct attribute sets kept per instrument (OTel view cardinality limit). */
@@ -33,7 +38,10 @@ export const monitoringConfigSchema = z.strictObject({
   metricsRetentionMs: z.number().int().min(1000).max(86_400_000).default(600_000),
   alertmanager: receiverSchema.optional(),
   webhook: receiverSchema.optional(),
-  /** Base URL used in alerts' `generatorURL`. */
+  /**
+   * Base URL used in alerts' `generatorURL` (`PRODUCTION_EXTERNAL_URL`). Unset: the admin server's bound
+   * address once it listens (before that, `http://<hostname>:9464`).
+   */
   externalUrl: z.string().optional(),
   /** How often a still-firing alert is sent again to receivers (Prometheus' resend delay). */
   alertResendIntervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),

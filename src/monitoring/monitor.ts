@@ -69,6 +69,7 @@ export class ProductionMonitor implements MonitorComponent {
   private readonly series: RequestSeries;
   private readonly clock: () => number;
   private readonly activeOperations: () => number;
+  private externalUrl: string;
   private closed: Promise<void> | undefined;
 
   constructor(config: MonitoringConfigInput = {}, options: ProductionMonitorOptions = {}) {
@@ -82,7 +83,8 @@ export class ProductionMonitor implements MonitorComponent {
     this.facade = new MetricsFacade(meter, c.cardinalityLimit);
     this.activeOperations = options.activeOperations ?? (() => this.facade.running.count);
     this.stats = leaseSystemStats(c.statsIntervalMs, c.runtimeMetrics ? meter : undefined);
-    const externalUrl = c.externalUrl ?? `http://${hostname()}:9464`;
+    this.externalUrl = c.externalUrl ?? `http://${hostname()}:9464`;
+    const externalUrl = (): string => this.externalUrl;
     this.alerting = new Alerting({
       engine: {
         maxInstancesPerRule: c.maxAlertInstancesPerRule,
@@ -106,6 +108,19 @@ export class ProductionMonitor implements MonitorComponent {
     this.history = new Ring<MetricSnapshot>(Math.min(64, Math.ceil(c.metricsRetentionMs / c.alertEvaluationIntervalMs) + 1));
     this.series = new RequestSeries(Math.min(720, Math.ceil(c.requestSeriesWindowMs / c.alertEvaluationIntervalMs) + 1));
     this.subscription = telemetryHub.subscribe({ intervalMs: c.alertEvaluationIntervalMs, onSnapshot: (s) => this.onSnapshot(s) });
+  }
+
+  /**
+   * Sets the base URL of alerts' `generatorURL` (and the webhook's `externalURL`). The system calls it with the
+   * admin server's bound address when `monitoring.externalUrl` is not configured.
+   */
+  setExternalUrl(url: string): void {
+    this.externalUrl = url;
+  }
+
+  /** The base URL of alerts' `generatorURL` now. */
+  getExternalUrl(): string {
+    return this.externalUrl;
   }
 
   /** Writes one log record: an OTel log record with the conventions' attributes, and an entry in the ring. */

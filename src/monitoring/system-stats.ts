@@ -1,8 +1,9 @@
 import type { BatchObservableCallback, Histogram, Meter } from '@opentelemetry/api';
-import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createGuard, type Guard } from '../guard.js';
+import { guarded } from '../telemetry/internal-errors.js';
+import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
 import { RUNTIME_METRIC } from './alerts/default-rules.js';
 
 /** Process statistics, the seed's `SystemStats`. */
@@ -10,7 +11,7 @@ export interface SystemStats {
   /** When these were sampled (ms since the epoch). */
   readonly timestamp: number;
   readonly uptimeSeconds: number;
-  /** CPU used by the process over the last interval, as a percent of the CPUs available to it. */
+  /** CPU used by the process over the last interval, as a share of all the CPUs available to it (0 to 100). */
   readonly cpuPercent: number;
   readonly memory: {
     readonly rssBytes: number;
@@ -39,10 +40,12 @@ class Sampler {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private readonly observer: PerformanceObserver;
   private readonly timer: NodeJS.Timeout;
-  private lastCpu = process.cpuUsage();
-  private lastWall = performance.now();
+  // Baseline: the process's start (no CPU spent at performance.now() 0), so the first figure is the average
+  // since start-up instead of a ratio over the microseconds since this sampler was made.
+  private lastCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+  private lastWall = 0;
   private lastElu = performance.eventLoopUtilization();
-  private readonly cpus = Math.max(1, availableParallelism());
+  private readonly cpus = availableCores();
   private gcCount = 0;
   private gcMs = 0;
   private gcHistogram: Histogram | undefined;
@@ -66,7 +69,7 @@ class Sampler {
     });
     this.observer.observe({ entryTypes: ['gc'] });
     if (meter) this.instrument(meter);
-    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer = setInterval(guarded('system_stats', () => this.sample()), intervalMs);
     this.timer.unref();
   }
 
@@ -74,16 +77,20 @@ class Sampler {
   sample(): void {
     this.sampled = true;
     const wall = performance.now();
-    const cpu = process.cpuUsage(this.lastCpu);
     const elapsedMs = wall - this.lastWall;
+    let cpuPercent = this.current.cpuPercent;
+    if (elapsedMs >= MIN_CPU_WINDOW_MS) {
+      const now = process.cpuUsage();
+      cpuPercent = cpuPercentOfAllCores(now.user - this.lastCpu.user + now.system - this.lastCpu.system, elapsedMs, this.cpus);
+      this.lastCpu = now;
+      this.lastWall = wall;
+    }
     const elu = performance.eventLoopUtilization(this.lastElu);
-    this.lastCpu = process.cpuUsage();
-    this.lastWall = wall;
     this.lastElu = performance.eventLoopUtilization();
     const h = this.histogram;
     const toMs = (ns: number): number => (Number.isFinite(ns) ? ns / 1e6 : 0);
     this.current = {
-      cpuPercent: elapsedMs > 0 ? (100 * (cpu.user + cpu.system)) / 1000 / elapsedMs / this.cpus : 0,
+      cpuPercent,
       eventLoopDelayMs: h.count > 0 ? { p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max), mean: toMs(h.mean) } : this.current.eventLoopDelayMs,
       eventLoopUtilization: elu.utilization,
       gc: { count: this.gcCount, totalMs: this.gcMs },

@@ -1,3 +1,5 @@
+import { reportInternalError } from '../telemetry/internal-errors.js';
+
 /** One pending deadline; the owner links it into a {@link DeadlineQueue} and is told when it expires. */
 export interface DeadlineEntry {
   deadline: number;
@@ -70,7 +72,12 @@ export class DeadlineQueue {
     while (entry !== null && entry.deadline <= now) {
       const next = entry.next;
       this.remove(entry);
-      entry.expire();
+      try {
+        entry.expire();
+      } catch (error) {
+        // A timer callback: one entry's failure must neither end the process nor strand the entries after it.
+        reportInternalError('error_recovery', error);
+      }
       entry = next;
     }
     if (this.head !== null && this.timer === undefined) this.arm(this.head.deadline);

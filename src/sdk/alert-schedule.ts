@@ -1,6 +1,7 @@
 import type { Guard } from '../guard.js';
 import { telemetryHub } from '../monitoring/hub.js';
 import type { MetricSnapshot } from '../monitoring/snapshot.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 
 /** Counters of the alert collection schedule. */
 export interface AlertScheduleStats {
@@ -64,14 +65,16 @@ export class AlertSchedule {
       for (const subscriber of telemetryHub.subscribers()) {
         try {
           subscriber.onSnapshot(snapshot);
-        } catch {
+        } catch (error) {
           this.subscriberErrors++;
+          reportInternalError('alert_evaluation', error);
         }
       }
       this.collections++;
       this.lastCollectionAt = snapshot.timestamp;
-    } catch {
+    } catch (error) {
       this.collectionErrors++;
+      reportInternalError('alert_evaluation', error);
     } finally {
       this.lastCollectionMs = performance.now() - started;
       this.running = false;

@@ -2,6 +2,7 @@ import { metrics, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { settleWithin } from './clock.js';
 import type { ShutdownHandler } from './handler.js';
+import { ConnectionDrain, isDrainable } from './server-drain.js';
 
 /** A provider (tracer, meter or logger) as the SDKs shape them; both methods are optional on the API side. */
 export interface FlushableProvider {
@@ -91,28 +92,79 @@ export interface ClosableServer {
   closeAllConnections?(): void;
 }
 
+/** Options of {@link createServerCloseHandler}. */
+export interface ServerCloseOptions {
+  /**
+   * When the server stops listening: at StopAcceptingRequests (default), or at CleanupResources to keep
+   * answering (typically 503 `SHUTTING_DOWN`, with `Connection: close`) while requests drain.
+   */
+  stopListeningAt?: 'stopAccepting' | 'cleanup';
+}
+
 /**
- * Stops a server in two steps: at StopAcceptingRequests (or CleanupResources with
- * `stopListeningAt: 'cleanup'`) it stops listening and closes idle keep-alive connections; at
- * CleanupResources it waits for the remaining connections and, at the step's deadline, closes them all.
+ * Stops listening without closing idle keep-alive connections: node's `close()` closes them at once
+ * (since node 19), racing a client that is sending its next request on one, which then gets ECONNRESET.
  */
-export function createServerCloseHandler(server: ClosableServer, options: { stopListeningAt?: 'stopAccepting' | 'cleanup' } = {}): ShutdownHandler {
+function closeListener(server: ClosableServer, done: () => void): void {
+  const target = server as { closeIdleConnections?: () => void };
+  const own = Object.prototype.hasOwnProperty.call(target, 'closeIdleConnections');
+  const saved = target.closeIdleConnections;
+  target.closeIdleConnections = () => undefined;
+  try {
+    // ERR_SERVER_NOT_RUNNING means it was already closed: nothing to wait for.
+    server.close(() => done());
+  } finally {
+    if (own) target.closeIdleConnections = saved;
+    else delete target.closeIdleConnections;
+  }
+}
+
+/**
+ * Stops a server without resetting a keep-alive client. For node's http and https servers:
+ * - from InitiateShutdown on, every response carries `Connection: close` (also those in flight that have not
+ *   written their headers), so clients open no further request on their connection;
+ * - at StopAcceptingRequests (or CleanupResources with `stopListeningAt: 'cleanup'`) it stops listening but
+ *   leaves open connections alone: a request that arrives on one is answered, with `Connection: close`;
+ * - at CleanupResources it closes the connections with no request in flight (and each busy one once its
+ *   response is flushed), waits for the rest and, at the step's deadline, closes them all.
+ * For other servers (http2, anything with `close()`), it stops listening, closes idle connections where it
+ * can, and at the deadline closes all of them.
+ */
+export function createServerCloseHandler(server: ClosableServer, options: ServerCloseOptions = {}): ShutdownHandler {
+  // Tracking starts now: create the handler before the server takes connections, or those already open are
+  // closed by node's own idle tracking at CleanupResources instead.
+  const drain = isDrainable(server) ? new ConnectionDrain(server) : undefined;
   let closed: Promise<void> | undefined;
-  const stopListening = () => {
-    closed ??= new Promise<void>((resolve) => {
-      // ERR_SERVER_NOT_RUNNING means it was already closed: nothing to wait for.
-      server.close(() => resolve());
-    });
-    server.closeIdleConnections?.();
+  const stopListening = (): void => {
+    drain?.start();
+    if (drain === undefined) {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      });
+      server.closeIdleConnections?.();
+      return;
+    }
+    closed ??= new Promise<void>((resolve) => closeListener(server, resolve));
   };
   const handler: ShutdownHandler = {
+    initiate: () => drain?.start(),
     async cleanup(signal) {
       stopListening();
-      const onAbort = () => server.closeAllConnections?.();
+      const onAbort = (): void => {
+        drain?.closeAll();
+        server.closeAllConnections?.();
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        // Connections that went idle since the first pass are closed now; busy ones finish their response.
-        server.closeIdleConnections?.();
+        // Connections idle now are closed; busy ones finish their response first.
+        if (drain) {
+          drain.closeIdle();
+          // Connections opened before this handler existed are unknown to the drain; node's own tracking
+          // closes them, but only when no response is under way (it would cut one flushed only in part).
+          if (drain.inFlight === 0) server.closeIdleConnections?.();
+        } else {
+          server.closeIdleConnections?.();
+        }
         await settleWithin(closed, signal);
       } finally {
         signal.removeEventListener('abort', onAbort);

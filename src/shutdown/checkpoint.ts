@@ -36,10 +36,28 @@ export interface CheckpointFileSystem {
   unlink: typeof fsp.unlink;
   /** `fs.promises.readFile`. */
   readFile: typeof fsp.readFile;
+  /** `fs.promises.readdir` (names only): the stale temp file sweep. */
+  readdir: (path: string) => Promise<string[]>;
+  /** `fs.promises.stat`: the age of a temp file. */
+  stat: typeof fsp.stat;
 }
 
 const TEMP_SUFFIX = '.tmp';
 const FILE_SUFFIX = '.checkpoint.json';
+/** `.<file>.<pid>.<8 hex>.tmp`: the temp files this store writes. */
+const TEMP_PATTERN = /^\..+\.checkpoint\.json\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** A temp file this old is stale whoever wrote it: a save takes milliseconds. */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/** True when no process `pid` runs (EPERM: one runs that we may not signal). */
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** File name of a component's checkpoint: URI-encoded so any name maps to one safe file in the directory. */
 export function checkpointFileName(component: string): string {
@@ -56,16 +74,37 @@ function isCheckpoint(value: unknown): value is ShutdownCheckpoint {
  * One JSON file per component in a directory, replaced atomically: the record is written to a temp file in
  * the same directory, fsynced, renamed over the old file, and the directory is fsynced. A crash at any point
  * leaves either the previous checkpoint or the new one, never a half-written file (temp files are ignored).
+ * The temp files a killed process left behind are removed at the first load or save of a new process.
  */
 export class FileCheckpointStore implements CheckpointStore {
   private readonly fs: CheckpointFileSystem;
+  private swept: Promise<number> | undefined;
 
   constructor(
     /** The directory; created on the first save. */
     readonly directory: string,
     options: { fs?: Partial<CheckpointFileSystem> } = {},
   ) {
-    this.fs = { mkdir: fsp.mkdir, open: fsp.open, rename: fsp.rename, unlink: fsp.unlink, readFile: fsp.readFile, ...options.fs };
+    this.fs = {
+      mkdir: fsp.mkdir,
+      open: fsp.open,
+      rename: fsp.rename,
+      unlink: fsp.unlink,
+      readFile: fsp.readFile,
+      readdir: (path) => fsp.readdir(path),
+      stat: fsp.stat,
+      ...options.fs,
+    };
+  }
+
+  /**
+   * Removes the temp files of saves that never finished: written by a process that no longer runs, by an
+   * earlier process with this one's pid (a restarted container is pid 1 again), or older than ten minutes.
+   * Runs once per store, before its first load or save; resolves how many it removed. Never rejects.
+   */
+  removeStaleTempFiles(): Promise<number> {
+    this.swept ??= this.sweep().catch(() => 0);
+    return this.swept;
   }
 
   /** Path of `component`'s checkpoint file. */
@@ -76,6 +115,7 @@ export class FileCheckpointStore implements CheckpointStore {
   async save(checkpoint: ShutdownCheckpoint): Promise<void> {
     // Serialise first: a state that cannot be written must fail before any file is touched.
     const body = JSON.stringify(checkpoint);
+    await this.removeStaleTempFiles();
     const target = this.pathFor(checkpoint.component);
     const temp = join(this.directory, `.${checkpointFileName(checkpoint.component)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
     await this.fs.mkdir(this.directory, { recursive: true, mode: 0o700 });
@@ -96,6 +136,7 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   async loadLatest(component: string): Promise<ShutdownCheckpoint | undefined> {
+    await this.removeStaleTempFiles();
     const path = this.pathFor(component);
     let text: string;
     try {
@@ -112,6 +153,33 @@ export class FileCheckpointStore implements CheckpointStore {
     }
     if (!isCheckpoint(parsed) || parsed.component !== component) throw new Error(`Checkpoint ${path} is not a checkpoint of ${component}`);
     return parsed;
+  }
+
+  private async sweep(): Promise<number> {
+    let names: string[];
+    try {
+      names = await this.fs.readdir(this.directory);
+    } catch {
+      return 0; // no directory yet: nothing was ever written
+    }
+    const startedAt = Date.now() - process.uptime() * 1000;
+    let removed = 0;
+    for (const name of names) {
+      const match = TEMP_PATTERN.exec(name);
+      if (match === null) continue;
+      const path = join(this.directory, name);
+      try {
+        const pid = Number(match[1]);
+        const { mtimeMs } = await this.fs.stat(path);
+        const stale = Date.now() - mtimeMs > STALE_TEMP_MS || (pid === process.pid ? mtimeMs < startedAt : processGone(pid));
+        if (!stale) continue;
+        await this.fs.unlink(path);
+        removed++;
+      } catch {
+        // Gone already, or not ours to remove: the next start tries again.
+      }
+    }
+    return removed;
   }
 
   /** Makes the rename durable; some file systems refuse to fsync a directory, which costs only durability. */

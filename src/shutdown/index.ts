@@ -28,6 +28,7 @@ export {
   registeredTelemetryProviders,
   type CleanupStep,
   type ClosableServer,
+  type ServerCloseOptions,
   type FlushableProvider,
   type TelemetryFlushOptions,
 } from './builtins.js';

@@ -16,6 +16,7 @@ import { describeError, ProcessListeners, type ProcessEvents, type ProcessListen
 import { ShutdownProgress, type ShutdownProgressSnapshot } from './progress.js';
 import { buildReport, type PhaseOutcome, type PhaseReport, type ShutdownReport } from './report.js';
 import { HandlerRunner } from './steps.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 import { SHUTDOWN_ATTR, SHUTDOWN_SPAN_NAME, ShutdownPhaseGauge } from './telemetry.js';
 
 const MAX_HANDLERS = 1000;
@@ -378,7 +379,9 @@ export class GracefulShutdownManager implements ShutdownGate {
   private scheduleExit(): void {
     if (this.exitScheduled || !this.config.exitProcess || this.running === undefined) return;
     this.exitScheduled = true;
-    void this.running.then((report) => this.exitProcess(report.forced || this.exitWithError ? this.config.forcedExitCode : 0));
+    this.running
+      .then((report) => this.exitProcess(report.forced || this.exitWithError ? this.config.forcedExitCode : 0))
+      .catch((error: unknown) => reportInternalError('shutdown', error));
   }
 
   private log(level: LogLevel, operation: string, message: string, metadata?: Record<string, unknown>): void {

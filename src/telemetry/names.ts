@@ -43,6 +43,8 @@ export const METRIC = {
   healthCheckDuration: 'production.health.check.duration',
   alerts: 'production.alerts',
   shutdownPhase: 'production.shutdown.phase',
+  internalErrors: 'production.internal.errors',
+  correlationIdRejected: 'production.correlation_id.rejected',
 } as const;
 
 /** Outcome of one protected operation, as recorded on its span and duration histogram. */

@@ -6,6 +6,7 @@ import type { CallState } from '../recovery/context.js';
 import type { RecoveryListener } from '../recovery/operation.js';
 import { getMeter } from './api.js';
 import { operationDurationExemplars, type ExemplarStore } from './exemplars.js';
+import { LogSummarizer } from './log-summary.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC, type Outcome } from './names.js';
 
 const BREAKER_STATE_NAMES = ['closed', 'open', 'half_open'] as const;
@@ -51,22 +52,31 @@ export interface PipelineTelemetryOptions {
   readonly exemplars?: boolean;
   /** Series of the duration histogram that may hold exemplars (the cardinality limit); default 2000. */
   readonly exemplarSeries?: number;
+  /**
+   * Refusals, failures and retries are logged as the first record per operation and error type in each
+   * interval of this many ms, then one record with the count suppressed; 0 logs every one. Default 10000.
+   */
+  logSummaryIntervalMs?: number;
 }
 
 /**
  * The telemetry of the pipeline, as a listener: recovery and system report what happened, this turns it into
- * span events, metric points, exemplars and log records. Nothing else in the pipeline touches telemetry.
+ * span events, metric points, exemplars and log records. Nothing else in the pipeline touches telemetry. Spans
+ * and metrics record every call; the log records of refusals, failures and retries are summarised per interval,
+ * so an outage at thousands of calls a second does not become thousands of log records a second.
  */
 export class PipelineTelemetry implements RecoveryListener {
   private readonly duration: Histogram;
   private readonly retries: Counter;
   private readonly exemplars: ExemplarStore | undefined;
+  private readonly logs: LogSummarizer | undefined;
 
   constructor(
     private readonly logger: OperationLogger | undefined,
     options: PipelineTelemetryOptions = {},
   ) {
     this.exemplars = options.exemplars === false ? undefined : operationDurationExemplars(options.exemplarSeries);
+    this.logs = logger === undefined ? undefined : new LogSummarizer(logger, options.logSummaryIntervalMs ?? 10_000);
     const meter = getMeter();
     this.duration = meter.createHistogram(METRIC.operationDuration, {
       description: 'Duration of protected operations, from admission to outcome',
@@ -143,13 +153,14 @@ export class PipelineTelemetry implements RecoveryListener {
       if (error instanceof Error) span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     }
-    this.logger?.log(rejected ? 'warn' : 'error', 'system', attrs.operationName, rejected ? `Operation rejected: ${type}` : `Operation failed: ${error instanceof Error ? error.message : String(error)}`, {
+    const message = rejected ? `Operation rejected: ${type}` : `Operation failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.logs?.log(`${outcome}\u0000${attrs.operationName}\u0000${type}`, rejected ? 'warn' : 'error', 'system', attrs.operationName, message, {
       [ATTR.correlationId]: call.correlationId,
       [ATTR.executionTimeMs]: seconds * 1000,
       [ATTR.errorType]: type,
       [ATTR.attempts]: call.attempts,
       ...(call.userId !== undefined ? { [ATTR.userId]: call.userId } : {}),
-    });
+    }, { [ATTR.errorType]: type, [ATTR.outcome]: outcome });
   }
 
   /** A retry is about to wait: span event `retry` and the retries counter. */
@@ -157,12 +168,17 @@ export class PipelineTelemetry implements RecoveryListener {
     const type = errorType(error);
     call.span.addEvent('retry', { [ATTR.attempt]: failedAttempt, [ATTR.retryDelayMs]: delayMs, [ATTR.errorType]: type });
     this.retries.add(1, { [ATTR.operationName]: call.operationName });
-    this.logger?.log('warn', 'error_recovery', call.operationName, `Attempt ${failedAttempt} failed (${type}); retrying in ${Math.round(delayMs)} ms`, {
+    this.logs?.log(`retry\u0000${call.operationName}\u0000${type}`, 'warn', 'error_recovery', call.operationName, `Attempt ${failedAttempt} failed (${type}); retrying in ${Math.round(delayMs)} ms`, {
       [ATTR.correlationId]: call.correlationId,
       [ATTR.attempt]: failedAttempt,
       [ATTR.retryDelayMs]: delayMs,
       [ATTR.errorType]: type,
-    });
+    }, { [ATTR.errorType]: type });
+  }
+
+  /** Writes the pending log summaries and stops summarising (at shutdown). */
+  close(): void {
+    this.logs?.close();
   }
 
   /** A breaker changed state: event on the span of the call that moved it, and a log record. */

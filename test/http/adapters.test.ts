@@ -44,11 +44,17 @@ describe('Express adapter (express 5)', () => {
     expect((await request(base, '/ops/missing')).status).toBe(404);
   });
 
-  it('answers 503 while shutting down', async () => {
+  it('answers 503 while shutting down, every response with Connection: close', async () => {
+    expect((await request(base, '/ops/livez')).headers.get('connection')).toBe('keep-alive');
     shuttingDown = true;
     try {
-      expect((await request(base, '/ops/readyz')).status).toBe(503);
-      expect((await request(base, '/ops/livez')).status).toBe(200);
+      const ready = await request(base, '/ops/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('connection')).toBe('close');
+      const live = await request(base, '/ops/livez');
+      expect(live.status).toBe(200);
+      expect(live.headers.get('connection')).toBe('close');
+      expect((await request(base, '/ops/metrics')).headers.get('connection')).toBe('close');
     } finally {
       shuttingDown = false;
     }
@@ -59,12 +65,14 @@ describe('Fastify adapter (fastify 5)', () => {
   const fixture = healthFixture();
   const app = Fastify();
   let base: string;
+  let shuttingDown = false;
   beforeAll(async () => {
     fixture.db.mode = 'fail';
     await fixture.health.performFullHealthCheck();
-    await app.register(createFastifyAdminPlugin({ health: fixture.health, status: () => ({ ok: 1 }), bearerToken: TOKEN }), { prefix: '/admin' });
+    await app.register(createFastifyAdminPlugin({ health: fixture.health, status: () => ({ ok: 1 }), bearerToken: TOKEN, isShuttingDown: () => shuttingDown }), { prefix: '/admin' });
     await app.register(
       createFastifyAdminPlugin({
+        isShuttingDown: () => shuttingDown,
         metrics: (_req, res) => {
           res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
           res.end('raw_handler 1\n');
@@ -94,6 +102,18 @@ describe('Fastify adapter (fastify 5)', () => {
     expect((await request(base, '/admin/status')).status).toBe(200);
     expect(JSON.parse((await request(base, '/admin/status.json', { headers: { authorization: `Bearer ${TOKEN}` } })).body)).toEqual({ ok: 1 });
     expect((await request(base, '/admin/livez', { method: 'HEAD' })).body).toBe('');
+  });
+
+  it('closes the connection after every response while shutting down', async () => {
+    expect((await request(base, '/admin/livez')).headers.get('connection')).toBe('keep-alive');
+    shuttingDown = true;
+    try {
+      for (const path of ['/admin/livez', '/admin/readyz', '/raw/metrics']) {
+        expect((await request(base, path)).headers.get('connection'), path).toBe('close');
+      }
+    } finally {
+      shuttingDown = false;
+    }
   });
 
   it('lets a (req, res) metrics handler write the response itself', async () => {

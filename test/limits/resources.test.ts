@@ -13,6 +13,9 @@ class FakeProbe implements ResourceProbe {
   cpuMicros() {
     return this.cpu;
   }
+  cores() {
+    return 1;
+  }
   eventLoopDelayMs() {
     return this.delay;
   }

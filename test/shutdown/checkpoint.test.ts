@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, GracefulShutdownManager, type ShutdownCheckpoint } from '../../src/shutdown/index.js';
+import { DIST_ESM } from '../support/scripts.js';
 import { memoryLogger } from './helpers.js';
 
 let dir: string;
@@ -121,5 +123,44 @@ describe('checkpoints through the manager', () => {
     const manager = new GracefulShutdownManager({ checkpointDir: dir }, { logger });
     expect(await manager.loadLatestCheckpoint('limits')).toBeUndefined();
     expect(logger.records.some((r) => r.level === 'error' && r.operation === 'load_checkpoint')).toBe(true);
+  });
+});
+
+describe('temp files of a checkpoint cut short by a kill', () => {
+  // Regression (issue 11, finding 8): a kill during a checkpoint left a temp file that was never removed.
+  it('are removed at the next start (child process killed mid-save)', async () => {
+    const previous = new FileCheckpointStore(dir);
+    await previous.save(checkpoint('graph', { entities: 1 }, 1000));
+    const script = `
+      import { FileCheckpointStore } from ${JSON.stringify(DIST_ESM)};
+      // The rename never comes: the process is killed between writing the temp file and renaming it.
+      const store = new FileCheckpointStore(process.env.DIR, { fs: { rename: () => new Promise(() => {}) } });
+      setInterval(() => {}, 1000);
+      void store.save({ version: 1, component: 'graph', timestamp: new Date().toISOString(), timestampMs: Date.now(), state: { entities: 2 } });
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, DIR: dir }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    const temps = async () => (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
+    for (let i = 0; i < 200 && (await temps()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await temps()).toHaveLength(1);
+    expect((await temps())[0]).toContain(`.${child.pid}.`);
+
+    const manager = new GracefulShutdownManager({ checkpointDir: dir });
+    expect((await manager.loadLatestCheckpoint('graph'))?.state).toEqual({ entities: 1 });
+    expect(await readdir(dir)).toEqual(['graph.checkpoint.json']);
+    manager.dispose();
+  });
+
+  it('leave a live process\'s temp file alone, but not one older than ten minutes', async () => {
+    const live = `.a.checkpoint.json.${process.ppid}.0123abcd.tmp`;
+    const old = `.b.checkpoint.json.${process.ppid}.4567cdef.tmp`;
+    await writeFile(join(dir, live), '{');
+    await writeFile(join(dir, old), '{');
+    const longAgo = new Date(Date.now() - 11 * 60_000);
+    await utimes(join(dir, old), longAgo, longAgo);
+    expect(await new FileCheckpointStore(dir).removeStaleTempFiles()).toBe(1);
+    expect(await readdir(dir)).toEqual([live]);
   });
 });

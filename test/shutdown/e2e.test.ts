@@ -1,50 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, waitForPort } from '../support/processes.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-
-// vitest runs from the package root.
-const FIXTURE = resolve('test/shutdown/fixtures/service.mjs');
-const DIST = resolve('dist/esm/index.js');
-
-interface Service {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-async function startService(receiver: OtlpReceiver, env: Record<string, string>): Promise<Service> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
-  const port = await freePort();
-  const child = spawn(process.execPath, [FIXTURE], {
-    env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: `${receiver.endpoint}/v1/traces`, OTEL_SDK_DISABLED: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  await Promise.race([
-    waitForPort(port, '127.0.0.1', 20_000),
-    exited.then(() => {
-      throw new Error(`service exited before listening:\n${out}`);
-    }),
-  ]);
-  return { child, port, output: () => out, exited };
-}
-
-/** The `EXIT {...}` line the fixture prints as it exits. */
-function exitStats(output: string): { code: number; progress: Record<string, unknown> } {
-  const line = output.split('\n').find((l) => l.startsWith('EXIT '));
-  if (line === undefined) throw new Error(`no EXIT line in the service output:\n${output}`);
-  return JSON.parse(line.slice(5)) as { code: number; progress: Record<string, unknown> };
-}
+import { describe, expect, it } from 'vitest';
+import { exitStats, useFixtureService } from './fixture-service.js';
 
 type Outcome = { kind: 'ok' | 'refused' | 'unreachable' | 'broken'; startedAt: number; detail: string };
 
@@ -70,20 +26,12 @@ function call(port: number, ms: number): Promise<Outcome> {
   });
 }
 
-let receiver: OtlpReceiver;
-let service: Service | undefined;
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterEach(async () => {
-  if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
-  service = undefined;
-  await receiver.close();
-});
+const fixture = useFixtureService();
 
 describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () => {
   it('drains under steady load on SIGTERM: accepted requests complete, new ones are refused, exit 0, no span lost', async () => {
-    service = await startService(receiver, { PRESTOP_MS: '600', DRAIN_MS: '20000' });
+    const service = await fixture.start({ PRESTOP_MS: '600', DRAIN_MS: '20000' });
+    const receiver = fixture.receiver();
     const { port } = service;
     const outcomes: Outcome[] = [];
     let stop = false;
@@ -103,7 +51,7 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     service.child.kill('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service!.output()}`)), 15_000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service.output()}`)), 15_000)),
     ]);
     stop = true;
     await Promise.all([...clients, long]);
@@ -139,7 +87,8 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
   }, 40_000);
 
   it('a second SIGTERM forces the shutdown: abandoned requests, non-zero exit, telemetry still flushed', async () => {
-    service = await startService(receiver, { PRESTOP_MS: '0', DRAIN_MS: '20000' });
+    const service = await fixture.start({ PRESTOP_MS: '0', DRAIN_MS: '20000' });
+    const receiver = fixture.receiver();
     const { port } = service;
     const inFlight = Array.from({ length: 4 }, () => call(port, 10_000));
     await new Promise((r) => setTimeout(r, 300));
@@ -150,7 +99,7 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     service.child.kill('SIGTERM');
     const exit = await Promise.race([
       service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service!.output()}`)), 8000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service.output()}`)), 8000)),
     ]);
     expect(exit, service.output()).toMatchObject({ code: 1, signal: null });
     expect(exit.at - secondAt).toBeLessThan(5000);

@@ -207,6 +207,7 @@ describe('built-in handlers', () => {
     expect(await slow).toBe('slow done');
     const report = await done;
     expect(report.handlers.filter((h) => h.name === 'server').map((h) => [h.step, h.outcome])).toEqual([
+      ['initiate', 'completed'],
       ['stopAccepting', 'completed'],
       ['cleanup', 'completed'],
     ]);

@@ -8,13 +8,13 @@ import { HealthCheckSystem } from '../../src/health/index.js';
 import type { LogLevel } from '../../src/pipeline.js';
 
 /** Gates that record the order they are called in, to check the pipeline's step order on its own. */
-export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown?: boolean; defaults?: Record<string, unknown> } = {}) {
+export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown?: boolean; defaults?: Record<string, unknown>; monitoring?: Record<string, unknown> } = {}) {
   const steps: string[] = [];
   const logs: Array<{ level: LogLevel; message: string; metadata?: Record<string, unknown> }> = [];
   let requests = 0;
   let permits = 0;
   const abandon = new AbortController();
-  const config = resolveConfig({ errorRecovery: { defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...overrides.defaults } } }, {});
+  const config = resolveConfig({ errorRecovery: { defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...overrides.defaults } }, monitoring: { ...overrides.monitoring } }, {});
   const realShutdown = new GracefulShutdownManager(config.shutdown, { exit: () => undefined });
   const components: ProductionComponents = {
     recovery: new ErrorRecoveryManager(config.errorRecovery),

@@ -15,8 +15,8 @@ export interface AlertEngineOptions {
   readonly evaluationIntervalMs: number;
   /** Longest window a rule may use. */
   readonly maxWindowMs: number;
-  /** Base of `generatorURL`. */
-  readonly externalUrl: string;
+  /** Base of `generatorURL`, or a function read at each notification (the admin address is known later). */
+  readonly externalUrl: string | (() => string);
   /** Each state change. */
   readonly onTransition: (transition: AlertTransition) => void;
   /** Alerts to send to receivers (firing ones due for (re)sending, and resolved ones). */
@@ -218,10 +218,14 @@ export class AlertEngine {
       annotations: instance.annotations,
       startsAt: new Date(instance.firedAt ?? instance.activeAt).toISOString(),
       endsAt: new Date(status === 'resolved' ? now : now + validFor).toISOString(),
-      generatorURL: `${this.options.externalUrl.replace(/\/+$/, '')}/status#alert-${encodeURIComponent(instance.rule.name)}`,
+      generatorURL: `${resolveUrl(this.options.externalUrl).replace(/\/+$/, '')}/status#alert-${encodeURIComponent(instance.rule.name)}`,
       fingerprint: instance.fingerprint,
     };
   }
+}
+
+function resolveUrl(url: string | (() => string)): string {
+  return typeof url === 'function' ? url() : url;
 }
 
 function toAlert(instance: Instance): Alert {

@@ -1,3 +1,5 @@
+import { AwaitedTimers } from '../../internal/awaited-timers.js';
+import { reportInternalError } from '../../telemetry/internal-errors.js';
 import type { AlertNotification } from './types.js';
 
 /**
@@ -35,7 +37,8 @@ export interface DeliveryStats {
 
 /**
  * Sends batches to one notifier, one at a time, with a timeout per attempt, retries with backoff, and a
- * bounded queue, so a dead or slow receiver neither blocks evaluation nor grows memory.
+ * bounded queue, so a dead or slow receiver neither blocks evaluation nor grows memory. Its timers do not
+ * keep the process alive, except while a caller awaits {@link DeliveryQueue.idle} or {@link DeliveryQueue.close}.
  */
 export class DeliveryQueue {
   private readonly queue: AlertNotification[][] = [];
@@ -48,6 +51,7 @@ export class DeliveryQueue {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly stop = new AbortController();
+  private readonly timers = new AwaitedTimers();
 
   constructor(
     readonly notifier: AlertNotifier,
@@ -69,14 +73,16 @@ export class DeliveryQueue {
     }
     this.queue.push(batch);
     this.queuedAlerts += batch.length;
-    this.running ??= this.pump().finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= this.pump()
+      .catch((error: unknown) => reportInternalError('alert_notifier', error))
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
-  /** Resolves once the queue is empty and nothing is in flight. */
+  /** Resolves once the queue is empty and nothing is in flight; the delivery timers keep the process alive meanwhile. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running) await this.timers.hold(this.running);
   }
 
   /** Counters. */
@@ -85,13 +91,17 @@ export class DeliveryQueue {
   }
 
   /** Gives pending deliveries up to `graceMs` to finish, then aborts them and drops the rest. */
-  async close(graceMs = 0): Promise<void> {
-    if (this.closed) return;
+  close(graceMs = 0): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
+    return this.timers.hold(this.drain(graceMs));
+  }
+
+  private async drain(graceMs: number): Promise<void> {
     if (this.running && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, graceMs).unref()))]);
-      clearTimeout(timer);
+      await Promise.race([this.running, new Promise<void>((r) => (timer = this.timers.setTimeout(r, graceMs)))]);
+      this.timers.clearTimeout(timer);
     }
     this.stop.abort();
     this.dropped += this.queuedAlerts;
@@ -139,7 +149,7 @@ export class DeliveryQueue {
       const finish = (error?: Error): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.stop.signal.removeEventListener('abort', onStop);
         if (error === undefined) resolve();
         else reject(error);
@@ -149,8 +159,7 @@ export class DeliveryQueue {
         finish(error);
       };
       const onStop = (): void => fail(new Error(`${this.notifier.name}: delivery stopped by shutdown`));
-      const timer = setTimeout(() => fail(new Error(`${this.notifier.name} timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-      timer.unref();
+      const timer = this.timers.setTimeout(() => fail(new Error(`${this.notifier.name} timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       this.stop.signal.addEventListener('abort', onStop, { once: true });
       Promise.resolve()
         .then(() => this.notifier.notify(batch, controller.signal))
@@ -165,14 +174,13 @@ export class DeliveryQueue {
     return new Promise((resolve) => {
       if (this.stop.signal.aborted) return resolve(false);
       const onStop = (): void => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve(false);
       };
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.stop.signal.removeEventListener('abort', onStop);
         resolve(true);
       }, ms);
-      timer.unref();
       this.stop.signal.addEventListener('abort', onStop, { once: true });
     });
   }

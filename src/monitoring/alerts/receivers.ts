@@ -116,13 +116,15 @@ export class WebhookNotifier implements AlertNotifier {
 
   constructor(
     private readonly url: string,
-    private readonly externalURL: string,
+    /** Alertmanager's `externalURL` of the payload; a function is read at each send. */
+    private readonly externalURL: string | (() => string),
     private readonly receiver = 'llmkg-production',
   ) {
     this.name = `webhook ${url}`;
   }
 
   async notify(alerts: readonly AlertNotification[], signal: AbortSignal): Promise<void> {
-    for (const payload of webhookPayloads(alerts, this.receiver, this.externalURL)) await postJson(this.url, payload, signal);
+    const externalURL = typeof this.externalURL === 'function' ? this.externalURL() : this.externalURL;
+    for (const payload of webhookPayloads(alerts, this.receiver, externalURL)) await postJson(this.url, payload, signal);
   }
 }
