@@ -15,6 +15,7 @@ export interface PreloadSettings {
   readonly disabled: boolean;
   /** Per-signal OTLP URL (`OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`, else the base endpoint plus `/v1/<signal>`). */
   readonly endpoints: Readonly<Record<OtlpSignal, string | undefined>>;
+  /** Per-signal encoding (`OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/json`). */
   readonly protocols: Readonly<Record<OtlpSignal, OtlpProtocol>>;
   /** Trace exporters; an unset list means `otlp` when an endpoint says where, else none. */
   readonly traces: readonly ('otlp' | 'console')[];

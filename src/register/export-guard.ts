@@ -83,9 +83,10 @@ export function guardExporter<T, E extends GuardableExporter<T>>(inner: E, guard
     inner.export(items, (result) => {
       try {
         guard.record(count(items), result);
-      } finally {
-        done(result);
+      } catch {
+        // Counting is best effort: it must never stop the result from reaching the processor.
       }
+      done(result);
     });
   };
   return new Proxy(inner, {
