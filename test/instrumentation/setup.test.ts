@@ -14,12 +14,16 @@ const REPORT = `
     const parts = file.slice(at + 'node_modules/'.length).split('/');
     packages.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
   }
-  const { propagation } = require('@opentelemetry/api');
-  console.log('REPORT ' + JSON.stringify({ packages: [...packages], propagationFields: propagation.fields() }));`;
+  const { diag, propagation, trace } = require('@opentelemetry/api');
+  diag.error('diag-probe');
+  const sampled = trace.getTracer('probe').startSpan('probe').isRecording();
+  console.log('REPORT ' + JSON.stringify({ packages: [...packages], propagationFields: propagation.fields(), sampled }));`;
 
 interface Report {
   packages: string[];
   propagationFields: string[];
+  sampled: boolean;
+  stderr: string;
 }
 
 async function preloadReport(env: Record<string, string>): Promise<Report> {
@@ -27,7 +31,7 @@ async function preloadReport(env: Record<string, string>): Promise<Report> {
   expect(await child.exited, child.stderr()).toBe(0);
   const line = child.stdout().split('\n').find((l) => l.startsWith('REPORT '));
   expect(line, child.stdout()).toBeDefined();
-  return JSON.parse(line!.slice('REPORT '.length)) as Report;
+  return { ...(JSON.parse(line!.slice('REPORT '.length)) as Omit<Report, 'stderr'>), stderr: child.stderr() };
 }
 
 const OTLP_EXPORTERS = /^@opentelemetry\/exporter-(trace|logs|metrics)-otlp-/;
@@ -40,6 +44,16 @@ describe('the preload loads only what the configuration uses', () => {
     expect(packages).not.toContain('ioredis');
     expect(packages).toContain('@opentelemetry/instrumentation-http');
     expect(propagationFields).toEqual(expect.arrayContaining(['traceparent', 'baggage']));
+  });
+
+  it('with no exporter configured, honours OTEL_TRACES_SAMPLER and OTEL_LOG_LEVEL as the Node SDK does', async () => {
+    const quiet = await preloadReport({});
+    expect(quiet.sampled).toBe(true);
+    expect(quiet.stderr).not.toContain('diag-probe');
+    const configured = await preloadReport({ OTEL_TRACES_SAMPLER: 'always_off', OTEL_LOG_LEVEL: 'error' });
+    expect(configured.packages).not.toContain('@opentelemetry/sdk-node');
+    expect(configured.sampled).toBe(false);
+    expect(configured.stderr).toContain('diag-probe');
   });
 
   it('with OTLP traces and logs: the Node SDK builds them, without gRPC or ioredis', async () => {
