@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, runNode } from '../instrumentation/helpers.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
@@ -11,10 +13,11 @@ import { installProject, otelCopies, otelVersionsInTree, PACKAGE, packPackage, r
 const SPAN_KIND_SERVER = 2;
 const snippets = readmeSnippets();
 let project: string;
+let tarball: string;
 const node = (args: string[], env: NodeJS.ProcessEnv = childEnv()) => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 beforeAll(() => {
-  const tarball = packPackage();
+  tarball = packPackage();
   // What a service that adopts us has: our package, its web framework, and (for the own-SDK snippets) the
   // OTel Node SDK and Prometheus exporter at the versions we pin, as the README asks.
   project = installProject({
@@ -25,6 +28,12 @@ beforeAll(() => {
     fastify: PACKAGE.devDependencies.fastify!,
   });
 }, 300_000);
+
+afterAll(() => {
+  // About 70 MB per run: leave nothing behind in the temp folder.
+  if (project) rmSync(project, { recursive: true, force: true });
+  if (tarball) rmSync(dirname(tarball), { recursive: true, force: true });
+});
 
 describe('the packed package installed in a new project', () => {
   it('holds one copy of each @opentelemetry package, and the API as a peer', () => {

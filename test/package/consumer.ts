@@ -51,7 +51,7 @@ export function packPackage(): string {
  * A new project in a temp folder with `dependencies` (our tarball among them) installed; prefers the local
  * npm cache, and asks the registry only for what the cache lacks.
  */
-export function installProject(dependencies: Record<string, string>, prefix = 'production-consumer-'): string {
+export function installProject(dependencies: Record<string, string>, prefix = 'production-packed-consumer-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }, null, 2));
   npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir);
