@@ -1,9 +1,15 @@
-// ESM form of the preload: `node --import ./instrumentation/register.mjs app.mjs`. It loads the CommonJS
-// preload, so both forms share one process-wide ProductionSystem whichever way the application asks for it.
-import { createRequire } from 'node:module';
+// The preload for ES-module applications, as this repository runs it:
+// `node --import ./instrumentation/register.mjs app.mjs`. The code is src/register/ (TypeScript), built to
+// dist/ by `npm run build`; this file only loads the ES-module build.
+import { existsSync } from 'node:fs';
 
-const require = createRequire(import.meta.url);
-const preload = require('./index.js');
+const built = new URL('../dist/esm/register/index.js', import.meta.url);
+if (!existsSync(built)) {
+  process.stderr.write('[@llmkg/production] start-up stopped: the package is not built (no dist/esm); run `npm run build` first\n');
+  process.exit(1);
+}
+// A dynamic import, so the check above runs before the module is looked for.
+const preload = await import(built.href);
 
 /** The process-wide ProductionSystem the preload created. */
 export const getProductionSystem = preload.getProductionSystem;

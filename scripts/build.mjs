@@ -1,6 +1,6 @@
 // Builds dist/cjs (CommonJS) and dist/esm (ES modules) with declarations, from the same sources.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const tsc = ['node_modules/typescript/bin/tsc'];
 rmSync('dist', { recursive: true, force: true });
@@ -10,3 +10,12 @@ execFileSync(process.execPath, [...tsc, ...common, '--module', 'es2022', '--modu
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync('dist/esm/package.json', JSON.stringify({ type: 'module' }) + '\n');
+
+// src/internal/module-require.ts exports CommonJS's own `require`; an ES module has none, so its build gets
+// the same export from createRequire(import.meta.url), which resolves from the same place.
+const shim = 'dist/esm/internal/module-require.js';
+const emitted = readFileSync(shim, 'utf8');
+const line = 'export const moduleRequire = require;';
+if (!emitted.includes(line)) throw new Error(`${shim}: expected "${line}" to replace; update scripts/build.mjs with the source`);
+// On the same line, so the source map still fits (imports are hoisted wherever they stand).
+writeFileSync(shim, emitted.replace(line, "import { createRequire } from 'node:module'; export const moduleRequire = createRequire(import.meta.url);"));

@@ -1,11 +1,13 @@
-// Start-up time the preload adds: `node -r ./instrumentation -e "..."` against plain `node -e "..."`,
-// median of several runs each (wall time of the whole child process, exit included).
+// Start-up time the preload adds: `node -r ./instrumentation -e "..."` against plain `node -e "..."`, wall time
+// of the whole child process (exit included), median of several runs each. The variants run interleaved, so
+// a change in the machine's load shifts them all alike. Where the time goes, module by module:
+// `node bench/preload-profile.cjs` (see the README's Benchmarks section).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RUNS = 7;
+const RUNS = 9;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -17,24 +19,38 @@ function freePort() {
   });
 }
 
-const env = {};
-for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|PRODUCTION_)/.test(k)) env[k] = v;
-env.OTEL_EXPORTER_PROMETHEUS_PORT = String(await freePort());
-
-function median(args) {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}`);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return Math.round(times[Math.floor(RUNS / 2)]);
-}
+const base = {};
+for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|PRODUCTION_|npm_)/.test(k)) base[k] = v;
+base.OTEL_EXPORTER_PROMETHEUS_PORT = String(await freePort());
 
 const script = ['-e', 'void 0'];
-const bare = median(script);
-const preload = median(['--require', './instrumentation', ...script]);
-const disabled = (env.OTEL_SDK_DISABLED = 'true', median(['--require', './instrumentation', ...script]));
-process.stdout.write(`${JSON.stringify({ startup_bare_ms: bare, startup_preload_ms: preload, startup_preload_sdk_disabled_ms: disabled, startup_added_ms: preload - bare })}\n`);
+const preload = ['--require', './instrumentation', ...script];
+const variants = {
+  bare: { args: script, env: base },
+  preload: { args: preload, env: base },
+  // Nothing listens there: the exporters are built, and a bare script sends nothing before it exits.
+  otlp: { args: preload, env: { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` } },
+  disabled: { args: preload, env: { ...base, OTEL_SDK_DISABLED: 'true' } },
+};
+
+const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, { args, env }] of Object.entries(variants)) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`node ${args.join(' ')} (${name}) exited with ${r.status}`);
+    times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+}
+const median = (name) => Math.round(times[name].sort((a, b) => a - b)[Math.floor(RUNS / 2)]);
+const [bare, withPreload, otlp, disabled] = ['bare', 'preload', 'otlp', 'disabled'].map(median);
+process.stdout.write(
+  `${JSON.stringify({
+    startup_bare_ms: bare,
+    startup_preload_ms: withPreload,
+    startup_preload_otlp_ms: otlp,
+    startup_preload_sdk_disabled_ms: disabled,
+    startup_added_ms: withPreload - bare,
+    startup_added_otlp_ms: otlp - bare,
+  })}\n`,
+);

@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { InvalidConfigError } from '../errors.js';
+import { requireOptionalPeer } from '../internal/module-require.js';
 import type { OperationLogger } from '../pipeline.js';
 import type { Clock } from './clock.js';
 import type { RedisStoreConfig } from './config.js';
@@ -60,11 +61,17 @@ export class RedisRateLimitStore {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => Math.min(50 * times, 1000),
     };
-    try {
-      this.client = options.client ?? new Redis(config.url, clientOptions);
-    } catch (error) {
-      throw new InvalidConfigError('rateLimiting.store.url', (error as Error).message);
+    let client = options.client;
+    if (client === undefined) {
+      // ioredis is an optional peer dependency, loaded only when a store is built from a URL.
+      const { Redis: RedisClient } = requireOptionalPeer<typeof import('ioredis')>('ioredis', 'rateLimiting.store', 'The Redis rate-limit store');
+      try {
+        client = new RedisClient(config.url, clientOptions);
+      } catch (error) {
+        throw new InvalidConfigError('rateLimiting.store.url', (error as Error).message);
+      }
     }
+    this.client = client;
     this.client.on('error', this.onError);
     this.client.on('ready', this.onReady);
   }

@@ -16,6 +16,8 @@ export interface EmbeddedTelemetryOptions extends ProductionReadersOptions {
   readonly serviceName?: string;
   /** Extra resource attributes. */
   readonly resourceAttributes?: Readonly<Record<string, string | number | boolean>>;
+  /** The whole resource, already detected (the preload's, so both of its setups agree); `serviceName` and `resourceAttributes` are then ignored. */
+  readonly resource?: Resource;
   /** Readers besides ours, e.g. an OTLP PeriodicExportingMetricReader. */
   readonly metricReaders?: readonly IMetricReader[];
   /** Span processors (exporters), after our ring of recent operation spans; none else by default, so spans carry IDs but go nowhere. */
@@ -77,7 +79,7 @@ function buildResource(options: EmbeddedTelemetryOptions): Resource {
 }
 
 function setUp(options: EmbeddedTelemetryOptions): State {
-  const resource = buildResource(options);
+  const resource = options.resource ?? buildResource(options);
   let meterProvider: MeterProvider | undefined;
   let reader: ProductionMetricReader | undefined;
   if (!apiHas('metrics')) {

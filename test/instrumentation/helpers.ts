@@ -24,9 +24,9 @@ export interface Child {
   stop(): Promise<number | null>;
 }
 
-/** Runs `node args` in the repository root. */
-export function runNode(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `node args` in the repository root (or `cwd`). */
+export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd: string = ROOT): Child {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { freePort } from './processes.js';
 
 // A minimal OTLP/HTTP receiver for tests: decodes the JSON encoding the real exporters send (traces and
-// logs; metric requests are counted), so tests assert on what would reach a collector.
+// logs; metric requests are counted and their metric names kept), so tests assert on what would reach a
+// collector. A per-signal delay before answering stands in for a slow collector.
 
 /** One span, attributes flattened. */
 export interface ReceivedSpan {
@@ -33,6 +34,7 @@ type KeyValues = Array<{ key: string; value: AnyValue }> | undefined;
 interface Body {
   resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string; kind?: number; traceId: string; spanId: string; parentSpanId?: string; attributes?: KeyValues }> }> }>;
   resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: Array<{ body?: AnyValue; severityText?: string; traceId?: string; spanId?: string; attributes?: KeyValues }> }> }>;
+  resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }> }>;
 }
 
 function flatten(value: AnyValue | undefined): string | number | boolean {
@@ -51,13 +53,22 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   readonly logs: ReceivedLog[];
   readonly metricRequests: number;
+  /** Names of the metrics received, once each. */
+  readonly metricNames: Set<string>;
   readonly problems: string[];
   close(): Promise<void>;
 }
 
+/** Options of {@link startOtlpReceiver}. */
+export interface OtlpReceiverOptions {
+  /** Milliseconds to wait before answering each request of a signal (a slow collector). */
+  readonly delayMs?: Partial<Record<'traces' | 'logs' | 'metrics', number>>;
+}
+
 /** Starts the receiver on a free 127.0.0.1 port. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const metricNames = new Set<string>();
   const logs: ReceivedLog[] = [];
   const problems: string[] = [];
   let metricRequests = 0;
@@ -74,6 +85,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body;
         if (req.url === '/v1/metrics') metricRequests++;
+        for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) metricNames.add(m.name);
         for (const rs of body.resourceSpans ?? [])
           for (const ss of rs.scopeSpans ?? [])
             for (const s of ss.spans ?? [])
@@ -82,7 +94,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           for (const sl of rl.scopeLogs ?? [])
             for (const l of sl.logRecords ?? [])
               logs.push({ body: flatten(l.body), severityText: l.severityText ?? '', traceId: l.traceId ?? '', spanId: l.spanId ?? '', attributes: attrs(l.attributes) });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        const delay = options.delayMs?.[(req.url ?? '').slice('/v1/'.length) as 'traces' | 'logs' | 'metrics'] ?? 0;
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delay);
       } catch (error) {
         problems.push(`undecodable body: ${(error as Error).message}`);
         res.writeHead(400).end();
@@ -98,6 +111,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     get metricRequests() {
       return metricRequests;
     },
+    metricNames,
     problems,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

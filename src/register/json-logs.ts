@@ -1,32 +1,32 @@
-'use strict';
 // Log records as JSON lines on stdout (when no OTLP endpoint is set): one line per record, with the trace
 // and span IDs, so `grep trace_id` joins logs to traces in any log shipper.
+import type { Context } from '@opentelemetry/api';
+import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
 
 const LEVEL = ['trace', 'trace', 'trace', 'trace', 'trace', 'debug', 'debug', 'debug', 'debug', 'info', 'info', 'info', 'info', 'warn', 'warn', 'warn', 'warn', 'error', 'error', 'error', 'error', 'fatal', 'fatal', 'fatal', 'fatal'];
 
-/** @param {[number, number]} hr */
-function isoTime(hr) {
+function isoTime(hr: readonly [number, number]): string {
   return new Date(hr[0] * 1000 + Math.floor(hr[1] / 1e6)).toISOString();
 }
 
-/** @param {unknown} _key @param {unknown} value */
-function safe(_key, value) {
+function safe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** A LogRecordProcessor writing each record as one JSON line to `stream`. */
-class JsonLinesLogProcessor {
-  /** @param {{ write(chunk: string): unknown }} stream */
-  constructor(stream) {
-    this.stream = stream;
-    this.closed = false;
-  }
+/** Where the lines go (`process.stdout` by default). */
+export interface LineSink {
+  write(chunk: string): unknown;
+}
 
-  /** @param {import('@opentelemetry/sdk-logs').SdkLogRecord} record */
-  onEmit(record) {
+/** A LogRecordProcessor writing each record as one JSON line to a stream. */
+export class JsonLinesLogProcessor implements LogRecordProcessor {
+  private closed = false;
+
+  constructor(private readonly stream: LineSink) {}
+
+  onEmit(record: SdkLogRecord, _context?: Context): void {
     if (this.closed) return;
-    /** @type {Record<string, unknown>} */
-    const line = {
+    const line: Record<string, unknown> = {
       time: isoTime(record.hrTime),
       level: record.severityText?.toLowerCase() ?? LEVEL[record.severityNumber ?? 9] ?? 'info',
       msg: record.body,
@@ -37,7 +37,7 @@ class JsonLinesLogProcessor {
       line.span_id = span.spanId;
     }
     for (const key in record.attributes) if (!(key in line)) line[key] = record.attributes[key];
-    let text;
+    let text: string;
     try {
       text = JSON.stringify(line, safe);
     } catch {
@@ -46,14 +46,12 @@ class JsonLinesLogProcessor {
     this.stream.write(`${text}\n`);
   }
 
-  forceFlush() {
+  forceFlush(): Promise<void> {
     return Promise.resolve();
   }
 
-  shutdown() {
+  shutdown(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
   }
 }
-
-module.exports = { JsonLinesLogProcessor };

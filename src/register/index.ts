@@ -1,0 +1,133 @@
+/**
+ * `@llmkg/production/register`, the preload: `node --require @llmkg/production/register app.js` or
+ * `node --import @llmkg/production/register app.mjs` (in this repository `./instrumentation` and
+ * `./instrumentation/register.mjs`). Sets up OpenTelemetry from the OTEL_* variables with our metric reader,
+ * HTTP instrumentation and exporters (loading only what they use), creates the process-wide ProductionSystem,
+ * installs the signal handlers and starts the admin server. A bad OTEL_* or PRODUCTION_* value stops the
+ * process with an error naming the variable. Importing it again (the other module format included) returns
+ * the same system.
+ */
+import { resolveConfig, type ProductionConfig } from '../config.js';
+import { createProductionSystem, type StandardProductionSystem } from '../create.js';
+import type { Engine } from '../pipeline.js';
+import { readOtelEnv, type PreloadSettings } from './env.js';
+import { startTelemetry, type PreloadTelemetry } from './telemetry.js';
+
+const PREFIX = '[@llmkg/production]';
+const STATE = Symbol.for('@llmkg/production.instrumentation');
+
+/** The admin server's bound address. */
+export interface AdminAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The system the preload runs. */
+export type PreloadSystem = StandardProductionSystem<Engine>;
+
+interface PreloadState {
+  readonly system: PreloadSystem;
+  readonly telemetry: PreloadTelemetry;
+  readonly admin: Promise<AdminAddress>;
+  attach(engine: Engine): void;
+}
+
+function fail(error: unknown): never {
+  const e = error as { code?: unknown; message?: unknown; stack?: unknown } | undefined;
+  const text = e?.code === 'INVALID_CONFIG' ? String(e.message) : String(e?.stack ?? error);
+  process.stderr.write(`${PREFIX} start-up stopped: ${text}\n`);
+  process.exit(1);
+}
+
+function describeRouting(settings: PreloadSettings): string {
+  const where = (kinds: readonly string[], endpoint: string | undefined, local: string) =>
+    kinds.length === 0 ? 'none' : kinds.map((k) => (k === 'otlp' ? `otlp ${endpoint ?? 'http://localhost:4318'}` : local)).join(' + ');
+  if (settings.disabled) return 'OTel SDK disabled (embedded telemetry)';
+  return `traces: ${where(settings.traces, settings.endpoints.traces, 'console')}; logs: ${where(settings.logs, settings.endpoints.logs, 'stdout')}`;
+}
+
+function start(): PreloadState {
+  let settings: PreloadSettings;
+  let config: ProductionConfig;
+  try {
+    settings = readOtelEnv(process.env);
+    config = resolveConfig({}, process.env);
+  } catch (error) {
+    fail(error);
+  }
+
+  let system: PreloadSystem | undefined;
+  let adminPort = settings.admin.port;
+  const telemetry = startTelemetry(settings, {
+    cardinalityLimit: config.monitoring.cardinalityLimit,
+    version: process.env.npm_package_version,
+    adminPort: () => adminPort,
+    report(message) {
+      process.stderr.write(`${PREFIX} ${message}\n`);
+      system?.components.monitor.log('warn', 'telemetry', 'export', message);
+    },
+  });
+
+  // The preload starts before the application has built its engine: this one forwards to it once attached.
+  let attached: Engine | undefined;
+  const engine: Engine = {
+    healthCheck: () => (attached?.healthCheck ? attached.healthCheck() : undefined),
+    stats: () => (attached?.stats ? attached.stats() : {}),
+  };
+  try {
+    system = createProductionSystem(engine, {}, { env: process.env, telemetry: telemetry.embedded });
+  } catch (error) {
+    fail(error);
+  }
+  telemetry.instrumentHttp();
+  system.components.shutdown.setupSignalHandlers();
+  const admin = system.startAdminServer({ host: settings.admin.host, port: settings.admin.port }).then(
+    (address): AdminAddress => {
+      adminPort = address.port;
+      const base = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      process.stderr.write(`${PREFIX} ${base}/metrics, ${base}/readyz and ${base}/status are up (${describeRouting(settings)})\n`);
+      return address;
+    },
+    (error: unknown) =>
+      fail(
+        new Error(
+          `the admin server could not listen on ${settings.admin.host}:${settings.admin.port} (set OTEL_EXPORTER_PROMETHEUS_HOST/OTEL_EXPORTER_PROMETHEUS_PORT): ${(error as Error | undefined)?.message ?? String(error)}`,
+        ),
+      ),
+  );
+  return {
+    system,
+    telemetry,
+    admin,
+    attach(next) {
+      attached = next;
+    },
+  };
+}
+
+const holder = globalThis as unknown as Record<symbol, PreloadState | undefined>;
+const state: PreloadState = (holder[STATE] ??= start());
+
+/** The process-wide ProductionSystem the preload created. */
+export function getProductionSystem(): PreloadSystem {
+  return state.system;
+}
+
+/**
+ * Makes `engine` the one behind the system's `engine` health check and status (its `healthCheck()` and
+ * `stats()`); the preload starts before the application has built it. Returns the system.
+ */
+export function attachEngine(engine: Engine): PreloadSystem {
+  state.attach(engine);
+  return state.system;
+}
+
+/** Resolves with the admin server's bound address once it listens. */
+export function adminAddress(): Promise<AdminAddress> {
+  return state.admin;
+}
+
+/** Export attempts that failed since start (all OTLP exporters). */
+export function exportFailures(): number {
+  return state.telemetry.guards.reduce((n, g) => n + g.failures, 0);
+}

@@ -1,0 +1,138 @@
+// The preload's OTel setup, loading only what the settings use. With an exporter to build (OTLP or console)
+// or propagators beyond W3C, the OTel Node SDK builds the providers, as an application's own would. With
+// none, nothing leaves the process, so the Node SDK (and the OTLP and gRPC exporter code it loads at once)
+// is not loaded: createProductionSystem's embedded providers run with the same resource, our reader and
+// the JSON-lines log processor, and the HTTP instrumentation is registered on them.
+import { syncBuiltinESMExports } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import { diag, DiagConsoleLogger } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  type Resource,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { moduleRequire } from '../internal/module-require.js';
+import type { EmbeddedTelemetryOptions } from '../sdk/embedded.js';
+import { productionSdkConfig } from '../sdk/readers.js';
+import type { PreloadSettings, ResourceDetectorName } from './env.js';
+import type { ExportGuard } from './export-guard.js';
+import { buildExporters } from './exporters.js';
+import { JsonLinesLogProcessor } from './json-logs.js';
+
+const DETECTORS: Readonly<Record<ResourceDetectorName, ResourceDetector>> = {
+  env: envDetector,
+  host: hostDetector,
+  os: osDetector,
+  process: processDetector,
+  serviceinstance: serviceInstanceIdDetector,
+};
+// The OTel Node SDK's own default when OTEL_NODE_RESOURCE_DETECTORS is unset.
+const DEFAULT_DETECTORS: readonly ResourceDetectorName[] = ['env', 'process', 'host'];
+const W3C_PROPAGATORS = ['baggage', 'tracecontext'];
+
+/** The resource both setups use: the SDK default, `service.version` when npm gave one, then the detectors'. */
+export function preloadResource(settings: PreloadSettings, version: string | undefined): Resource {
+  let resource = defaultResource();
+  if (version) resource = resource.merge(resourceFromAttributes({ 'service.version': version }));
+  const detectors = (settings.resourceDetectors ?? DEFAULT_DETECTORS).map((name) => DETECTORS[name]);
+  return resource.merge(detectResources({ detectors }));
+}
+
+/** True when the settings need the OTel Node SDK: an exporter to build, or propagators other than W3C's two. */
+export function needsNodeSdk(settings: PreloadSettings): boolean {
+  const propagators = settings.propagators === undefined ? W3C_PROPAGATORS : [...new Set(settings.propagators)].sort();
+  return (
+    settings.traces.length > 0 ||
+    settings.logs.includes('otlp') ||
+    settings.metrics.some((kind) => kind !== 'prometheus') ||
+    propagators.join(',') !== W3C_PROPAGATORS.join(',')
+  );
+}
+
+/** Options of {@link startTelemetry}. */
+export interface TelemetryStartOptions {
+  readonly cardinalityLimit: number;
+  /** `service.version` (npm sets `npm_package_version` under `npm start`). */
+  readonly version: string | undefined;
+  /** The admin server's port, whose requests are not traced (known once it listens). */
+  readonly adminPort: () => number;
+  /** Receives the one report of each exporter's first failure. */
+  readonly report: (message: string) => void;
+}
+
+/** What {@link startTelemetry} set up. */
+export interface PreloadTelemetry {
+  /** Which setup runs. */
+  readonly mode: 'node-sdk' | 'embedded' | 'disabled';
+  /** The started NodeSDK in `node-sdk` mode. */
+  readonly sdk: NodeSDK | undefined;
+  /** One per OTLP exporter. */
+  readonly guards: readonly ExportGuard[];
+  /** For createProductionSystem: the embedded providers' options (used when no SDK registered providers). */
+  readonly embedded: EmbeddedTelemetryOptions;
+  /** Registers the HTTP instrumentation on the registered providers, in `embedded` mode; call after createProductionSystem. */
+  instrumentHttp(): void;
+}
+
+function httpInstrumentation(adminPort: () => number): Instrumentation {
+  const { HttpInstrumentation } = moduleRequire('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  return new HttpInstrumentation({
+    // Scrapes and probes of the admin server are not the service's traffic.
+    ignoreIncomingRequestHook: (request: IncomingMessage) => request.socket?.localPort === adminPort(),
+  });
+}
+
+// Loading them now lets the instrumentation patch the modules before the application takes them; the ES
+// module views of the built-ins (which our ES-module build may have created already) are brought in line.
+function patchHttpModules(): void {
+  moduleRequire('node:http');
+  moduleRequire('node:https');
+  syncBuiltinESMExports();
+}
+
+/** Starts the OTel setup the settings ask for (see the module comment). */
+export function startTelemetry(settings: PreloadSettings, options: TelemetryStartOptions): PreloadTelemetry {
+  const cardinality = { cardinalityLimit: options.cardinalityLimit };
+  if (settings.disabled) return { mode: 'disabled', sdk: undefined, guards: [], embedded: cardinality, instrumentHttp() {} };
+  const resource = preloadResource(settings, options.version);
+
+  if (needsNodeSdk(settings)) {
+    const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+    const exporters = buildExporters(settings, options.report);
+    const sdk = new Sdk({
+      // Our reader, views and the recent-traces processor for /status, with the exporters' processors.
+      ...productionSdkConfig(cardinality, { metricReaders: exporters.metricReaders, spanProcessors: exporters.spanProcessors }),
+      logRecordProcessors: exporters.logRecordProcessors,
+      resource,
+      autoDetectResources: false,
+      instrumentations: [httpInstrumentation(options.adminPort)],
+    });
+    sdk.start();
+    patchHttpModules();
+    return { mode: 'node-sdk', sdk, guards: exporters.guards, embedded: cardinality, instrumentHttp() {} };
+  }
+
+  // The Node SDK would set this up from OTEL_LOG_LEVEL; without it, the same here.
+  if (settings.logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(settings.logLevel) });
+  return {
+    mode: 'embedded',
+    sdk: undefined,
+    guards: [],
+    embedded: { ...cardinality, resource, logRecordProcessors: settings.logs.includes('console') ? [new JsonLinesLogProcessor(process.stdout)] : [] },
+    instrumentHttp() {
+      const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+      registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort)] });
+      patchHttpModules();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, runNode } from '../instrumentation/helpers.js';
+import { startOtlpReceiver } from '../support/otlp-receiver.js';
+import { freePort, waitForPort } from '../support/processes.js';
+import { installProject, otelCopies, otelVersionsInTree, PACKAGE, packPackage, readmeSnippets, writeSnippet, type Snippet } from './consumer.js';
+
+// One `npm pack` and one install serve every case: the README's four adoption snippets (Express and Fastify,
+// under the preload and with the application's own NodeSDK) are the consumer applications, run as written.
+
+const SPAN_KIND_SERVER = 2;
+const snippets = readmeSnippets();
+let project: string;
+let tarball: string;
+const node = (args: string[], env: NodeJS.ProcessEnv = childEnv()) => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+beforeAll(() => {
+  tarball = packPackage();
+  // What a service that adopts us has: our package, its web framework, and (for the own-SDK snippets) the
+  // OTel Node SDK and Prometheus exporter at the versions we pin, as the README asks.
+  project = installProject({
+    '@llmkg/production': `file:${tarball}`,
+    '@opentelemetry/sdk-node': PACKAGE.dependencies['@opentelemetry/sdk-node']!,
+    '@opentelemetry/exporter-prometheus': PACKAGE.dependencies['@opentelemetry/exporter-prometheus']!,
+    express: PACKAGE.devDependencies.express!,
+    fastify: PACKAGE.devDependencies.fastify!,
+  });
+}, 300_000);
+
+afterAll(() => {
+  // About 70 MB per run: leave nothing behind in the temp folder.
+  if (project) rmSync(project, { recursive: true, force: true });
+  if (tarball) rmSync(dirname(tarball), { recursive: true, force: true });
+});
+
+describe('the packed package installed in a new project', () => {
+  it('holds one copy of each @opentelemetry package, and the API as a peer', () => {
+    const copies = otelCopies(project);
+    expect(copies.size).toBeGreaterThan(10);
+    const doubled = [...copies].filter(([, folders]) => folders.length > 1);
+    expect(doubled, 'packages installed more than once').toEqual([]);
+    const versions = otelVersionsInTree(project);
+    expect([...versions].filter(([, v]) => v.size > 1).map(([name, v]) => `${name}@${[...v].join('|')}`)).toEqual([]);
+    expect(PACKAGE.peerDependencies['@opentelemetry/api']).toBeDefined();
+    expect(PACKAGE.dependencies['@opentelemetry/api']).toBeUndefined();
+    expect(PACKAGE.peerDependencies['@opentelemetry/api-logs']).toBeDefined();
+    expect(PACKAGE.dependencies['@opentelemetry/api-logs']).toBeUndefined();
+  });
+
+  it('installs nothing a user does not run: no ioredis, no framework or type packages of ours', () => {
+    expect(PACKAGE.peerDependenciesMeta?.ioredis?.optional).toBe(true);
+    expect(Object.keys(PACKAGE.dependencies).filter((name) => /^(ioredis|express|fastify|@types\/)/.test(name))).toEqual([]);
+    expect(() => node(['-e', "require.resolve('ioredis')"])).toThrow();
+    const out = node(['-e', "const p = require('@llmkg/production'); console.log(typeof p.createProductionSystem, Object.keys(require.cache).some((f) => f.includes('ioredis')))"]);
+    expect(out).toBe('function false');
+  });
+
+  it('stops a Redis store without ioredis with INVALID_CONFIG naming the package', () => {
+    const script = `
+      const { createProductionSystem } = require('@llmkg/production');
+      try {
+        createProductionSystem({}, { rateLimiting: { store: { type: 'redis', url: 'redis://127.0.0.1:1' } } });
+        console.log('created');
+      } catch (error) {
+        console.log(JSON.stringify({ code: error.code, path: error.path, message: error.message }));
+      }
+      process.exit(0);`;
+    const result = JSON.parse(node(['-e', script])) as { code: string; path: string; message: string };
+    expect(result).toMatchObject({ code: 'INVALID_CONFIG', path: 'rateLimiting.store' });
+    expect(result.message).toContain('npm install ioredis');
+  });
+
+  it('runs the preload from the build of the application module kind, so they share one copy of the package', async () => {
+    const env = childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()) });
+    const esm = "import { ProductionSystem } from '@llmkg/production'; import { getProductionSystem } from '@llmkg/production/register'; console.log(getProductionSystem() instanceof ProductionSystem)";
+    expect(node(['--import', '@llmkg/production/register', '--input-type=module', '-e', esm], env)).toBe('true');
+    const cjs = "const { ProductionSystem } = require('@llmkg/production'); console.log(require('@llmkg/production/register').getProductionSystem() instanceof ProductionSystem)";
+    expect(node(['--require', '@llmkg/production/register', '-e', cjs], env)).toBe('true');
+  });
+});
+
+describe('the README snippets for adopting it in an existing service', () => {
+  it('are four: Express and Fastify, each under the preload and with its own NodeSDK, CommonJS and ES modules', () => {
+    expect(snippets.map((s) => s.title)).toEqual(['Express, under the preload', 'Express, with your own NodeSDK', 'Fastify, under the preload', 'Fastify, with your own NodeSDK']);
+    expect(snippets.map((s) => s.file)).toEqual(['server.cjs', 'server.cjs', 'server.mjs', 'server.mjs']);
+  });
+
+  describe.each(snippets.map((s): [string, Snippet] => [s.title, s]))('%s', (_title, snippet) => {
+    let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+    beforeAll(async () => {
+      receiver = await startOtlpReceiver();
+    });
+    afterAll(() => receiver?.close());
+
+    it('serves protected requests, shows each of our series once on /metrics and exports each span once', async () => {
+      const dir = writeSnippet(project, snippet);
+      const [port, metricsPort] = [await freePort(), await freePort()];
+      const env = childEnv({
+        PORT: String(port),
+        // The preload's admin server, or the application's own PrometheusExporter: both read this variable.
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_BLRP_SCHEDULE_DELAY: '100',
+      });
+      const app = runNode(snippet.args, env, dir);
+      try {
+        await Promise.race([
+          Promise.all([waitForPort(port, '127.0.0.1', 30_000), waitForPort(metricsPort, '127.0.0.1', 30_000)]),
+          app.exited.then((code) => Promise.reject(new Error(`${snippet.file} exited early (${code}):\n${app.stderr()}\n${app.stdout()}`))),
+        ]);
+        const res = await fetch(`http://127.0.0.1:${port}/orders/42`, { headers: { 'x-user-id': 'alice' } });
+        expect(res.status, app.stderr()).toBe(200);
+        expect(await res.json()).toEqual({ id: '42', attempt: 1 });
+
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const lines = text.split('\n');
+        expect(lines.filter((l) => l === '# TYPE production_operation_duration histogram')).toHaveLength(1);
+        const counts = lines.filter((l) => l.startsWith('production_operation_duration_count{') && l.includes('production_operation_name="orders.get"'));
+        expect(counts, text.slice(0, 2000)).toHaveLength(1);
+        expect(counts[0]).toMatch(/production_outcome="success".* 1$/);
+      } finally {
+        // SIGTERM: the graceful shutdown drains, flushes the exporters and exits 0.
+        expect(await app.stop(), app.stderr()).toBe(0);
+      }
+      const operations = receiver.spans.filter((s) => s.name === 'orders.get');
+      expect(operations, JSON.stringify(receiver.spans.map((s) => s.name))).toHaveLength(1);
+      expect(operations[0]!.attributes['user.id']).toBe('alice');
+      if (snippet.preload) {
+        // The preload's HTTP instrumentation: the request's server span is the operation's parent.
+        expect(receiver.spans.find((s) => s.spanId === operations[0]!.parentSpanId)?.kind).toBe(SPAN_KIND_SERVER);
+      }
+      expect(receiver.problems).toEqual([]);
+    });
+  });
+});
