@@ -23,7 +23,7 @@ beforeAll(() => {
   project = installProject({
     '@llmkg/production': `file:${tarball}`,
     '@opentelemetry/sdk-node': PACKAGE.dependencies['@opentelemetry/sdk-node']!,
-    '@opentelemetry/exporter-prometheus': PACKAGE.dependencies['@opentelemetry/exporter-prometheus']!,
+    '@opentelemetry/exporter-prometheus': PACKAGE.devDependencies['@opentelemetry/exporter-prometheus']!,
     express: PACKAGE.devDependencies.express!,
     fastify: PACKAGE.devDependencies.fastify!,
   });
