@@ -30,7 +30,7 @@ const [port, adminPort] = [await freePort(), await freePort()];
 const stateDir = mkdtempSync(join(tmpdir(), 'kg-demo-'));
 const base = `http://127.0.0.1:${port}`;
 const admin = `http://127.0.0.1:${adminPort}`;
-const child = spawn(process.execPath, ['--require', './instrumentation', 'examples/knowledge-graph/server.mjs'], {
+const child = spawn(process.execPath, ['--import', './instrumentation/register.mjs', 'examples/knowledge-graph/server.mjs'], {
   cwd: ROOT,
   stdio: ['ignore', 'ignore', 'pipe'],
   env: {

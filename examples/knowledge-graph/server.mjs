@@ -1,6 +1,7 @@
 // The example service: a knowledge graph behind a JSON API on node:http, every request one protected
-// operation. Run it under the preload: `node --require ./instrumentation examples/knowledge-graph/server.mjs`
-// (`npm start`). Importing the preload's module first also starts it when the flag was left out.
+// operation. Run it under the preload: `node --import ./instrumentation/register.mjs examples/knowledge-graph/server.mjs`
+// (`npm start`; as an ES module it takes the `--import` form, which loads the build it imports). Importing the
+// preload's module first also starts it when the flag was left out.
 import { getProductionSystem, attachEngine } from '@llmkg/production/register';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
