@@ -12,7 +12,8 @@ function script(name: string, body: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-// Every script: KEYS[1] is the limiter key; ARGV[1] 't' (take) or 'r' (refund), ARGV[2] the cost.
+// Every script: KEYS[1] is the limiter key (one key: every decision is single-slot on a Redis Cluster);
+// ARGV[1] 't' (take) or 'r' (refund), ARGV[2] the cost.
 // Time comes from Redis TIME, so replicas' clocks do not matter. A refused take writes nothing.
 // Reply: { allowed 0/1, remaining, retryAfterMs (-1 = never), resetMs, waitMs, aux } as integers
 // (Lua numbers become integers in replies, hence the explicit rounding).
@@ -55,7 +56,10 @@ return {1, math.floor(tokens + 1e-9), 0, full, 0, 0}
 `,
 );
 
-/** ARGV[3] limit, ARGV[4] windowMs, ARGV[5] window index of the take (refunds). The key packs window and count. */
+/**
+ * ARGV[3] limit, ARGV[4] windowMs. The key packs window and count. A refund gives back to the stored window
+ * when it is the current one (a window that has ended holds nothing to give back).
+ */
 export const FIXED_WINDOW = script(
   'fixed_window',
   `
@@ -69,7 +73,7 @@ if s then sw, c = struct.unpack('dd', s) end
 if sw ~= w then c = 0 end
 local reset = math.ceil((w + 1) * size - now)
 if refund then
-  if tonumber(ARGV[5]) == w and c > 0 then
+  if c > 0 then
     c = math.max(0, c - cost)
     redis.call('SET', key, struct.pack('dd', w, c), 'PX', reset + 1000)
   end
@@ -87,8 +91,9 @@ return {0, math.floor(math.max(0, limit - c) + 1e-9), retry, reset, 0, w}
 );
 
 /**
- * ARGV[3] limit, ARGV[4] windowMs, ARGV[5] sub-windows, ARGV[6] sub-window of the take (refunds).
- * One hash per key, one field per sub-window index; every sub-window overlapping the window counts whole.
+ * ARGV[3] limit, ARGV[4] windowMs, ARGV[5] sub-windows. One hash per key, one field per sub-window index;
+ * every sub-window overlapping the window counts whole. A refund gives back to the newest sub-window holding
+ * a count (the take's own, unless another take landed in a later sub-window between the two).
  */
 export const SLIDING_WINDOW = script(
   'sliding_window',
@@ -100,13 +105,15 @@ local slot = size / n
 local cur = math.floor(now / slot)
 local oldest = cur - n
 if refund then
-  local at = tonumber(ARGV[6])
-  if at >= oldest then
-    local c = tonumber(redis.call('HGET', key, string.format('%d', at)) or '0')
+  for at = cur, oldest, -1 do
     local field = string.format('%d', at)
-    if c > cost then redis.call('HSET', key, field, c - cost) elseif c > 0 then redis.call('HDEL', key, field) end
+    local c = tonumber(redis.call('HGET', key, field) or '0')
+    if c > 0 then
+      if c > cost then redis.call('HSET', key, field, c - cost) else redis.call('HDEL', key, field) end
+      break
+    end
   end
-  return {1, 0, 0, 0, 0, at}
+  return {1, 0, 0, 0, 0, cur}
 end
 local all = redis.call('HGETALL', key)
 local total = 0

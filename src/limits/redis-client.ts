@@ -1,0 +1,86 @@
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { InvalidConfigError } from '../errors.js';
+import { parseRedisNode, type SharedStoreConfig } from './config.js';
+
+/** An ioredis client: one server (`Redis`) or a cluster (`Cluster`). */
+export type RedisClient = Redis | Cluster;
+
+/** The parts of the `ioredis` module a store uses. */
+interface IoRedis {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+}
+
+let loading: Promise<IoRedis> | undefined;
+
+/** The message of the error a Redis store gives when the optional `ioredis` package is missing. */
+export const IOREDIS_MISSING = 'the Redis store needs the optional package ioredis, which is not installed: npm install ioredis';
+
+/**
+ * Loads `ioredis` the first time a Redis store needs it, so an application that keeps its limits in memory
+ * never loads it (nor needs it installed). INVALID_CONFIG at `rateLimiting.store` when it is missing.
+ */
+export function loadIoredis(): Promise<IoRedis> {
+  loading ??= import('ioredis').then(
+    (module): IoRedis => ({ Redis: module.Redis, Cluster: module.Cluster }),
+    (error: unknown) => {
+      loading = undefined;
+      throw new InvalidConfigError('rateLimiting.store', isMissing(error) ? IOREDIS_MISSING : `could not load ioredis: ${(error as Error).message}`);
+    },
+  );
+  return loading;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes('ioredis');
+}
+
+/** True for an ioredis `Cluster`. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * A client for `config`. Commands never queue while disconnected (a queued take would consume after its
+ * caller gave up) and are not retried by ioredis: the store applies its own timeout and the failure mode.
+ */
+export async function createRedisClient(config: SharedStoreConfig): Promise<RedisClient> {
+  const { Redis, Cluster } = await loadIoredis();
+  const options: RedisOptions = {
+    enableOfflineQueue: false,
+    connectTimeout: config.connectTimeoutMs,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+  };
+  if (config.type === 'redis') {
+    try {
+      return new Redis(config.url, options);
+    } catch (error) {
+      throw new InvalidConfigError('rateLimiting.store.url', (error as Error).message);
+    }
+  }
+  const seeds = config.nodes.map((node) => parseRedisNode(node)!);
+  const first = seeds[0]!;
+  const clusterOptions: ClusterOptions = {
+    enableOfflineQueue: false,
+    // A decision waits at most timeoutMs anyway; bounded redirections keep a lost slot from holding commands long.
+    maxRedirections: 4,
+    retryDelayOnClusterDown: 50,
+    retryDelayOnTryAgain: 50,
+    retryDelayOnFailover: 50,
+    slotsRefreshTimeout: config.connectTimeoutMs,
+    clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
+    redisOptions: {
+      ...options,
+      ...(first.username !== undefined ? { username: first.username } : {}),
+      ...(first.password !== undefined ? { password: first.password } : {}),
+      ...(first.tls ? { tls: {} } : {}),
+    },
+  };
+  return new Cluster(
+    seeds.map((s) => ({ host: s.host, port: s.port })),
+    clusterOptions,
+  );
+}
