@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** A store call got no reply within its timeout. */
 export class StoreTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
@@ -6,24 +8,41 @@ export class StoreTimeoutError extends Error {
   }
 }
 
+/** A timer this much later than due means our own event loop was blocked (normal jitter is a few ms). */
+export const LOOP_STALL_MS = 20;
+
 /**
- * `work`, or a {@link StoreTimeoutError} once `timeoutMs` has passed without its result. Node runs timers
- * before it reads sockets in each turn of the event loop, so after a stall of our own loop (a long
- * synchronous task) a plain timer would fire although the reply had arrived in time and sits unread in the
- * socket. The timeout therefore waits one `setImmediate` more, which runs after the loop's I/O: a reply that
- * arrived is read first, and only a reply still missing then is a timeout. The timer keeps the process
- * alive while the caller awaits it. `onTimeout` runs when the timeout wins.
+ * `work`, or a {@link StoreTimeoutError} once `timeoutMs` has passed without its result, counting only time
+ * our own event loop could use. Two cases would otherwise blame the store for our stall:
+ * - Node runs timers before it reads sockets in each turn of the loop, so after a long synchronous task a
+ *   plain timer fires although the reply arrived in time and sits unread in the socket. The verdict waits
+ *   one `setImmediate`, which runs after the loop's I/O: a reply that arrived is read first.
+ * - A call that needs a second round trip (NOSCRIPT, then EVAL) cannot send it while the loop is blocked.
+ *   A timer that fires more than {@link LOOP_STALL_MS} late gives the call one more `timeoutMs` from now.
+ * So a call waits at most twice `timeoutMs` plus the stall. The timer keeps the process alive while the
+ * caller awaits it. `onTimeout` runs when the timeout wins.
  */
 export function withReplyTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeout?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let extended = false;
+    let due = performance.now() + timeoutMs;
     const expire = () => {
       if (settled) return;
       settled = true;
       onTimeout?.();
       reject(new StoreTimeoutError(timeoutMs));
     };
-    const timer = setTimeout(() => setImmediate(expire), timeoutMs);
+    const timer = setTimeout(() => {
+      const now = performance.now();
+      if (!extended && now - due > LOOP_STALL_MS) {
+        extended = true;
+        due = now + timeoutMs;
+        timer.refresh();
+        return;
+      }
+      setImmediate(expire);
+    }, timeoutMs);
     work.then(
       (value) => {
         if (settled) return;
