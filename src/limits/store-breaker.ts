@@ -64,7 +64,7 @@ export class StoreBreaker {
       if (wasProbe) this.openUntil = now + this.cooldownMs;
       return false;
     }
-    if (startedAt < this.lastFailureAt) return false;
+    if (startedAt <= this.lastFailureAt) return false;
     this.lastFailureAt = now;
     this.consecutiveFailures++;
     if (this.consecutiveFailures < this.threshold) return false;
