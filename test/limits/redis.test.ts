@@ -174,6 +174,21 @@ describe('Redis store', () => {
     expect(await admin.exists(`t${managers.length - 1}:{u:alice}:token_bucket`)).toBe(1);
   }, 30_000);
 
+  it.each([42, null, {}, ['a']])('checkRateLimit(op, %j) and tryAcquire(%j) on Redis are INVALID_CONFIG at userId', async (userId) => {
+    const m = await replica({ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } });
+    const invalid = expect.objectContaining({ code: 'INVALID_CONFIG', path: 'userId' });
+    expect(() => m.checkRateLimit('op', userId as never)).toThrow(invalid);
+    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'bad:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      await store.ready();
+      const limiter = new RedisRateLimiter(store, { algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, 'u');
+      await expect(limiter.tryAcquire(userId as never)).rejects.toEqual(invalid);
+    } finally {
+      await store.close();
+    }
+    expect(m.getRateLimitStats().redis).toMatchObject({ failures: 0 });
+  });
+
   it('fail_closed refuses with a store error that is not the user limit; fail_open admits', async () => {
     const closed = new RateLimitingManager(
       { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 } },
