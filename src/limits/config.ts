@@ -67,16 +67,9 @@ const sharedStoreFields = {
   breakerCooldownMs: z.number().int().min(10).max(600_000).default(1000),
   /** Longest a (re)connection attempt may take. */
   connectTimeoutMs: z.number().int().min(10).max(60_000).default(1000),
-  /** Replicas sharing the limits: under `local_fallback` each one admits `1 / replicas` of every limit. */
-  replicas: z.number().int().min(1).max(100_000).optional(),
-  /** Share of every limit one replica admits under `local_fallback` (instead of `1 / replicas`). */
+  /** Share of every limit one replica admits under `local_fallback`, instead of `1 / rateLimiting.replicas`. */
   localShare: z.number().positive().max(1).optional(),
 };
-
-function oneShareSetting(v: { replicas?: number | undefined; localShare?: number | undefined }): boolean {
-  return v.replicas === undefined || v.localShare === undefined;
-}
-const ONE_SHARE_SETTING = { message: 'set replicas or localShare, not both', path: ['localShare'] };
 
 /** One Redis Cluster seed node, parsed. */
 export interface RedisNodeAddress {
@@ -115,31 +108,27 @@ function isRedisUrl(url: string): boolean {
 }
 
 /** Schema of the Redis store option (one Redis server). */
-export const redisStoreConfigSchema = z
-  .strictObject({
-    type: z.literal('redis'),
-    /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
-    url: z.string().min(1).max(2048).refine(isRedisUrl, 'must be a redis:// or rediss:// URL, or the path of a Unix socket'),
-    ...sharedStoreFields,
-  })
-  .refine(oneShareSetting, ONE_SHARE_SETTING);
+export const redisStoreConfigSchema = z.strictObject({
+  type: z.literal('redis'),
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url: z.string().min(1).max(2048).refine(isRedisUrl, 'must be a redis:// or rediss:// URL, or the path of a Unix socket'),
+  ...sharedStoreFields,
+});
 
 /** Schema of the Redis Cluster store option. */
-export const redisClusterStoreConfigSchema = z
-  .strictObject({
-    type: z.literal('redis_cluster'),
-    /** Seed nodes, `host:port` or `redis://[user:password@]host:port` (`rediss://` for TLS); the rest is discovered. */
-    nodes: z
-      .array(z.string().min(1).max(2048).refine((n) => parseRedisNode(n) !== undefined, 'must be host:port or a redis:// or rediss:// URL'))
-      .min(1)
-      .max(100),
-    ...sharedStoreFields,
-  })
-  .refine(oneShareSetting, ONE_SHARE_SETTING);
+export const redisClusterStoreConfigSchema = z.strictObject({
+  type: z.literal('redis_cluster'),
+  /** Seed nodes, `host:port` or `redis://[user:password@]host:port` (`rediss://` for TLS); the rest is discovered. */
+  nodes: z
+    .array(z.string().min(1).max(2048).refine((n) => parseRedisNode(n) !== undefined, 'must be host:port or a redis:// or rediss:// URL'))
+    .min(1)
+    .max(100),
+  ...sharedStoreFields,
+});
 
-/** Share of every limit one replica admits while decisions are local (`localShare`, else `1 / replicas`, else 1). */
-export function localShareOf(config: { replicas?: number | undefined; localShare?: number | undefined }): number {
-  return config.localShare ?? 1 / (config.replicas ?? 1);
+/** Share of every limit one replica admits while decisions are local: the store's `localShare`, else `1 / replicas`. */
+export function localShareOf(config: RateLimitConfig): number {
+  return (config.store.type === 'memory' ? undefined : config.store.localShare) ?? 1 / config.replicas;
 }
 
 /**
@@ -160,27 +149,37 @@ export function scalePolicy(policy: RateLimiterConfig, share: number): RateLimit
 }
 
 /** Schema of the rate-limiting section. */
-export const rateLimitConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** One limiter for every call; null means no global limit. */
-  global: rateLimiterConfigSchema.nullable().default(null),
-  /** Limiters per operation name. */
-  perOperation: z.record(z.string().min(1).max(256), rateLimiterConfigSchema).default({}),
-  /** Policy of every user; null means no per-user limit. Overrides: `configureUserRateLimit`. */
-  perUser: rateLimiterConfigSchema.nullable().default(null),
-  /** Cap on users whose limiter state is kept; the least recently seen is evicted past it. */
-  maxTrackedUsers: z.number().int().min(1).max(10_000_000).default(100_000),
-  /** A user unseen this long has its state dropped. */
-  userIdleMs: z.number().int().min(1000).max(86_400_000).default(600_000),
-  /** Longest key kept as it is; longer keys are hashed. */
-  maxKeyLength: z.number().int().min(16).max(4096).default(256),
-  /** Cap on operation names counted apart; later unconfigured names share the `_other` entry. */
-  maxTrackedOperations: z.number().int().min(1).max(100_000).default(1000),
-  /** Where limits are kept: this process (`memory`), one Redis, or a Redis Cluster. */
-  store: z
-    .discriminatedUnion('type', [z.strictObject({ type: z.literal('memory') }), redisStoreConfigSchema, redisClusterStoreConfigSchema])
-    .prefault({ type: 'memory' }),
-});
+export const rateLimitConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /**
+     * Replicas of the service that share these limits through a shared store: under `local_fallback` each one
+     * admits `1 / replicas` of every limit while the store is away, so together they stay within it.
+     */
+    replicas: z.number().int().min(1).max(100_000).default(1),
+    /** One limiter for every call; null means no global limit. */
+    global: rateLimiterConfigSchema.nullable().default(null),
+    /** Limiters per operation name. */
+    perOperation: z.record(z.string().min(1).max(256), rateLimiterConfigSchema).default({}),
+    /** Policy of every user; null means no per-user limit. Overrides: `configureUserRateLimit`. */
+    perUser: rateLimiterConfigSchema.nullable().default(null),
+    /** Cap on users whose limiter state is kept; the least recently seen is evicted past it. */
+    maxTrackedUsers: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** A user unseen this long has its state dropped. */
+    userIdleMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+    /** Longest key kept as it is; longer keys are hashed. */
+    maxKeyLength: z.number().int().min(16).max(4096).default(256),
+    /** Cap on operation names counted apart; later unconfigured names share the `_other` entry. */
+    maxTrackedOperations: z.number().int().min(1).max(100_000).default(1000),
+    /** Where limits are kept: this process (`memory`), one Redis, or a Redis Cluster. */
+    store: z
+      .discriminatedUnion('type', [z.strictObject({ type: z.literal('memory') }), redisStoreConfigSchema, redisClusterStoreConfigSchema])
+      .prefault({ type: 'memory' }),
+  })
+  .refine((c) => c.replicas === 1 || c.store.type === 'memory' || c.store.localShare === undefined, {
+    message: 'set rateLimiting.replicas or store.localShare, not both',
+    path: ['store', 'localShare'],
+  });
 
 /** Rate-limiting section of the production config. */
 export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;

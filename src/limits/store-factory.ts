@@ -53,7 +53,7 @@ export function buildStore(config: RateLimitConfig, deps: StoreDependencies): Bu
     failureMode: storeConfig.failureMode,
     breakerThreshold: storeConfig.breakerThreshold,
     breakerCooldownMs: storeConfig.breakerCooldownMs,
-    localShare: localShareOf(storeConfig),
+    localShare: localShareOf(config),
     logger: deps.logger,
   });
   const memory = fallback.local instanceof MemoryRateLimitStore ? fallback.local : undefined;

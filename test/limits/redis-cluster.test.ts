@@ -132,7 +132,8 @@ describe('Redis Cluster store', () => {
     const limit = 20;
     const config: RateLimitConfigInput = {
       perUser: { algorithm: 'fixed_window', limit, windowMs: 86_400_000 },
-      store: clusterStore({ keyPrefix: 'kill:', failureMode: 'local_fallback', replicas: K, timeoutMs: 500, breakerThreshold: 2, breakerCooldownMs: 300 }),
+      replicas: K,
+      store: clusterStore({ keyPrefix: 'kill:', failureMode: 'local_fallback', timeoutMs: 500, breakerThreshold: 2, breakerCooldownMs: 300 }),
     };
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start({ main: config })))));
     const burst = async (users: string[]): Promise<Tally[]> => Promise.all(replicas.map((r) => r.burst('main', users, limit)));

@@ -97,7 +97,7 @@ describe('event-loop stalls', () => {
       POLICIES.map(([name, policy]) => [
         name,
         // The defaults that broke before: a 100 ms timeout and local_fallback; the share makes the outage safe.
-        { perUser: policy, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, replicas: K, breakerCooldownMs: 500 } },
+        { perUser: policy, replicas: K, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, breakerCooldownMs: 500 } },
       ]),
     );
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))));
