@@ -11,8 +11,8 @@ export type ScriptReply = [number, number, number, number, number, number];
 export interface ScriptRunner {
   /** Prefix of every key. */
   readonly keyPrefix: string;
-  /** Runs `script` on the one key `key`; rejects on any store failure. */
-  run(script: LuaScript, key: string, args: string[]): Promise<ScriptReply>;
+  /** Runs `script` on the one key `key` and resolves to `map(reply)`; rejects on any store failure. */
+  run<T>(script: LuaScript, key: string, args: string[], map: (reply: ScriptReply) => T): Promise<T>;
 }
 
 /** A decision made on Redis, with the script's raw reply. */
@@ -88,24 +88,24 @@ export class RedisRateLimiter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.send('t', key, cost).then(this.toDecision);
+    return this.send('t', key, cost, this.toDecision);
   }
 
   /** The decision as a store's number (see `RateLimitStore.consume`); the caller validated key and cost. */
   take(key: string, cost: number): Promise<number> {
-    return this.send('t', key, cost).then(toVerdict);
+    return this.send('t', key, cost, toVerdict);
   }
 
   /** Takes back `cost` that a take of moments ago consumed (another scope refused the call). */
   async refund(key: string, cost: number): Promise<void> {
-    await this.send('r', key, cost);
+    await this.send('r', key, cost, ignoreReply);
   }
 
-  private send(op: 't' | 'r', key: string, cost: number): Promise<ScriptReply> {
+  private send<T>(op: 't' | 'r', key: string, cost: number, map: (reply: ScriptReply) => T): Promise<T> {
     const c = cost === 1 ? ONE : String(cost);
     const p = this.params;
     const args = p.length === 2 ? [op, c, p[0]!, p[1]!] : [op, c, p[0]!, p[1]!, p[2]!];
-    return this.store.run(this.script, this.redisKey(key), args);
+    return this.store.run(this.script, this.redisKey(key), args, map);
   }
 
   private readonly toDecision = (reply: ScriptReply): RedisDecision => {
@@ -122,6 +122,8 @@ export class RedisRateLimiter {
     };
   };
 }
+
+function ignoreReply(): void {}
 
 function toVerdict(reply: ScriptReply): number {
   if (reply[0] === 1) return reply[4] > 0 ? -reply[4] : 0;

@@ -42,6 +42,8 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   /** The last error the client or a call reported. */
   lastError: string | undefined;
   private client: RedisClient | undefined;
+  // Settles once ioredis is loaded and the client made (or that failed).
+  private readonly created: Promise<void>;
   private loadError: Error | undefined;
   private readonly ownsClient: boolean;
   private everReady = false;
@@ -62,9 +64,11 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     this.maxKeyLength = options.maxKeyLength ?? 256;
     this.ownsClient = options.client === undefined;
     this.type = config.type === 'redis_cluster' || (options.client !== undefined && isCluster(options.client)) ? 'redis_cluster' : 'redis';
-    if (options.client !== undefined) this.attach(options.client);
-    else {
-      createRedisClient(config).then(
+    if (options.client !== undefined) {
+      this.attach(options.client);
+      this.created = Promise.resolve();
+    } else {
+      this.created = createRedisClient(config).then(
         (client) => (this.closed ? client.disconnect() : this.attach(client)),
         (error: Error) => {
           this.loadError = error;
@@ -102,37 +106,49 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     return (this.overrides.size > 0 ? this.overrides.get(key) : undefined) ?? this.userDefault;
   }
 
-  /** Runs `script` on `key` within `timeoutMs`; rejects on any store failure. */
-  run(script: LuaScript, key: string, args: string[]): Promise<ScriptReply> {
+  /** Runs `script` on `key` within `timeoutMs` and resolves to `map(reply)`; rejects on any store failure. */
+  run<T>(script: LuaScript, key: string, args: string[], map: (reply: ScriptReply) => T): Promise<T> {
     const client = this.client;
-    const timeoutMs = this.config.timeoutMs;
-    if (client !== undefined && client.status === 'ready') return withReplyTimeout(this.send(client, script, key, args), timeoutMs, this.onTimeout);
+    if (client !== undefined && client.status === 'ready') return this.call(client, script, key, args, map);
     if (this.loadError !== undefined) return Promise.reject(this.loadError);
     if (this.everReady || this.closed) return Promise.reject(new Error(`Redis is not connected (${this.closed ? 'closed' : client?.status})`));
     // The first connection is still being made: wait for it within the same timeout.
-    return this.waitReady(timeoutMs).then(() => withReplyTimeout(this.send(this.client!, script, key, args), timeoutMs, this.onTimeout));
+    return this.waitReady(this.config.timeoutMs).then(() => this.call(this.client!, script, key, args, map));
   }
 
-  private send(client: RedisClient, script: LuaScript, key: string, args: string[]): Promise<ScriptReply> {
-    return (client.evalsha(script.sha, 1, key, ...args) as Promise<ScriptReply>).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      if (message.startsWith('NOSCRIPT')) {
-        // This node has not seen the script (cold start, restart, SCRIPT FLUSH): EVAL runs it on the same
-        // node as the key (a SCRIPT LOAD would go to a random node of a cluster) and caches it there.
-        this.scriptLoads++;
-        return client.eval(script.source, 1, key, ...args) as Promise<ScriptReply>;
-      }
-      if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
-        throw new Error(`${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`);
-      }
-      throw error;
-    });
+  private call<T>(client: RedisClient, script: LuaScript, key: string, args: string[], map: (reply: ScriptReply) => T): Promise<T> {
+    return withReplyTimeout<T>(
+      (resolve, reject) => {
+        // Neither handler may throw: nothing awaits the promises `then` derives here.
+        const done = (reply: unknown) => {
+          try {
+            resolve(map(reply as ScriptReply));
+          } catch (error) {
+            reject(error);
+          }
+        };
+        client.evalsha(script.sha, 1, key, ...args).then(done, (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message.startsWith('NOSCRIPT')) {
+            // This node has not seen the script (cold start, restart, SCRIPT FLUSH): EVAL runs it on the same
+            // node as the key (a SCRIPT LOAD would go to a random node of a cluster) and caches it there.
+            this.scriptLoads++;
+            client.eval(script.source, 1, key, ...args).then(done, reject);
+          } else if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
+            reject(new Error(`${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`));
+          } else reject(error);
+        });
+      },
+      this.config.timeoutMs,
+      this.onTimeout,
+    );
   }
 
-  /** Resolves once the client is connected, or rejects after `timeoutMs`. */
-  ready(timeoutMs = this.config.connectTimeoutMs): Promise<void> {
-    if (this.client?.status === 'ready') return Promise.resolve();
-    if (this.loadError !== undefined) return Promise.reject(this.loadError);
+  /** Resolves once the client is connected, or rejects after `timeoutMs` (counted once ioredis is loaded). */
+  async ready(timeoutMs = this.config.connectTimeoutMs): Promise<void> {
+    await this.created;
+    if (this.client?.status === 'ready') return;
+    if (this.loadError !== undefined) throw this.loadError;
     return this.waitReady(timeoutMs);
   }
 

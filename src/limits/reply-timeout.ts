@@ -11,8 +11,11 @@ export class StoreTimeoutError extends Error {
 /** A timer this much later than due means our own event loop was blocked (normal jitter is a few ms). */
 export const LOOP_STALL_MS = 20;
 
+/** Starts a store call and settles it through `resolve` / `reject` (calls after the first settle are ignored). */
+export type StoreCall<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => void;
+
 /**
- * `work`, or a {@link StoreTimeoutError} once `timeoutMs` has passed without its result, counting only time
+ * The result of `call`, or a {@link StoreTimeoutError} once `timeoutMs` has passed without it, counting only time
  * our own event loop could use. Two cases would otherwise blame the store for our stall:
  * - Node runs timers before it reads sockets in each turn of the loop, so after a long synchronous task a
  *   plain timer fires although the reply arrived in time and sits unread in the socket. The verdict waits
@@ -22,7 +25,7 @@ export const LOOP_STALL_MS = 20;
  * So a call waits at most twice `timeoutMs` plus the stall. The timer keeps the process alive while the
  * caller awaits it. `onTimeout` runs when the timeout wins.
  */
-export function withReplyTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeout?: () => void): Promise<T> {
+export function withReplyTimeout<T>(call: StoreCall<T>, timeoutMs: number, onTimeout?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let extended = false;
@@ -43,7 +46,7 @@ export function withReplyTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeo
       }
       setImmediate(expire);
     }, timeoutMs);
-    work.then(
+    call(
       (value) => {
         if (settled) return;
         settled = true;

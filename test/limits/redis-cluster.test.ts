@@ -137,7 +137,7 @@ describe('Redis Cluster store', () => {
     };
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start({ main: config })))));
     const burst = async (users: string[]): Promise<Tally[]> => Promise.all(replicas.map((r) => r.burst('main', users, limit)));
-    const [before, during, after] = (await Promise.all(['before', 'during', 'after'].map(async (p) => (await usersOnEveryNode(p, 3)).flat()))) as [string[], string[], string[]];
+    const [before, during, after, probes] = (await Promise.all(['before', 'during', 'after', 'probe'].map(async (p) => (await usersOnEveryNode(p, p === 'probe' ? 1 : 3)).flat()))) as string[][] as [string[], string[], string[], string[]];
 
     const warm = await burst(before);
     for (const user of before) expect(total(warm, user)).toBe(limit);
@@ -163,9 +163,14 @@ describe('Redis Cluster store', () => {
 
     await cluster.nodes[0]!.start();
     await cluster.waitUntilOk(30_000);
+    // Back once every replica decides on every master again, twice in a row (reconnections settle unevenly).
+    let steady = 0;
     const back = async () => {
-      await Promise.all(replicas.map((r) => r.burst('main', ['probe-back'], 2, 1)));
-      return (await Promise.all(replicas.map((r) => r.stats()))).every((s) => s.main!.store === 'redis');
+      const tallies = await Promise.all(replicas.map((r) => r.burst('main', probes, 1, probes.length)));
+      const stats = await Promise.all(replicas.map((r) => r.stats()));
+      const ok = tallies.every((t) => (t.totals.unavailable ?? 0) === 0) && stats.every((s) => s.main!.store === 'redis' && s.main!.redis!.breaker === 'closed');
+      steady = ok ? steady + 1 : 0;
+      return steady >= 2;
     };
     expect(await until(back, 30_000, 200)).toBe(true);
     const recovered = await burst(after);

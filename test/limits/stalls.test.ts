@@ -45,20 +45,20 @@ describe('the store call timeout', () => {
 
   it('reads a reply that arrived while our loop was blocked past the deadline before judging it a timeout', async () => {
     // Due at 100 ms, the timer fires about 10 ms late (not a stall worth an extension): the reply sits unread.
-    const reply = withReplyTimeout(client.ping(), 100);
+    const reply = withReplyTimeout((resolve, reject) => client.ping().then(resolve, reject), 100);
     blockEventLoop(110);
     await expect(reply).resolves.toBe('PONG');
   });
 
   it('gives a call that needed a second round trip during a stall one more timeout', async () => {
-    const twoTrips = withReplyTimeout(client.ping().then(() => client.echo('again')), 100);
+    const twoTrips = withReplyTimeout((resolve, reject) => client.ping().then(() => client.echo('again').then(resolve, reject), reject), 100);
     blockEventLoop(150);
     await expect(twoTrips).resolves.toBe('again');
   });
 
   it('still times out a call that gets no reply, within twice the timeout plus the stall', async () => {
     const started = performance.now();
-    const never = withReplyTimeout(new Promise(() => undefined), 100);
+    const never = withReplyTimeout(() => undefined, 100);
     blockEventLoop(150);
     await expect(never).rejects.toBeInstanceOf(StoreTimeoutError);
     expect(performance.now() - started).toBeLessThan(2 * 100 + 150 + 1000);
@@ -97,7 +97,7 @@ describe('event-loop stalls', () => {
       POLICIES.map(([name, policy]) => [
         name,
         // The defaults that broke before: a 100 ms timeout and local_fallback; the share makes the outage safe.
-        { perUser: policy, replicas: K, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, breakerCooldownMs: 500 } },
+        { perUser: policy, replicas: K, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, breakerCooldownMs: 500, connectTimeoutMs: 10_000 } },
       ]),
     );
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))));
