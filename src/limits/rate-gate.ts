@@ -116,18 +116,25 @@ export class RateGate {
   }
 
   private askOperation(entry: OperationEntry, operation: string): Outcome {
-    return entry.config === undefined ? undefined : this.store.consume('operation', operation, 1);
+    return entry.config === undefined ? undefined : this.ask('operation', operation);
   }
 
   private askUser(key: string | undefined): Outcome {
-    return key === undefined ? undefined : this.store.consume('user', key, 1);
+    return key === undefined ? undefined : this.ask('user', key);
+  }
+
+  /** A scope asked while another one's answer is pending: a synchronous throw becomes that scope's failure. */
+  private ask(scope: RateLimitScope, key: string): Outcome {
+    try {
+      return this.store.consume(scope, key, 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** A synchronous refusal by `scope`: counts it, gives back what the scopes before it took, throws. */
   private refuse(scope: RateLimitScope, retryMs: number, entry: OperationEntry, userId: string | undefined, global: Outcome, own: Outcome, operation: string): never {
-    if (scope === 'global') entry.globalRejected++;
-    else if (scope === 'operation') entry.operationRejected++;
-    else entry.userRejected++;
+    count(entry, scope, retryMs);
     if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
     if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation);
     if (typeof global === 'number' && global <= 0) void this.giveBack('global', '');
@@ -136,30 +143,29 @@ export class RateGate {
 
   /** The rest of a check once the store answered with a promise: every scope asked is settled, then decided in order. */
   private async settle(entry: OperationEntry, operation: string, userId: string | undefined, key: string | undefined, global: Outcome, own: Outcome, user: Outcome): Promise<void> {
-    const outcomes = [global, own, user] as const;
-    const settled = await Promise.allSettled(outcomes);
-    const names = ['', operation, key ?? ''];
-    const scopes = ['global', 'operation', 'user'] as const;
-    const values = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
-    const failed = settled.findIndex((s) => s.status === 'rejected');
-    const refused = failed >= 0 ? -1 : values.findIndex((v) => v !== undefined && v > 0);
-    const stop = failed >= 0 ? failed : refused;
-    if (stop >= 0) {
-      // Give back what the other scopes took (including later ones, asked at the same time).
-      const refunds: Promise<void>[] = [];
-      values.forEach((v, i) => {
-        if (i !== stop && v !== undefined && v <= 0) refunds.push(this.giveBack(scopes[i]!, names[i]!));
-      });
-      await Promise.all(refunds);
-    }
-    if (failed >= 0) throw (settled[failed] as PromiseRejectedResult).reason;
-    for (let i = 0; i < 3 && (refused < 0 || i <= refused); i++) count(entry, i, values[i]);
-    if (refused >= 0) {
-      if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-      throw new RateLimitedError(scopes[refused]!, Math.ceil(values[refused]!));
+    const [g, o, u] = await Promise.allSettled([global, own, user]);
+    const asked: Asked[] = [
+      { scope: 'global', key: '', settled: g },
+      { scope: 'operation', key: operation, settled: o },
+      { scope: 'user', key: key ?? '', settled: u },
+    ];
+    // The first scope, in order, that failed (the store's error) or refused decides the call.
+    const stop = asked.find((a) => a.settled.status === 'rejected') ?? asked.find((a) => valueOf(a) > 0);
+    if (stop !== undefined) {
+      // Give back what the other scopes took (later ones included: they were asked at the same time).
+      await Promise.all(asked.filter((a) => a !== stop && valueOf(a) <= 0).map((a) => this.giveBack(a.scope, a.key)));
+      if (stop.settled.status === 'rejected') throw stop.settled.reason;
     }
     let wait = 0;
-    for (const v of values) if (v !== undefined && -v > wait) wait = -v;
+    for (const a of asked) {
+      const v = valueOf(a);
+      count(entry, a.scope, v);
+      if (a === stop) {
+        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
+        throw new RateLimitedError(a.scope, Math.ceil(v));
+      }
+      if (-v > wait) wait = -v;
+    }
     if (wait > 0) await this.delay(wait);
   }
 
@@ -217,10 +223,23 @@ function typeName(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-function count(entry: OperationEntry, scope: number, value: number | undefined): void {
-  if (value === undefined || value !== value) return;
+/** One scope of a check on a store that answered with a promise. */
+interface Asked {
+  readonly scope: RateLimitScope;
+  readonly key: string;
+  readonly settled: PromiseSettledResult<number | undefined>;
+}
+
+/** The store's number for a scope asked, NaN when it was not asked, failed or has no limit. */
+function valueOf(asked: Asked): number {
+  return asked.settled.status === 'fulfilled' && asked.settled.value !== undefined ? asked.settled.value : Number.NaN;
+}
+
+/** Counts one scope's decision; NaN (not asked, no limit, no decision) counts nothing. */
+function count(entry: OperationEntry, scope: RateLimitScope, value: number): void {
+  if (value !== value) return;
   const allowed = !(value > 0);
-  if (scope === 0) allowed ? entry.globalAllowed++ : entry.globalRejected++;
-  else if (scope === 1) allowed ? entry.operationAllowed++ : entry.operationRejected++;
+  if (scope === 'global') allowed ? entry.globalAllowed++ : entry.globalRejected++;
+  else if (scope === 'operation') allowed ? entry.operationAllowed++ : entry.operationRejected++;
   else allowed ? entry.userAllowed++ : entry.userRejected++;
 }

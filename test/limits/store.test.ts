@@ -192,6 +192,25 @@ describe('FallbackRateLimitStore', () => {
     expect(error).toMatchObject({ storeUnavailable: true, reason: 'connection refused' });
   });
 
+  it('a scope refused synchronously while another is pending on the store fails the check as a promise and gives the other back', async () => {
+    const clock = { now: 0 };
+    const primary = new FlakyStore(() => clock.now);
+    const store = new FallbackRateLimitStore(primary, { clock: () => clock.now, failureMode: 'fail_closed', breakerThreshold: 1, breakerCooldownMs: 500 });
+    const m = new RateLimitingManager({ global: fixed(10), perUser: fixed(10) }, {}, { metrics: false, store });
+    managers.push(m);
+    primary.failing = true;
+    await expect(m.checkRateLimit('op', 'alice')).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+    primary.failing = false;
+    clock.now += 500;
+    primary.calls.length = 0;
+    // Half open: the global scope is the one probe; the user scope may not touch the store and is refused.
+    const check = m.checkRateLimit('op', 'alice');
+    expect(check).toBeInstanceOf(Promise);
+    await expect(check).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(primary.calls).toEqual(['consume global ', 'refund global ']);
+    await m.checkRateLimit('op', 'alice');
+  });
+
   it('passes our own errors through: a missing package or bad input is not an outage', async () => {
     const primary = new FlakyStore(() => 0);
     primary.consume = () => Promise.reject(new InvalidConfigError('rateLimiting.store', 'npm install ioredis'));
