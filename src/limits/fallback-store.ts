@@ -66,11 +66,13 @@ export class FallbackRateLimitStore implements RateLimitStore {
     this.subscription = primary.onAvailable?.(() => this.breaker.probeNow());
   }
 
+  /** Sets the policy on the primary and on the local store (which scales it to its share). */
   setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void {
     this.primary.setPolicy(scope, key, policy);
     this.local?.setPolicy(scope, key, policy);
   }
 
+  /** The primary's decision while the breaker lets calls through, else the failure mode's; see the class comment. */
   consume(scope: RateLimitScope, key: string, cost: number): number | Promise<number> {
     if (!this.breaker.allow()) return this.without(scope, key, cost);
     const startedAt = this.clock();
@@ -87,6 +89,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     return result.then(this.onResult, (error: unknown) => this.failed(error, startedAt, scope, key, cost));
   }
 
+  /** Gives back to the store that decided; best effort, never rejects. */
   refund(scope: RateLimitScope, key: string, cost: number): void | Promise<void> {
     // Where the take went is where it goes back: the local store while the breaker is open, else the primary.
     if (this.breaker.state === 'open') return this.local?.refund(scope, key, cost);
@@ -148,10 +151,12 @@ export class FallbackRateLimitStore implements RateLimitStore {
     this.options.logger?.log(level, 'rate_limiting', 'rate_limit_store', message, metadata);
   }
 
+  /** The primary's readiness. */
   ready(): Promise<void> {
     return this.primary.ready?.() ?? Promise.resolve();
   }
 
+  /** The primary's status with the breaker, the failure mode, the local share and the failures. */
   status(): RateLimitStoreStatus {
     const primary = this.primary.status?.() ?? { type: this.type, state: 'custom', healthy: true };
     return {
@@ -168,6 +173,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     };
   }
 
+  /** Closes the local store and the primary. */
   async close(): Promise<void> {
     this.subscription?.[Symbol.dispose]();
     await this.local?.close?.();

@@ -47,6 +47,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.share = options.share ?? 1;
   }
 
+  /** Sets (null: removes) a policy; a new policy starts with a full allowance. See {@link RateLimitStore.setPolicy}. */
   setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void {
     const single = policy === null ? undefined : new SingleRateLimiter(createAlgorithm(scalePolicy(policy, this.share)), this.clock);
     if (scope === 'global') this.global = single;
@@ -65,6 +66,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
   }
 
+  /** One decision, synchronously and without allocating. See {@link RateLimitStore.consume}. */
   consume(scope: RateLimitScope, key: string, cost: number): number {
     const now = this.clock();
     if (scope === 'user') {
@@ -78,6 +80,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return limiter === undefined ? Number.NaN : limiter.take(now, cost);
   }
 
+  /** Gives back `cost` a `consume` of the same call took. */
   refund(scope: RateLimitScope, key: string, cost: number): void {
     const now = this.clock();
     if (scope === 'user') {
@@ -96,6 +99,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return this.consume(scope, key, cost);
   }
 
+  /** Always healthy, state `memory`. */
   status(): RateLimitStoreStatus {
     return { type: this.type, state: 'memory', healthy: true };
   }

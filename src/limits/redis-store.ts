@@ -79,6 +79,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     }
   }
 
+  /** Sets (null: removes) a policy. Keys are per algorithm: a new policy of the same algorithm keeps what was consumed. */
   setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void {
     if (scope === 'global') this.global = policy === null ? undefined : new RedisRateLimiter(this, policy, 'g', this.maxKeyLength);
     else if (scope === 'operation') {
@@ -91,11 +92,13 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     else this.overrides.set(key, new RedisRateLimiter(this, policy, 'u', this.maxKeyLength));
   }
 
+  /** One decision by one script on the scope's key; rejects on any store failure. */
   consume(scope: RateLimitScope, key: string, cost: number): Promise<number> {
     const limiter = this.limiter(scope, key);
     return limiter === undefined ? Promise.resolve(Number.NaN) : limiter.take(scope === 'user' ? key : '', cost);
   }
 
+  /** Gives back `cost` a take of the same call consumed; rejects on a store failure. */
   async refund(scope: RateLimitScope, key: string, cost: number): Promise<void> {
     await this.limiter(scope, key)?.refund(scope === 'user' ? key : '', cost);
   }
@@ -189,6 +192,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     return { [Symbol.dispose]: () => this.availableListeners.delete(listener) };
   }
 
+  /** Connection state, scripts sent whole, timeouts and the last error. */
   status(): RateLimitStoreStatus {
     const connection = this.client?.status ?? 'loading';
     return {
