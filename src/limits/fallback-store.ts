@@ -1,4 +1,4 @@
-import { isProductionError, type RateLimitScope } from '../errors.js';
+import { InvalidConfigError, isProductionError, type RateLimitScope } from '../errors.js';
 import type { OperationLogger } from '../pipeline.js';
 import { monotonicClock, type Clock } from './clock.js';
 import type { FailureMode, RateLimiterConfig } from './config.js';
@@ -57,12 +57,14 @@ export class FallbackRateLimitStore implements RateLimitStore {
     readonly primary: RateLimitStore,
     private readonly options: FallbackStoreOptions = {},
   ) {
+    const share = options.localShare ?? 1;
+    if (!(share > 0 && share <= 1)) throw new InvalidConfigError('localShare', `must be in (0, 1], got ${share}`);
     this.type = primary.type;
     this.clock = options.clock ?? monotonicClock;
     this.failureMode = options.failureMode ?? 'local_fallback';
     this.cooldownMs = options.breakerCooldownMs ?? 1000;
     this.breaker = new StoreBreaker(options.breakerThreshold ?? 3, this.cooldownMs, this.clock);
-    this.local = this.failureMode === 'local_fallback' ? (options.local ?? new MemoryRateLimitStore({ ...options, share: options.localShare ?? 1 })) : undefined;
+    this.local = this.failureMode === 'local_fallback' ? (options.local ?? new MemoryRateLimitStore({ ...options, share })) : undefined;
     this.subscription = primary.onAvailable?.(() => this.breaker.probeNow());
   }
 

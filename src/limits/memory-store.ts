@@ -1,4 +1,4 @@
-import type { RateLimitScope } from '../errors.js';
+import { InvalidConfigError, type RateLimitScope } from '../errors.js';
 import { monotonicClock, type Clock } from './clock.js';
 import { scalePolicy, type RateLimiterConfig } from './config.js';
 import { checkCost, checkKey, createAlgorithm, KeyedRateLimiter, SingleRateLimiter } from './keyed-limiter.js';
@@ -45,6 +45,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.userIdleMs = options.userIdleMs ?? 600_000;
     this.maxKeyLength = options.maxKeyLength ?? 256;
     this.share = options.share ?? 1;
+    if (!(this.share > 0 && this.share <= 1)) throw new InvalidConfigError('share', `must be in (0, 1], got ${this.share}`);
   }
 
   /** Sets (null: removes) a policy; a new policy starts with a full allowance. See {@link RateLimitStore.setPolicy}. */

@@ -10,15 +10,15 @@ import {
   type RateLimitConfigInput,
   type RateLimiterConfig,
 } from '../../src/limits/index.js';
-import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+import { freePort, type StartedProcess } from '../support/processes.js';
+import { startRedisServer } from './support/redis-server.js';
 
-const REDIS = requireBinary('/usr/bin/redis-server', 'redis-server');
 let port: number;
 let server: StartedProcess;
 let admin: Redis;
 
 function startRedis(): Promise<StartedProcess> {
-  return startProcess(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+  return startRedisServer(port);
 }
 
 beforeAll(async () => {
@@ -42,7 +42,8 @@ class Logs implements OperationLogger {
 }
 async function replica(config: RateLimitConfigInput, store: Record<string, unknown> = {}, logger?: Logs): Promise<RateLimitingManager> {
   const m = new RateLimitingManager(
-    { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, ...store } },
+    // A wide timeout: these tests are about decisions, and a loaded CI machine can be slow to answer.
+    { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, timeoutMs: 2000, ...store } },
     {},
     { metrics: false, logger },
   );

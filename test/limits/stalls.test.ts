@@ -2,17 +2,17 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitingManager, StoreTimeoutError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
 import { withReplyTimeout } from '../../src/limits/reply-timeout.js';
-import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+import { freePort, type StartedProcess } from '../support/processes.js';
+import { startRedisServer } from './support/redis-server.js';
 import { errors, Replica, total, until } from './support/replicas.js';
 
 // Event-loop stalls of the caller are not Redis outages: a reply that arrived while our loop was blocked is
 // read before the timeout is judged, and one bad tick cannot open the store's breaker.
-const REDIS = requireBinary('/usr/bin/redis-server', 'redis-server');
 let port: number;
 let server: StartedProcess;
 
 function startRedis(): Promise<StartedProcess> {
-  return startProcess(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+  return startRedisServer(port);
 }
 
 beforeAll(async () => {

@@ -76,7 +76,9 @@ describe('MemoryRateLimitStore', () => {
     expect(store.consume('user', 'vip', 1)).toBe(0);
   });
 
-  it('admits its share of every limit', () => {
+  it('admits its share of every limit (a share outside (0, 1] is INVALID_CONFIG)', () => {
+    expect(() => new MemoryRateLimitStore({ share: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'share' }));
+    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }));
     const store = new MemoryRateLimitStore({ clock: () => 0, share: 0.25 });
     store.setPolicy('user', undefined, fixed(20));
     store.setPolicy('global', undefined, { algorithm: 'token_bucket', capacity: 8, refillPerSecond: 0.001 });
