@@ -75,12 +75,12 @@ export class FallbackRateLimitStore implements RateLimitStore {
   }
 
   /** The primary's decision while the breaker lets calls through, else the failure mode's; see the class comment. */
-  consume(scope: RateLimitScope, key: string, cost: number): number | Promise<number> {
-    if (!this.breaker.allow()) return this.without(scope, key, cost);
-    const startedAt = this.clock();
+  consume(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number> {
+    if (!this.breaker.allow()) return this.without(scope, key, cost, now);
+    const startedAt = now ?? this.clock();
     let result: number | Promise<number>;
     try {
-      result = this.primary.consume(scope, key, cost);
+      result = this.primary.consume(scope, key, cost, now);
     } catch (error) {
       return this.failed(error, startedAt, scope, key, cost);
     }
@@ -92,11 +92,11 @@ export class FallbackRateLimitStore implements RateLimitStore {
   }
 
   /** Gives back to the store that decided; best effort, never rejects. */
-  refund(scope: RateLimitScope, key: string, cost: number): void | Promise<void> {
+  refund(scope: RateLimitScope, key: string, cost: number, now?: number): void | Promise<void> {
     // Where the take went is where it goes back: the local store while the breaker is open, else the primary.
-    if (this.breaker.state === 'open') return this.local?.refund(scope, key, cost);
+    if (this.breaker.state === 'open') return this.local?.refund(scope, key, cost, now);
     try {
-      const done = this.primary.refund(scope, key, cost);
+      const done = this.primary.refund(scope, key, cost, now);
       if (done !== undefined) return done.catch(ignore);
     } catch {
       // Best effort: a lost refund only makes the limit briefly stricter.
@@ -128,7 +128,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     return this.without(scope, key, cost);
   }
 
-  private without(scope: RateLimitScope, key: string, cost: number): number | Promise<number> {
+  private without(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number> {
     switch (this.failureMode) {
       case 'fail_open':
         this.decidedWithout.fail_open++;
@@ -138,7 +138,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
         throw new RateLimitStoreUnavailableError(Math.max(1, this.breaker.retryAfterMs()), this.lastError);
       case 'local_fallback':
         this.decidedWithout.local_fallback++;
-        return this.local!.consume(scope, key, cost);
+        return this.local!.consume(scope, key, cost, now);
     }
   }
 

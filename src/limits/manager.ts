@@ -77,7 +77,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
     this.clock = options.clock ?? monotonicClock;
     this.built = buildStore(this.rateLimiting, { clock: this.clock, logger: options.logger, store: options.store, redisClient: options.redisClient });
-    this.gate = new RateGate(this.rateLimiting, this.built.store);
+    this.gate = new RateGate(this.rateLimiting, this.built.store, this.clock);
     const limits = this.resourceLimits;
     this.operationPermits = new PermitPool({
       size: limits.maxActiveOperations,

@@ -67,9 +67,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
   }
 
-  /** One decision, synchronously and without allocating. See {@link RateLimitStore.consume}. */
-  consume(scope: RateLimitScope, key: string, cost: number): number {
-    const now = this.clock();
+  /** One decision, synchronously and without allocating; `now` defaults to this store's clock. See {@link RateLimitStore.consume}. */
+  consume(scope: RateLimitScope, key: string, cost: number, now = this.clock()): number {
     if (scope === 'user') {
       if (this.overrides.size > 0) {
         const own = this.overrides.get(key);
@@ -82,8 +81,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   /** Gives back `cost` a `consume` of the same call took. */
-  refund(scope: RateLimitScope, key: string, cost: number): void {
-    const now = this.clock();
+  refund(scope: RateLimitScope, key: string, cost: number, now = this.clock()): void {
     if (scope === 'user') {
       const own = this.overrides.size > 0 ? this.overrides.get(key) : undefined;
       if (own !== undefined) own.refund(now, cost);

@@ -1,4 +1,5 @@
 import { InvalidConfigError, RateLimitedError, ShuttingDownError, type RateLimitScope } from '../errors.js';
+import type { Clock } from './clock.js';
 import type { RateLimitConfig, RateLimiterConfig } from './config.js';
 import { boundedKey } from './keys.js';
 import { OperationTable, type OperationEntry } from './operation-table.js';
@@ -39,6 +40,7 @@ export class RateGate {
   constructor(
     private readonly config: RateLimitConfig,
     readonly store: RateLimitStore,
+    private readonly clock: Clock,
   ) {
     this.maxKeyLength = config.maxKeyLength;
     this.operations = new OperationTable(config.maxTrackedOperations);
@@ -79,29 +81,31 @@ export class RateGate {
     const store = this.store;
     const entry = this.operations.get(operation);
     const key = this.limitedUser(userId);
+    // One clock reading for the whole check: in-process stores decide every scope at the same instant.
+    const now = this.clock();
     let wait = 0;
     let r: Outcome;
     let global: Outcome;
     let own: Outcome;
     // A store that throws synchronously part-way (ours never do) leaves an earlier scope's unit taken: stricter.
     if (this.hasGlobal) {
-      global = r = store.consume('global', '', 1);
-      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, r, this.askOperation(entry, operation), this.askUser(key));
-      if (r > 0) return this.refuse('global', r, entry, userId, global, own, operation);
+      global = r = store.consume('global', '', 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, r, this.askOperation(entry, operation, now), this.askUser(key, now));
+      if (r > 0) return this.refuse('global', r, entry, userId, global, own, operation, now);
       if (r === r) entry.globalAllowed++;
       if (r < 0) wait = -r;
     }
     if (entry.config !== undefined) {
-      own = r = store.consume('operation', operation, 1);
-      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, global, r, this.askUser(key));
-      if (r > 0) return this.refuse('operation', r, entry, userId, global, undefined, operation);
+      own = r = store.consume('operation', operation, 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, r, this.askUser(key, now));
+      if (r > 0) return this.refuse('operation', r, entry, userId, global, undefined, operation, now);
       if (r === r) entry.operationAllowed++;
       if (-r > wait) wait = -r;
     }
     if (key !== undefined) {
-      r = store.consume('user', key, 1);
-      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, global, own, r);
-      if (r > 0) return this.refuse('user', r, entry, userId, global, own, operation);
+      r = store.consume('user', key, 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, own, r);
+      if (r > 0) return this.refuse('user', r, entry, userId, global, own, operation, now);
       if (r === r) entry.userAllowed++;
       if (-r > wait) wait = -r;
     }
@@ -115,34 +119,34 @@ export class RateGate {
     return this.hasUserDefault || this.overrides.has(key) ? key : undefined;
   }
 
-  private askOperation(entry: OperationEntry, operation: string): Outcome {
-    return entry.config === undefined ? undefined : this.ask('operation', operation);
+  private askOperation(entry: OperationEntry, operation: string, now: number): Outcome {
+    return entry.config === undefined ? undefined : this.ask('operation', operation, now);
   }
 
-  private askUser(key: string | undefined): Outcome {
-    return key === undefined ? undefined : this.ask('user', key);
+  private askUser(key: string | undefined, now: number): Outcome {
+    return key === undefined ? undefined : this.ask('user', key, now);
   }
 
   /** A scope asked while another one's answer is pending: a synchronous throw becomes that scope's failure. */
-  private ask(scope: RateLimitScope, key: string): Outcome {
+  private ask(scope: RateLimitScope, key: string, now: number): Outcome {
     try {
-      return this.store.consume(scope, key, 1);
+      return this.store.consume(scope, key, 1, now);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** A synchronous refusal by `scope`: counts it, gives back what the scopes before it took, throws. */
-  private refuse(scope: RateLimitScope, retryMs: number, entry: OperationEntry, userId: string | undefined, global: Outcome, own: Outcome, operation: string): never {
+  private refuse(scope: RateLimitScope, retryMs: number, entry: OperationEntry, userId: string | undefined, global: Outcome, own: Outcome, operation: string, now: number): never {
     count(entry, scope, retryMs);
     if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-    if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation);
-    if (typeof global === 'number' && global <= 0) void this.giveBack('global', '');
+    if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation, now);
+    if (typeof global === 'number' && global <= 0) void this.giveBack('global', '', now);
     throw new RateLimitedError(scope, Math.ceil(retryMs));
   }
 
   /** The rest of a check once the store answered with a promise: every scope asked is settled, then decided in order. */
-  private async settle(entry: OperationEntry, operation: string, userId: string | undefined, key: string | undefined, global: Outcome, own: Outcome, user: Outcome): Promise<void> {
+  private async settle(entry: OperationEntry, operation: string, userId: string | undefined, key: string | undefined, now: number, global: Outcome, own: Outcome, user: Outcome): Promise<void> {
     const [g, o, u] = await Promise.allSettled([global, own, user]);
     const asked: Asked[] = [
       { scope: 'global', key: '', settled: g },
@@ -153,7 +157,7 @@ export class RateGate {
     const stop = asked.find((a) => a.settled.status === 'rejected') ?? asked.find((a) => valueOf(a) > 0);
     if (stop !== undefined) {
       // Give back what the other scopes took (later ones included: they were asked at the same time).
-      await Promise.all(asked.filter((a) => a !== stop && valueOf(a) <= 0).map((a) => this.giveBack(a.scope, a.key)));
+      await Promise.all(asked.filter((a) => a !== stop && valueOf(a) <= 0).map((a) => this.giveBack(a.scope, a.key, now)));
       if (stop.settled.status === 'rejected') throw stop.settled.reason;
     }
     let wait = 0;
@@ -170,9 +174,9 @@ export class RateGate {
   }
 
   /** Best effort: a refund lost to an outage only makes the limit briefly stricter, never looser. */
-  private async giveBack(scope: RateLimitScope, key: string): Promise<void> {
+  private async giveBack(scope: RateLimitScope, key: string, now: number): Promise<void> {
     try {
-      await this.store.refund(scope, key, 1);
+      await this.store.refund(scope, key, 1, now);
     } catch {
       // See above.
     }

@@ -43,10 +43,14 @@ export interface RateLimitStore {
    * (key undefined: every user's default; else that user's own policy, which replaces the default).
    */
   setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void;
-  /** Decides on `cost` units for `key` (`''` for global, the operation's name, the user's id); see above. */
-  consume(scope: RateLimitScope, key: string, cost: number): number | Promise<number>;
-  /** Gives back `cost` units a `consume` of the same call admitted moments ago. Best effort. */
-  refund(scope: RateLimitScope, key: string, cost: number): void | Promise<void>;
+  /**
+   * Decides on `cost` units for `key` (`''` for global, the operation's name, the user's id); see above.
+   * `now` is the manager's monotonic clock reading for this check (ms): a store deciding in this process may
+   * use it instead of reading a clock once per scope; a shared store keeps its own time.
+   */
+  consume(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number>;
+  /** Gives back `cost` units a `consume` of the same call (at `now`) admitted moments ago. Best effort. */
+  refund(scope: RateLimitScope, key: string, cost: number, now?: number): void | Promise<void>;
   /** Resolves once the store can decide (connected); rejects after its connect timeout. */
   ready?(): Promise<void>;
   /** Plain JSON state. */
