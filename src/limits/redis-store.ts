@@ -27,9 +27,10 @@ interface Waiter {
 /**
  * Limits kept on one Redis server or a Redis Cluster, shared by every replica. Each decision is one script
  * on one key (`<prefix>{<scope>:<key>}:<algorithm>`), so on a cluster it runs on the node that owns the key's
- * slot: EVALSHA, and EVAL on that same node when it answers NOSCRIPT (a cold or restarted node). No call
- * waits longer than `timeoutMs`, and a reply that arrived during a stall of our own event loop is not a
- * timeout. Failures reject; wrap the store in a {@link FallbackRateLimitStore} for a failure mode.
+ * slot: EVALSHA, and EVAL on that same node when it answers NOSCRIPT (a cold or restarted node). A call
+ * waits `timeoutMs` for its reply (see {@link withReplyTimeout}: a reply that arrived during a stall of our
+ * own event loop is not a timeout), and before the very first connection up to `timeoutMs` more for it.
+ * Failures reject; wrap the store in a {@link FallbackRateLimitStore} for a failure mode.
  */
 export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   /** `redis` (one server) or `redis_cluster`. */
@@ -68,14 +69,13 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
       this.attach(options.client);
       this.created = Promise.resolve();
     } else {
-      this.created = createRedisClient(config).then(
-        (client) => (this.closed ? client.disconnect() : this.attach(client)),
-        (error: Error) => {
-          this.loadError = error;
-          this.lastError = error.message;
-          this.releaseWaiters(error);
-        },
-      );
+      this.created = createRedisClient(config)
+        .then((client) => (this.closed ? client.disconnect() : this.attach(client)))
+        .catch((error: unknown) => {
+          this.loadError = error instanceof Error ? error : new Error(String(error));
+          this.lastError = this.loadError.message;
+          this.releaseWaiters(this.loadError);
+        });
     }
   }
 
