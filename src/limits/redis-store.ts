@@ -1,7 +1,7 @@
 import type { RateLimitScope } from '../errors.js';
 import type { RateLimiterConfig, SharedStoreConfig } from './config.js';
 import { createRedisClient, isCluster, type RedisClient } from './redis-client.js';
-import { RedisRateLimiter, type ScriptReply, type ScriptRunner } from './redis-limiter.js';
+import { RedisRateLimiter, type ScriptRunner } from './redis-limiter.js';
 import type { LuaScript } from './redis-scripts.js';
 import { redisKeyPart } from './keys.js';
 import { withReplyTimeout } from './reply-timeout.js';
@@ -110,7 +110,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   }
 
   /** Runs `script` on `key` within `timeoutMs` and resolves to `map(reply)`; rejects on any store failure. */
-  run<T>(script: LuaScript, key: string, args: string[], map: (reply: ScriptReply) => T): Promise<T> {
+  run<R, T>(script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T> {
     const client = this.client;
     if (client !== undefined && client.status === 'ready') return this.call(client, script, key, args, map);
     if (this.loadError !== undefined) return Promise.reject(this.loadError);
@@ -119,13 +119,13 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     return this.waitReady(this.config.timeoutMs).then(() => this.call(this.client!, script, key, args, map));
   }
 
-  private call<T>(client: RedisClient, script: LuaScript, key: string, args: string[], map: (reply: ScriptReply) => T): Promise<T> {
+  private call<R, T>(client: RedisClient, script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T> {
     return withReplyTimeout<T>(
       (resolve, reject) => {
         // Neither handler may throw: nothing awaits the promises `then` derives here.
         const done = (reply: unknown) => {
           try {
-            resolve(map(reply as ScriptReply));
+            resolve(map(reply as R));
           } catch (error) {
             reject(error);
           }

@@ -104,6 +104,27 @@ describe('Redis store', () => {
     }
   });
 
+  it('answers the store interface with one number: admitted, admitted after a wait, refused with a retry, refused for good', async () => {
+    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'verdict:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      await store.ready();
+      store.setPolicy('user', undefined, { algorithm: 'leaky_bucket', capacity: 3, leakPerSecond: 1, maxWaitMs: 5000 });
+      store.setPolicy('global', undefined, { algorithm: 'fixed_window', limit: 1, windowMs: 60_000 });
+      expect(await store.consume('user', 'u', 1)).toBe(0);
+      const waited = await store.consume('user', 'u', 1);
+      expect(waited).toBeLessThan(0);
+      expect(waited).toBeGreaterThanOrEqual(-1000);
+      expect(await store.consume('user', 'u', 1000)).toBe(Infinity);
+      expect(await store.consume('global', '', 1)).toBe(0);
+      const retry = await store.consume('global', '', 1);
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(60_000);
+      expect(await store.consume('operation', 'unlimited', 1)).toBeNaN();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a refusal by the user scope refunds the global and operation scopes on Redis', async () => {
     const m = await replica({
       global: { algorithm: 'token_bucket', capacity: 3, refillPerSecond: 0.001 },
