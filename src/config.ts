@@ -79,6 +79,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'PRODUCTION_RATE_LIMIT_GLOBAL_RPS', path: 'rateLimiting.global', parse: perSecond((n) => ({ algorithm: 'token_bucket', capacity: Math.max(1, n), refillPerSecond: n })), description: 'Global token bucket, requests per second (burst = one second).' },
   { name: 'PRODUCTION_RATE_LIMIT_USER_RPS', path: 'rateLimiting.perUser', parse: perSecond((n) => ({ algorithm: 'token_bucket', capacity: Math.max(1, n), refillPerSecond: n })), description: 'Per-user token bucket, requests per second.' },
   { name: 'PRODUCTION_REDIS_URL', path: 'rateLimiting.store', parse: (raw) => ({ type: 'redis', url: raw }), description: 'Share rate limits through Redis at this URL.' },
+  { name: 'PRODUCTION_REDIS_CLUSTER_NODES', path: 'rateLimiting.store', parse: (raw) => ({ type: 'redis_cluster', nodes: list(raw) }), description: 'Share rate limits through a Redis Cluster: seed nodes, host:port comma-separated.' },
+  { name: 'PRODUCTION_RATE_LIMIT_REPLICAS', path: 'rateLimiting.replicas', parse: integer, description: 'Replicas sharing the limits; each admits 1/replicas of a limit while the store is away.' },
   { name: 'PRODUCTION_MAX_ACTIVE_OPERATIONS', path: 'resourceLimits.maxActiveOperations', parse: integer, description: 'Operation permits (concurrent protected operations).' },
   { name: 'PRODUCTION_MAX_MEMORY_BYTES', path: 'resourceLimits.maxMemoryBytes', parse: integer, description: 'Refuse new operations above this memory use.' },
   { name: 'PRODUCTION_MAX_CPU_PERCENT', path: 'resourceLimits.maxCpuPercent', parse: number, description: 'Refuse new operations above this CPU use.' },

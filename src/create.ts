@@ -1,7 +1,7 @@
 import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
-import { RateLimitingManager } from './limits/index.js';
+import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
@@ -37,6 +37,8 @@ export interface CreateProductionSystemOptions {
   shutdown?: GracefulShutdownOptions;
   /** Start the background health runners (default true when health checks are enabled). */
   startHealthChecks?: boolean;
+  /** The rate limits' store collaborators: an ioredis client or Cluster, or a store of your own. */
+  limits?: Pick<RateLimitingManagerOptions, 'redisClient' | 'store'>;
 }
 
 // Lower runs first: readiness goes first, telemetry last.
@@ -44,6 +46,9 @@ const PRIORITY = { readiness: 0, state: 100, components: 500, monitoring: 900 } 
 
 /** Component name under which breaker state is checkpointed at SaveState and restored at start-up. */
 export const BREAKER_CHECKPOINT = 'error_recovery';
+
+/** Component name under which the in-memory rate limiters' state is checkpointed and restored. */
+export const RATE_LIMIT_CHECKPOINT = 'rate_limiting';
 
 /**
  * Creates the production layer around `engine` with default configuration, overridden by `PRODUCTION_*`
@@ -76,19 +81,19 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     activeOperations: () => system?.activeOperationCount() ?? 0,
   });
   const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
-  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor });
+  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
   registerBuiltInChecks(health, {
     engine,
     config: config.healthChecks,
     openBreakers: () => recovery.openBreakers(),
-    ...(config.rateLimiting.store.type === 'redis' ? { rateLimiterStore: () => limits.healthCheck() as never } : {}),
+    ...(config.rateLimiting.store.type !== 'memory' || options.limits?.store !== undefined ? { rateLimiterStore: () => limits.healthCheck() as never } : {}),
   });
 
   shutdown.registerHandler('health', createCleanupHandler(() => health.setNotReady('shutting down'), { step: 'initiate' }), { priority: PRIORITY.readiness });
   shutdown.registerHandler(BREAKER_CHECKPOINT, { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() }, { priority: PRIORITY.state });
-  shutdown.registerHandler('rate_limiting', createCleanupHandler(() => limits.shutdown()), { priority: PRIORITY.components });
+  shutdown.registerHandler(RATE_LIMIT_CHECKPOINT, { saveState: () => limits.exportState() ?? null, cleanup: () => limits.shutdown() }, { priority: PRIORITY.components });
   shutdown.registerHandler('health_checks', createCleanupHandler(() => health.shutdown()), { priority: PRIORITY.components });
   shutdown.registerHandler('monitoring', createCleanupHandler(() => monitor.shutdown()), { priority: PRIORITY.monitoring });
   const flush = createTelemetryFlushHandler();
@@ -113,20 +118,24 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     const restoring = system;
     system.ready = restoreFromCheckpoint(restoring).then(
       () => undefined,
-      (error: unknown) => monitor.log('error', 'shutdown', 'restore', `Could not restore the breaker checkpoint: ${String(error)}`),
+      (error: unknown) => monitor.log('error', 'shutdown', 'restore', `Could not restore the checkpoints: ${String(error)}`),
     );
   }
   return system;
 }
 
 /**
- * Restores breaker state from the latest checkpoint (written at the last SaveState), so a restart does not
- * forget an open circuit. Resolves to true when a checkpoint was applied.
+ * Restores breaker state and the in-memory rate limiters' state from the latest checkpoints (written at the
+ * last SaveState), so a restart neither forgets an open circuit nor hands every user a fresh allowance.
+ * Resolves to true when a checkpoint was applied.
  */
 export async function restoreFromCheckpoint(system: ProductionSystem<Engine, StandardComponents>): Promise<boolean> {
-  const shutdown = system.components.shutdown;
-  const checkpoint = await shutdown.loadLatestCheckpoint<Record<string, unknown>>(BREAKER_CHECKPOINT);
-  if (checkpoint === undefined) return false;
-  system.components.recovery.restoreBreakerState(checkpoint.state);
-  return true;
+  const { shutdown, recovery, limits } = system.components;
+  const [breakers, rateLimits] = await Promise.all([
+    shutdown.loadLatestCheckpoint<Record<string, unknown>>(BREAKER_CHECKPOINT),
+    shutdown.loadLatestCheckpoint<unknown>(RATE_LIMIT_CHECKPOINT),
+  ]);
+  if (breakers !== undefined) recovery.restoreBreakerState(breakers.state);
+  if (rateLimits !== undefined) limits.restoreState(rateLimits.state);
+  return breakers !== undefined || rateLimits !== undefined;
 }

@@ -28,6 +28,7 @@ export {
   createProductionSystemWithConfig,
   restoreFromCheckpoint,
   BREAKER_CHECKPOINT,
+  RATE_LIMIT_CHECKPOINT,
   type CreateProductionSystemOptions,
   type StandardComponents,
   type StandardProductionSystem,

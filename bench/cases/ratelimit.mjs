@@ -1,17 +1,19 @@
-// Rate limiting: our in-memory token bucket against a hand-written floor and rate-limiter-flexible, and our
-// Redis limiter against rate-limiter-flexible's on the same redis-server (started here on a free port).
-// Keys: ratelimit_memory_ns, ratelimit_handrolled_ns, ratelimit_rlflexible_ns, ratelimit_redis_ops_s,
-// ratelimit_rlflexible_redis_ops_s (null without /usr/bin/redis-server), plus ratelimit_check_none_ns and
-// ratelimit_check_bucket_ns (the manager's checkRateLimit with no limit, and with a global token bucket).
+// Rate limiting: our in-memory store against a hand-written floor and rate-limiter-flexible, our Redis store
+// against rate-limiter-flexible's on the same redis-server, and both on a 3-master Redis Cluster (servers
+// started here on free ports, stopped at the end). Keys: ratelimit_memory_ns (MemoryRateLimitStore.consume,
+// the RateLimitStore interface), ratelimit_handrolled_ns, ratelimit_rlflexible_ns, ratelimit_redis_ops_s,
+// ratelimit_rlflexible_redis_ops_s, ratelimit_redis_cluster_ops_s, ratelimit_rlflexible_redis_cluster_ops_s
+// (null without /usr/bin/redis-server), plus ratelimit_check_none_ns and ratelimit_check_bucket_ns (the
+// manager's checkRateLimit with no limit, and with a global token bucket).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freePort, startRedisCluster, waitForPort } from '../../scripts/redis-cluster.mjs';
 import { report } from './_measure.mjs';
 
 const limits = await import('../../dist/esm/limits/index.js');
 const { RateLimiterMemory, RateLimiterRedis } = await import('rate-limiter-flexible');
-const { Redis } = await import('ioredis');
+const { Redis, Cluster } = await import('ioredis');
 
 const KEYS = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
 const BIG = 1e9; // never refuses: every variant does the same work on every call
@@ -58,8 +60,9 @@ function handRolled(capacity, perSecond) {
 }
 
 const out = {};
-const ours = limits.createRateLimiter({ algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG });
-out.ratelimit_memory_ns = syncNs((key) => ours.tryAcquire(key).allowed);
+const memory = new limits.MemoryRateLimitStore();
+memory.setPolicy('user', undefined, { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG });
+out.ratelimit_memory_ns = syncNs((key) => memory.consume('user', key, 1) <= 0);
 out.ratelimit_handrolled_ns = syncNs(handRolled(BIG, BIG));
 const rlf = new RateLimiterMemory({ points: BIG, duration: 1 });
 out.ratelimit_rlflexible_ns = await asyncNs((key) => rlf.consume(key));
@@ -92,59 +95,49 @@ async function interleaved(contenders, rounds = 4) {
   return best;
 }
 
+const STORE = { keyPrefix: 'bench:', failureMode: 'fail_closed', timeoutMs: 5000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 5000 };
+const POLICY = { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG };
+
+/** Our store (through the RateLimitStore interface) against rate-limiter-flexible on `client`, interleaved. */
+async function versus(storeConfig, client) {
+  const store = new limits.RedisRateLimitStore({ ...STORE, ...storeConfig });
+  await store.ready();
+  store.setPolicy('user', undefined, POLICY);
+  // rate-limiter-flexible gets an ioredis client of its own, as its documentation sets it up.
+  const rlf = new RateLimiterRedis({ storeClient: client, points: BIG, duration: 1, keyPrefix: 'rlf' });
+  try {
+    return await interleaved({ ours: (key) => store.consume('user', key, 1), rlf: (key) => rlf.consume(key) });
+  } finally {
+    await store.close();
+    client.disconnect();
+  }
+}
+
 out.ratelimit_redis_ops_s = null;
 out.ratelimit_rlflexible_redis_ops_s = null;
+out.ratelimit_redis_cluster_ops_s = null;
+out.ratelimit_rlflexible_redis_cluster_ops_s = null;
 if (existsSync('/usr/bin/redis-server')) {
   const port = await freePort();
   const server = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   try {
     await waitForPort(port);
     const url = `redis://127.0.0.1:${port}`;
-    const store = new limits.RedisRateLimitStore(
-      { type: 'redis', url, keyPrefix: 'bench:', failureMode: 'fail_closed', timeoutMs: 5000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 5000 },
-      { clock: () => performance.now() },
-    );
-    await store.ready();
-    const redisLimiter = new limits.RedisRateLimiter(store, { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG }, 'u');
-    // rate-limiter-flexible gets a plain ioredis client of its own, as its documentation sets it up.
-    const client = new Redis(url);
-    const rlfRedis = new RateLimiterRedis({ storeClient: client, points: BIG, duration: 1, keyPrefix: 'rlf' });
-    const best = await interleaved({
-      ours: (key) => redisLimiter.tryAcquire(key),
-      rlf: (key) => rlfRedis.consume(key),
-    });
+    const best = await versus({ type: 'redis', url }, new Redis(url));
     out.ratelimit_redis_ops_s = best.ours;
     out.ratelimit_rlflexible_redis_ops_s = best.rlf;
-    await store.close();
-    client.disconnect();
   } finally {
     server.kill('SIGKILL');
+  }
+  const cluster = await startRedisCluster({ masters: 3 });
+  try {
+    const nodes = cluster.ports.map((p) => ({ host: '127.0.0.1', port: p }));
+    const best = await versus({ type: 'redis_cluster', nodes: cluster.seeds }, new Cluster(nodes));
+    out.ratelimit_redis_cluster_ops_s = best.ours;
+    out.ratelimit_rlflexible_redis_cluster_ops_s = best.rlf;
+  } finally {
+    await cluster.stop();
   }
 }
 report(out);
 process.exit(0);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
-}

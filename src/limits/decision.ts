@@ -59,6 +59,13 @@ export interface RateLimitAlgorithm<C extends LimiterCell = LimiterCell> {
   remaining(cell: C, now: number): number;
   /** Ms until the cell is back to its full allowance. */
   resetMs(cell: C, now: number): number;
+  /** The cell as numbers, times relative to `now` (for checkpoints); undefined when it holds nothing to keep. */
+  saveCell?(cell: C, now: number): number[] | undefined;
+  /**
+   * A cell from `saveCell`'s numbers, which were taken at `savedAt` on this clock (the past, for a checkpoint of
+   * an earlier process): never more allowance than the saved cell had. Undefined for numbers that do not fit.
+   */
+  loadCell?(data: readonly number[], savedAt: number, now: number): C | undefined;
 }
 
 /** Tolerance for float sums of fractional costs and refills, so exact fits are not refused by rounding. */

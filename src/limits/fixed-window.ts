@@ -54,4 +54,20 @@ export class FixedWindow implements RateLimitAlgorithm<FixedWindowCell> {
     if (cell.window !== Math.floor(now / this.windowMs) || cell.count === 0) return 0;
     return (cell.window + 1) * this.windowMs - now;
   }
+
+  saveCell(cell: FixedWindowCell, now: number): number[] | undefined {
+    const reset = this.resetMs(cell, now);
+    return reset > 0 ? [reset, cell.count] : undefined;
+  }
+
+  /**
+   * Windows are aligned to each process's own clock, so a saved count whose window has not ended is carried
+   * into the current window: it may then last longer than it would have (stricter), never shorter.
+   */
+  loadCell(data: readonly number[], savedAt: number, now: number): FixedWindowCell | undefined {
+    const [reset, count] = data;
+    if (data.length !== 2 || !(reset! > 0 && reset! <= this.windowMs) || !(count! > 0 && count! <= this.limit + EPSILON)) return undefined;
+    if (savedAt + reset! <= now) return undefined;
+    return new FixedWindowCell(Math.floor(now / this.windowMs), count!);
+  }
 }

@@ -47,6 +47,11 @@ export class BoundedKeyMap<C extends LimiterCell> {
     this.push(key, cell);
   }
 
+  /** Every (key, cell) held, in insertion order of the map. */
+  entries(): IterableIterator<[string, C]> {
+    return this.map.entries();
+  }
+
   /** Drops everything. */
   clear(): void {
     this.map.clear();

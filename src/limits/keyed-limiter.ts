@@ -41,6 +41,14 @@ export function checkCost(cost: number): void {
   if (!(cost > 0) || cost === Infinity) throw new InvalidConfigError('cost', `must be a positive finite number, got ${cost}`);
 }
 
+/** Throws INVALID_CONFIG (at `userId`, the key callers pass) unless `key` is a string. */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new InvalidConfigError('userId', `must be a string, got ${key === null ? 'null' : Array.isArray(key) ? 'an array' : typeof key}`);
+}
+
+/** One limiter's saved cells: [key, ...numbers of the algorithm's `saveCell`]. */
+export type SavedCells = [string, ...number[]][];
+
 /** Any algorithm over a bounded map of per-key cells. */
 export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements RateLimiter {
   readonly config: RateLimiterConfig;
@@ -59,6 +67,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
   }
 
   tryAcquire(key: string, cost = 1): RateLimitDecision {
+    checkKey(key);
     checkCost(cost);
     const now = this.clock();
     const cell = this.cell(key, now);
@@ -92,6 +101,28 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
     return cell;
   }
 
+  /** The cells worth keeping (not back to a full allowance), at most `max`, for a checkpoint. */
+  save(now: number, max = Infinity): SavedCells {
+    const out: SavedCells = [];
+    const save = this.algorithm.saveCell;
+    if (save === undefined) return out;
+    for (const [key, cell] of this.cells.entries()) {
+      if (out.length >= max) break;
+      const data = save.call(this.algorithm, cell, now);
+      if (data !== undefined) out.push([key, ...data]);
+    }
+    return out;
+  }
+
+  /** Restores one saved cell (see `RateLimitAlgorithm.loadCell`) unless `key` was seen since; true when applied. */
+  load(key: string, data: readonly number[], savedAt: number, now: number): boolean {
+    if (key.length > this.maxKeyLength || this.cells.get(key, now) !== undefined) return false;
+    const cell = this.algorithm.loadCell?.(data, savedAt, now);
+    if (cell === undefined) return false;
+    this.cells.add(key, cell, now);
+    return true;
+  }
+
   /** Keys whose state is held. */
   get size(): number {
     return this.cells.size;
@@ -121,7 +152,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
 /** One cell, no key: the global limiter and each operation's limiter (no map lookup on the hot path). */
 export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements RateLimiter {
   readonly config: RateLimiterConfig;
-  private readonly cell: C;
+  private cell: C;
   private readonly clock: Clock;
 
   constructor(
@@ -134,7 +165,8 @@ export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements R
   }
 
   /** Decides on `cost`; the key is ignored (one shared allowance). */
-  tryAcquire(_key = '', cost = 1): RateLimitDecision {
+  tryAcquire(key = '', cost = 1): RateLimitDecision {
+    checkKey(key);
     checkCost(cost);
     const now = this.clock();
     return toDecision(this.algorithm, this.cell, now, this.algorithm.take(this.cell, now, cost));
@@ -154,6 +186,19 @@ export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements R
   peek(): RateLimitDecision {
     const now = this.clock();
     return toDecision(this.algorithm, this.cell, now, 0);
+  }
+
+  /** The cell's numbers for a checkpoint, or undefined when it is at its full allowance. */
+  save(now: number): number[] | undefined {
+    return this.algorithm.saveCell?.(this.cell, now);
+  }
+
+  /** Replaces the cell with a saved one (see `RateLimitAlgorithm.loadCell`); true when applied. */
+  load(data: readonly number[], savedAt: number, now: number): boolean {
+    const cell = this.algorithm.loadCell?.(data, savedAt, now);
+    if (cell === undefined) return false;
+    this.cell = cell;
+    return true;
   }
 }
 

@@ -56,4 +56,14 @@ export class LeakyBucket implements RateLimitAlgorithm<LeakyBucketCell> {
   resetMs(cell: LeakyBucketCell, now: number): number {
     return cell.nextFree > now ? cell.nextFree - now : 0;
   }
+
+  saveCell(cell: LeakyBucketCell, now: number): number[] | undefined {
+    return cell.nextFree > now ? [cell.nextFree - now] : undefined;
+  }
+
+  loadCell(data: readonly number[], savedAt: number, now: number): LeakyBucketCell | undefined {
+    const [ahead] = data;
+    if (data.length !== 1 || !(ahead! >= 0 && ahead! <= this.windowMs + this.config.maxWaitMs)) return undefined;
+    return new LeakyBucketCell(Math.max(now, savedAt + ahead!));
+  }
 }

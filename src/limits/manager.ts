@@ -15,12 +15,14 @@ import {
 } from './config.js';
 import { LimitsMetrics } from './metrics.js';
 import { PermitPool } from './permit-pool.js';
+import type { LimiterState } from './limiter-state.js';
 import { RateGate } from './rate-gate.js';
-import { RedisRateLimitStore } from './redis-store.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
 import { rateLimitStats, type RateLimitStats } from './stats.js';
 import { guarded } from '../telemetry/internal-errors.js';
+import { buildStore, type BuiltStore } from './store-factory.js';
+import type { RateLimitStore, StoreState } from './store.js';
 
 /** A held operation permit (seed: `OperationPermit`). */
 export type OperationPermit = Guard;
@@ -35,8 +37,16 @@ export interface RateLimitingManagerOptions {
   logger?: OperationLogger;
   /** Resource sampling source; default the process's own numbers. */
   probe?: ResourceProbe;
-  /** An ioredis client to use for the Redis store instead of one built from its `url` (not closed by us). */
-  redisClient?: Redis;
+  /**
+   * An ioredis client to use for the configured Redis store instead of one built from its `url` or `nodes`
+   * (not closed by us). An ioredis `Cluster` makes the store a Redis Cluster store.
+   */
+  redisClient?: RedisClient;
+  /**
+   * A store of your own, used as given instead of `rateLimiting.store` (which must then be left unset) and not
+   * closed by us. Wrap it in a `FallbackRateLimitStore` for a failure mode.
+   */
+  store?: RateLimitStore;
   /** Report metrics through the OTel meter; default true. */
   metrics?: boolean;
 }
@@ -54,7 +64,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   /** Current and peak resource use. */
   readonly resourceUsage: ResourceUsage;
   private readonly gate: RateGate;
-  private readonly store: RedisRateLimitStore | undefined;
+  private readonly built: BuiltStore;
   private readonly operationPermits: PermitPool;
   private readonly connectionPool: PermitPool;
   private readonly probe: ResourceProbe;
@@ -67,12 +77,8 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     this.rateLimiting = parseSection(rateLimitConfigSchema, rateLimiting, 'rateLimiting');
     this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
     this.clock = options.clock ?? monotonicClock;
-    const storeConfig = this.rateLimiting.store;
-    this.store =
-      storeConfig.type === 'redis' && this.rateLimiting.enabled
-        ? new RedisRateLimitStore(storeConfig, { clock: this.clock, logger: options.logger, client: options.redisClient })
-        : undefined;
-    this.gate = new RateGate(this.rateLimiting, this.clock, this.store);
+    this.built = buildStore(this.rateLimiting, { clock: this.clock, logger: options.logger, store: options.store, redisClient: options.redisClient });
+    this.gate = new RateGate(this.rateLimiting, this.built.store, this.clock);
     const limits = this.resourceLimits;
     this.operationPermits = new PermitPool({
       size: limits.maxActiveOperations,
@@ -104,8 +110,8 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
         operations: this.gate.operations,
         usage: () => this.syncUsage(),
         storeState: () => this.storeState(),
-        userEvictions: () => [this.gate.users?.evicted ?? 0, this.gate.users?.expired ?? 0],
-        storeFailures: () => this.gate.storeFailures,
+        userEvictions: () => [this.built.memory?.users?.evicted ?? 0, this.built.memory?.users?.expired ?? 0],
+        storeFailures: () => this.storeFailures(),
       });
       this.metrics.register();
     }
@@ -114,6 +120,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   /**
    * Throws RATE_LIMITED when the global, the operation's or the user's limit refuses. Synchronous (returns
    * undefined) in memory, unless a leaky bucket makes the caller wait for its turn; a promise with Redis.
+   * INVALID_CONFIG (at `userId`) for a user id that is neither a string nor undefined.
    */
   checkRateLimit(operationName: string, userId: string | undefined): void | Promise<void> {
     return this.gate.check(operationName, userId);
@@ -170,7 +177,34 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
 
   /** Decision counts per scope and operation, tracked users, evictions and store state, as plain JSON. */
   getRateLimitStats(): RateLimitStats {
-    return rateLimitStats(this.gate, this.rateLimiting.enabled, this.storeState(), this.store?.toJSON());
+    const details = this.built.memory === this.built.store ? undefined : this.storeStatus();
+    return rateLimitStats(this.gate, {
+      enabled: this.rateLimiting.enabled,
+      state: this.storeState(),
+      details,
+      users: this.built.memory?.users,
+      storeFailures: this.storeFailures(),
+    });
+  }
+
+  /**
+   * The in-memory limiters' state, for a checkpoint at SaveState (`createProductionSystem` saves it as
+   * `rate_limiting`), or undefined when the limits live in a shared store (which keeps them itself).
+   */
+  exportState(): LimiterState | undefined {
+    const memory = this.built.memory;
+    return memory !== undefined && memory === this.built.store ? memory.exportState() : undefined;
+  }
+
+  /**
+   * Restores `exportState`'s output (a checkpoint of the last run) into limiters with the same policy, so a
+   * restart does not hand every user a fresh allowance. Time since the checkpoint counts as time passed.
+   * INVALID_CONFIG at `rateLimitState` for state that is not such an object. Returns the cells restored.
+   */
+  restoreState(state: unknown): number {
+    const memory = this.built.memory;
+    if (state === undefined || state === null || memory === undefined || memory !== this.built.store) return 0;
+    return memory.restoreState(state);
   }
 
   /** Current and peak resource use and the limits, as plain JSON. */
@@ -207,15 +241,15 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
       healthy: exceeded === null && state !== 'fallback',
       status: exceeded !== null ? 'critical' : state === 'fallback' ? 'warning' : 'healthy',
       exceededResource: exceeded,
-      store: this.store?.toJSON() ?? { type: 'memory', state: 'memory' },
-      rateLimiting: { enabled: this.rateLimiting.enabled, active: this.gate.active, trackedUsers: this.gate.users?.size ?? 0 },
+      store: this.storeStatus(),
+      rateLimiting: { enabled: this.rateLimiting.enabled, active: this.gate.active, trackedUsers: this.built.memory?.users?.size ?? 0 },
       resources: this.getResourceUsage(),
     };
   }
 
-  /** Resolves once the Redis store is connected (at once in memory); rejects after its connect timeout. */
+  /** Resolves once the shared store is connected (at once in memory); rejects after its connect timeout. */
   async connect(): Promise<void> {
-    await this.store?.ready();
+    await this.built.store.ready?.();
   }
 
   /** Takes a resource sample now (the timer does this every `sampleIntervalMs`). */
@@ -237,11 +271,19 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     this.gate.close();
     this.operationPermits.close();
     this.connectionPool.close();
-    await this.store?.close();
+    if (this.built.owned) await this.built.store.close?.();
   }
 
-  private storeState(): 'memory' | 'redis' | 'fallback' {
-    return this.store?.state ?? 'memory';
+  private storeStatus(): Record<string, unknown> {
+    return { ...(this.built.store.status?.() ?? { type: this.built.store.type, state: 'custom', healthy: true }) };
+  }
+
+  private storeState(): StoreState {
+    return this.built.store.status?.().state ?? 'custom';
+  }
+
+  private storeFailures(): { fail_open: number; fail_closed: number; local_fallback: number } {
+    return this.built.fallback?.decidedWithout ?? { fail_open: 0, fail_closed: 0, local_fallback: 0 };
   }
 
   private syncUsage(): ResourceUsage {
@@ -257,6 +299,6 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   // end the process, so it is counted in production.internal.errors and the next tick tries again.
   private readonly tick = guarded('resource_sampler', (): void => {
     this.resourceUsage.sample();
-    this.gate.users?.sweep(SWEEP_BUDGET);
+    this.built.memory?.sweep(SWEEP_BUDGET);
   });
 }

@@ -9,7 +9,7 @@ export interface LimitsMetricsSource {
   readonly operations: OperationTable;
   /** Resource usage with the live permit counts copied in. */
   usage(): ResourceUsage;
-  /** `memory`, `redis` or `fallback`. */
+  /** `memory`, `redis`, `custom` or `fallback`. */
   storeState(): string;
   /** Per-user states dropped: [capacity evictions, idle expiries]. */
   userEvictions(): [number, number];
@@ -24,7 +24,7 @@ const RESOURCE_ATTRS = {
   db_connections: { [ATTR.resource]: 'db_connections' },
   event_loop_delay: { [ATTR.resource]: 'event_loop_delay' },
 } satisfies Record<string, Attributes>;
-const STORE_STATES = ['memory', 'redis', 'fallback'] as const;
+const STORE_STATES = ['memory', 'redis', 'custom', 'fallback'] as const;
 const STORE_STATE_ATTRS = STORE_STATES.map((state) => ({ [ATTR.state]: state }));
 const EVICTION_ATTRS = [{ reason: 'capacity' }, { reason: 'idle' }];
 const FAILURE_ATTRS = {
@@ -58,7 +58,7 @@ export class LimitsMetrics {
       unit: '1',
     });
     this.storeState = this.meter.createObservableGauge('production.rate_limit.store.state', {
-      description: 'Where rate-limit decisions are made: 1 for the current state (memory, redis, fallback), 0 for the others',
+      description: 'Where rate-limit decisions are made: 1 for the current state (memory, redis, custom, fallback), 0 for the others',
       unit: '1',
     });
     this.evictions = this.meter.createObservableCounter('production.rate_limit.evictions', {

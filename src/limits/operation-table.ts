@@ -1,20 +1,14 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR } from '../telemetry/names.js';
 import type { RateLimiterConfig } from './config.js';
-import type { SingleRateLimiter } from './keyed-limiter.js';
-import type { RedisRateLimiter } from './redis-limiter.js';
 
 /** Name under which operations past the cap are counted. */
 export const OTHER_OPERATION = '_other';
 
-/** One operation's limiters and decision counters (plain numbers: the hot path only increments them). */
+/** One operation's limit and decision counters (plain numbers: the hot path only increments them). */
 export class OperationEntry {
-  /** Its own limit, when configured. */
+  /** Its own limit, when configured (the store keeps its state). */
   config: RateLimiterConfig | undefined;
-  /** In-memory limiter (the only one, or the fallback when the store is Redis). */
-  local: SingleRateLimiter | undefined;
-  /** Redis limiter, when the store is Redis. */
-  remote: RedisRateLimiter | undefined;
   globalAllowed = 0;
   globalRejected = 0;
   operationAllowed = 0;

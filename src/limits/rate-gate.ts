@@ -1,46 +1,36 @@
-import { RateLimitedError, ShuttingDownError, type RateLimitScope } from '../errors.js';
+import { InvalidConfigError, RateLimitedError, ShuttingDownError, type RateLimitScope } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { RateLimitConfig, RateLimiterConfig } from './config.js';
-import { createAlgorithm, KeyedRateLimiter, SingleRateLimiter } from './keyed-limiter.js';
-import { boundedKey, redisKeyPart } from './keys.js';
+import { boundedKey } from './keys.js';
 import { OperationTable, type OperationEntry } from './operation-table.js';
-import { RedisRateLimiter, type RedisDecision } from './redis-limiter.js';
-import type { RedisRateLimitStore } from './redis-store.js';
-import { RateLimitStoreUnavailableError } from './store-errors.js';
+import type { RateLimitStore } from './store.js';
 import { TopK } from './top-k.js';
-
-interface UserOverride {
-  readonly local: SingleRateLimiter;
-  readonly remote: RedisRateLimiter | undefined;
-}
 
 interface Pending {
   timer: NodeJS.Timeout;
   reject: (error: unknown) => void;
 }
 
-const SCOPES: readonly RateLimitScope[] = ['global', 'operation', 'user'];
-
 /** Users whose refusals are counted for the busiest-users list (space-saving counters, bounded). */
 export const REJECTED_USERS_TRACKED = 100;
 
+/** One scope's outcome in a check: a store's number, a promise of one, or undefined (the scope has no limit). */
+type Outcome = number | Promise<number> | undefined;
+
 /**
- * The three scopes (global, operation, user) and the check over them. Order: global, then operation, then
- * user; a refusal by a later scope refunds what the earlier ones took, so a refused call consumes nothing
- * anywhere. In memory the check is synchronous and allocation-free; on Redis the scopes are decided by
- * concurrent script calls (one round trip), then refunded the same way on refusal.
+ * The three scopes (global, operation, user) and the check over them, on one {@link RateLimitStore}. Order:
+ * global, then operation, then user; a refusal by a later scope refunds what the earlier ones took, so a
+ * refused call consumes nothing anywhere. While the store answers synchronously (memory) the check is
+ * synchronous, stops at the first refusal and allocates nothing; once it answers with a promise (Redis) the
+ * remaining scopes are asked at once (one round trip) and refunded the same way on refusal.
  */
 export class RateGate {
   readonly operations: OperationTable;
-  /** Checks decided without the store, by failure mode. */
-  readonly storeFailures = { fail_open: 0, fail_closed: 0, local_fallback: 0 };
   /** Refusals per user (any scope), heaviest kept in bounded memory. */
   readonly rejectedUsers = new TopK(REJECTED_USERS_TRACKED);
-  private globalLocal: SingleRateLimiter | undefined;
-  private globalRemote: RedisRateLimiter | undefined;
-  private userLocal: KeyedRateLimiter | undefined;
-  private userRemote: RedisRateLimiter | undefined;
-  private readonly overrides = new Map<string, UserOverride>();
+  private hasGlobal = false;
+  private hasUserDefault = false;
+  private readonly overrides = new Set<string>();
   private readonly pending = new Set<Pending>();
   private readonly maxKeyLength: number;
   private closed = false;
@@ -49,34 +39,23 @@ export class RateGate {
 
   constructor(
     private readonly config: RateLimitConfig,
+    readonly store: RateLimitStore,
     private readonly clock: Clock,
-    readonly store: RedisRateLimitStore | undefined,
   ) {
     this.maxKeyLength = config.maxKeyLength;
     this.operations = new OperationTable(config.maxTrackedOperations);
-    if (config.global) {
-      this.globalLocal = new SingleRateLimiter(createAlgorithm(config.global), clock);
-      this.globalRemote = store && new RedisRateLimiter(store, config.global, 'g', this.maxKeyLength);
-    }
-    if (config.perUser) {
-      this.userLocal = new KeyedRateLimiter(createAlgorithm(config.perUser), {
-        clock,
-        maxKeys: config.maxTrackedUsers,
-        idleMs: config.userIdleMs,
-        maxKeyLength: config.maxKeyLength,
-      });
-      this.userRemote = store && new RedisRateLimiter(store, config.perUser, 'u', this.maxKeyLength);
-    }
+    this.hasGlobal = config.global !== null;
+    if (config.global) store.setPolicy('global', undefined, config.global);
+    this.hasUserDefault = config.perUser !== null;
+    if (config.perUser) store.setPolicy('user', undefined, config.perUser);
     for (const [name, policy] of Object.entries(config.perOperation)) this.configureOperation(name, policy);
     this.refreshActive();
   }
 
   /** Sets or (with null) removes an operation's own limit. */
   configureOperation(name: string, policy: RateLimiterConfig | null): void {
-    const entry = this.operations.own(name);
-    entry.config = policy ?? undefined;
-    entry.local = policy ? new SingleRateLimiter(createAlgorithm(policy), this.clock) : undefined;
-    entry.remote = policy && this.store ? new RedisRateLimiter(this.store, policy, `o:${redisKeyPart(name, this.maxKeyLength)}`, this.maxKeyLength) : undefined;
+    this.operations.own(name).config = policy ?? undefined;
+    this.store.setPolicy('operation', name, policy);
     this.refreshActive();
   }
 
@@ -84,12 +63,8 @@ export class RateGate {
   configureUser(userId: string, policy: RateLimiterConfig | null): void {
     const key = this.userKey(userId);
     if (policy === null) this.overrides.delete(key);
-    else {
-      this.overrides.set(key, {
-        local: new SingleRateLimiter(createAlgorithm(policy), this.clock),
-        remote: this.store && new RedisRateLimiter(this.store, policy, 'u', this.maxKeyLength),
-      });
-    }
+    else this.overrides.add(key);
+    this.store.setPolicy('user', key, policy);
     this.refreshActive();
   }
 
@@ -98,119 +73,112 @@ export class RateGate {
     return this.overrides.size;
   }
 
-  /** The per-user default limiter, when configured. */
-  get users(): KeyedRateLimiter | undefined {
-    return this.userLocal;
-  }
-
-  /** The check; see the class comment. */
+  /** The check; see the class comment. INVALID_CONFIG for an operation name or user id that is not a string. */
   check(operation: string, userId: string | undefined): void | Promise<void> {
+    if (typeof operation !== 'string') throw new InvalidConfigError('operationName', `must be a string, got ${typeName(operation)}`);
+    if (userId !== undefined && typeof userId !== 'string') throw new InvalidConfigError('userId', `must be a string or undefined, got ${typeName(userId)}`);
     if (!this.active) return;
-    if (this.store !== undefined) return this.checkRemote(operation, userId);
-    return this.checkLocal(operation, userId);
-  }
-
-  /** The in-memory check (also the store's `local_fallback`). */
-  checkLocal(operation: string, userId: string | undefined): void | Promise<void> {
-    const now = this.clock();
+    const store = this.store;
     const entry = this.operations.get(operation);
-    const global = this.globalLocal;
+    const key = this.limitedUser(userId);
+    // One clock reading for the whole check: in-process stores decide every scope at the same instant.
+    const now = this.clock();
     let wait = 0;
-    let r: number;
-    if (global !== undefined) {
-      r = global.take(now, 1);
-      if (r > 0) {
-        entry.globalRejected++;
-        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-        throw new RateLimitedError('global', Math.ceil(r));
-      }
-      entry.globalAllowed++;
+    let r: Outcome;
+    let global: Outcome;
+    let own: Outcome;
+    // A store that throws synchronously part-way (ours never do) leaves an earlier scope's unit taken: stricter.
+    if (this.hasGlobal) {
+      global = r = store.consume('global', '', 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, r, this.askOperation(entry, operation, now), this.askUser(key, now));
+      if (r > 0) return this.refuse('global', r, entry, userId, global, own, operation, now);
+      if (r === r) entry.globalAllowed++;
       if (r < 0) wait = -r;
     }
-    const own = entry.local;
-    if (own !== undefined) {
-      r = own.take(now, 1);
-      if (r > 0) {
-        entry.operationRejected++;
-        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-        global?.refund(now, 1);
-        throw new RateLimitedError('operation', Math.ceil(r));
-      }
-      entry.operationAllowed++;
+    if (entry.config !== undefined) {
+      own = r = store.consume('operation', operation, 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, r, this.askUser(key, now));
+      if (r > 0) return this.refuse('operation', r, entry, userId, global, undefined, operation, now);
+      if (r === r) entry.operationAllowed++;
       if (-r > wait) wait = -r;
     }
-    if (userId !== undefined && (this.userLocal !== undefined || this.overrides.size > 0)) {
-      const key = userId.length > this.maxKeyLength || userId.charCodeAt(0) === 35 ? boundedKey(userId, this.maxKeyLength) : userId;
-      const override = this.overrides.size === 0 ? undefined : this.overrides.get(key);
-      if (override !== undefined) r = override.local.take(now, 1);
-      else if (this.userLocal !== undefined) r = this.userLocal.take(key, now, 1);
-      else r = Number.NaN;
-      if (r > 0) {
-        entry.userRejected++;
-        this.rejectedUsers.add(key);
-        own?.refund(now, 1);
-        global?.refund(now, 1);
-        throw new RateLimitedError('user', Math.ceil(r));
-      }
+    if (key !== undefined) {
+      r = store.consume('user', key, 1, now);
+      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, own, r);
+      if (r > 0) return this.refuse('user', r, entry, userId, global, own, operation, now);
       if (r === r) entry.userAllowed++;
       if (-r > wait) wait = -r;
     }
     if (wait > 0) return this.delay(wait);
   }
 
-  private async checkRemote(operation: string, userId: string | undefined): Promise<void> {
-    const store = this.store!;
-    const entry = this.operations.get(operation);
-    const user = userId === undefined ? undefined : (this.overrides.get(this.userKey(userId))?.remote ?? this.userRemote);
-    const limiters = [this.globalRemote, entry.remote, user];
-    if (limiters.every((l) => l === undefined)) return;
-    if (!store.breaker.allow()) return this.withoutStore(operation, userId);
-    const keys = ['', '', userId ?? ''];
-    const settled = await Promise.allSettled(limiters.map((l, i) => l?.tryAcquire(keys[i], 1)));
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed !== undefined) {
-      store.failed(failed.reason);
-      void this.refund(limiters, keys, settled);
-      return this.withoutStore(operation, userId);
+  /** The user's key when a user limit (the default or the user's own) applies to `userId`. */
+  private limitedUser(userId: string | undefined): string | undefined {
+    if (userId === undefined || (!this.hasUserDefault && this.overrides.size === 0)) return undefined;
+    const key = this.userKey(userId);
+    return this.hasUserDefault || this.overrides.has(key) ? key : undefined;
+  }
+
+  private askOperation(entry: OperationEntry, operation: string, now: number): Outcome {
+    return entry.config === undefined ? undefined : this.ask('operation', operation, now);
+  }
+
+  private askUser(key: string | undefined, now: number): Outcome {
+    return key === undefined ? undefined : this.ask('user', key, now);
+  }
+
+  /** A scope asked while another one's answer is pending: a synchronous throw becomes that scope's failure. */
+  private ask(scope: RateLimitScope, key: string, now: number): Outcome {
+    try {
+      return this.store.consume(scope, key, 1, now);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    store.succeeded();
-    const decisions = settled.map((s) => (s as PromiseFulfilledResult<RedisDecision | undefined>).value);
-    const refused = decisions.findIndex((d) => d !== undefined && !d.allowed);
-    for (let i = 0; i < 3; i++) {
-      const d = decisions[i];
-      if (d === undefined || (refused >= 0 && i > refused)) continue;
-      count(entry, i, d.allowed);
+  }
+
+  /** A synchronous refusal by `scope`: counts it, gives back what the scopes before it took, throws. */
+  private refuse(scope: RateLimitScope, retryMs: number, entry: OperationEntry, userId: string | undefined, global: Outcome, own: Outcome, operation: string, now: number): never {
+    count(entry, scope, retryMs);
+    if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
+    if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation, now);
+    if (typeof global === 'number' && global <= 0) void this.giveBack('global', '', now);
+    throw new RateLimitedError(scope, Math.ceil(retryMs));
+  }
+
+  /** The rest of a check once the store answered with a promise: every scope asked is settled, then decided in order. */
+  private async settle(entry: OperationEntry, operation: string, userId: string | undefined, key: string | undefined, now: number, global: Outcome, own: Outcome, user: Outcome): Promise<void> {
+    const [g, o, u] = await Promise.allSettled([global, own, user]);
+    const asked: Asked[] = [
+      { scope: 'global', key: '', settled: g },
+      { scope: 'operation', key: operation, settled: o },
+      { scope: 'user', key: key ?? '', settled: u },
+    ];
+    // The first scope, in order, that failed (the store's error) or refused decides the call.
+    const stop = asked.find((a) => a.settled.status === 'rejected') ?? asked.find((a) => valueOf(a) > 0);
+    if (stop !== undefined) {
+      // Give back what the other scopes took (later ones included: they were asked at the same time).
+      await Promise.all(asked.filter((a) => a !== stop && valueOf(a) <= 0).map((a) => this.giveBack(a.scope, a.key, now)));
+      if (stop.settled.status === 'rejected') throw stop.settled.reason;
     }
-    if (refused >= 0) {
-      if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-      await this.refund(limiters, keys, settled);
-      throw new RateLimitedError(SCOPES[refused]!, decisions[refused]!.retryAfterMs);
+    let wait = 0;
+    for (const a of asked) {
+      const v = valueOf(a);
+      count(entry, a.scope, v);
+      if (a === stop) {
+        if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
+        throw new RateLimitedError(a.scope, Math.ceil(v));
+      }
+      if (-v > wait) wait = -v;
     }
-    const wait = Math.max(...decisions.map((d) => d?.waitMs ?? 0));
     if (wait > 0) await this.delay(wait);
   }
 
-  private async refund(limiters: (RedisRateLimiter | undefined)[], keys: string[], settled: PromiseSettledResult<RedisDecision | undefined>[]): Promise<void> {
-    const refunds: Promise<void>[] = [];
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled' && s.value?.allowed) refunds.push(limiters[i]!.refund(keys[i]!, 1, s.value));
-    });
-    // Best effort: a refund lost to an outage only makes the limit briefly stricter, never looser.
-    await Promise.allSettled(refunds);
-  }
-
-  private withoutStore(operation: string, userId: string | undefined): void | Promise<void> {
-    const store = this.store!;
-    switch (store.config.failureMode) {
-      case 'fail_open':
-        this.storeFailures.fail_open++;
-        return;
-      case 'fail_closed':
-        this.storeFailures.fail_closed++;
-        throw new RateLimitStoreUnavailableError(Math.max(1, store.breaker.retryAfterMs()), store.lastError);
-      case 'local_fallback':
-        this.storeFailures.local_fallback++;
-        return this.checkLocal(operation, userId);
+  /** Best effort: a refund lost to an outage only makes the limit briefly stricter, never looser. */
+  private async giveBack(scope: RateLimitScope, key: string, now: number): Promise<void> {
+    try {
+      await this.store.refund(scope, key, 1, now);
+    } catch {
+      // See above.
     }
   }
 
@@ -251,12 +219,31 @@ export class RateGate {
   private refreshActive(): void {
     let anyOperation = false;
     for (const entry of this.operations.entries()) if (entry.config !== undefined) anyOperation = true;
-    this.active = this.config.enabled && (this.globalLocal !== undefined || this.userLocal !== undefined || this.overrides.size > 0 || anyOperation);
+    this.active = this.config.enabled && (this.hasGlobal || this.hasUserDefault || this.overrides.size > 0 || anyOperation);
   }
 }
 
-function count(entry: OperationEntry, scope: number, allowed: boolean): void {
-  if (scope === 0) allowed ? entry.globalAllowed++ : entry.globalRejected++;
-  else if (scope === 1) allowed ? entry.operationAllowed++ : entry.operationRejected++;
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** One scope of a check on a store that answered with a promise. */
+interface Asked {
+  readonly scope: RateLimitScope;
+  readonly key: string;
+  readonly settled: PromiseSettledResult<number | undefined>;
+}
+
+/** The store's number for a scope asked, NaN when it was not asked, failed or has no limit. */
+function valueOf(asked: Asked): number {
+  return asked.settled.status === 'fulfilled' && asked.settled.value !== undefined ? asked.settled.value : Number.NaN;
+}
+
+/** Counts one scope's decision; NaN (not asked, no limit, no decision) counts nothing. */
+function count(entry: OperationEntry, scope: RateLimitScope, value: number): void {
+  if (value !== value) return;
+  const allowed = !(value > 0);
+  if (scope === 'global') allowed ? entry.globalAllowed++ : entry.globalRejected++;
+  else if (scope === 'operation') allowed ? entry.operationAllowed++ : entry.operationRejected++;
   else allowed ? entry.userAllowed++ : entry.userRejected++;
 }

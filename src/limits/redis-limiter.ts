@@ -1,21 +1,33 @@
 import type { RateLimiterConfig } from './config.js';
 import type { RateLimitDecision } from './decision.js';
-import { checkCost } from './keyed-limiter.js';
+import { checkCost, checkKey } from './keyed-limiter.js';
 import { redisKeyPart } from './keys.js';
-import { FIXED_WINDOW, LEAKY_BUCKET, SLIDING_WINDOW, TOKEN_BUCKET, type LuaScript } from './redis-scripts.js';
-import type { RedisRateLimitStore, ScriptReply } from './redis-store.js';
+import { FIXED_WINDOW, LEAKY_BUCKET, NEVER, SLIDING_WINDOW, TOKEN_BUCKET, type LuaScript } from './redis-scripts.js';
 
-/** A decision made on Redis, with the script's raw reply (needed to refund it). */
+/** Raw reply of a limiter script: allowed, remaining, retryAfterMs (-1 never), resetMs, waitMs, aux. */
+export type ScriptReply = [number, number, number, number, number, number];
+
+/** What a {@link RedisRateLimiter} runs its scripts on: a {@link RedisRateLimitStore}. */
+export interface ScriptRunner {
+  /** Prefix of every key. */
+  readonly keyPrefix: string;
+  /** Runs `script` on the one key `key` and resolves to `map(reply)`; rejects on any store failure. */
+  run<R, T>(script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T>;
+}
+
+/** A decision made on Redis, with the script's raw reply. */
 export interface RedisDecision extends RateLimitDecision {
-  /** The script reply; `refund` takes it back. */
+  /** The script reply. */
   readonly reply: ScriptReply;
 }
+
+const ONE = '1';
 
 /**
  * One policy decided on Redis, atomically, by one script call per decision. Each limiter key is
  * `<prefix>{<namespace>:<key>}:<algorithm>`: the braces make it its own Redis Cluster hash tag, and every
- * key a decision touches is that one key. Rejections write nothing; keys expire once back to full.
- * Store failures reject the promise; the manager applies the failure mode.
+ * key a decision touches is that one key, so each decision is single-slot on a cluster. Rejections write
+ * nothing; keys expire once back to full. Store failures reject the promise.
  */
 export class RedisRateLimiter {
   private readonly script: LuaScript;
@@ -27,13 +39,13 @@ export class RedisRateLimiter {
   readonly windowMs: number;
 
   constructor(
-    readonly store: RedisRateLimitStore,
+    readonly store: ScriptRunner,
     readonly config: RateLimiterConfig,
     /** Key namespace, e.g. `g`, `o:<operation>`, `u`. */
     namespace: string,
     private readonly maxKeyLength = 256,
   ) {
-    this.head = `${store.config.keyPrefix}{${namespace}`;
+    this.head = `${store.keyPrefix}{${namespace}`;
     switch (config.algorithm) {
       case 'token_bucket':
         this.script = TOKEN_BUCKET;
@@ -61,7 +73,6 @@ export class RedisRateLimiter {
         break;
     }
     this.suffix = `}:${this.script.name}`;
-
   }
 
   /** The Redis key of `key` (empty for the single-allowance scopes). */
@@ -69,20 +80,33 @@ export class RedisRateLimiter {
     return key === '' ? this.head + this.suffix : `${this.head}:${redisKeyPart(key, this.maxKeyLength)}${this.suffix}`;
   }
 
-  /** Decides on `cost` for `key` on Redis. */
+  /** Decides on `cost` for `key` on Redis. INVALID_CONFIG (rejected) for a key that is not a string or a bad cost. */
   tryAcquire(key = '', cost = 1): Promise<RedisDecision> {
     try {
+      checkKey(key);
       checkCost(cost);
     } catch (error) {
       return Promise.reject(error);
     }
-    const args = this.params.length === 2 ? ['t', cost, this.params[0]!, this.params[1]!] : ['t', cost, ...this.params];
-    return this.store.run(this.script, this.redisKey(key), args).then(this.toDecision);
+    return this.send('t', key, cost, this.toDecision);
   }
 
-  /** Takes back what `decision` consumed (another scope refused the call). */
-  async refund(key: string, cost: number, decision: RedisDecision): Promise<void> {
-    await this.store.run(this.script, this.redisKey(key), ['r', cost, ...this.params, decision.reply[5]]);
+  /** The decision as a store's number (see `RateLimitStore.consume`); the caller validated key and cost. */
+  take(key: string, cost: number): Promise<number> {
+    // The brief reply: one integer instead of six, less to parse and to allocate on the busiest path.
+    return this.send('v', key, cost, fromBrief);
+  }
+
+  /** Takes back `cost` that a take of moments ago consumed (another scope refused the call). */
+  async refund(key: string, cost: number): Promise<void> {
+    await this.send('r', key, cost, ignoreReply);
+  }
+
+  private send<R, T>(op: 't' | 'v' | 'r', key: string, cost: number, map: (reply: R) => T): Promise<T> {
+    const c = cost === 1 ? ONE : String(cost);
+    const p = this.params;
+    const args = p.length === 2 ? [op, c, p[0]!, p[1]!] : [op, c, p[0]!, p[1]!, p[2]!];
+    return this.store.run(this.script, this.redisKey(key), args, map);
   }
 
   private readonly toDecision = (reply: ScriptReply): RedisDecision => {
@@ -98,4 +122,10 @@ export class RedisRateLimiter {
       reply,
     };
   };
+}
+
+function ignoreReply(): void {}
+
+function fromBrief(verdict: number): number {
+  return verdict >= NEVER ? Infinity : verdict;
 }

@@ -7,18 +7,30 @@ export interface LuaScript {
   readonly sha: string;
 }
 
+/** The brief verdict of a take refused for good (the cost exceeds the limit): 2^53 - 1. */
+export const NEVER = Number.MAX_SAFE_INTEGER;
+
 function script(name: string, body: string): LuaScript {
   const source = `${PRELUDE}\n${body}`;
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-// Every script: KEYS[1] is the limiter key; ARGV[1] 't' (take) or 'r' (refund), ARGV[2] the cost.
+// Every script: KEYS[1] is the limiter key (one key: every decision is single-slot on a Redis Cluster);
+// ARGV[1] 't' (take), 'v' (take, the verdict alone) or 'r' (refund), ARGV[2] the cost.
 // Time comes from Redis TIME, so replicas' clocks do not matter. A refused take writes nothing.
 // Reply: { allowed 0/1, remaining, retryAfterMs (-1 = never), resetMs, waitMs, aux } as integers
-// (Lua numbers become integers in replies, hence the explicit rounding).
+// (Lua numbers become integers in replies, hence the explicit rounding); with 'v' one integer, the store's
+// verdict: 0 admitted, -waitMs admitted after waiting, retryAfterMs >= 1 refused, NEVER refused for good.
 const PRELUDE = `
 local key = KEYS[1]
 local refund = ARGV[1] == 'r'
+local brief = ARGV[1] == 'v'
+local function reply(allowed, remaining, retry, reset, wait, aux)
+  if not brief then return {allowed, remaining, retry, reset, wait, aux} end
+  if allowed == 1 then return -wait end
+  if retry < 0 then return ${NEVER} end
+  return math.max(1, retry)
+end
 local cost = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -47,15 +59,18 @@ elseif tokens + 1e-9 >= cost then
 else
   local retry = -1
   if cost <= cap then retry = math.ceil((cost - tokens) / per) end
-  return {0, math.floor(tokens), retry, math.ceil((cap - tokens) / per), 0, 0}
+  return reply(0, math.floor(tokens), retry, math.ceil((cap - tokens) / per), 0, 0)
 end
 local full = math.ceil((cap - tokens) / per)
 redis.call('SET', key, struct.pack('dd', tokens, at), 'PX', full + 1000)
-return {1, math.floor(tokens + 1e-9), 0, full, 0, 0}
+return reply(1, math.floor(tokens + 1e-9), 0, full, 0, 0)
 `,
 );
 
-/** ARGV[3] limit, ARGV[4] windowMs, ARGV[5] window index of the take (refunds). The key packs window and count. */
+/**
+ * ARGV[3] limit, ARGV[4] windowMs. The key packs window and count. A refund gives back to the stored window
+ * when it is the current one (a window that has ended holds nothing to give back).
+ */
 export const FIXED_WINDOW = script(
   'fixed_window',
   `
@@ -69,26 +84,27 @@ if s then sw, c = struct.unpack('dd', s) end
 if sw ~= w then c = 0 end
 local reset = math.ceil((w + 1) * size - now)
 if refund then
-  if tonumber(ARGV[5]) == w and c > 0 then
+  if c > 0 then
     c = math.max(0, c - cost)
     redis.call('SET', key, struct.pack('dd', w, c), 'PX', reset + 1000)
   end
-  return {1, math.floor(limit - c + 1e-9), 0, reset, 0, w}
+  return reply(1, math.floor(limit - c + 1e-9), 0, reset, 0, w)
 end
 if c + cost <= limit + 1e-9 then
   c = c + cost
   redis.call('SET', key, struct.pack('dd', w, c), 'PX', reset + 1000)
-  return {1, math.floor(limit - c + 1e-9), 0, reset, 0, w}
+  return reply(1, math.floor(limit - c + 1e-9), 0, reset, 0, w)
 end
 local retry = reset
 if cost > limit then retry = -1 end
-return {0, math.floor(math.max(0, limit - c) + 1e-9), retry, reset, 0, w}
+return reply(0, math.floor(math.max(0, limit - c) + 1e-9), retry, reset, 0, w)
 `,
 );
 
 /**
- * ARGV[3] limit, ARGV[4] windowMs, ARGV[5] sub-windows, ARGV[6] sub-window of the take (refunds).
- * One hash per key, one field per sub-window index; every sub-window overlapping the window counts whole.
+ * ARGV[3] limit, ARGV[4] windowMs, ARGV[5] sub-windows. One hash per key, one field per sub-window index;
+ * every sub-window overlapping the window counts whole. A refund gives back to the newest sub-window holding
+ * a count (the take's own, unless another take landed in a later sub-window between the two).
  */
 export const SLIDING_WINDOW = script(
   'sliding_window',
@@ -100,13 +116,15 @@ local slot = size / n
 local cur = math.floor(now / slot)
 local oldest = cur - n
 if refund then
-  local at = tonumber(ARGV[6])
-  if at >= oldest then
-    local c = tonumber(redis.call('HGET', key, string.format('%d', at)) or '0')
+  for at = cur, oldest, -1 do
     local field = string.format('%d', at)
-    if c > cost then redis.call('HSET', key, field, c - cost) elseif c > 0 then redis.call('HDEL', key, field) end
+    local c = tonumber(redis.call('HGET', key, field) or '0')
+    if c > 0 then
+      if c > cost then redis.call('HSET', key, field, c - cost) else redis.call('HDEL', key, field) end
+      break
+    end
   end
-  return {1, 0, 0, 0, 0, at}
+  return reply(1, 0, 0, 0, 0, cur)
 end
 local all = redis.call('HGETALL', key)
 local total = 0
@@ -125,11 +143,11 @@ if total + cost <= limit + 1e-9 then
   if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
   redis.call('HINCRBYFLOAT', key, string.format('%d', cur), cost)
   redis.call('PEXPIRE', key, math.ceil(size + slot) + 1000)
-  return {1, math.floor(limit - total - cost + 1e-9), 0, math.ceil((cur + n + 1) * slot - now), 0, cur}
+  return reply(1, math.floor(limit - total - cost + 1e-9), 0, math.ceil((cur + n + 1) * slot - now), 0, cur)
 end
 local newest = 0
 if #live > 0 then newest = math.ceil((live[#live][1] + n + 1) * slot - now) end
-if cost > limit then return {0, math.floor(math.max(0, limit - total)), -1, newest, 0, cur} end
+if cost > limit then return reply(0, math.floor(math.max(0, limit - total)), -1, newest, 0, cur) end
 local need = total + cost - limit
 local freed = 0
 local retry = math.ceil(size)
@@ -137,7 +155,7 @@ for i = 1, #live do
   freed = freed + live[i][2]
   if freed + 1e-9 >= need then retry = math.ceil((live[i][1] + n + 1) * slot - now); break end
 end
-return {0, math.floor(math.max(0, limit - total) + 1e-9), retry, newest, 0, cur}
+return reply(0, math.floor(math.max(0, limit - total) + 1e-9), retry, newest, 0, cur)
 `,
 );
 
@@ -157,15 +175,15 @@ local queued = wait * per
 if refund then
   local back = math.max(now, nextFree - cost / per)
   if back > now then redis.call('SET', key, struct.pack('d', back), 'PX', math.ceil(back - now) + 1000) else redis.call('DEL', key) end
-  return {1, 0, 0, 0, 0, 0}
+  return reply(1, 0, 0, 0, 0, 0)
 end
-if cost > cap then return {0, math.floor(math.max(0, cap - queued)), -1, math.ceil(wait), 0, 0} end
+if cost > cap then return reply(0, math.floor(math.max(0, cap - queued)), -1, math.ceil(wait), 0, 0) end
 if queued + cost > cap + 1e-9 then
-  return {0, math.floor(math.max(0, cap - queued)), math.ceil((queued + cost - cap) / per), math.ceil(wait), 0, 0}
+  return reply(0, math.floor(math.max(0, cap - queued)), math.ceil((queued + cost - cap) / per), math.ceil(wait), 0, 0)
 end
-if wait > maxWait + 1e-9 then return {0, math.floor(math.max(0, cap - queued)), math.ceil(wait - maxWait), math.ceil(wait), 0, 0} end
+if wait > maxWait + 1e-9 then return reply(0, math.floor(math.max(0, cap - queued)), math.ceil(wait - maxWait), math.ceil(wait), 0, 0) end
 local after = start + cost / per
 redis.call('SET', key, struct.pack('d', after), 'PX', math.ceil(after - now) + 1000)
-return {1, math.floor(cap - (after - now) * per + 1e-9), 0, math.ceil(after - now), math.ceil(wait), 0}
+return reply(1, math.floor(cap - (after - now) * per + 1e-9), 0, math.ceil(after - now), math.ceil(wait), 0)
 `,
 );

@@ -1,190 +1,237 @@
-import type { Redis, RedisOptions } from 'ioredis';
-import { InvalidConfigError } from '../errors.js';
-import { requireOptionalPeer } from '../internal/module-require.js';
-import type { OperationLogger } from '../pipeline.js';
-import type { Clock } from './clock.js';
-import type { RedisStoreConfig } from './config.js';
+import type { RateLimitScope } from '../errors.js';
+import type { RateLimiterConfig, SharedStoreConfig } from './config.js';
+import { createRedisClient, isCluster, type RedisClient } from './redis-client.js';
+import { RedisRateLimiter, type ScriptRunner } from './redis-limiter.js';
 import type { LuaScript } from './redis-scripts.js';
-import { StoreBreaker } from './store-breaker.js';
-
-/** Where decisions are made: in memory only, on Redis, or locally because Redis is unavailable. */
-export type StoreState = 'memory' | 'redis' | 'fallback';
-
-/** Raw reply of a limiter script: allowed, remaining, retryAfterMs (-1 never), resetMs, waitMs, aux. */
-export type ScriptReply = [number, number, number, number, number, number];
+import { redisKeyPart } from './keys.js';
+import { withReplyTimeout } from './reply-timeout.js';
+import type { RateLimitStore, RateLimitStoreStatus } from './store.js';
 
 /** Options of {@link RedisRateLimitStore}. */
 export interface RedisStoreOptions {
-  /** Monotonic ms clock for the breaker. */
-  clock: Clock;
-  /** Receives fallback and recovery transitions. */
-  logger?: OperationLogger;
-  /** A client to use instead of one built from `url`; it is not closed by `close()`. */
-  client?: Redis;
+  /**
+   * An ioredis client to use instead of one built from the config; it is not closed by `close()`. An ioredis
+   * `Cluster` makes this a Redis Cluster store.
+   */
+  client?: RedisClient;
+  /** Longer keys are kept as a digest; default 256. */
+  maxKeyLength?: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 /**
- * The shared Redis side of distributed limits: one client, the scripts (EVALSHA, reloaded on NOSCRIPT), a
- * breaker, and the store state. Commands never queue while disconnected and time out after `timeoutMs`, so
- * no decision waits longer than that for Redis.
+ * Limits kept on one Redis server or a Redis Cluster, shared by every replica. Each decision is one script
+ * on one key (`<prefix>{<scope>:<key>}:<algorithm>`), so on a cluster it runs on the node that owns the key's
+ * slot: EVALSHA, and EVAL on that same node when it answers NOSCRIPT (a cold or restarted node). A call
+ * waits `timeoutMs` for its reply (see {@link withReplyTimeout}: a reply that arrived during a stall of our
+ * own event loop is not a timeout), and before the very first connection up to `timeoutMs` more for it.
+ * Failures reject; wrap the store in a {@link FallbackRateLimitStore} for a failure mode.
  */
-export class RedisRateLimitStore {
-  readonly client: Redis;
-  readonly breaker: StoreBreaker;
-  /** `redis` while Redis answers, `fallback` after a failure until a decision succeeds again. */
-  state: StoreState = 'redis';
-  /** Store calls that failed (error or timeout). */
-  failures = 0;
-  /** Times the state changed to fallback. */
-  fallbacks = 0;
-  /** Scripts (re)loaded after NOSCRIPT. */
+export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
+  /** `redis` (one server) or `redis_cluster`. */
+  readonly type: 'redis' | 'redis_cluster';
+  readonly keyPrefix: string;
+  /** Scripts sent whole (EVAL) after a node answered NOSCRIPT. */
   scriptLoads = 0;
-  /** Message of the last failure. */
+  /** Calls that got no reply within `timeoutMs`. */
+  timeouts = 0;
+  /** The last error the client or a call reported. */
   lastError: string | undefined;
+  private client: RedisClient | undefined;
   private readonly ownsClient: boolean;
-  private readonly loading = new Map<string, Promise<unknown>>();
+  private everReady = false;
+  private closed = false;
+  private readonly waiters = new Set<Waiter>();
+  private readonly availableListeners = new Set<() => void>();
+  private global: RedisRateLimiter | undefined;
+  private readonly operations = new Map<string, RedisRateLimiter>();
+  private userDefault: RedisRateLimiter | undefined;
+  private readonly overrides = new Map<string, RedisRateLimiter>();
+  private readonly maxKeyLength: number;
 
   constructor(
-    readonly config: RedisStoreConfig,
-    private readonly options: RedisStoreOptions,
+    readonly config: SharedStoreConfig,
+    options: RedisStoreOptions = {},
   ) {
-    if (/[{}]/.test(config.keyPrefix)) {
-      throw new InvalidConfigError('rateLimiting.store.keyPrefix', 'must not contain { or } (they would move the Redis Cluster hash tag)');
-    }
-    this.breaker = new StoreBreaker(config.breakerThreshold, config.breakerCooldownMs, options.clock);
+    this.keyPrefix = config.keyPrefix;
+    this.maxKeyLength = options.maxKeyLength ?? 256;
     this.ownsClient = options.client === undefined;
-    const clientOptions: RedisOptions = {
-      enableOfflineQueue: false,
-      commandTimeout: config.timeoutMs,
-      connectTimeout: config.connectTimeoutMs,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-    };
-    let client = options.client;
-    if (client === undefined) {
-      // ioredis is an optional peer dependency, loaded only when a store is built from a URL.
-      const { Redis: RedisClient } = requireOptionalPeer<typeof import('ioredis')>('ioredis', 'rateLimiting.store', 'The Redis rate-limit store');
-      try {
-        client = new RedisClient(config.url, clientOptions);
-      } catch (error) {
-        throw new InvalidConfigError('rateLimiting.store.url', (error as Error).message);
-      }
-    }
-    this.client = client;
-    this.client.on('error', this.onError);
-    this.client.on('ready', this.onReady);
+    this.type = config.type === 'redis_cluster' || (options.client !== undefined && isCluster(options.client)) ? 'redis_cluster' : 'redis';
+    // Throws INVALID_CONFIG when ioredis is not installed or the URL is not one.
+    this.attach(options.client ?? createRedisClient(config));
+  }
+
+  /** Sets (null: removes) a policy. Keys are per algorithm: a new policy of the same algorithm keeps what was consumed. */
+  setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void {
+    if (scope === 'global') this.global = policy === null ? undefined : new RedisRateLimiter(this, policy, 'g', this.maxKeyLength);
+    else if (scope === 'operation') {
+      const name = key ?? '';
+      if (policy === null) this.operations.delete(name);
+      else this.operations.set(name, new RedisRateLimiter(this, policy, `o:${redisKeyPart(name, this.maxKeyLength)}`, this.maxKeyLength));
+    } else if (key === undefined) this.userDefault = policy === null ? undefined : new RedisRateLimiter(this, policy, 'u', this.maxKeyLength);
+    else if (policy === null) this.overrides.delete(key);
+    // A user's own policy shares the `u` namespace: switching policy keeps what the user consumed.
+    else this.overrides.set(key, new RedisRateLimiter(this, policy, 'u', this.maxKeyLength));
+  }
+
+  /** One decision by one script on the scope's key; rejects on any store failure. */
+  consume(scope: RateLimitScope, key: string, cost: number): Promise<number> {
+    const limiter = this.limiter(scope, key);
+    return limiter === undefined ? Promise.resolve(Number.NaN) : limiter.take(scope === 'user' ? key : '', cost);
+  }
+
+  /** Gives back `cost` a take of the same call consumed; rejects on a store failure. */
+  async refund(scope: RateLimitScope, key: string, cost: number): Promise<void> {
+    await this.limiter(scope, key)?.refund(scope === 'user' ? key : '', cost);
+  }
+
+  private limiter(scope: RateLimitScope, key: string): RedisRateLimiter | undefined {
+    if (scope === 'global') return this.global;
+    if (scope === 'operation') return this.operations.get(key);
+    return (this.overrides.size > 0 ? this.overrides.get(key) : undefined) ?? this.userDefault;
+  }
+
+  /** Runs `script` on `key` within `timeoutMs` and resolves to `map(reply)`; rejects on any store failure. */
+  run<R, T>(script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T> {
+    const client = this.client;
+    if (client !== undefined && client.status === 'ready') return this.call(client, script, key, args, map);
+    if (this.everReady || this.closed) return Promise.reject(new Error(`Redis is not connected (${this.closed ? 'closed' : client?.status})`));
+    // The first connection is still being made: wait for it within the same timeout.
+    return this.waitReady(this.config.timeoutMs).then(() => this.call(this.client!, script, key, args, map));
+  }
+
+  private call<R, T>(client: RedisClient, script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T> {
+    return withReplyTimeout<T>(
+      (resolve, reject) => {
+        // Neither handler may throw: nothing awaits the promises `then` derives here.
+        const done = (reply: unknown) => {
+          try {
+            resolve(map(reply as R));
+          } catch (error) {
+            reject(error);
+          }
+        };
+        client.evalsha(script.sha, 1, key, ...args).then(done, (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message.startsWith('NOSCRIPT')) {
+            // This node has not seen the script (cold start, restart, SCRIPT FLUSH): EVAL runs it on the same
+            // node as the key (a SCRIPT LOAD would go to a random node of a cluster) and caches it there.
+            this.scriptLoads++;
+            client.eval(script.source, 1, key, ...args).then(done, reject);
+          } else if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
+            reject(new Error(`${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`));
+          } else reject(error);
+        });
+      },
+      this.config.timeoutMs,
+      this.onTimeout,
+    );
   }
 
   /** Resolves once the client is connected, or rejects after `timeoutMs`. */
-  async ready(timeoutMs = this.config.connectTimeoutMs): Promise<void> {
-    if (this.client.status === 'ready') return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new Error(`Redis at ${redactUrl(this.config.url)} not ready after ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
+  ready(timeoutMs = this.config.connectTimeoutMs): Promise<void> {
+    if (this.client?.status === 'ready') return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('Redis store closed'));
+    return this.waitReady(timeoutMs);
+  }
+
+  private waitReady(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new Error(`Redis (${this.type}) not ready after ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`));
+        }, timeoutMs),
       };
-      this.client.once('ready', onReady);
+      this.waiters.add(waiter);
     });
   }
 
-  /** Runs `script` on `key`; rejects on any store failure (the caller applies the failure mode). */
-  run(script: LuaScript, key: string, args: (string | number)[]): Promise<ScriptReply> {
-    return (this.client.evalsha(script.sha, 1, key, ...args) as Promise<ScriptReply>).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      // Redis restarted or SCRIPT FLUSH: load it once (shared by concurrent callers) and retry.
-      return this.load(script).then(() => this.client.evalsha(script.sha, 1, key, ...args) as Promise<ScriptReply>);
-    });
+  private releaseWaiters(error?: Error): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+    this.waiters.clear();
   }
 
-  private load(script: LuaScript): Promise<unknown> {
-    let loading = this.loading.get(script.sha);
-    if (loading === undefined) {
-      this.scriptLoads++;
-      loading = this.client.script('LOAD', script.source).finally(() => this.loading.delete(script.sha));
-      this.loading.set(script.sha, loading);
-    }
-    return loading;
+  private attach(client: RedisClient): void {
+    this.client = client;
+    client.on('error', this.onError);
+    client.on('node error', this.onError);
+    client.on('ready', this.onReady);
+    if (client.status === 'ready') this.onReady();
   }
 
-  /** Records a successful store call; logs the return from fallback. */
-  succeeded(): void {
-    this.breaker.success();
-    if (this.state === 'fallback') {
-      this.state = 'redis';
-      this.options.logger?.log('info', 'rate_limiting', 'rate_limit_store', 'Rate-limit decisions are back on Redis', {
-        failureMode: this.config.failureMode,
-        failures: this.failures,
-      });
-    }
+  /** Calls `listener` whenever the client (re)connects. */
+  onAvailable(listener: () => void): Disposable {
+    this.availableListeners.add(listener);
+    return { [Symbol.dispose]: () => this.availableListeners.delete(listener) };
   }
 
-  /** Records a failed store call; logs the switch to the failure mode once per outage. */
-  failed(error: unknown): void {
-    this.failures++;
-    this.lastError = error instanceof Error ? error.message : String(error);
-    const opened = this.breaker.failure();
-    if (this.state !== 'fallback') {
-      this.state = 'fallback';
-      this.fallbacks++;
-      this.options.logger?.log('warn', 'rate_limiting', 'rate_limit_store', `Rate-limit store unavailable; applying ${this.config.failureMode}`, {
-        failureMode: this.config.failureMode,
-        error: this.lastError,
-      });
-    }
-    if (opened) {
-      this.options.logger?.log('warn', 'rate_limiting', 'rate_limit_store', 'Rate-limit store breaker opened; decisions skip Redis', {
-        cooldownMs: this.config.breakerCooldownMs,
-      });
-    }
-  }
-
-  /** Plain JSON state for health and stats. */
-  toJSON(): Record<string, unknown> {
+  /** Connection state, scripts sent whole, timeouts and the last error. */
+  status(): RateLimitStoreStatus {
+    const connection = this.client?.status ?? 'loading';
     return {
-      type: 'redis',
-      state: this.state,
-      connection: this.client.status,
-      breaker: this.breaker.state,
-      failureMode: this.config.failureMode,
-      failures: this.failures,
-      fallbacks: this.fallbacks,
-      breakerOpened: this.breaker.opened,
+      type: this.type,
+      state: 'redis',
+      healthy: connection === 'ready',
+      connection,
       scriptLoads: this.scriptLoads,
+      timeouts: this.timeouts,
       lastError: this.lastError ?? null,
     };
   }
 
-  /** Closes the client when this store created it. */
+  /** Closes the client when this store created it; refuses later calls. */
   async close(): Promise<void> {
-    this.client.off('ready', this.onReady);
-    if (!this.ownsClient) return;
+    this.closed = true;
+    this.releaseWaiters(new Error('Redis store closed'));
+    const client = this.client;
+    if (client === undefined) return;
+    client.off('ready', this.onReady);
+    if (!this.ownsClient) {
+      client.off('error', this.onError);
+      client.off('node error', this.onError);
+      return;
+    }
     try {
-      if (this.client.status === 'ready') {
-        await Promise.race([this.client.quit(), new Promise((resolve) => setTimeout(resolve, this.config.timeoutMs).unref())]);
+      if (client.status === 'ready') {
+        await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, this.config.timeoutMs).unref())]);
       }
     } catch {
       // Closing anyway below.
     } finally {
       // The error listener stays: a late socket error must not surface as an unhandled 'error' event.
-      this.client.disconnect();
+      client.disconnect();
     }
   }
+
+  private readonly onTimeout = (): void => {
+    this.timeouts++;
+  };
 
   private readonly onError = (error: Error): void => {
     this.lastError = error.message;
   };
 
   private readonly onReady = (): void => {
-    this.breaker.probeNow();
+    this.everReady = true;
+    this.releaseWaiters();
+    for (const listener of this.availableListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure must not break the client's event.
+      }
+    }
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

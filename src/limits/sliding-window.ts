@@ -86,6 +86,37 @@ export class SlidingWindow implements RateLimitAlgorithm<SlidingWindowCell> {
     return this.limit - cell.total;
   }
 
+  /** Pairs of (sub-window start relative to `now`, count), newest first. */
+  saveCell(cell: SlidingWindowCell, now: number): number[] | undefined {
+    this.advance(cell, now);
+    if (cell.total <= 0) return undefined;
+    const out: number[] = [];
+    for (let index = cell.head; index >= cell.head - this.n; index--) {
+      const count = cell.counts[((index % this.ring) + this.ring) % this.ring]!;
+      if (count > 0) out.push(index * this.slot - now, count);
+    }
+    return out;
+  }
+
+  /**
+   * Each saved count goes to the sub-window of this clock that leaves the window no earlier than its own
+   * would have (sub-windows are aligned to each process's clock), so the limit is never looser after a restore.
+   */
+  loadCell(data: readonly number[], savedAt: number, now: number): SlidingWindowCell | undefined {
+    if (data.length === 0 || data.length % 2 !== 0 || data.length > 2 * this.ring) return undefined;
+    const cell = this.createCell(now);
+    for (let i = 0; i < data.length; i += 2) {
+      const start = data[i]!;
+      const count = data[i + 1]!;
+      if (!(start <= 0 && start >= -this.windowMs - this.slot) || !(count > 0 && count <= this.limit + EPSILON)) return undefined;
+      const index = Math.min(cell.head, Math.ceil((savedAt + start) / this.slot));
+      if (index + this.n < cell.head) continue;
+      cell.counts[((index % this.ring) + this.ring) % this.ring]! += count;
+      cell.total += count;
+    }
+    return cell.total > 0 ? cell : undefined;
+  }
+
   resetMs(cell: SlidingWindowCell, now: number): number {
     this.advance(cell, now);
     for (let index = cell.head; index >= cell.head - this.n; index--) {

@@ -1,5 +1,6 @@
+import type { KeyedRateLimiter } from './keyed-limiter.js';
 import type { RateGate } from './rate-gate.js';
-import type { StoreState } from './redis-store.js';
+import type { StoreState } from './store.js';
 
 /** Allowed and rejected decisions of one scope. */
 export interface DecisionCounts {
@@ -24,15 +25,27 @@ export interface RateLimitStats {
   storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
   /** The busiest users by refusals (any scope), heaviest first, at most 10; counts are space-saving estimates. */
   topRejectedUsers: Array<{ userId: string; rejections: number; error: number }>;
-  /** Redis store details, when used. */
+  /** The shared store's details (Redis, Redis Cluster, or your own store), null in memory. */
   redis: Record<string, unknown> | null;
 }
 
 /** How many of the busiest users `getRateLimitStats()` lists. */
 export const TOP_REJECTED_USERS = 10;
 
+/** What the stats read besides the gate's counters. */
+export interface StatsSource {
+  readonly enabled: boolean;
+  readonly state: StoreState;
+  /** The shared store's status, undefined in memory. */
+  readonly details: Record<string, unknown> | undefined;
+  /** The in-memory per-user limiter (the store's, or the local fallback's). */
+  readonly users: KeyedRateLimiter | undefined;
+  readonly storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
+}
+
 /** Builds the stats object from the gate's counters. */
-export function rateLimitStats(gate: RateGate, enabled: boolean, store: StoreState, redis: Record<string, unknown> | undefined): RateLimitStats {
+export function rateLimitStats(gate: RateGate, source: StatsSource): RateLimitStats {
+  const { enabled, state: store, users } = source;
   const stats: RateLimitStats = {
     enabled,
     store,
@@ -41,14 +54,14 @@ export function rateLimitStats(gate: RateGate, enabled: boolean, store: StoreSta
     user: { allowed: 0, rejected: 0 },
     operations: {},
     users: {
-      tracked: gate.users?.size ?? 0,
-      evicted: gate.users?.evicted ?? 0,
-      expired: gate.users?.expired ?? 0,
+      tracked: users?.size ?? 0,
+      evicted: users?.evicted ?? 0,
+      expired: users?.expired ?? 0,
       overrides: gate.overrideCount,
     },
-    storeFailures: { ...gate.storeFailures },
+    storeFailures: { ...source.storeFailures },
     topRejectedUsers: gate.rejectedUsers.top(TOP_REJECTED_USERS).map((e) => ({ userId: e.key, rejections: e.count, error: e.error })),
-    redis: redis ?? null,
+    redis: source.details ?? null,
   };
   for (const entry of gate.operations.entries()) {
     stats.global.allowed += entry.globalAllowed;

@@ -5,17 +5,21 @@ export type StoreBreakerState = 'closed' | 'open' | 'half_open';
 
 /**
  * A consecutive-failure breaker for the rate-limit store: `threshold` failures in a row open it for
- * `cooldownMs`, during which no decision touches Redis; then one decision probes, and its outcome closes
- * or reopens it. Cheaper than a policy wrapper on a path taken by every call.
+ * `cooldownMs`, during which no decision touches the store; then one decision probes, and its outcome
+ * closes or reopens it. Calls that were in flight together fail together (one slow moment of the store, or
+ * of our own event loop, times out every call then in flight): a failure counts only when its call started
+ * after the previous counted failure, so opening takes `threshold` failed rounds, not one bad tick.
+ * Cheaper than a policy wrapper on a path taken by every call.
  */
 export class StoreBreaker {
-  /** Failures in a row. */
+  /** Failures in a row (overlapping calls counted once). */
   consecutiveFailures = 0;
   /** Times the breaker opened. */
   opened = 0;
   private openUntil = 0;
   private open = false;
   private probing = false;
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly threshold: number,
@@ -51,19 +55,22 @@ export class StoreBreaker {
     return true;
   }
 
-  /** A store call failed; returns true when this opened the breaker. */
-  failure(): boolean {
-    this.consecutiveFailures++;
+  /** A store call that started at `startedAt` (this clock) failed; returns true when this opened the breaker. */
+  failure(startedAt: number): boolean {
+    const now = this.clock();
     const wasProbe = this.probing;
     this.probing = false;
     if (this.open) {
-      if (wasProbe) this.openUntil = this.clock() + this.cooldownMs;
+      if (wasProbe) this.openUntil = now + this.cooldownMs;
       return false;
     }
+    if (startedAt <= this.lastFailureAt) return false;
+    this.lastFailureAt = now;
+    this.consecutiveFailures++;
     if (this.consecutiveFailures < this.threshold) return false;
     this.open = true;
     this.opened++;
-    this.openUntil = this.clock() + this.cooldownMs;
+    this.openUntil = now + this.cooldownMs;
     return true;
   }
 

@@ -65,4 +65,14 @@ export class TokenBucket implements RateLimitAlgorithm<TokenBucketCell> {
   resetMs(cell: TokenBucketCell, now: number): number {
     return (this.capacity - this.remaining(cell, now)) / this.perMs;
   }
+
+  saveCell(cell: TokenBucketCell, now: number): number[] | undefined {
+    return this.remaining(cell, now) + EPSILON >= this.capacity ? undefined : [cell.tokens, cell.lastRefill - now];
+  }
+
+  loadCell(data: readonly number[], savedAt: number, now: number): TokenBucketCell | undefined {
+    const [tokens, at] = data;
+    if (data.length !== 2 || !(tokens! >= 0 && tokens! <= this.capacity) || !(at! <= 0)) return undefined;
+    return new TokenBucketCell(tokens!, Math.min(now, savedAt + at!));
+  }
 }

@@ -10,15 +10,15 @@ import {
   type RateLimitConfigInput,
   type RateLimiterConfig,
 } from '../../src/limits/index.js';
-import { freePort, requireBinary, startProcess, type StartedProcess } from '../support/processes.js';
+import { freePort, type StartedProcess } from '../support/processes.js';
+import { startRedisServer } from './support/redis-server.js';
 
-const REDIS = requireBinary('/usr/bin/redis-server', 'redis-server');
 let port: number;
 let server: StartedProcess;
 let admin: Redis;
 
 function startRedis(): Promise<StartedProcess> {
-  return startProcess(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+  return startRedisServer(port);
 }
 
 beforeAll(async () => {
@@ -42,7 +42,8 @@ class Logs implements OperationLogger {
 }
 async function replica(config: RateLimitConfigInput, store: Record<string, unknown> = {}, logger?: Logs): Promise<RateLimitingManager> {
   const m = new RateLimitingManager(
-    { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, ...store } },
+    // A wide timeout: these tests are about decisions, and a loaded CI machine can be slow to answer.
+    { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, timeoutMs: 2000, ...store } },
     {},
     { metrics: false, logger },
   );
@@ -85,7 +86,7 @@ describe('Redis store', () => {
     ['sliding_window', { algorithm: 'sliding_window', limit: 30, windowMs: 60_000, subWindows: 10 }, 30],
     ['leaky_bucket', { algorithm: 'leaky_bucket', capacity: 30, leakPerSecond: 0.001, maxWaitMs: 0 }, 1],
   ])('%s decides atomically in one script; a refusal consumes nothing', async (_name, policy, expected) => {
-    const stores = [0, 1, 2].map(() => new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'algo:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 }, { clock: () => performance.now() }));
+    const stores = [0, 1, 2].map(() => new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'algo:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 }));
     try {
       await Promise.all(stores.map((s) => s.ready()));
       const limiters = stores.map((s) => new RedisRateLimiter(s, policy, 'u'));
@@ -100,6 +101,27 @@ describe('Redis store', () => {
       expect(await admin.pttl(key)).toBeGreaterThan(0);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('answers the store interface with one number: admitted, admitted after a wait, refused with a retry, refused for good', async () => {
+    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'verdict:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      await store.ready();
+      store.setPolicy('user', undefined, { algorithm: 'leaky_bucket', capacity: 3, leakPerSecond: 1, maxWaitMs: 5000 });
+      store.setPolicy('global', undefined, { algorithm: 'fixed_window', limit: 1, windowMs: 60_000 });
+      expect(await store.consume('user', 'u', 1)).toBe(0);
+      const waited = await store.consume('user', 'u', 1);
+      expect(waited).toBeLessThan(0);
+      expect(waited).toBeGreaterThanOrEqual(-1000);
+      expect(await store.consume('user', 'u', 1000)).toBe(Infinity);
+      expect(await store.consume('global', '', 1)).toBe(0);
+      const retry = await store.consume('global', '', 1);
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(60_000);
+      expect(await store.consume('operation', 'unlimited', 1)).toBeNaN();
+    } finally {
+      await store.close();
     }
   });
 
@@ -141,17 +163,25 @@ describe('Redis store', () => {
     await m.checkRateLimit('op', 'alice');
     expect(m.healthCheck()).toMatchObject({ store: { state: 'redis' } });
     await server.stop('SIGKILL');
+    // Until the breaker opens (two failed rounds), a failed call is refused as a store error, never admitted
+    // and never decided locally; from then on every call is decided locally, and none hangs.
     let slowest = 0;
+    const outcomes: ('allowed' | RateLimitedError)[] = [];
     for (let i = 0; i < 50; i++) {
       const started = performance.now();
-      expect(await outcome(m.checkRateLimit('op', 'alice'))).toBe('allowed');
+      outcomes.push(await outcome(m.checkRateLimit('op', 'alice')));
       slowest = Math.max(slowest, performance.now() - started);
     }
+    const refusedFirst = outcomes.findIndex((o) => o === 'allowed');
+    expect(refusedFirst).toBeGreaterThan(0);
+    expect(refusedFirst).toBeLessThanOrEqual(2);
+    for (const o of outcomes.slice(0, refusedFirst)) expect(o).toMatchObject({ storeUnavailable: true });
+    expect(outcomes.slice(refusedFirst).every((o) => o === 'allowed')).toBe(true);
     expect(slowest).toBeLessThan(1000);
     const during = m.getRateLimitStats();
     expect(during.store).toBe('fallback');
-    expect(during.storeFailures.local_fallback).toBeGreaterThanOrEqual(50);
-    expect(m.healthCheck()).toMatchObject({ healthy: false, status: 'warning', store: { state: 'fallback', breaker: expect.any(String) } });
+    expect(during.storeFailures).toMatchObject({ local_fallback: 50 - refusedFirst, fail_closed: refusedFirst });
+    expect(m.healthCheck()).toMatchObject({ healthy: false, status: 'warning', store: { state: 'fallback', breaker: 'open' } });
     expect(logs.entries.some((e) => e.level === 'warn' && /unavailable/.test(e.message))).toBe(true);
 
     server = await startRedis();
@@ -161,10 +191,25 @@ describe('Redis store', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(m.getRateLimitStats().store).toBe('redis');
-    expect(logs.entries.some((e) => e.level === 'info' && /back on Redis/.test(e.message))).toBe(true);
+    expect(logs.entries.some((e) => e.level === 'info' && /back on the redis store/.test(e.message))).toBe(true);
     await m.checkRateLimit('op', 'alice');
     expect(await admin.exists(`t${managers.length - 1}:{u:alice}:token_bucket`)).toBe(1);
   }, 30_000);
+
+  it.each([42, null, {}, ['a']])('checkRateLimit(op, %j) and tryAcquire(%j) on Redis are INVALID_CONFIG at userId', async (userId) => {
+    const m = await replica({ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } });
+    const invalid = expect.objectContaining({ code: 'INVALID_CONFIG', path: 'userId' });
+    expect(() => m.checkRateLimit('op', userId as never)).toThrow(invalid);
+    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'bad:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    try {
+      await store.ready();
+      const limiter = new RedisRateLimiter(store, { algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, 'u');
+      await expect(limiter.tryAcquire(userId as never)).rejects.toEqual(invalid);
+    } finally {
+      await store.close();
+    }
+    expect(m.getRateLimitStats().redis).toMatchObject({ failures: 0 });
+  });
 
   it('fail_closed refuses with a store error that is not the user limit; fail_open admits', async () => {
     const closed = new RateLimitingManager(
