@@ -1,6 +1,18 @@
 import { defineConfig } from 'vitest/config';
+import { inlineStatusPageScript } from './scripts/status-page-script.mjs';
 
 export default defineConfig({
+  plugins: [
+    {
+      // The status page's script is inlined by the build (scripts/build.mjs); tests that import the sources get
+      // the same page through this transform.
+      name: 'inline-status-page-script',
+      enforce: 'pre',
+      transform(code, id) {
+        return id.endsWith('/src/http/status-page.ts') ? { code: inlineStatusPageScript(code, id), map: null } : undefined;
+      },
+    },
+  ],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
