@@ -22,5 +22,15 @@ export default defineConfig({
     pool: 'forks',
     // The JSON summary lets .ci/run print one plain "N passed, N failed" line.
     reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
+    // `npm run coverage` (and `npm test`) measure the sources the tests run in-process. Tests that spawn a
+    // child process run the built dist/ and are not counted; the browser script runs in Chromium.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/http/status-page/**'],
+      reporter: ['text-summary', 'json-summary', 'html'],
+      reportsDirectory: 'coverage',
+      thresholds: { lines: 90 },
+    },
   },
 });

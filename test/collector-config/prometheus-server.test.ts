@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort, requireBinary, startProcess, waitForHttpOk, type StartedProcess } from '../support/processes.js';
-import { configPath, dashboardExprs, fixturePath, readYaml, requireBuiltPackage, startNode, withGrafanaVariables, type LineProcess } from './support.js';
+import { eventually, freePort, requireBinary, requireBuild, spawnProcess, spawnService, waitForHttpOk, type ChildHandle } from '../support/helpers.js';
+import { configPath, dashboardExprs, fixturePath, readYaml, withGrafanaVariables } from './support.js';
 
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes a production system with the shipped prometheus.yml and
@@ -30,8 +30,8 @@ interface InProcessAlert {
 
 describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml', () => {
   let dir: string;
-  let prometheus: StartedProcess | undefined;
-  let service: LineProcess | undefined;
+  let prometheus: ChildHandle | undefined;
+  let service: ChildHandle | undefined;
   let base: string;
 
   const api = async <T>(path: string): Promise<T> => {
@@ -41,15 +41,8 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     return body.data;
   };
   const promAlerts = async (): Promise<PromAlert[]> => (await api<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts;
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${prometheus?.output() ?? ''}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const until = <T>(what: string, probe: () => Promise<T>, timeoutMs: number) =>
+    eventually(probe, { what, timeoutMs, intervalMs: 250, details: () => prometheus?.output() ?? '' });
   const inProcessAlerts = (): InProcessAlert[] => {
     const last = service!.lines().filter((l) => l.startsWith('ALERT ')).at(-1);
     return last === undefined ? [] : (JSON.parse(last.slice(6)) as InProcessAlert[]);
@@ -57,10 +50,10 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
 
   beforeAll(async () => {
     const binary = requireBinary('/usr/bin/prometheus', 'prometheus');
-    requireBuiltPackage();
+    requireBuild('dist/esm/index.js');
     dir = mkdtempSync(join(tmpdir(), 'llmkg-prometheus-'));
     const adminPort = await freePort();
-    service = startNode(fixturePath('faulty-service.mjs'), [String(adminPort), String(FOR_MS)]);
+    service = spawnProcess(process.execPath, [fixturePath('faulty-service.mjs'), String(adminPort), String(FOR_MS)], { stdin: true });
     await service.waitForLine(/^READY /, 20_000);
 
     const config = readYaml<{
@@ -90,13 +83,13 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     const compose = readYaml<{ services: Record<string, { command?: string[] }> }>('docker-compose.yaml');
     const features = (compose.services.prometheus!.command ?? []).filter((arg) => arg.startsWith('--enable-feature='));
     expect(features).toContain('--enable-feature=exemplar-storage');
-    prometheus = await startProcess(binary, [
+    prometheus = await spawnService(binary, [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
       ...features,
-    ], port);
+    ], { ports: [port] });
     await waitForHttpOk(`${base}/-/ready`);
   });
 
@@ -114,8 +107,13 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     }, 20_000);
     const up = await api<{ result: Array<{ value: [number, string] }> }>('/api/v1/query?query=up');
     expect(up.result[0]?.value[1]).toBe('1');
-    // With the rules evaluated several times over healthy traffic, neither side has the alert.
-    await new Promise((r) => setTimeout(r, FOR_MS + 1000));
+    // With the rule evaluated over healthy traffic for longer than its `for`, neither side has the alert.
+    const healthySince = Date.now();
+    await until('Prometheus to evaluate the rule for longer than its for', async () => {
+      const { groups } = await api<{ groups: Array<{ rules: Array<{ name: string; lastEvaluation: string }> }> }>('/api/v1/rules');
+      const rule = groups.flatMap((g) => g.rules).find((r) => r.name === ALERT);
+      return rule !== undefined && Date.parse(rule.lastEvaluation) >= healthySince + FOR_MS + 1000;
+    }, 20_000);
     expect((await promAlerts()).filter((a) => a.labels.alertname === ALERT)).toEqual([]);
     expect(inProcessAlerts().filter((a) => a.name === ALERT)).toEqual([]);
   }, 40_000);

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { requireBinary } from '../support/processes.js';
-import { ROOT, configPath, readYaml, run } from './support.js';
+import { requireBinary } from '../support/helpers.js';
+import { ROOT } from '../support/helpers.js';
+import { configPath, readYaml, run } from './support.js';
 
 type Obj = Record<string, unknown>;
 interface ComposeService {

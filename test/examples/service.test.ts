@@ -22,7 +22,7 @@ describe('the knowledge-graph service', () => {
       expect((await post('/entities', { id: 'y', name: 'Yvonne', type: 'Person' })).status).toBe(201);
       expect((await post('/relations', { from: 'x', to: 'y', type: 'knows' })).status).toBe(201);
     } finally {
-      expect(await first.stop()).toBe(0);
+      expect((await first.stop()).code).toBe(0);
     }
     const second = await startService('require', env);
     try {

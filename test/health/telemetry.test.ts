@@ -3,7 +3,7 @@ import { logs } from '@opentelemetry/api-logs';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
 import { DURATION_BUCKETS_SECONDS } from '../../src/telemetry/names.js';
-import type { LogLevel } from '../../src/pipeline.js';
+import { memoryLogger } from '../support/helpers.js';
 import { installTestOtel } from '../support/otel.js';
 import { Probe, system } from './helpers.js';
 
@@ -52,8 +52,8 @@ describe('health as OTel signals', () => {
   });
 
   it('logs status transitions through the injected logger', async () => {
-    const records: Array<{ level: LogLevel; component: string; message: string; metadata?: Record<string, unknown> }> = [];
-    const logger = { log: (level: LogLevel, component: string, _op: string, message: string, metadata?: Record<string, unknown>) => void records.push({ level, component, message, ...(metadata ? { metadata } : {}) }) };
+    const logger = memoryLogger();
+    const { records } = logger;
     const health = system({ defaults: { warningThreshold: 1, criticalThreshold: 2 } }, { logger });
     const probe = new Probe();
     health.registerComponent('db', probe.check);

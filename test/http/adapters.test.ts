@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpressAdminMiddleware, createFastifyAdminPlugin, createAdminRequestHandler, HEALTH_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/http/index.js';
 import { createServer } from 'node:http';
-import { freePort } from '../support/processes.js';
+import { freePort } from '../support/helpers.js';
 import { healthFixture, request } from './helpers.js';
 
 const TOKEN = 'adapter-token-1';

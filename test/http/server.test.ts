@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
 import { AdminServerError, createAdminServer, HEALTH_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type AdminServer } from '../../src/http/index.js';
-import { freePort } from '../support/processes.js';
+import { freePort } from '../support/helpers.js';
 import { healthFixture, request } from './helpers.js';
 
 const TOKEN = 'secret-token-123';

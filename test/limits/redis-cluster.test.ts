@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster.mjs';
 import { RateLimitedError } from '../../src/errors.js';
 import { RateLimitingManager, RateLimitStoreUnavailableError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
-import { errors, Replica, total, until, type Tally } from './support/replicas.js';
+import { eventually } from '../support/helpers.js';
+import { errors, Replica, total, type Tally } from './support/replicas.js';
 
 // A real 3-master Redis Cluster on loopback (free ports, temp dirs), started and killed by this file.
 let cluster: LocalRedisCluster;
@@ -145,13 +146,13 @@ describe('Redis Cluster store', () => {
     await cluster.nodes[0]!.stop('SIGKILL');
     // The others mark it failed after the node timeout; without full slot coverage the cluster refuses every
     // key. Until the breaker opens, a failed call is refused (never admitted); then decisions are local.
-    expect(await until(async () => (await cluster.nodes[1]!.state()) === 'fail', 20_000)).toBe(true);
+    await eventually(async () => (await cluster.nodes[1]!.state()) === 'fail', { what: 'the others to mark the killed master failed', timeoutMs: 20_000, intervalMs: 100 });
     const inFallback = async () => {
       await Promise.all(replicas.map((r) => r.burst('main', ['probe'], 3, 1)));
       const stats = await Promise.all(replicas.map((r) => r.stats()));
       return stats.every((s) => s.main!.store === 'fallback' && s.main!.redis!.breaker !== 'closed');
     };
-    expect(await until(inFallback, 20_000)).toBe(true);
+    await eventually(inFallback, { what: 'every replica on its local fallback', timeoutMs: 20_000, intervalMs: 100 });
     const outage = await burst(during);
     expect(errors(outage)).toEqual([]);
     for (const user of during) {
@@ -172,7 +173,7 @@ describe('Redis Cluster store', () => {
       steady = ok ? steady + 1 : 0;
       return steady >= 2;
     };
-    expect(await until(back, 30_000, 200)).toBe(true);
+    await eventually(back, { what: 'every replica back on every master, twice in a row', timeoutMs: 30_000, intervalMs: 200 });
     const recovered = await burst(after);
     for (const user of after) expect(total(recovered, user)).toBe(limit);
   }, 180_000);

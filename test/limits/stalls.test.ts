@@ -2,16 +2,16 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitingManager, StoreTimeoutError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
 import { withReplyTimeout } from '../../src/limits/reply-timeout.js';
-import { freePort, type StartedProcess } from '../support/processes.js';
+import { eventually, freePort, type ChildHandle } from '../support/helpers.js';
 import { startRedisServer } from './support/redis-server.js';
-import { errors, Replica, total, until } from './support/replicas.js';
+import { errors, Replica, total } from './support/replicas.js';
 
 // Event-loop stalls of the caller are not Redis outages: a reply that arrived while our loop was blocked is
 // read before the timeout is judged, and one bad tick cannot open the store's breaker.
 let port: number;
-let server: StartedProcess;
+let server: ChildHandle;
 
-function startRedis(): Promise<StartedProcess> {
+function startRedis(): Promise<ChildHandle> {
   return startRedisServer(port);
 }
 
@@ -115,7 +115,7 @@ describe('event-loop stalls', () => {
         const stats = await Promise.all(replicas.map((r) => r.stats()));
         return stats.every((s) => POLICIES.every(([name]) => s[name]!.store === 'fallback' && s[name]!.redis!.breaker !== 'closed'));
       };
-      expect(await until(allInFallback, 20_000)).toBe(true);
+      await eventually(allInFallback, { what: 'every replica on its local fallback', timeoutMs: 20_000, intervalMs: 100 });
       for (const [name, , limit] of POLICIES) {
         const tallies = await Promise.all(replicas.map((r) => r.hammer(name, 'bob', 1500)));
         expect(errors(tallies), name).toEqual([]);

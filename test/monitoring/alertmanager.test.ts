@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
-import { freePort, requireBinary, startProcess, type StartedProcess, waitForHttpOk } from '../support/processes.js';
+import { freePort, requireBinary, spawnService, type ChildHandle, waitForHttpOk } from '../support/helpers.js';
 import { installEmbedded } from './helpers.js';
 
 interface AmAlert {
@@ -17,7 +17,7 @@ interface AmAlert {
 }
 
 let env: ReturnType<typeof installEmbedded>;
-let am: StartedProcess;
+let am: ChildHandle;
 let dir: string;
 let baseUrl: string;
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   const config = join(dir, 'alertmanager.yml');
   writeFileSync(config, ['route:', "  receiver: 'blackhole'", '  group_wait: 1s', 'receivers:', "  - name: 'blackhole'", ''].join('\n'));
   const port = await freePort();
-  am = await startProcess(binary, [`--config.file=${config}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], port);
+  am = await spawnService(binary, [`--config.file=${config}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { ports: [port] });
   await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
   baseUrl = `http://127.0.0.1:${port}`;
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryQueue, WebhookNotifier, AlertmanagerNotifier, fingerprint, type AlertNotification, type AlertNotifier, type WebhookPayload } from '../../src/monitoring/index.js';
-import { freePort } from '../support/processes.js';
+import { freePort } from '../support/helpers.js';
 
 function alert(name: string, status: 'firing' | 'resolved', extra: Record<string, string> = {}): AlertNotification {
   const labels = { alertname: name, severity: 'critical', ...extra };

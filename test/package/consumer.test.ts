@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, runNode } from '../instrumentation/helpers.js';
+import { childEnv } from '../instrumentation/helpers.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
-import { freePort, waitForPort } from '../support/processes.js';
+import { freePort, spawnService } from '../support/helpers.js';
 import { installProject, otelCopies, otelVersionsInTree, PACKAGE, packPackage, readmeSnippets, writeSnippet, type Snippet } from './consumer.js';
 
 // One `npm pack` and one install serve every case: the README's four adoption snippets (Express and Fastify,
@@ -106,12 +106,8 @@ describe('the README snippets for adopting it in an existing service', () => {
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_BLRP_SCHEDULE_DELAY: '100',
       });
-      const app = runNode(snippet.args, env, dir);
+      const app = await spawnService(process.execPath, snippet.args, { env, cwd: dir, ports: [port, metricsPort], timeoutMs: 30_000 });
       try {
-        await Promise.race([
-          Promise.all([waitForPort(port, '127.0.0.1', 30_000), waitForPort(metricsPort, '127.0.0.1', 30_000)]),
-          app.exited.then((code) => Promise.reject(new Error(`${snippet.file} exited early (${code}):\n${app.stderr()}\n${app.stdout()}`))),
-        ]);
         const res = await fetch(`http://127.0.0.1:${port}/orders/42`, { headers: { 'x-user-id': 'alice' } });
         expect(res.status, app.stderr()).toBe(200);
         expect(await res.json()).toEqual({ id: '42', attempt: 1 });
@@ -124,7 +120,7 @@ describe('the README snippets for adopting it in an existing service', () => {
         expect(counts[0]).toMatch(/production_outcome="success".* 1$/);
       } finally {
         // SIGTERM: the graceful shutdown drains, flushes the exporters and exits 0.
-        expect(await app.stop(), app.stderr()).toBe(0);
+        expect((await app.stop()).code, app.stderr()).toBe(0);
       }
       const operations = receiver.spans.filter((s) => s.name === 'orders.get');
       expect(operations, JSON.stringify(receiver.spans.map((s) => s.name))).toHaveLength(1);

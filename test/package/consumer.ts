@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../instrumentation/helpers.js';
+import { requireBuild, ROOT } from '../support/helpers.js';
 
 // A consumer project as a user gets it: the package packed with `npm pack`, installed from the tarball with
 // `npm install` (from the local npm cache where it can), next to the packages a user's service brings.
@@ -39,9 +39,7 @@ export function npm(args: string[], cwd: string): string {
 
 /** Packs the built package into a new temp folder; returns the tarball's path. */
 export function packPackage(): string {
-  if (!existsSync(join(ROOT, 'dist/cjs/index.js')) || !existsSync(join(ROOT, 'dist/esm/register/index.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does)');
-  }
+  requireBuild('dist/cjs/index.js', 'dist/esm/register/index.js');
   const out = mkdtempSync(join(tmpdir(), 'production-pack-'));
   const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', out], ROOT)) as [{ filename: string }];
   return join(out, packed.filename);

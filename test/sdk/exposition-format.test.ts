@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { ExpositionWriter, negotiateExpositionFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, ProductionMetricReader } from '../../src/sdk/index.js';
-import { requireBinary } from '../support/processes.js';
+import { requireBinary } from '../support/helpers.js';
 
 describe('content negotiation of /metrics', () => {
   const cases: [string | undefined, string][] = [

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ExpositionWriter, type Exemplar, type ExemplarLookup } from '../../src/sdk/index.js';
 import { canonicalNumber } from '../../src/sdk/exposition/text.js';
 import { run } from '../collector-config/support.js';
-import { requireBinary } from '../support/processes.js';
+import { requireBinary } from '../support/helpers.js';
 import { resourceMetrics, writerOptions } from './exposition-arbitraries.js';
 import { samples, withTimestamps, type Sample } from './exposition-parse.js';
 

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createProductionSystem } from '../../src/index.js';
+import { eventually, within } from '../support/helpers.js';
 import { exitStats, phaseStartedAt, useFixtureService } from './fixture-service.js';
 
 // Regression (issue 11, finding 4): under steady load from 20 keep-alive clients, after SIGTERM the responses
@@ -58,13 +59,11 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
         if (outcome.kind === 'refused' || outcome.kind === 'other') return;
       }
     });
-    await new Promise((r) => setTimeout(r, 700));
+    // Steady load first: well over the hundred answers checked below.
+    await eventually(() => sent.filter((s) => s.kind === 'response').length >= 150, { what: '150 answers under load', details: service.output });
     const sigtermAt = Date.now();
     service.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 20 s:\n${service.output()}`)), 20_000)),
-    ]);
+    const exit = await within(service.exited, 20_000, 'the service to exit', service.output);
     await Promise.all(clients);
     for (const agent of agents) agent.destroy();
 

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
 import { GracefulShutdownManager, ShutdownPhase, type ShutdownHandler } from '../../src/shutdown/index.js';
-import { deferred, memoryLogger } from './helpers.js';
+import { memoryLogger } from '../support/helpers.js';
+import { deferred } from './helpers.js';
 
 const quick = {
   preStopDelayMs: 0,

@@ -13,7 +13,7 @@ import {
   TELEMETRY_FLUSH_PRIORITY,
 } from '../../src/shutdown/index.js';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { deferred } from './helpers.js';
+import { deferred, phaseReached } from './helpers.js';
 
 /** In-memory exporters forget everything on shutdown; these subclasses keep it for the assertions. */
 class KeepingSpanExporter extends InMemorySpanExporter {
@@ -125,8 +125,9 @@ describe('shutdown telemetry', () => {
   it('reports the current phase on the gauge while draining', async () => {
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0 });
     const request = manager.trackActiveRequest();
+    const draining = phaseReached(manager, 'finish_active_requests');
     const done = manager.initiateShutdown();
-    await new Promise((r) => setTimeout(r, 10));
+    await draining;
     await meterProvider.forceFlush();
     const gauge = phaseGauge();
     expect(gauge.get('finish_active_requests')).toBe(1);
@@ -175,8 +176,12 @@ describe('built-in handlers', () => {
 
   it('createServerCloseHandler stops listening, lets a busy request finish and closes idle keep-alive connections', async () => {
     const release = deferred();
+    const slowArrived = deferred();
     const server: Server = createServer((req, res) => {
-      if (req.url === '/slow') void release.promise.then(() => res.end('slow done'));
+      if (req.url === '/slow') {
+        slowArrived.resolve();
+        void release.promise.then(() => res.end('slow done'));
+      }
       else res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -195,12 +200,14 @@ describe('built-in handlers', () => {
     const keepAlive = new Agent({ keepAlive: true });
     expect(await get('/', keepAlive)).toBe('ok'); // leaves one idle keep-alive connection
     const slow = get('/slow', false);
-    await new Promise((r) => setTimeout(r, 20));
+    await slowArrived.promise;
 
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0, cleanupTimeoutMs: 5000 });
     manager.registerHandler('server', createServerCloseHandler(server));
+    // The next phase starts once every handler of stopAccepting has run.
+    const stoppedAccepting = phaseReached(manager, 'finish_active_requests');
     const done = manager.initiateShutdown();
-    await new Promise((r) => setTimeout(r, 20));
+    await stoppedAccepting;
     expect(server.listening).toBe(false);
     await expect(get('/', false)).rejects.toThrow(/ECONNREFUSED/);
     release.resolve();

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { freePort } from './processes.js';
+import { freePort } from './helpers.js';
 
 // A minimal OTLP/HTTP receiver for tests: decodes the JSON encoding the real exporters send (traces and
 // logs; metric requests are counted and their metric names kept), so tests assert on what would reach a

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runModuleScript } from '../support/scripts.js';
+import { runModuleScript } from '../support/helpers.js';
 
 // Regression (issue 11, finding 5): `await system.getHealthReport()` while a check hung, in a script where
 // nothing else kept the event loop alive, exited with code 13 before the report arrived: the check's

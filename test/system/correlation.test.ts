@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { correlationIdFromHeaders, currentCorrelationId, isValidCorrelationId } from '../../src/telemetry/correlation.js';
 import { installTestOtel } from '../support/otel.js';
-import { recordingSystem } from './gates.js';
+import { observedSystem } from './gates.js';
 
 // Regression (issue 11, finding 1): a correlation ID decoded from baggage (`caf%C3%A9`, `%0D%0A`, `%00`,
 // `%7F`) was used as it was, and the example service wrote it into a response header and died with
@@ -27,7 +27,7 @@ describe('correlation IDs from outside', () => {
   });
 
   it('ignores an unsafe options.correlationId (any type) for the trace ID, and counts it', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     for (const bad of [...UNSAFE, 42, ['a', 'b']]) {
       const seen = await system.executeProtectedOperation('op', 'u', async (ctx) => ctx.correlationId, { correlationId: bad as string });
       const span = otel.spans.getFinishedSpans().at(-1)!;
@@ -39,7 +39,7 @@ describe('correlation IDs from outside', () => {
   });
 
   it('ignores an unsafe baggage correlation_id in operations and in log records, and counts it', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     const before = await rejectedCount('baggage');
     for (const encoded of ['caf%C3%A9', 'a%0D%0Ab', '%00', '%7F']) {
       const parent = propagation.extract(context.active(), { baggage: `correlation_id=${encoded}` });

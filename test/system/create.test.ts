@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CircuitOpenError, ShuttingDownError, createProductionSystem, type ProductionSystem } from '../../src/index.js';
-import { freePort } from '../support/processes.js';
+import { freePort } from '../support/helpers.js';
 
 // No SDK is registered in this file: createProductionSystem sets up the embedded providers and readers.
 describe('createProductionSystem on embedded defaults', () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { installTestOtel } from '../support/otel.js';
-import { recordingSystem } from './gates.js';
+import { observedSystem } from './gates.js';
 
 // Regression (issue 11, finding 7): 40 calls on an operation whose breaker had opened wrote 38 identical
 // warn records in 4 s; at 5,000 refusals a second that is 5,000 records a second in the middle of an outage.
@@ -18,7 +18,7 @@ const down = async (): Promise<never> => {
   throw new Error('backend down');
 };
 
-async function outage(system: ReturnType<typeof recordingSystem>['system'], calls: number): Promise<string[]> {
+async function outage(system: ReturnType<typeof observedSystem>['system'], calls: number): Promise<string[]> {
   const codes: string[] = [];
   for (let i = 0; i < calls; i++) {
     codes.push(await system.executeProtectedOperation('graph.search', 'u', down).then(() => 'ok', (e: { code?: string }) => e.code ?? 'Error'));
@@ -29,11 +29,11 @@ async function outage(system: ReturnType<typeof recordingSystem>['system'], call
 describe('log summarising (fake timers)', () => {
   it('40 calls past an open breaker: one record per operation and error type, then one summary with the count', async () => {
     vi.useFakeTimers();
-    const { system, logs } = recordingSystem();
+    const { system, logs } = observedSystem();
     system.configureOperation('graph.search', { retry: false, circuitBreaker: { failureThreshold: 2, recoveryTimeoutMs: 60_000 } });
     const codes = await outage(system, 40);
     expect(codes.filter((c) => c === 'CIRCUIT_OPEN')).toHaveLength(38);
-    const operationLogs = () => logs.filter((l) => l.message.startsWith('Operation'));
+    const operationLogs = () => logs().filter((l) => l.message.startsWith('Operation'));
     expect(operationLogs().map((l) => [l.level, l.message])).toEqual([
       ['error', 'Operation failed: backend down'],
       ['warn', 'Operation rejected: CIRCUIT_OPEN'],
@@ -61,21 +61,21 @@ describe('log summarising (fake timers)', () => {
   it('is configurable: logSummaryIntervalMs (or PRODUCTION_LOG_SUMMARY_INTERVAL_MS) 0 logs every call', async () => {
     expect(resolveConfig({}, { PRODUCTION_LOG_SUMMARY_INTERVAL_MS: '0' }).monitoring.logSummaryIntervalMs).toBe(0);
     expect(resolveConfig({}, {}).monitoring.logSummaryIntervalMs).toBe(10_000);
-    const { system, logs } = recordingSystem({ monitoring: { logSummaryIntervalMs: 0 } });
+    const { system, logs } = observedSystem({ config: { monitoring: { logSummaryIntervalMs: 0 } } });
     system.configureOperation('graph.search', { retry: false, circuitBreaker: { failureThreshold: 2 } });
     await outage(system, 10);
-    expect(logs.filter((l) => l.message.startsWith('Operation'))).toHaveLength(10);
+    expect(logs().filter((l) => l.message.startsWith('Operation'))).toHaveLength(10);
   });
 
   it('writes pending summaries at shutdown', async () => {
     vi.useFakeTimers();
-    const { system, logs } = recordingSystem();
+    const { system, logs } = observedSystem();
     system.configureOperation('graph.search', { retry: false, circuitBreaker: false });
     await outage(system, 5);
     const report = system.shutdown();
     await vi.runAllTimersAsync();
     await report;
-    expect(logs.filter((l) => l.message.startsWith('Operation')).map((l) => l.message)).toEqual([
+    expect(logs().filter((l) => l.message.startsWith('Operation')).map((l) => l.message)).toEqual([
       'Operation failed: backend down',
       'Operation failed: backend down (4 more like this in the last 10 s were not logged)',
     ]);
