@@ -8,8 +8,8 @@ export interface CompiledStatusPageScript {
   readonly hash: string;
 }
 
-/** Compiles src/http/status-page/page.ts into one classic inline script. */
-export function compileStatusPageScript(): CompiledStatusPageScript;
+/** Compiles src/http/status-page/page.ts (or `source`) into one classic inline script; throws on what cannot be inlined. */
+export function compileStatusPageScript(source?: string): CompiledStatusPageScript;
 
 /** `code` with the script and hash in place of their placeholder literals; throws unless each is there once. */
 export function inlineStatusPageScript(code: string, file: string, compiled?: CompiledStatusPageScript): string;

@@ -18,12 +18,13 @@ const PLACEHOLDERS = { script: '__STATUS_PAGE_SCRIPT__', hash: '__STATUS_PAGE_SC
  * Compiles page.ts with its tsconfig's options (types are checked separately: `tsc -p` that tsconfig) into a
  * classic script: the module's one type-only import is erased, and the body runs in a strict function scope so
  * its names stay out of the page's globals, as they were in the module.
+ * @param source the page script's TypeScript (default: page.ts as it is on disk)
  * @returns the script text and its CSP source, `'sha256-…'`
  */
-export function compileStatusPageScript() {
+export function compileStatusPageScript(source = readFileSync(PAGE_SOURCE, 'utf8')) {
   const ts = createRequire(import.meta.url)('typescript');
   const config = ts.getParsedCommandLineOfConfigFile(PAGE_TSCONFIG, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
-  const { outputText } = ts.transpileModule(readFileSync(PAGE_SOURCE, 'utf8'), { compilerOptions: { ...config.options, noEmit: false }, fileName: PAGE_SOURCE });
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { ...config.options, noEmit: false }, fileName: PAGE_SOURCE });
   const body = outputText.replace(/^export \{\};\s*$/m, '').trim();
   if (/^\s*(import|export)\b/m.test(body)) throw new Error(`${PAGE_SOURCE}: the page script may import types only (it runs as one inline script)`);
   const script = `(function () {\n'use strict';\n${body}\n})();`;
