@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_SETTINGS, InvalidConfigError, resolveConfig } from '../../src/index.js';
+import { ENV_SETTINGS, resolveConfig, type InvalidConfigError } from '../../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills documented defaults', () => {

@@ -40,7 +40,7 @@ describe('health as OTel signals', () => {
     expect(gauge?.descriptor).toMatchObject({ unit: '1' });
     expect(gauge?.descriptor.description).not.toBe('');
     const points = Object.fromEntries(
-      gauge!.dataPoints.map((p) => [`${p.attributes['production.component']}/${p.attributes.status}`, p.value]),
+      gauge!.dataPoints.map((p) => [`${String(p.attributes['production.component'])}/${String(p.attributes.status)}`, p.value]),
     );
     expect(points).toMatchObject({ 'cache/critical': 1, 'cache/healthy': 0, 'cache/warning': 0, 'cache/unknown': 0, 'never/unknown': 1, 'never/healthy': 0 });
     const histogram = await otel.metric('production.health.check.duration');

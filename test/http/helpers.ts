@@ -17,3 +17,13 @@ export async function request(base: string, path: string, init: RequestInit = {}
   const res = await fetch(`${base}${path}`, init);
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text(), headers: res.headers };
 }
+
+/** The `/health` document (draft-inadarei-api-health-check), as the tests read it. */
+export interface HealthDoc {
+  status: string;
+  checks: Record<string, Array<Record<string, unknown>>>;
+  [key: string]: unknown;
+}
+
+/** Parses a `/health` body. */
+export const healthDoc = (body: string): HealthDoc => JSON.parse(body) as HealthDoc;

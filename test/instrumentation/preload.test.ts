@@ -91,7 +91,7 @@ describe('start-up', () => {
     const lines = child.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/\/metrics.*\/readyz.*\/status/);
-    for (const line of child.stdout().split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of child.stdout().split('\n').filter(Boolean)) expect((): unknown => JSON.parse(line)).not.toThrow();
   });
 
   it.each([

@@ -67,7 +67,7 @@ describe('per-key state stays bounded', () => {
     );
     for (let i = 0; i < 50_000; i++) {
       now += 0.01;
-      m.checkRateLimit('op', `u${i}`);
+      void m.checkRateLimit('op', `u${i}`);
     }
     const stats = m.getRateLimitStats();
     expect(stats.users.tracked).toBe(1000);

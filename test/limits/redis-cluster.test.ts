@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** The master that owns `key`'s slot. */
 async function ownerOf(key: string): Promise<number> {
-  const slot = (await admins[0]!.cluster('KEYSLOT', key)) as number;
+  const slot = await admins[0]!.cluster('KEYSLOT', key);
   return ranges.find(([from, to]) => slot >= from && slot <= to)![2];
 }
 
@@ -57,7 +57,7 @@ const POLICIES: [string, RateLimiterConfigInput, number][] = [
 ];
 
 function clusterStore(extra: Record<string, unknown> = {}): RateLimitConfigInput['store'] {
-  return { type: 'redis_cluster', nodes: cluster.seeds, keyPrefix: 'rl:', failureMode: 'fail_closed', timeoutMs: 3000, connectTimeoutMs: 5000, ...extra } as RateLimitConfigInput['store'];
+  return { type: 'redis_cluster', nodes: cluster.seeds, keyPrefix: 'rl:', failureMode: 'fail_closed', timeoutMs: 3000, connectTimeoutMs: 5000, ...extra };
 }
 
 const replicas: Replica[] = [];
@@ -99,7 +99,7 @@ describe('Redis Cluster store', () => {
       }
       const outcomes = await Promise.all(
         Array.from({ length: 288 }, (_, i) =>
-          Promise.resolve(managers[i % 3]!.checkRateLimit('op', users[i % users.length]!)).then(
+          Promise.resolve(managers[i % 3]!.checkRateLimit('op', users[i % users.length])).then(
             () => 'allowed',
             (e: unknown) => (e instanceof RateLimitStoreUnavailableError ? `unavailable: ${e.reason}` : e instanceof RateLimitedError ? 'limited' : String(e)),
           ),
@@ -122,7 +122,7 @@ describe('Redis Cluster store', () => {
     );
     managers.push(m);
     await m.connect();
-    const error = await Promise.resolve(m.checkRateLimit('op', elsewhere!)).catch((e: unknown) => e);
+    const error = await Promise.resolve(m.checkRateLimit('op', elsewhere)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitStoreUnavailableError);
     expect((error as RateLimitStoreUnavailableError).reason).toMatch(/^MOVED .*type: 'redis_cluster'/);
   }, 30_000);
@@ -138,7 +138,7 @@ describe('Redis Cluster store', () => {
     };
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start({ main: config })))));
     const burst = async (users: string[]): Promise<Tally[]> => Promise.all(replicas.map((r) => r.burst('main', users, limit)));
-    const [before, during, after, probes] = (await Promise.all(['before', 'during', 'after', 'probe'].map(async (p) => (await usersOnEveryNode(p, p === 'probe' ? 1 : 3)).flat()))) as string[][] as [string[], string[], string[], string[]];
+    const [before, during, after, probes] = (await Promise.all(['before', 'during', 'after', 'probe'].map(async (p) => (await usersOnEveryNode(p, p === 'probe' ? 1 : 3)).flat()))) as [string[], string[], string[], string[]];
 
     const warm = await burst(before);
     for (const user of before) expect(total(warm, user)).toBe(limit);

@@ -45,13 +45,13 @@ describe('the store call timeout', () => {
 
   it('reads a reply that arrived while our loop was blocked past the deadline before judging it a timeout', async () => {
     // Due at 100 ms, the timer fires about 10 ms late (not a stall worth an extension): the reply sits unread.
-    const reply = withReplyTimeout((resolve, reject) => client.ping().then(resolve, reject), 100);
+    const reply = withReplyTimeout((resolve, reject) => void client.ping().then(resolve, reject), 100);
     blockEventLoop(110);
     await expect(reply).resolves.toBe('PONG');
   });
 
   it('gives a call that needed a second round trip during a stall one more timeout', async () => {
-    const twoTrips = withReplyTimeout((resolve, reject) => client.ping().then(() => client.echo('again').then(resolve, reject), reject), 100);
+    const twoTrips = withReplyTimeout((resolve, reject) => void client.ping().then(() => client.echo('again').then(resolve, reject), reject), 100);
     blockEventLoop(150);
     await expect(twoTrips).resolves.toBe('again');
   });

@@ -23,7 +23,7 @@ function admitted(m: RateLimitingManager, operation: string, user: string | unde
   let n = 0;
   for (let i = 0; i < tries; i++) {
     try {
-      m.checkRateLimit(operation, user);
+      void m.checkRateLimit(operation, user);
       n++;
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -69,7 +69,7 @@ describe('limiter state across a restart', () => {
     const before = process({ perUser: policy }, 0);
     admitted(before.m, 'op', 'alice', 5);
     admitted(before.m, 'op', 'carol', 5);
-    before.m.checkRateLimit('op', 'dave');
+    void before.m.checkRateLimit('op', 'dave');
     const state = before.m.exportState()!;
     expect(state.limiters).toHaveLength(1);
     expect(state.limiters[0]!.cells.map(([key]) => key).sort()).toEqual(['alice', 'carol', 'dave']);
@@ -107,8 +107,8 @@ describe('limiter state across a restart', () => {
     await first.executeProtectedOperation('search', 'alice', op);
     await expect(first.executeProtectedOperation('search', 'alice', op)).rejects.toBeInstanceOf(RateLimitedError);
     await first.shutdown();
-    const saved = JSON.parse(readFileSync(join(checkpointDir, checkpointFileName(RATE_LIMIT_CHECKPOINT)), 'utf8'));
-    expect(saved.state.limiters[0].cells[0][0]).toBe('alice');
+    const saved = JSON.parse(readFileSync(join(checkpointDir, checkpointFileName(RATE_LIMIT_CHECKPOINT)), 'utf8')) as { state: { limiters: Array<{ cells: unknown[][] }> } };
+    expect(saved.state.limiters[0]?.cells[0]?.[0]).toBe('alice');
 
     const second = createProductionSystem({}, config, { env: {}, startHealthChecks: false });
     try {

@@ -171,7 +171,7 @@ describe('FallbackRateLimitStore', () => {
       clock.now += 10;
     }
     primary.calls.length = 0;
-    store.consume('user', 'alice', 1);
+    void store.consume('user', 'alice', 1);
     expect(primary.calls).toEqual([]);
     clock.now += 500;
     await settle(store.consume('user', 'alice', 1));

@@ -92,7 +92,7 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     vi.useFakeTimers();
     env.logs.reset();
     for (let i = 0; i < 50; i++) reportInternalError('probe_test', new Error(`boom ${i}`));
-    const bodies = () => env.logs.getFinishedLogRecords().filter((r) => r.attributes['production.component'] === 'probe_test').map((r) => String(r.body));
+    const bodies = () => env.logs.getFinishedLogRecords().filter((r) => r.attributes['production.component'] === 'probe_test').map((r) => r.body as string);
     expect(bodies()).toEqual(['Internal error in probe_test (caught, the work goes on): Error: boom 0']);
     vi.advanceTimersByTime(INTERNAL_ERROR_LOG_INTERVAL_MS);
     expect(bodies()).toHaveLength(2);

@@ -59,7 +59,7 @@ describe('timeout', () => {
     let signal: AbortSignal | undefined;
     const result = m.policyFor('op').execute((ctx) => {
       signal = ctx.signal;
-      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
     }, call('op', undefined, abandon.signal), true);
     abandon.abort(new Error('abandoned'));
     await expect(result).rejects.toThrow('abandoned');

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import {
-  BulkheadPolicy,
+  type BulkheadPolicy,
   BulkheadRejectedError as CockatielBulkheadRejected,
   CircuitState,
   ConsecutiveBreaker,

@@ -9,7 +9,6 @@ import {
   type MetricData,
   type MetricDescriptor,
   type ResourceMetrics,
-  type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 
@@ -134,7 +133,7 @@ export const resourceMetrics = (hostile: boolean): fc.Arbitrary<ResourceMetrics>
       scopeMetrics: fc.array(fc.record({ scope, metrics: fc.array(metric(hostile), { maxLength: 5 }) }), { maxLength: 5 }),
     })
     .filter((rm) => hostile || uniqueNames(rm.scopeMetrics))
-    .map((rm) => ({ resource: resourceFromAttributes(rm.resource), scopeMetrics: rm.scopeMetrics as ScopeMetrics[] }));
+    .map((rm) => ({ resource: resourceFromAttributes(rm.resource), scopeMetrics: rm.scopeMetrics }));
 
 // Distinct after sanitizing and without the suffixes samples get, so no two families share a sample name.
 function uniqueNames(scopes: readonly { metrics: readonly MetricData[] }[]): boolean {

@@ -87,7 +87,7 @@ describe('on collections of a real MeterProvider', () => {
     it(`matches PrometheusSerializer for every instrument kind, ${AggregationTemporality[temporality]}, with an exponential-histogram view`, async () => {
       const rm = await recordEverything(new PullReader({ aggregationTemporalitySelector: () => temporality }));
       expect(rm.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.dataPointType)).sort()).toEqual(
-        [DataPointType.HISTOGRAM, DataPointType.HISTOGRAM, DataPointType.EXPONENTIAL_HISTOGRAM, DataPointType.GAUGE, DataPointType.GAUGE, ...Array(5).fill(DataPointType.SUM)].sort(),
+        [DataPointType.HISTOGRAM, DataPointType.HISTOGRAM, DataPointType.EXPONENTIAL_HISTOGRAM, DataPointType.GAUGE, DataPointType.GAUGE, ...Array<DataPointType>(5).fill(DataPointType.SUM)].sort(),
       );
       fc.assert(
         fc.property(writerOptions, (options) => {

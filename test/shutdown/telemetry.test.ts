@@ -12,7 +12,7 @@ import {
   registeredTelemetryProviders,
   TELEMETRY_FLUSH_PRIORITY,
 } from '../../src/shutdown/index.js';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import { deferred, phaseReached } from './helpers.js';
 
 /** In-memory exporters forget everything on shutdown; these subclasses keep it for the assertions. */
@@ -186,7 +186,7 @@ describe('built-in handlers', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const get = (path: string, agent: import('node:http').Agent | false) =>
+    const get = (path: string, agent: Agent | false) =>
       new Promise<string>((resolve, reject) => {
         const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
           let body = '';
@@ -196,7 +196,6 @@ describe('built-in handlers', () => {
         req.on('error', reject);
         req.end();
       });
-    const { Agent } = await import('node:http');
     const keepAlive = new Agent({ keepAlive: true });
     expect(await get('/', keepAlive)).toBe('ok'); // leaves one idle keep-alive connection
     const slow = get('/slow', false);

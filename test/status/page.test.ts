@@ -21,7 +21,7 @@ let browser: BrowserContext | undefined;
 let profile = '';
 
 async function call(params: Record<string, string>): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${appPort}/call?${new URLSearchParams(params)}`);
+  const res = await fetch(`http://127.0.0.1:${appPort}/call?${new URLSearchParams(params).toString()}`);
   return res.text();
 }
 

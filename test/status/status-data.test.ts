@@ -41,7 +41,7 @@ async function sources(): Promise<{ sources: StatusSources; filters: LogFilter[]
   for (let u = 0; u < 30; u++) {
     for (let i = 0; i <= u % 15; i++) {
       try {
-        limits.checkRateLimit('op', `user-${u}`);
+        void limits.checkRateLimit('op', `user-${u}`);
       } catch {
         /* refused */
       }
@@ -118,7 +118,7 @@ describe('buildStatusDocument', () => {
   it('keeps markup as data and makes trace links only from http(s) templates', async () => {
     const { sources: s, limits } = await sources();
     const json = JSON.stringify(buildStatusDocument(s));
-    expect(JSON.parse(json).operations.some((o: { name: string }) => o.name === XSS)).toBe(true);
+    expect((JSON.parse(json) as { operations: Array<{ name: string }> }).operations.some((o) => o.name === XSS)).toBe(true);
     const unsafe = buildStatusDocument({ ...s, traceUrlTemplate: 'javascript:alert(1)//{traceId}' }).traces;
     expect(unsafe.urlTemplate).toBeNull();
     expect(unsafe.recent.every((t) => t.url === null)).toBe(true);

@@ -66,7 +66,7 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const threw = lastError === undefined ? '' : `; the last check threw: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      const threw = lastError === undefined ? '' : `; the last check threw: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
       const details = options.details ? `\n${options.details()}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}${threw}${details}`, { cause: lastError });
     }
@@ -137,23 +137,23 @@ export interface ChildExit {
 export interface ChildHandle {
   readonly child: ChildProcess;
   /** stdout so far (the last `keepOutput` characters). */
-  stdout(): string;
+  readonly stdout: () => string;
   /** stderr so far (the last `keepOutput` characters). */
-  stderr(): string;
+  readonly stderr: () => string;
   /** stdout and stderr interleaved as they came, for failure messages. */
-  output(): string;
+  readonly output: () => string;
   /** Complete stdout lines so far (the last 5000). */
-  lines(): string[];
+  readonly lines: () => string[];
   /** Resolves with the first stdout line matching `pattern`, printed before or after the call. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  readonly waitForLine: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
   /** Writes to its stdin (spawned with `stdin: true`). */
-  write(text: string): void;
+  readonly write: (text: string) => void;
   /** True until it exits. */
-  running(): boolean;
+  readonly running: () => boolean;
   /** Resolves when it exits. */
   readonly exited: Promise<ChildExit>;
   /** Sends `signal` (default SIGTERM), then SIGKILL after `graceMs` (default 10 s); resolves once it exited. */
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ChildExit>;
+  readonly stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<ChildExit>;
 }
 
 /** Options of {@link spawnProcess}. */
@@ -206,7 +206,7 @@ export function spawnProcess(command: string, args: readonly string[], options: 
     running,
     exited,
     write: (text) => void child.stdin!.write(text),
-    waitForLine(pattern, timeoutMs = 15_000) {
+    waitForLine: (pattern, timeoutMs = 15_000) => {
       return new Promise((done, fail) => {
         const finish = (): void => {
           clearTimeout(timer);
@@ -230,7 +230,7 @@ export function spawnProcess(command: string, args: readonly string[], options: 
         check();
       });
     },
-    async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000) {
+    stop: async (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000) => {
       if (running()) {
         child.kill(signal);
         const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -33,8 +33,7 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     },
     {},
   );
-  let system: ProductionSystem | undefined;
-  const monitor = new ProductionMonitor(config.monitoring, { activeOperations: () => system?.activeOperationCount() ?? 0 });
+  const monitor = new ProductionMonitor(config.monitoring, { activeOperations: (): number => system.activeOperationCount() });
   const recovery = new ErrorRecoveryManager(config.errorRecovery);
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...(options.limitsClock ? { clock: options.limitsClock } : {}) });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, exit: () => undefined });
@@ -74,7 +73,7 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     return permit && noting(permit, 'release permit');
   };
 
-  system = new ProductionSystem({}, config, { recovery, limits, shutdown, monitor, health });
+  const system: ProductionSystem = new ProductionSystem({}, config, { recovery, limits, shutdown, monitor, health });
   return {
     system,
     steps,
