@@ -23,13 +23,24 @@ const PLACEHOLDERS = { script: '__STATUS_PAGE_SCRIPT__', hash: '__STATUS_PAGE_SC
  */
 export function compileStatusPageScript(source = readFileSync(PAGE_SOURCE, 'utf8')) {
   const ts = createRequire(import.meta.url)('typescript');
-  const config = ts.getParsedCommandLineOfConfigFile(PAGE_TSCONFIG, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    PAGE_TSCONFIG,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
   const { outputText } = ts.transpileModule(source, { compilerOptions: { ...config.options, noEmit: false }, fileName: PAGE_SOURCE });
   const body = outputText.replace(/^export \{\};\s*$/m, '').trim();
-  if (/^\s*(import|export)\b/m.test(body)) throw new Error(`${PAGE_SOURCE}: the page script may import types only (it runs as one inline script)`);
+  if (/^\s*(import|export)\b/m.test(body))
+    throw new Error(`${PAGE_SOURCE}: the page script may import types only (it runs as one inline script)`);
   const script = `(function () {\n'use strict';\n${body}\n})();`;
   // The HTML parser ends the <script> element at the first "</script", whatever the JavaScript around it means.
-  if (/<\/script|<!--/i.test(script)) throw new Error(`${PAGE_SOURCE}: the compiled script contains "</script" or "<!--", which would break out of the inline <script>`);
+  if (/<\/script|<!--/i.test(script))
+    throw new Error(`${PAGE_SOURCE}: the compiled script contains "</script" or "<!--", which would break out of the inline <script>`);
   return { script, hash: `'sha256-${createHash('sha256').update(script).digest('base64')}'` };
 }
 
@@ -42,7 +53,10 @@ export function inlineStatusPageScript(code, file, compiled = compileStatusPageS
   for (const [key, placeholder] of Object.entries(PLACEHOLDERS)) {
     const literal = new RegExp(`(['"])${placeholder}\\1`, 'g');
     const found = out.match(literal)?.length ?? 0;
-    if (found !== 1) throw new Error(`${file}: expected the literal '${placeholder}' once, found it ${found} times; update scripts/status-page-script.mjs with the source`);
+    if (found !== 1)
+      throw new Error(
+        `${file}: expected the literal '${placeholder}' once, found it ${found} times; update scripts/status-page-script.mjs with the source`,
+      );
     // One line whatever the script holds, so the file's source map still fits.
     out = out.replace(literal, () => JSON.stringify(compiled[key]));
   }

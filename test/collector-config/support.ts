@@ -28,7 +28,11 @@ export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_
   return new Promise((resolve) => {
     execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (error && typeof error.code !== 'number' ? String(error.message) : '') });
+      resolve({
+        code,
+        stdout: String(stdout),
+        stderr: String(stderr) + (error && typeof error.code !== 'number' ? String(error.message) : ''),
+      });
     });
   });
 }
@@ -40,7 +44,12 @@ export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_
  */
 export async function scrapeLiveSystem(format: 'prometheus' | 'openmetrics' = 'prometheus'): Promise<string> {
   requireBuild('dist/esm/index.js');
-  const result = await run(process.execPath, [fixturePath('scrape-system.mjs'), ...(format === 'openmetrics' ? ['openmetrics'] : [])], ROOT, 30_000);
+  const result = await run(
+    process.execPath,
+    [fixturePath('scrape-system.mjs'), ...(format === 'openmetrics' ? ['openmetrics'] : [])],
+    ROOT,
+    30_000,
+  );
   if (result.code !== 0) throw new Error(`scrape fixture failed (${result.code}):\n${result.stderr}`);
   return result.stdout;
 }
@@ -60,7 +69,21 @@ export function exposedNames(exposition: string): Set<string> {
   return names;
 }
 
-const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const NOT_METRICS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /**
  * Metric names a PromQL expression selects. Strings, label matchers, range selectors and grouping clauses

@@ -42,7 +42,14 @@ describe('health as OTel signals', () => {
     const points = Object.fromEntries(
       gauge!.dataPoints.map((p) => [`${String(p.attributes['production.component'])}/${String(p.attributes.status)}`, p.value]),
     );
-    expect(points).toMatchObject({ 'cache/critical': 1, 'cache/healthy': 0, 'cache/warning': 0, 'cache/unknown': 0, 'never/unknown': 1, 'never/healthy': 0 });
+    expect(points).toMatchObject({
+      'cache/critical': 1,
+      'cache/healthy': 0,
+      'cache/warning': 0,
+      'cache/unknown': 0,
+      'never/unknown': 1,
+      'never/healthy': 0,
+    });
     const histogram = await otel.metric('production.health.check.duration');
     expect(histogram?.descriptor).toMatchObject({ unit: 's' });
     const point = histogram!.dataPoints.find((p) => p.attributes['production.component'] === 'cache')!;
@@ -70,7 +77,11 @@ describe('health as OTel signals', () => {
       ['error', 'critical'],
       ['info', 'healthy'],
     ]);
-    expect(records[1]!).toMatchObject({ component: 'health', message: 'Component db is warning (was healthy): boom', metadata: { 'production.component': 'db' } });
+    expect(records[1]!).toMatchObject({
+      component: 'health',
+      message: 'Component db is warning (was healthy): boom',
+      metadata: { 'production.component': 'db' },
+    });
     await health.shutdown();
   });
 

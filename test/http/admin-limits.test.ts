@@ -31,11 +31,18 @@ afterEach(async () => {
 
 async function startAdmin(config: Record<string, unknown>): Promise<AdminChild> {
   requireBuild('dist/esm/index.js');
-  const child = spawnProcess(process.execPath, ['--input-type=module', '-e', SCRIPT], { env: { PATH: process.env.PATH, ADMIN_CONFIG: JSON.stringify({ port: 0, ...config }) } });
+  const child = spawnProcess(process.execPath, ['--input-type=module', '-e', SCRIPT], {
+    env: { PATH: process.env.PATH, ADMIN_CONFIG: JSON.stringify({ port: 0, ...config }) },
+  });
   children.push(child);
   const port = Number((await child.waitForLine(/^PORT \d+$/)).split(' ')[1]);
   const stats = (): { dropped: number; open: number } => {
-    const [, dropped = '0', open = '0'] = child.lines().filter((l) => l.startsWith('STATS ')).at(-1)?.split(' ') ?? [];
+    const [, dropped = '0', open = '0'] =
+      child
+        .lines()
+        .filter((l) => l.startsWith('STATS '))
+        .at(-1)
+        ?.split(' ') ?? [];
     return { dropped: Number(dropped), open: Number(open) };
   };
   return { child, port, stats };
@@ -104,13 +111,27 @@ describe('admin server limits (child process)', () => {
     });
     expect(served).toMatch(/^HTTP\/1\.1 200 /);
     // Its next report counts the three; the served connection closed, so four stay open.
-    await eventually(() => admin.stats().open === 4, { what: 'the report after the served connection closed', details: admin.child.output });
+    await eventually(() => admin.stats().open === 4, {
+      what: 'the report after the served connection closed',
+      details: admin.child.output,
+    });
     expect(admin.stats().dropped).toBe(3);
   });
 
   it('reads the cap and the timeouts from PRODUCTION_ADMIN_* variables; request timeout at least the header timeout', () => {
-    const config = resolveConfig({}, { PRODUCTION_ADMIN_MAX_CONNECTIONS: '64', PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS: '2000', PRODUCTION_ADMIN_IDLE_TIMEOUT_MS: '9000' });
-    expect(config.admin).toMatchObject({ maxConnections: 64, headersTimeoutMs: 2000, idleTimeoutMs: 9000, keepAliveTimeoutMs: 5000, requestTimeoutMs: 30_000 });
-    expect(() => resolveConfig({ admin: { headersTimeoutMs: 60_000 } }, {})).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.requestTimeoutMs' }));
+    const config = resolveConfig(
+      {},
+      { PRODUCTION_ADMIN_MAX_CONNECTIONS: '64', PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS: '2000', PRODUCTION_ADMIN_IDLE_TIMEOUT_MS: '9000' },
+    );
+    expect(config.admin).toMatchObject({
+      maxConnections: 64,
+      headersTimeoutMs: 2000,
+      idleTimeoutMs: 9000,
+      keepAliveTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+    });
+    expect(() => resolveConfig({ admin: { headersTimeoutMs: 60_000 } }, {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.requestTimeoutMs' }),
+    );
   });
 });

@@ -27,9 +27,14 @@ interface Report {
 }
 
 async function preloadReport(env: Record<string, string>): Promise<Report> {
-  const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', REPORT], { env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), ...env }) });
+  const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', REPORT], {
+    env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), ...env }),
+  });
   expect((await child.exited).code, child.stderr()).toBe(0);
-  const line = child.stdout().split('\n').find((l) => l.startsWith('REPORT '));
+  const line = child
+    .stdout()
+    .split('\n')
+    .find((l) => l.startsWith('REPORT '));
   expect(line, child.stdout()).toBeDefined();
   return { ...(JSON.parse(line!.slice('REPORT '.length)) as Omit<Report, 'stderr'>), stderr: child.stderr() };
 }
@@ -88,7 +93,10 @@ describe.each([
   afterAll(() => receiver?.close());
 
   it('continues an incoming traceparent, records HTTP server metrics and labels target_info with the detected resource', async () => {
-    const service = await startService('require', { OTEL_SERVICE_NAME: 'kg-setup', ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}) });
+    const service = await startService('require', {
+      OTEL_SERVICE_NAME: 'kg-setup',
+      ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
+    });
     try {
       const traceId = '0af7651916cd43dd8448eb211c80319c';
       const res = await fetch(`${service.url}/search?q=ada`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
@@ -125,7 +133,10 @@ describe('OTEL_METRICS_EXPORTER=otlp', () => {
       // With the SDK's default interval (60 s) none would arrive in this time.
       await eventually(() => receiver.metricRequests >= 3, { timeoutMs: 15_000, what: 'three metric exports' });
       expect([...receiver.metricNames].filter((name) => name.startsWith('production.'))).not.toEqual([]);
-      await eventually(() => child.stderr().includes('metrics export timed out after 150ms'), { timeoutMs: 10_000, what: 'the export timeout' });
+      await eventually(() => child.stderr().includes('metrics export timed out after 150ms'), {
+        timeoutMs: 10_000,
+        what: 'the export timeout',
+      });
     } finally {
       await child.stop();
       await receiver.close();

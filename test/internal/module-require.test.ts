@@ -15,7 +15,9 @@ describe('requireOptionalPeer', () => {
       expect.objectContaining({
         code: 'INVALID_CONFIG',
         path: 'rateLimiting.store',
-        message: expect.stringContaining('The Redis rate-limit store needs the optional peer dependency @llmkg/not-installed-peer, which is not installed: npm install @llmkg/not-installed-peer'),
+        message: expect.stringContaining(
+          'The Redis rate-limit store needs the optional peer dependency @llmkg/not-installed-peer, which is not installed: npm install @llmkg/not-installed-peer',
+        ),
       }),
     );
   });

@@ -12,7 +12,8 @@ const root = process.cwd();
 let consumer: string;
 const node = (cwd: string, args: string[]) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 30_000 }).trim();
 
-const REDIS_CONFIG = "{ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1' } }";
+const REDIS_CONFIG =
+  "{ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1' } }";
 
 beforeAll(() => {
   requireBuild('dist/cjs/index.js');

@@ -2,7 +2,12 @@ import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, RateLimitedError, ShuttingDownError } from '../../src/errors.js';
-import { rateLimitHeaders, RateLimitingManager, type RateLimitingManagerOptions, type RateLimitConfigInput } from '../../src/limits/index.js';
+import {
+  rateLimitHeaders,
+  RateLimitingManager,
+  type RateLimitingManagerOptions,
+  type RateLimitConfigInput,
+} from '../../src/limits/index.js';
 
 const managers: RateLimitingManager[] = [];
 function manager(config: RateLimitConfigInput, options: RateLimitingManagerOptions = {}) {
@@ -78,9 +83,13 @@ describe('RateLimitingManager.checkRateLimit', () => {
     expect(refusal(() => m.checkRateLimit('export', undefined)).scope).toBe('operation');
     m.configureOperationRateLimit('export', null);
     expect(m.checkRateLimit('export', undefined)).toBeUndefined();
-    expect(() => m.configureOperationRateLimit('x', { algorithm: 'fixed_window', limit: 0, windowMs: 1 })).toThrow(/rateLimiting\.perOperation\.x\.limit/);
+    expect(() => m.configureOperationRateLimit('x', { algorithm: 'fixed_window', limit: 0, windowMs: 1 })).toThrow(
+      /rateLimiting\.perOperation\.x\.limit/,
+    );
     expect(() => m.configureOperationRateLimit('', null)).toThrow(InvalidConfigError);
-    expect(() => new RateLimitingManager({ global: { algorithm: 'token_bucket', capacity: 1 } as never })).toThrow(/rateLimiting\.global\.refillPerSecond/);
+    expect(() => new RateLimitingManager({ global: { algorithm: 'token_bucket', capacity: 1 } as never })).toThrow(
+      /rateLimiting\.global\.refillPerSecond/,
+    );
     expect(() => new RateLimitingManager({}, { maxDbConnections: 0 })).toThrow(/resourceLimits\.maxDbConnections/);
   });
 
@@ -94,7 +103,10 @@ describe('RateLimitingManager.checkRateLimit', () => {
 
   it('makes a leaky-bucket caller wait for its turn, and shutdown releases waiters', async () => {
     vi.useFakeTimers();
-    const m = manager({ perOperation: { job: { algorithm: 'leaky_bucket', capacity: 5, leakPerSecond: 10, maxWaitMs: 500 } } }, { clock: () => 0 });
+    const m = manager(
+      { perOperation: { job: { algorithm: 'leaky_bucket', capacity: 5, leakPerSecond: 10, maxWaitMs: 500 } } },
+      { clock: () => 0 },
+    );
     expect(m.checkRateLimit('job', undefined)).toBeUndefined();
     const second = m.checkRateLimit('job', undefined);
     expect(second).toBeInstanceOf(Promise);
@@ -113,11 +125,15 @@ describe('RateLimitingManager.checkRateLimit', () => {
 
 describe('rateLimitHeaders', () => {
   it('gives the IETF RateLimit fields and Retry-After', () => {
-    expect(rateLimitHeaders({ allowed: true, remaining: 7, limit: 10, retryAfterMs: 0, resetMs: 2500, waitMs: 0, windowMs: 60_000 }, 'user')).toEqual({
+    expect(
+      rateLimitHeaders({ allowed: true, remaining: 7, limit: 10, retryAfterMs: 0, resetMs: 2500, waitMs: 0, windowMs: 60_000 }, 'user'),
+    ).toEqual({
       'RateLimit-Policy': '"user";q=10;w=60',
       RateLimit: '"user";r=7;t=3',
     });
-    expect(rateLimitHeaders({ allowed: false, remaining: 0, limit: 10, retryAfterMs: 1200, resetMs: 9000, waitMs: 0, windowMs: 1000 })).toEqual({
+    expect(
+      rateLimitHeaders({ allowed: false, remaining: 0, limit: 10, retryAfterMs: 1200, resetMs: 9000, waitMs: 0, windowMs: 1000 }),
+    ).toEqual({
       'RateLimit-Policy': '"default";q=10;w=1',
       RateLimit: '"default";r=0;t=2',
       'Retry-After': '2',
@@ -156,14 +172,22 @@ describe('signals', () => {
         [{ 'production.rate_limit.scope': 'user', 'production.operation.name': 'search', decision: 'rejected' }, 1],
       ]);
       const usage = points(resourceMetrics, 'production.resource.usage');
-      expect(usage.map((p) => p.attributes['production.resource']).sort()).toEqual(['cpu', 'db_connections', 'event_loop_delay', 'memory', 'operations']);
+      expect(usage.map((p) => p.attributes['production.resource']).sort()).toEqual([
+        'cpu',
+        'db_connections',
+        'event_loop_delay',
+        'memory',
+        'operations',
+      ]);
       expect(usage.find((p) => p.attributes['production.resource'] === 'memory')!.value).toBeGreaterThan(0);
       expect(JSON.stringify(resourceMetrics)).not.toContain('alice');
       // After shutdown the callback is gone: later decisions are no longer observed.
       await m.shutdown();
       void m.checkRateLimit('search', 'bob');
       const after = await reader.collect();
-      expect(points(after.resourceMetrics, 'production.rate_limit.decisions').find((p) => p.attributes.decision === 'allowed')?.value).toBe(1);
+      expect(points(after.resourceMetrics, 'production.rate_limit.decisions').find((p) => p.attributes.decision === 'allowed')?.value).toBe(
+        1,
+      );
     } finally {
       await provider.shutdown();
       metrics.disable();

@@ -33,7 +33,11 @@ afterAll(async () => {
 });
 
 const managers: RateLimitingManager[] = [];
-async function replica(config: RateLimitConfigInput, store: Record<string, unknown> = {}, logger?: ReturnType<typeof memoryLogger>): Promise<RateLimitingManager> {
+async function replica(
+  config: RateLimitConfigInput,
+  store: Record<string, unknown> = {},
+  logger?: ReturnType<typeof memoryLogger>,
+): Promise<RateLimitingManager> {
   const m = new RateLimitingManager(
     // A wide timeout: these tests are about decisions, and a loaded CI machine can be slow to answer.
     { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, timeoutMs: 2000, ...store } },
@@ -79,7 +83,19 @@ describe('Redis store', () => {
     ['sliding_window', { algorithm: 'sliding_window', limit: 30, windowMs: 60_000, subWindows: 10 }, 30],
     ['leaky_bucket', { algorithm: 'leaky_bucket', capacity: 30, leakPerSecond: 0.001, maxWaitMs: 0 }, 1],
   ])('%s decides atomically in one script; a refusal consumes nothing', async (_name, policy, expected) => {
-    const stores = [0, 1, 2].map(() => new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'algo:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 }));
+    const stores = [0, 1, 2].map(
+      () =>
+        new RedisRateLimitStore({
+          type: 'redis',
+          url: `redis://127.0.0.1:${port}`,
+          keyPrefix: 'algo:',
+          failureMode: 'fail_closed',
+          timeoutMs: 2000,
+          breakerThreshold: 3,
+          breakerCooldownMs: 1000,
+          connectTimeoutMs: 2000,
+        }),
+    );
     try {
       await Promise.all(stores.map((s) => s.ready()));
       const limiters = stores.map((s) => new RedisRateLimiter(s, policy, 'u'));
@@ -98,7 +114,16 @@ describe('Redis store', () => {
   });
 
   it('answers the store interface with one number: admitted, admitted after a wait, refused with a retry, refused for good', async () => {
-    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'verdict:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    const store = new RedisRateLimitStore({
+      type: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'verdict:',
+      failureMode: 'fail_closed',
+      timeoutMs: 2000,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
+      connectTimeoutMs: 2000,
+    });
     try {
       await store.ready();
       store.setPolicy('user', undefined, { algorithm: 'leaky_bucket', capacity: 3, leakPerSecond: 1, maxWaitMs: 5000 });
@@ -195,7 +220,16 @@ describe('Redis store', () => {
     const m = await replica({ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } });
     const invalid = expect.objectContaining({ code: 'INVALID_CONFIG', path: 'userId' });
     expect(() => m.checkRateLimit('op', userId as never)).toThrow(invalid);
-    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'bad:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    const store = new RedisRateLimitStore({
+      type: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'bad:',
+      failureMode: 'fail_closed',
+      timeoutMs: 2000,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
+      connectTimeoutMs: 2000,
+    });
     try {
       await store.ready();
       const limiter = new RedisRateLimiter(store, { algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, 'u');
@@ -208,12 +242,18 @@ describe('Redis store', () => {
 
   it('fail_closed refuses with a store error that is not the user limit; fail_open admits', async () => {
     const closed = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+        store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
     const open = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_open', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+        store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_open', timeoutMs: 100, connectTimeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
@@ -223,7 +263,11 @@ describe('Redis store', () => {
     expect(error).toMatchObject({ code: 'RATE_LIMITED', scope: 'global', storeUnavailable: true });
     expect((error as Error).message).toMatch(/store unavailable/);
     for (let i = 0; i < 20; i++) expect(await outcome(open.checkRateLimit('op', 'alice'))).toBe('allowed');
-    expect(open.getRateLimitStats()).toMatchObject({ store: 'fallback', storeFailures: { fail_open: 20 }, user: { allowed: 0, rejected: 0 } });
+    expect(open.getRateLimitStats()).toMatchObject({
+      store: 'fallback',
+      storeFailures: { fail_open: 20 },
+      user: { allowed: 0, rejected: 0 },
+    });
     expect(closed.getRateLimitStats().storeFailures.fail_closed).toBe(1);
   });
 });

@@ -51,7 +51,10 @@ describe('the store call timeout', () => {
   });
 
   it('gives a call that needed a second round trip during a stall one more timeout', async () => {
-    const twoTrips = withReplyTimeout((resolve, reject) => void client.ping().then(() => client.echo('again').then(resolve, reject), reject), 100);
+    const twoTrips = withReplyTimeout(
+      (resolve, reject) => void client.ping().then(() => client.echo('again').then(resolve, reject), reject),
+      100,
+    );
     blockEventLoop(150);
     await expect(twoTrips).resolves.toBe('again');
   });
@@ -68,7 +71,10 @@ describe('the store call timeout', () => {
 describe('event-loop stalls', () => {
   it('a reply that arrived during a 150 ms stall of our loop is not a 100 ms timeout', async () => {
     const m = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 100, refillPerSecond: 0.001 }, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'stall1:', failureMode: 'fail_closed', timeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 100, refillPerSecond: 0.001 },
+        store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'stall1:', failureMode: 'fail_closed', timeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
@@ -80,7 +86,12 @@ describe('event-loop stalls', () => {
       const outcomes = await Promise.allSettled(checks);
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     }
-    expect(m.getRateLimitStats()).toMatchObject({ store: 'redis', user: { allowed: 60 }, storeFailures: { fail_closed: 0 }, redis: { timeouts: 0, failures: 0 } });
+    expect(m.getRateLimitStats()).toMatchObject({
+      store: 'redis',
+      user: { allowed: 60 },
+      storeFailures: { fail_closed: 0 },
+      redis: { timeouts: 0, failures: 0 },
+    });
   });
 
   const K = 4;
@@ -97,10 +108,23 @@ describe('event-loop stalls', () => {
       POLICIES.map(([name, policy]) => [
         name,
         // The defaults that broke before: a 100 ms timeout and local_fallback; the share makes the outage safe.
-        { perUser: policy, replicas: K, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, breakerCooldownMs: 500, connectTimeoutMs: 10_000 } },
+        {
+          perUser: policy,
+          replicas: K,
+          store: {
+            type: 'redis',
+            url: `redis://127.0.0.1:${port}`,
+            keyPrefix: `stall:${name}:`,
+            timeoutMs: 100,
+            breakerCooldownMs: 500,
+            connectTimeoutMs: 10_000,
+          },
+        },
       ]),
     );
-    replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))));
+    replicas.push(
+      ...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))),
+    );
     for (const [name, , limit] of POLICIES) {
       const tallies = await Promise.all(replicas.map((r) => r.hammer(name, 'alice', 2500)));
       expect(errors(tallies), name).toEqual([]);

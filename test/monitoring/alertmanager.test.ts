@@ -28,7 +28,17 @@ beforeAll(async () => {
   const config = join(dir, 'alertmanager.yml');
   writeFileSync(config, ['route:', "  receiver: 'blackhole'", '  group_wait: 1s', 'receivers:', "  - name: 'blackhole'", ''].join('\n'));
   const port = await freePort();
-  am = await spawnService(binary, [`--config.file=${config}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { ports: [port] });
+  am = await spawnService(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { ports: [port] },
+  );
   await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
   baseUrl = `http://127.0.0.1:${port}`;
 });
@@ -49,10 +59,26 @@ describe('Alertmanager client against a real Alertmanager', () => {
   it('delivers a firing alert, re-sends it while firing, and resolves it', async () => {
     let offset = 0;
     const monitor = new ProductionMonitor(
-      { defaultAlertRules: false, runtimeMetrics: false, alertmanager: { url: baseUrl, timeoutMs: 5000, maxRetries: 2, maxQueue: 100 }, externalUrl: 'http://127.0.0.1:9464', alertResendIntervalMs: 60_000 },
+      {
+        defaultAlertRules: false,
+        runtimeMetrics: false,
+        alertmanager: { url: baseUrl, timeoutMs: 5000, maxRetries: 2, maxQueue: 100 },
+        externalUrl: 'http://127.0.0.1:9464',
+        alertResendIntervalMs: 60_000,
+      },
       {
         clock: () => Date.now() + offset,
-        alertRules: [{ name: 'PaymentsDown', metric: 'test.payments.healthy', comparison: '<', threshold: 1, severity: 'critical', labels: { team: 'payments' }, annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' } }],
+        alertRules: [
+          {
+            name: 'PaymentsDown',
+            metric: 'test.payments.healthy',
+            comparison: '<',
+            threshold: 1,
+            severity: 'critical',
+            labels: { team: 'payments' },
+            annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' },
+          },
+        ],
       },
     );
     try {

@@ -59,10 +59,14 @@ setInterval(async () => {
 }, 100);
 `;
 
-describe('errors in the library\'s own scheduled callbacks', () => {
-  it('the issue\'s case: idle connections fill the file table (ulimit -n 200), the process stays up and counts the sampler\'s EMFILE', async () => {
+describe("errors in the library's own scheduled callbacks", () => {
+  it("the issue's case: idle connections fill the file table (ulimit -n 200), the process stays up and counts the sampler's EMFILE", async () => {
     requireBuild('dist/esm/index.js');
-    const child = spawnProcess('bash', ['-c', 'ulimit -n 200 && exec "$0" --input-type=module -e "$1"', process.execPath, FULL_TABLE_SCRIPT], { env: { PATH: process.env.PATH } });
+    const child = spawnProcess(
+      'bash',
+      ['-c', 'ulimit -n 200 && exec "$0" --input-type=module -e "$1"', process.execPath, FULL_TABLE_SCRIPT],
+      { env: { PATH: process.env.PATH } },
+    );
     try {
       const port = Number((await child.waitForLine(/^PORT \d+$/)).split(' ')[1]);
       const sockets: Socket[] = Array.from({ length: 300 }, () => connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
@@ -70,7 +74,10 @@ describe('errors in the library\'s own scheduled callbacks', () => {
       await child.waitForLine(/^SAMPLER_FAILED$/);
       for (const s of sockets) s.destroy();
       expect(child.running(), child.output()).toBe(true);
-      const text = await eventually(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), { what: 'a scrape once the table has room', details: child.output });
+      const text = await eventually(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), {
+        what: 'a scrape once the table has room',
+        details: child.output,
+      });
       const line = text.split('\n').find((l) => l.startsWith('production_internal_errors_total') && l.includes('resource_sampler'));
       expect(line, text).toBeDefined();
       expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(0);
@@ -92,7 +99,11 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     vi.useFakeTimers();
     env.logs.reset();
     for (let i = 0; i < 50; i++) reportInternalError('probe_test', new Error(`boom ${i}`));
-    const bodies = () => env.logs.getFinishedLogRecords().filter((r) => r.attributes['production.component'] === 'probe_test').map((r) => r.body as string);
+    const bodies = () =>
+      env.logs
+        .getFinishedLogRecords()
+        .filter((r) => r.attributes['production.component'] === 'probe_test')
+        .map((r) => r.body as string);
     expect(bodies()).toEqual(['Internal error in probe_test (caught, the work goes on): Error: boom 0']);
     vi.advanceTimersByTime(INTERNAL_ERROR_LOG_INTERVAL_MS);
     expect(bodies()).toHaveLength(2);
@@ -113,9 +124,12 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     expect((internalErrorCounts().system_stats ?? 0) - (before.system_stats ?? 0)).toBe(3);
     vi.restoreAllMocks();
 
-    const subscription = telemetryHub.subscribe({ intervalMs: 1000, onSnapshot: () => {
-      throw new Error('rule evaluation failed');
-    } });
+    const subscription = telemetryHub.subscribe({
+      intervalMs: 1000,
+      onSnapshot: () => {
+        throw new Error('rule evaluation failed');
+      },
+    });
     const schedule = new AlertSchedule(async () => ({ timestamp: 0, metrics: [] }), undefined);
     try {
       await schedule.tick();
@@ -127,5 +141,4 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     expect((internalErrorCounts().alert_evaluation ?? 0) - (before.alert_evaluation ?? 0)).toBe(2);
     expect(schedule.stats().subscriberErrors).toBe(2);
   });
-
 });

@@ -50,7 +50,11 @@ afterAll(async () => {
 });
 
 const runtimeLine = /^(process_|nodejs_|v8js_)|^# (HELP|TYPE|UNIT) (process_|nodejs_|v8js_)/;
-const stable = (text: string) => text.split('\n').filter((l) => !runtimeLine.test(l)).join('\n');
+const stable = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !runtimeLine.test(l))
+    .join('\n');
 
 describe('Prometheus exposition', () => {
   it('serves through the exporter handler exactly what getPrometheusMetrics returns', async () => {
@@ -61,7 +65,9 @@ describe('Prometheus exposition', () => {
     const returned = await monitor.exportPrometheusMetrics();
     expect(stable(served)).toBe(stable(returned));
     expect(returned).toContain('# HELP production_operation_duration Duration of protected operations, from admission to outcome');
-    expect(returned).toMatch(/production_operation_duration_bucket\{production_operation_name="place_order",production_outcome="success",[^}]*le="0.05"\} 1/);
+    expect(returned).toMatch(
+      /production_operation_duration_bucket\{production_operation_name="place_order",production_outcome="success",[^}]*le="0.05"\} 1/,
+    );
     expect(returned).toMatch(/^test_requests_total\{route="\/orders",method="GET",/m);
     expect(returned).toMatch(/^nodejs_eventloop_delay_p99\{/m);
     expect(returned).toMatch(/^v8js_memory_heap_used\{/m);
@@ -84,10 +90,22 @@ describe('Prometheus exposition', () => {
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
       config,
-      ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: llmkg', '    static_configs:', `      - targets: ['127.0.0.1:${servicePort}']`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: llmkg',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${servicePort}']`,
+        '',
+      ].join('\n'),
     );
     const port = await freePort();
-    const prometheus = await spawnService(binary, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { ports: [port] });
+    const prometheus = await spawnService(
+      binary,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { ports: [port] },
+    );
     cleanups.push(async () => void (await prometheus.stop()));
     await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
     const query = encodeURIComponent('production_operation_duration_bucket{production_operation_name="place_order",le="0.05"}');
@@ -108,7 +126,9 @@ describe('Prometheus exposition', () => {
       ['error', '0'],
       ['success', '1'],
     ]);
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/api/v1/targets`)).json()) as {
+      data: { activeTargets: { health: string; lastError: string }[] };
+    };
     expect(targets.data.activeTargets[0]).toMatchObject({ health: 'up', lastError: '' });
   });
 });

@@ -30,7 +30,13 @@ function npmEnv(): NodeJS.ProcessEnv {
 /** Runs npm in `cwd`; throws with npm's output when it fails. */
 export function npm(args: string[], cwd: string): string {
   try {
-    return execFileSync('npm', args, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('npm', args, {
+      cwd,
+      env: npmEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`npm ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -85,7 +91,8 @@ export function otelVersionsInTree(dir: string): Map<string, Set<string>> {
   const versions = new Map<string, Set<string>>();
   const walk = (node: Node) => {
     for (const [name, child] of Object.entries(node.dependencies ?? {})) {
-      if (name.startsWith('@opentelemetry/') && child.version !== undefined) versions.set(name, (versions.get(name) ?? new Set()).add(child.version));
+      if (name.startsWith('@opentelemetry/') && child.version !== undefined)
+        versions.set(name, (versions.get(name) ?? new Set()).add(child.version));
       walk(child);
     }
   };

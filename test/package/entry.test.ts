@@ -24,7 +24,10 @@ describe('package entry points', () => {
   });
 
   it('loads with require() (CommonJS)', () => {
-    const out = node(['-e', "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)"]);
+    const out = node([
+      '-e',
+      "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)",
+    ]);
     expect(out).toBe('function RATE_LIMITED true');
   });
 
@@ -40,6 +43,11 @@ describe('package entry points', () => {
   it('ships type declarations that resolve for both module kinds', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     const typeRoots = join(root, 'node_modules/@types');
-    expect(() => execFileSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.json'), '--typeRoots', typeRoots], { cwd: consumer, encoding: 'utf8' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.json'), '--typeRoots', typeRoots], {
+        cwd: consumer,
+        encoding: 'utf8',
+      }),
+    ).not.toThrow();
   });
 });

@@ -82,15 +82,17 @@ describe('circuit breaker', () => {
     const { m, run } = breakerManager({});
     for (let i = 0; i < 3; i++) await run(fail).catch(() => undefined);
     vi.advanceTimersByTime(1000);
-    await expect(run(async () => {
-      throw new AbortedError();
-    })).rejects.toBeInstanceOf(AbortedError);
+    await expect(
+      run(async () => {
+        throw new AbortedError();
+      }),
+    ).rejects.toBeInstanceOf(AbortedError);
     expect(m.getCircuitBreakerStatus('db')).toBe('half_open');
     await run(ok);
     expect(m.getCircuitBreakerStatus('db')).toBe('closed');
   });
 
-  it('the production layer\'s own rejections never count as failures', async () => {
+  it("the production layer's own rejections never count as failures", async () => {
     const { m, run } = breakerManager({ failureThreshold: 1 });
     await run(async () => {
       throw new RateLimitedError('user', 5);

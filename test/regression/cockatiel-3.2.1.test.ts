@@ -120,7 +120,7 @@ describe('cockatiel 3.2.1', () => {
     // Cockatiel 4: still there (executeHalfOpen's catch records a success). Keep.
   });
 
-  it('retry\'s backoff sleep ignores the abort signal (workaround: abortableSleep in sleep.ts)', async () => {
+  it("retry's backoff sleep ignores the abort signal (workaround: abortableSleep in sleep.ts)", async () => {
     // cockatiel: aborted 10 ms into a 1 s backoff, it still sleeps the whole second, then runs one more attempt.
     const raw = retry(handleAll, { maxAttempts: 1, backoff: new ConstantBackoff(1000) });
     const controller = new AbortController();
@@ -144,10 +144,14 @@ describe('cockatiel 3.2.1', () => {
     const m = manager({ circuitBreaker: false, timeoutMs: 0, retry: { maxRetries: 1, baseDelayMs: 1000, jitterFactor: 0 } });
     const mine = new AbortController();
     let ourAttempts = 0;
-    const ourResult = m.policyFor('op').execute(async () => {
-      ourAttempts++;
-      throw new Error('down');
-    }, call('op', mine.signal), true);
+    const ourResult = m.policyFor('op').execute(
+      async () => {
+        ourAttempts++;
+        throw new Error('down');
+      },
+      call('op', mine.signal),
+      true,
+    );
     ourResult.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(10);
     mine.abort();
@@ -195,7 +199,7 @@ describe('cockatiel 3.2.1', () => {
     // call only when its turn comes, ours at once.
   });
 
-  it('the timeout policy reports a caller\'s abort as a timeout (workaround: our own deadline queue, ABORTED vs TIMEOUT)', async () => {
+  it("the timeout policy reports a caller's abort as a timeout (workaround: our own deadline queue, ABORTED vs TIMEOUT)", async () => {
     // cockatiel: the caller aborts after 10 ms of a 1 s timeout; the error says the operation timed out.
     const raw = timeout(1000, TimeoutStrategy.Aggressive);
     const controller = new AbortController();
@@ -233,7 +237,7 @@ describe('cockatiel 3.2.1', () => {
     // Cockatiel 4 fixes the predicates (#103). Nothing to delete: instanceof keeps working.
   });
 
-  it('breaker state is shared by reference, both read and restored (workaround: structuredClone in ProbationBreaker\'s state accessors and snapshot())', async () => {
+  it("breaker state is shared by reference, both read and restored (workaround: structuredClone in ProbationBreaker's state accessors and snapshot())", async () => {
     // cockatiel: toJSON().breakerState is the sampling breaker's live state, and a restored initialState is
     // used as given, so both change after the fact.
     const raw = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new SamplingBreaker({ threshold: 0.5, duration: 5000 }) });
@@ -243,7 +247,11 @@ describe('cockatiel 3.2.1', () => {
     expect(JSON.stringify(state)).not.toBe(before);
     const saved = JSON.parse(JSON.stringify(raw.toJSON())) as { breakerState: unknown };
     const savedText = JSON.stringify(saved);
-    const restored = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new SamplingBreaker({ threshold: 0.5, duration: 5000 }), initialState: saved });
+    const restored = circuitBreaker(handleAll, {
+      halfOpenAfter: 1000,
+      breaker: new SamplingBreaker({ threshold: 0.5, duration: 5000 }),
+      initialState: saved,
+    });
     await restored.execute(ok);
     expect(JSON.stringify(saved)).not.toBe(savedText);
     // Ours: an exported snapshot, and the object a snapshot is restored from, stay as they were.

@@ -150,7 +150,7 @@ describe('temp files of a checkpoint cut short by a kill', () => {
     manager.dispose();
   });
 
-  it('leave a live process\'s temp file alone, but not one older than ten minutes', async () => {
+  it("leave a live process's temp file alone, but not one older than ten minutes", async () => {
     const live = `.a.checkpoint.json.${process.ppid}.0123abcd.tmp`;
     const old = `.b.checkpoint.json.${process.ppid}.4567cdef.tmp`;
     await writeFile(join(dir, live), '{');

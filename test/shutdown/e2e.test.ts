@@ -25,7 +25,11 @@ function call(port: number, ms: number, tag?: string): Promise<Outcome> {
     });
     // Refused or reset before any response: the listener was already closed, the server never saw it.
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ kind: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'unreachable' : 'broken', startedAt, detail: `${e.code} ${e.message}` }),
+      resolve({
+        kind: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'unreachable' : 'broken',
+        startedAt,
+        detail: `${e.code} ${e.message}`,
+      }),
     );
     req.end();
   });
@@ -49,7 +53,10 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
       }
     });
     // Steady load first: the clients have had two dozen answers.
-    await eventually(() => outcomes.filter((o) => o.kind === 'ok').length >= 24, { what: 'two dozen answers under load', details: service.output });
+    await eventually(() => outcomes.filter((o) => o.kind === 'ok').length >= 24, {
+      what: 'two dozen answers under load',
+      details: service.output,
+    });
     // A long request still running well into draining, so the other clients meet the closed gate meanwhile.
     const long = call(port, 1000, 'long').then((o) => void outcomes.push(o));
     await service.waitForLine(/^BEGIN long$/);
@@ -63,7 +70,10 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     const stats = exitStats(service.output());
     expect(stats.code).toBe(0);
     const count = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
-    expect(outcomes.filter((o) => o.kind === 'broken'), 'no request failed any other way').toEqual([]);
+    expect(
+      outcomes.filter((o) => o.kind === 'broken'),
+      'no request failed any other way',
+    ).toEqual([]);
     const ok = count('ok');
     const refused = count('refused');
     expect(ok).toBeGreaterThan(20);
@@ -85,7 +95,9 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     expect(root?.attributes).toMatchObject({ 'production.shutdown.reason': 'SIGTERM', 'production.shutdown.forced': false });
     const phases = receiver.spans.filter((s) => s.parentSpanId === root!.spanId).map((s) => s.name);
     expect(phases.sort()).toEqual(
-      ['cleanup_resources', 'finish_active_requests', 'initiate_shutdown', 'save_state', 'stop_accepting_requests'].map((p) => `shutdown.${p}`),
+      ['cleanup_resources', 'finish_active_requests', 'initiate_shutdown', 'save_state', 'stop_accepting_requests'].map(
+        (p) => `shutdown.${p}`,
+      ),
     );
   }, 40_000);
 
@@ -94,7 +106,10 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     const receiver = fixture.receiver();
     const { port } = service;
     const inFlight = Array.from({ length: 4 }, (_, i) => call(port, 10_000, `held-${i}`));
-    await eventually(() => service.lines().filter((l) => l.startsWith('BEGIN held-')).length === 4, { what: 'the four calls to be admitted', details: service.output });
+    await eventually(() => service.lines().filter((l) => l.startsWith('BEGIN held-')).length === 4, {
+      what: 'the four calls to be admitted',
+      details: service.output,
+    });
     const draining = service.waitForLine(/^PHASE finish_active_requests /);
     service.child.kill('SIGTERM');
     await draining;

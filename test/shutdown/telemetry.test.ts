@@ -1,7 +1,13 @@
 import { metrics, trace } from '@opentelemetry/api';
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type GaugeMetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type GaugeMetricData,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -38,10 +44,14 @@ beforeEach(() => {
   tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { scheduledDelayMillis: 600_000 })] });
   trace.setGlobalTracerProvider(tracerProvider);
   metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 600_000 })] });
+  meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 600_000 })],
+  });
   metrics.setGlobalMeterProvider(meterProvider);
   logExporter = new KeepingLogExporter();
-  loggerProvider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 600_000 })] });
+  loggerProvider = new LoggerProvider({
+    processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 600_000 })],
+  });
   logs.setGlobalLoggerProvider(loggerProvider);
 });
 
@@ -88,7 +98,11 @@ describe('shutdown telemetry', () => {
     metricExporter.reset();
     expect(spans.getFinishedSpans()).toHaveLength(0);
     const order: string[] = [];
-    for (const [name, provider] of [['trace', tracerProvider], ['metrics', meterProvider], ['logs', loggerProvider]] as const) {
+    for (const [name, provider] of [
+      ['trace', tracerProvider],
+      ['metrics', meterProvider],
+      ['logs', loggerProvider],
+    ] as const) {
       const flush = provider.forceFlush.bind(provider);
       const shutdown = provider.shutdown.bind(provider);
       vi.spyOn(provider, 'forceFlush').mockImplementation(() => (order.push(`${name}.flush`), flush()));
@@ -168,8 +182,14 @@ describe('built-in handlers', () => {
   it('createCleanupHandler runs the callback in the chosen step', async () => {
     const seen: string[] = [];
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0 });
-    manager.registerHandler('health', createCleanupHandler(() => void seen.push(`health ready=${manager.isReady()}`), { step: 'initiate' }));
-    manager.registerHandler('timers', createCleanupHandler(async () => void seen.push(`timers phase=${manager.getPhase()}`)));
+    manager.registerHandler(
+      'health',
+      createCleanupHandler(() => void seen.push(`health ready=${manager.isReady()}`), { step: 'initiate' }),
+    );
+    manager.registerHandler(
+      'timers',
+      createCleanupHandler(async () => void seen.push(`timers phase=${manager.getPhase()}`)),
+    );
     await manager.initiateShutdown();
     expect(seen).toEqual(['health ready=false', 'timers phase=cleanup_resources']);
   });
@@ -181,8 +201,7 @@ describe('built-in handlers', () => {
       if (req.url === '/slow') {
         slowArrived.resolve();
         void release.promise.then(() => res.end('slow done'));
-      }
-      else res.end('ok');
+      } else res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;

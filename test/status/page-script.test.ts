@@ -36,14 +36,20 @@ describe('the status page script, built from its own source file', () => {
     expect(() => compileStatusPageScript("document.title = '</script><img src=x onerror=alert(1)>';")).toThrow(/"<\/script"/);
     expect(() => compileStatusPageScript("document.title = '<!--';")).toThrow(/"<!--"/);
     expect(() => compileStatusPageScript("import { x } from './x.js';\ndocument.title = x;")).toThrow(/may import types only/);
-    expect(compileStatusPageScript("import type { X } from './x.js';\nconst t: X = 'a';\ndocument.title = t;").script).not.toContain('import');
+    expect(compileStatusPageScript("import type { X } from './x.js';\nconst t: X = 'a';\ndocument.title = t;").script).not.toContain(
+      'import',
+    );
   });
 
   it('the build step refuses a source whose placeholders are missing or repeated', () => {
     const source = "const SCRIPT: string = '__STATUS_PAGE_SCRIPT__';\nconst SCRIPT_HASH: string = '__STATUS_PAGE_SCRIPT_HASH__';\n";
     const compiled = { script: 'run();', hash: "'sha256-x'" };
-    expect(inlineStatusPageScript(source, 'page.js', compiled)).toBe('const SCRIPT: string = "run();";\nconst SCRIPT_HASH: string = "\'sha256-x\'";\n');
-    expect(() => inlineStatusPageScript(source.split('\n')[0]!, 'page.js', compiled)).toThrow(/__STATUS_PAGE_SCRIPT_HASH__' once, found it 0 times/);
+    expect(inlineStatusPageScript(source, 'page.js', compiled)).toBe(
+      'const SCRIPT: string = "run();";\nconst SCRIPT_HASH: string = "\'sha256-x\'";\n',
+    );
+    expect(() => inlineStatusPageScript(source.split('\n')[0]!, 'page.js', compiled)).toThrow(
+      /__STATUS_PAGE_SCRIPT_HASH__' once, found it 0 times/,
+    );
     expect(() => inlineStatusPageScript(source + source, 'page.js', compiled)).toThrow(/found it 2 times/);
   });
 });

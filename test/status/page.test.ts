@@ -25,7 +25,10 @@ async function call(params: Record<string, string>): Promise<string> {
   return res.text();
 }
 
-async function statusJson(): Promise<{ operations: { name: string; breaker: { state: string } | null }[]; alerts: { active: { name: string; state: string }[] } }> {
+async function statusJson(): Promise<{
+  operations: { name: string; breaker: { state: string } | null }[];
+  alerts: { active: { name: string; state: string }[] };
+}> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/status.json`, { headers: { authorization: `Bearer ${TOKEN}` } });
   if (res.status !== 200) throw new Error(`status.json answered ${res.status}`);
   return res.json() as never;
@@ -128,7 +131,9 @@ describe('the /status page in headless Chromium', () => {
     expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.fill('#cid', '');
     await page.click('#filters button');
-    await expect.poll(async () => new Set(await page.locator('#logs td.correlation').allTextContents()).size, { timeout: 10_000 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => new Set(await page.locator('#logs td.correlation').allTextContents()).size, { timeout: 10_000 })
+      .toBeGreaterThan(1);
 
     // Recent traces link to the configured trace viewer.
     const link = page.locator('#traces a').first();
@@ -161,9 +166,16 @@ describe('the /status page of the example service under the preload', () => {
     await service?.stop();
   });
 
-  it('shows the breaker the faults opened, its firing alert and the failure logged with the request\'s correlation ID', async () => {
-    service = await startService('require', { KG_FAST_ALERTS: 'true', PRODUCTION_ALERT_INTERVAL_MS: '250', PRODUCTION_DEFAULT_MAX_RETRIES: '0' });
-    const faults = await fetch(`${service.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ route: 'graph.search', errorRate: 1 }) });
+  it("shows the breaker the faults opened, its firing alert and the failure logged with the request's correlation ID", async () => {
+    service = await startService('require', {
+      KG_FAST_ALERTS: 'true',
+      PRODUCTION_ALERT_INTERVAL_MS: '250',
+      PRODUCTION_DEFAULT_MAX_RETRIES: '0',
+    });
+    const faults = await fetch(`${service.url}/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ route: 'graph.search', errorRate: 1 }),
+    });
     expect(faults.status).toBe(200);
     const correlation = 'kg-e2e-7';
     for (let i = 0; i < 6; i++) {
@@ -192,7 +204,9 @@ describe('the /status page of the example service under the preload', () => {
     await expect.poll(() => firing.textContent(), { timeout: 10_000 }).toContain('firing');
     await page.fill('#cid', correlation);
     await page.click('#filters button');
-    await expect.poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([correlation]));
+    await expect
+      .poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining([correlation]));
     expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.close();
   }, 50_000);

@@ -66,7 +66,10 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const threw = lastError === undefined ? '' : `; the last check threw: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
+      const threw =
+        lastError === undefined
+          ? ''
+          : `; the last check threw: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
       const details = options.details ? `\n${options.details()}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}${threw}${details}`, { cause: lastError });
     }
@@ -81,7 +84,10 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
 export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string, details?: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${details ? `\n${details()}` : ''}`)), timeoutMs);
+    timer = setTimeout(
+      () => fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${details ? `\n${details()}` : ''}`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([promise, late]);
@@ -171,7 +177,11 @@ export interface SpawnOptions {
 /** Spawns `command args` with its output captured. */
 export function spawnProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildHandle {
   const keep = options.keepOutput ?? 200_000;
-  const child = spawn(command, [...args], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   let both = '';
@@ -219,7 +229,9 @@ export function spawnProcess(command: string, args: readonly string[], options: 
             done(line);
           } else if (!running()) {
             finish();
-            fail(new Error(`${command} exited (${child.exitCode ?? child.signalCode}) before printing a line matching ${pattern}:\n${both}`));
+            fail(
+              new Error(`${command} exited (${child.exitCode ?? child.signalCode}) before printing a line matching ${pattern}:\n${both}`),
+            );
           }
         };
         const timer = setTimeout(() => {
@@ -289,9 +301,14 @@ export interface ScriptResult {
  * Runs `source` as an ES module in a fresh node process (cwd: the repository root, so `@llmkg/production`
  * resolves to the build), with nothing else keeping its event loop alive. Killed after `timeoutMs`.
  */
-export async function runModuleScript(source: string, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<ScriptResult> {
+export async function runModuleScript(
+  source: string,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<ScriptResult> {
   requireBuild('dist/esm/index.js');
-  const handle = spawnProcess(process.execPath, [...(options.args ?? []), '--input-type=module', '-e', source], { env: options.env ?? process.env });
+  const handle = spawnProcess(process.execPath, [...(options.args ?? []), '--input-type=module', '-e', source], {
+    env: options.env ?? process.env,
+  });
   const timer = setTimeout(() => handle.child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   const { code, signal } = await handle.exited;
   clearTimeout(timer);

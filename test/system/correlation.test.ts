@@ -13,7 +13,9 @@ const otel = installTestOtel();
 
 async function rejectedCount(source: string): Promise<number> {
   const metric = await otel.metric('production.correlation_id.rejected');
-  return (metric?.dataPoints ?? []).filter((p) => p.attributes['production.correlation_id.source'] === source).reduce((n, p) => n + (p.value as number), 0);
+  return (metric?.dataPoints ?? [])
+    .filter((p) => p.attributes['production.correlation_id.source'] === source)
+    .reduce((n, p) => n + (p.value as number), 0);
 }
 
 const UNSAFE = ['a\r\nb', 'café', '\u0000', '\u007f', 'with space', 'semi;colon', 'quote"', 'x'.repeat(129)];
@@ -22,7 +24,8 @@ describe('correlation IDs from outside', () => {
   beforeEach(() => otel.spans.reset());
 
   it('accepts 1 to 128 of A-Z a-z 0-9 - _ . : ~ + = @ / and nothing else', () => {
-    for (const ok of ['req-123', 'c_1.2:3~4+5=6@7/8', '0af7651916cd43dd8448eb211c80319c', 'x'.repeat(128)]) expect(isValidCorrelationId(ok), ok).toBe(true);
+    for (const ok of ['req-123', 'c_1.2:3~4+5=6@7/8', '0af7651916cd43dd8448eb211c80319c', 'x'.repeat(128)])
+      expect(isValidCorrelationId(ok), ok).toBe(true);
     for (const bad of [...UNSAFE, '', 42, undefined, ['a']]) expect(isValidCorrelationId(bad), JSON.stringify(bad)).toBe(false);
   });
 

@@ -35,13 +35,29 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
   );
   const monitor = new ProductionMonitor(config.monitoring, { activeOperations: (): number => system.activeOperationCount() });
   const recovery = new ErrorRecoveryManager(config.errorRecovery);
-  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...(options.limitsClock ? { clock: options.limitsClock } : {}) });
+  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, {
+    logger: monitor,
+    ...(options.limitsClock ? { clock: options.limitsClock } : {}),
+  });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, exit: () => undefined });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
-  shutdown.registerHandler('error_recovery', createCleanupHandler(() => recovery.shutdown()));
-  shutdown.registerHandler('rate_limiting', createCleanupHandler(() => limits.shutdown()));
-  shutdown.registerHandler('health_checks', createCleanupHandler(() => health.shutdown()));
-  shutdown.registerHandler('monitoring', createCleanupHandler(() => monitor.shutdown()), { priority: 900 });
+  shutdown.registerHandler(
+    'error_recovery',
+    createCleanupHandler(() => recovery.shutdown()),
+  );
+  shutdown.registerHandler(
+    'rate_limiting',
+    createCleanupHandler(() => limits.shutdown()),
+  );
+  shutdown.registerHandler(
+    'health_checks',
+    createCleanupHandler(() => health.shutdown()),
+  );
+  shutdown.registerHandler(
+    'monitoring',
+    createCleanupHandler(() => monitor.shutdown()),
+    { priority: 900 },
+  );
 
   const steps: string[] = [];
   const noting = (guard: Guard, released: string): Guard =>
@@ -80,6 +96,9 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     /** What the monitor logged, oldest first (its recent-logs ring, at its level: info and up). */
     logs: (): LogEntry[] => monitor.getRecentLogs().reverse(),
     /** Requests the shutdown manager counts in flight and permits the limits count in use. */
-    held: () => ({ requests: shutdown.getShutdownProgress().active_requests, permits: limits.getResourceUsage().activeOperations as number }),
+    held: () => ({
+      requests: shutdown.getShutdownProgress().active_requests,
+      permits: limits.getResourceUsage().activeOperations as number,
+    }),
   };
 }

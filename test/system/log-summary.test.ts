@@ -21,7 +21,12 @@ const down = async (): Promise<never> => {
 async function outage(system: ReturnType<typeof observedSystem>['system'], calls: number): Promise<string[]> {
   const codes: string[] = [];
   for (let i = 0; i < calls; i++) {
-    codes.push(await system.executeProtectedOperation('graph.search', 'u', down).then(() => 'ok', (e: { code?: string }) => e.code ?? 'Error'));
+    codes.push(
+      await system.executeProtectedOperation('graph.search', 'u', down).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? 'Error',
+      ),
+    );
   }
   return codes;
 }
@@ -47,11 +52,20 @@ describe('log summarising (fake timers)', () => {
       'Operation failed: backend down (1 more like this in the last 10 s were not logged)',
       'Operation rejected: CIRCUIT_OPEN (37 more like this in the last 10 s were not logged)',
     ]);
-    expect(summaries[1]!.metadata).toEqual({ 'error.type': 'CIRCUIT_OPEN', 'production.outcome': 'rejected', 'production.log.suppressed': 37, 'production.log.interval_ms': 10_000 });
+    expect(summaries[1]!.metadata).toEqual({
+      'error.type': 'CIRCUIT_OPEN',
+      'production.outcome': 'rejected',
+      'production.log.suppressed': 37,
+      'production.log.interval_ms': 10_000,
+    });
 
     // The next interval starts afresh: its first refusal is logged again, and a quiet interval writes nothing.
     await outage(system, 3);
-    expect(operationLogs().slice(4).map((l) => l.message)).toEqual(['Operation rejected: CIRCUIT_OPEN']);
+    expect(
+      operationLogs()
+        .slice(4)
+        .map((l) => l.message),
+    ).toEqual(['Operation rejected: CIRCUIT_OPEN']);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(operationLogs().at(-1)!.metadata).toMatchObject({ 'production.log.suppressed': 2 });
     await vi.advanceTimersByTimeAsync(30_000);
@@ -75,9 +89,10 @@ describe('log summarising (fake timers)', () => {
     const report = system.shutdown();
     await vi.runAllTimersAsync();
     await report;
-    expect(logs().filter((l) => l.message.startsWith('Operation')).map((l) => l.message)).toEqual([
-      'Operation failed: backend down',
-      'Operation failed: backend down (4 more like this in the last 10 s were not logged)',
-    ]);
+    expect(
+      logs()
+        .filter((l) => l.message.startsWith('Operation'))
+        .map((l) => l.message),
+    ).toEqual(['Operation failed: backend down', 'Operation failed: backend down (4 more like this in the last 10 s were not logged)']);
   });
 });

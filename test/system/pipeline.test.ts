@@ -11,10 +11,15 @@ describe('executeProtectedOperation', () => {
 
   it('runs the seven steps in order and releases what it holds', async () => {
     const { system, steps, held } = observedSystem();
-    const value = await system.executeProtectedOperation('graph.query', 'alice', async () => {
-      steps.push('6 operation');
-      return 42;
-    }, { estimatedMemoryBytes: 1024 });
+    const value = await system.executeProtectedOperation(
+      'graph.query',
+      'alice',
+      async () => {
+        steps.push('6 operation');
+        return 42;
+      },
+      { estimatedMemoryBytes: 1024 },
+    );
     expect(value).toBe(42);
     expect(steps).toEqual([
       '1 shutdown check',
@@ -63,7 +68,7 @@ describe('executeProtectedOperation', () => {
     expect(otel.spans.getFinishedSpans().find((s) => s.name === 'op')?.attributes['error.type']).toBe('SHUTTING_DOWN');
   });
 
-  it('makes one INTERNAL span per operation with the conventions\' attributes', async () => {
+  it("makes one INTERNAL span per operation with the conventions' attributes", async () => {
     const { system } = observedSystem();
     await system.executeProtectedOperation('graph.query', 'alice', async () => 'ok');
     const [span] = otel.spans.getFinishedSpans();
@@ -78,7 +83,7 @@ describe('executeProtectedOperation', () => {
     });
   });
 
-  it('runs the operation in its span\'s context, so user spans nest under it', async () => {
+  it("runs the operation in its span's context, so user spans nest under it", async () => {
     const { system } = observedSystem();
     await system.executeProtectedOperation('outer', 'u', async (ctx) => {
       trace.getTracer('user').startActiveSpan('user-work', (s) => s.end());
@@ -103,11 +108,16 @@ describe('executeProtectedOperation', () => {
   it('carries an explicit correlation ID into nested operations', async () => {
     const { system } = observedSystem();
     let nested: string | undefined;
-    await system.executeProtectedOperation('outer', 'u', async () => {
-      await system.executeProtectedOperation('inner', 'u', async (ctx) => {
-        nested = ctx.correlationId;
-      });
-    }, { correlationId: 'req-123' });
+    await system.executeProtectedOperation(
+      'outer',
+      'u',
+      async () => {
+        await system.executeProtectedOperation('inner', 'u', async (ctx) => {
+          nested = ctx.correlationId;
+        });
+      },
+      { correlationId: 'req-123' },
+    );
     expect(nested).toBe('req-123');
     const inner = otel.spans.getFinishedSpans().find((s) => s.name === 'inner');
     expect(inner?.attributes['production.correlation_id']).toBe('req-123');
@@ -147,10 +157,15 @@ describe('executeProtectedOperation', () => {
     const { system } = observedSystem({ config: { errorRecovery: { defaults: { circuitBreaker: false } } } });
     let attempts = 0;
     await system
-      .executeProtectedOperation('write', 'u', async () => {
-        attempts++;
-        throw new Error('conflict');
-      }, { idempotent: false })
+      .executeProtectedOperation(
+        'write',
+        'u',
+        async () => {
+          attempts++;
+          throw new Error('conflict');
+        },
+        { idempotent: false },
+      )
       .catch(() => undefined);
     expect(attempts).toBe(1);
   });
@@ -174,12 +189,16 @@ describe('executeProtectedOperation', () => {
     });
     expect(during).toBe(1);
     const states = await otel.metric('production.circuit_breaker.state');
-    const closed = states?.dataPoints.find((p) => p.attributes['production.operation.name'] === 'watched' && p.attributes.state === 'closed');
+    const closed = states?.dataPoints.find(
+      (p) => p.attributes['production.operation.name'] === 'watched' && p.attributes.state === 'closed',
+    );
     expect(closed?.value).toBe(1);
   });
 
   it('makes a child span per attempt only when attemptSpans is on', async () => {
-    const { system } = observedSystem({ config: { errorRecovery: { defaults: { circuitBreaker: false, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } } } });
+    const { system } = observedSystem({
+      config: { errorRecovery: { defaults: { circuitBreaker: false, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } } },
+    });
     const flaky = async (ctx: { attempt: number }) => {
       if (ctx.attempt === 1) throw new Error('first fails');
       return 'ok';
@@ -211,9 +230,18 @@ describe('executeProtectedOperation', () => {
   it('names the bad argument', async () => {
     const { system } = observedSystem();
     const notAFunction = 'nope' as unknown as () => Promise<void>;
-    await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operation' });
-    await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operationName' });
+    await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'operation',
+    });
+    await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'operationName',
+    });
     await expect(system.executeProtectedOperation('x'.repeat(300), 'u', async () => 1)).rejects.toBeInstanceOf(InvalidConfigError);
-    await expect(system.executeProtectedOperation('op', 'u'.repeat(5000), async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'userId' });
+    await expect(system.executeProtectedOperation('op', 'u'.repeat(5000), async () => 1)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'userId',
+    });
   });
 });

@@ -109,7 +109,10 @@ function chart(id: string, points: SeriesPoint[], key: 'requestsPerSecond' | 'er
   if (vals.length > 1) {
     const line = document.createElementNS(SVG_NS, 'polyline');
     const step = CHART_WIDTH / (vals.length - 1);
-    line.setAttribute('points', vals.map((v, i) => `${(i * step).toFixed(1)},${(CHART_HEIGHT - 2 - (v / max) * (CHART_HEIGHT - 4)).toFixed(1)}`).join(' '));
+    line.setAttribute(
+      'points',
+      vals.map((v, i) => `${(i * step).toFixed(1)},${(CHART_HEIGHT - 2 - (v / max) * (CHART_HEIGHT - 4)).toFixed(1)}`).join(' '),
+    );
     line.setAttribute('fill', 'none');
     line.setAttribute('stroke', '#0969da');
     line.setAttribute('stroke-width', '1.5');
@@ -144,7 +147,8 @@ function alertRow(a: AlertRow): HTMLTableRowElement {
 
 function resourceRow(x: StatusDocument['resources']['rows'][number]): HTMLTableRowElement {
   const r = el('tr');
-  const f = x.resource === 'memory' ? bytes : (v: number) => `${Math.round(v * 100) / 100}${x.unit && x.unit !== 'bytes' ? ` ${x.unit}` : ''}`;
+  const f =
+    x.resource === 'memory' ? bytes : (v: number) => `${Math.round(v * 100) / 100}${x.unit && x.unit !== 'bytes' ? ` ${x.unit}` : ''}`;
   cell(r, x.resource);
   cell(r, f(x.current), 'num');
   cell(r, f(x.peak), 'num');
@@ -164,7 +168,8 @@ function render(d: StatusDocument): void {
   ready.className = `badge ${d.health.ready ? 'healthy' : 'critical'}`;
   byId('ready').replaceChildren(ready);
   const inFlight = d.process.activeOperations !== null ? ` · ${d.process.activeOperations} in flight` : '';
-  byId('generated').textContent = `updated ${time(d.generatedAt)} · pid ${d.process.pid} · up ${dur(d.process.uptimeSeconds * 1000)}${inFlight}`;
+  byId('generated').textContent =
+    `updated ${time(d.generatedAt)} · pid ${d.process.pid} · up ${dur(d.process.uptimeSeconds * 1000)}${inFlight}`;
   const sd = byId('shutdown');
   sd.hidden = !d.shutdown.inProgress;
   if (d.shutdown.inProgress) sd.textContent = shutdownText(d.shutdown.progress);
@@ -213,7 +218,8 @@ function render(d: StatusDocument): void {
     return r;
   });
   fill('scopes', scopes, '', 3);
-  byId('limits-state').textContent = `${limits.enabled ? 'enabled' : 'disabled'} · store ${limits.store} · ${limits.trackedUsers} users tracked`;
+  byId('limits-state').textContent =
+    `${limits.enabled ? 'enabled' : 'disabled'} · store ${limits.store} · ${limits.trackedUsers} users tracked`;
   const users = limits.topRejectedUsers.map((u) => {
     const r = el('tr');
     cell(r, u.userId, 'wrap');
@@ -235,7 +241,9 @@ function render(d: StatusDocument): void {
   });
   fill('logs', logs, 'no log entries match', 6);
 
-  byId('traces-note').textContent = d.traces.attached ? '' : 'No span processor attached: add productionSpanProcessors() from @llmkg/production/sdk to your SDK.';
+  byId('traces-note').textContent = d.traces.attached
+    ? ''
+    : 'No span processor attached: add productionSpanProcessors() from @llmkg/production/sdk to your SDK.';
   const traces = d.traces.recent.map((t) => {
     const r = el('tr');
     cell(r, time(t.endedAt));

@@ -37,7 +37,10 @@ export class Replica {
   /** Starts a replica and resolves once its managers are connected. */
   static async start(configs: Record<string, RateLimitConfigInput>, env: Record<string, string> = {}): Promise<Replica> {
     requireBuild('dist/esm/index.js');
-    const child = fork(FIXTURE, [], { env: { ...process.env, ...env, REPLICA_CONFIGS: JSON.stringify(configs) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(FIXTURE, [], {
+      env: { ...process.env, ...env, REPLICA_CONFIGS: JSON.stringify(configs) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const replica = new Replica(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`replica did not start:\n${replica.output}`)), 30_000);
