@@ -7,6 +7,9 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   globalIgnores(['dist/', 'coverage/', 'test-output/', '.bench-tmp/', 'docs/', 'test/package/fixtures/']),
+  // Until issue 13's final pass: src/ is being moved by another branch, so only the status page's files are
+  // linted there for now. The final pass deletes this entry (src/ had 55 findings when it was added).
+  globalIgnores(['src/**/*.ts', '!src/http/status-page.ts', '!src/http/status-page/**'], 'until the final pass of issue 13'),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

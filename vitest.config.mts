@@ -30,7 +30,9 @@ export default defineConfig({
       exclude: ['src/http/status-page/**'],
       reporter: ['text-summary', 'json-summary', 'html'],
       reportsDirectory: 'coverage',
-      thresholds: { lines: 90 },
+      // Lines as the issue asks; the others a few points under what the suite measured (92.6 % lines, 90.6 %
+      // statements, 85.2 % branches, 88.4 % functions), so a real drop fails and a reshuffle of src/ does not.
+      thresholds: { lines: 90, statements: 88, branches: 82, functions: 85 },
     },
   },
 });
