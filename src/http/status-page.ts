@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
-// The page is one HTML string with its CSS and script inline: no build step, no CDN, nothing fetched but
-// status.json. Every value reaches the DOM through textContent or setAttribute, never as markup, and the
-// CSP pins the two inline blocks by hash, so injected markup could not run even if it slipped through.
+// The page is one HTML string with its CSS and script inline: no CDN, nothing fetched but status.json. Every
+// value reaches the DOM through textContent or setAttribute, never as markup, and the CSP pins the two inline
+// blocks by hash, so injected markup could not run even if it slipped through.
 
 const STYLE = `
 :root{--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--mute:#57606a;--line:#d0d7de;--bg:#f6f8fa;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:14px;color:#1f2328}
@@ -20,86 +20,11 @@ form{display:inline-flex;gap:6px;align-items:center}input,select,button{font:inh
 [hidden]{display:none!important}
 `;
 
-const SCRIPT = `
-(function(){
-'use strict';
-var TOKEN_KEY='llmkg-admin-token';
-var jsonUrl=location.pathname.replace(/\\/+$/,'')+'.json';
-var refreshMs=Math.max(1000,Number(new URLSearchParams(location.search).get('refresh'))||3000);
-var timer=null;
-function $(id){return document.getElementById(id);}
-function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=String(text);return e;}
-function badge(value){return el('span','badge '+String(value).replace(/[^a-z_]/gi,''),value);}
-function cell(row,content,cls){var td=el('td',cls);if(content instanceof Node)td.appendChild(content);else td.textContent=content===null||content===undefined?'':String(content);row.appendChild(td);return td;}
-function fill(id,rows,empty,cols){var body=$(id);body.replaceChildren();if(rows.length===0){var tr=el('tr');var td=cell(tr,empty,'muted');td.colSpan=cols;body.appendChild(tr);}rows.forEach(function(r){body.appendChild(r);});}
-function ms(v){if(v===null||v===undefined)return '';return v<10?v.toFixed(2)+' ms':v<1000?v.toFixed(0)+' ms':(v/1000).toFixed(2)+' s';}
-function pct(v){return (v*100).toFixed(1)+'%';}
-function dur(msv){var s=Math.floor(msv/1000);if(s<60)return s+'s';var m=Math.floor(s/60);if(m<60)return m+'m '+(s%60)+'s';var h=Math.floor(m/60);return h+'h '+(m%60)+'m';}
-function time(iso){if(!iso)return '';var d=new Date(iso);return isNaN(d)?iso:d.toLocaleTimeString();}
-function bytes(v){if(v>=1073741824)return (v/1073741824).toFixed(2)+' GiB';if(v>=1048576)return (v/1048576).toFixed(1)+' MiB';return Math.round(v/1024)+' KiB';}
-function kv(record){return Object.keys(record).map(function(k){return k+'='+record[k];}).join(', ');}
-function safeHref(url){return typeof url==='string'&&/^https?:\\/\\//i.test(url)?url:null;}
-
-function chart(id,points,key,format){
-  var box=$(id);var svg=box.querySelector('svg');var NS='http://www.w3.org/2000/svg';
-  svg.replaceChildren();var w=300,h=60;var vals=points.map(function(p){return p[key]===null?0:p[key];});
-  var top=Math.max.apply(null,vals.concat([0]));var max=top||1;
-  if(vals.length>1){var line=document.createElementNS(NS,'polyline');
-    line.setAttribute('points',vals.map(function(v,i){return (i*w/(vals.length-1)).toFixed(1)+','+(h-2-(v/max)*(h-4)).toFixed(1);}).join(' '));
-    line.setAttribute('fill','none');line.setAttribute('stroke','#0969da');line.setAttribute('stroke-width','1.5');svg.appendChild(line);}
-  var last=vals.length?vals[vals.length-1]:null;
-  box.querySelector('.value').textContent=last===null?'no data yet':format(last)+' (max '+format(top)+')';
-}
-
-function render(d){
-  $('overall').replaceChildren(badge(d.health.status));
-  $('ready').replaceChildren(badge(d.health.ready?'ready':'not ready'));$('ready').firstChild.className='badge '+(d.health.ready?'healthy':'critical');
-  $('generated').textContent='updated '+time(d.generatedAt)+' · pid '+d.process.pid+' · up '+dur(d.process.uptimeSeconds*1000)+(d.process.activeOperations!==null?' · '+d.process.activeOperations+' in flight':'');
-  var sd=$('shutdown');sd.hidden=!d.shutdown.inProgress;
-  if(d.shutdown.inProgress){var p=d.shutdown.progress;sd.textContent='Shutting down: phase '+p.phase+(p.reason?' ('+p.reason+')':'')+', '+dur(Number(p.elapsed_ms)||0)+' elapsed, '+p.active_requests+' requests in flight, '+p.drained_requests+' drained, handlers '+p.handlers_run+'/'+p.handlers_registered+(p.forced?' · FORCED':'');}
-  chart('chart-rate',d.series,'requestsPerSecond',function(v){return v.toFixed(2)+'/s';});
-  chart('chart-errors',d.series,'errorRate',pct);
-  chart('chart-p99',d.series,'p99Ms',ms);
-  fill('components',d.health.components.map(function(c){var r=el('tr');cell(r,c.name);cell(r,badge(c.status));cell(r,c.essential?'yes':'no');
-    cell(r,time(c.lastCheck)+(c.stale?' (stale)':''));cell(r,ms(c.avgResponseTimeMs),'num');cell(r,c.lastError||'','wrap');return r;}),'no components',6);
-  fill('operations',d.operations.map(function(o){var r=el('tr');r.dataset.operation=o.name;cell(r,o.name,'wrap');cell(r,o.calls,'num');cell(r,pct(o.errorRate),'num');
-    cell(r,ms(o.p50Ms),'num');cell(r,ms(o.p99Ms),'num');cell(r,o.retries,'num');cell(r,o.rejections,'num');
-    var b=o.breaker;cell(r,b?badge(b.state):el('span','muted','none'));cell(r,b?dur(b.timeInStateMs):'');return r;}),'no operations yet',9);
-  fill('alerts-active',d.alerts.active.map(alertRow),'no active alerts',6);
-  fill('alerts-resolved',d.alerts.resolved.map(alertRow),'none resolved recently',6);
-  fill('scopes',d.rateLimiting.scopes.map(function(s){var r=el('tr');cell(r,s.scope);cell(r,s.allowed,'num');cell(r,s.rejected,'num');return r;}),'',3);
-  $('limits-state').textContent=(d.rateLimiting.enabled?'enabled':'disabled')+' · store '+d.rateLimiting.store+' · '+d.rateLimiting.trackedUsers+' users tracked';
-  fill('top-users',d.rateLimiting.topRejectedUsers.map(function(u){var r=el('tr');cell(r,u.userId,'wrap');cell(r,u.rejections+(u.error?' (±'+u.error+')':''),'num');return r;}),'no refusals',2);
-  fill('resources',d.resources.rows.map(function(x){var r=el('tr');var f=x.resource==='memory'?bytes:function(v){return (Math.round(v*100)/100)+(x.unit&&x.unit!=='bytes'?' '+x.unit:'');};
-    cell(r,x.resource);cell(r,f(x.current),'num');cell(r,f(x.peak),'num');cell(r,x.limit===null?'none':f(x.limit),'num');
-    var bar=el('div','bar');var inner=el('div');inner.style.width=x.limit?Math.min(100,100*x.current/x.limit)+'%':'0';if(x.limit&&x.current>x.limit*0.9)inner.style.background='var(--bad)';bar.appendChild(inner);cell(r,bar);return r;}),'',5);
-  fill('logs',d.logs.entries.map(function(e){var r=el('tr');cell(r,time(e.timestamp));cell(r,badge(e.level));cell(r,e.component+' / '+e.operation,'wrap');
-    cell(r,e.message,'wrap');var c=cell(r,e.correlationId||'');c.className='correlation';cell(r,e.details,'wrap muted details');return r;}),'no log entries match',6);
-  $('traces-note').textContent=d.traces.attached?'':'No span processor attached: add productionSpanProcessors() from @llmkg/production/sdk to your SDK.';
-  fill('traces',d.traces.recent.map(function(t){var r=el('tr');cell(r,time(t.endedAt));cell(r,t.operation,'wrap');cell(r,ms(t.durationMs),'num');cell(r,badge(t.outcome));
-    var href=safeHref(t.url);if(href){var a=el('a',null,t.traceId);a.href=href;a.target='_blank';a.rel='noopener noreferrer';cell(r,a);}else cell(r,t.traceId);
-    cell(r,t.correlationId||'');return r;}),'no traces yet',6);
-  $('monitoring').textContent=d.monitoring.problems.length?'monitoring: '+d.monitoring.problems.join('; '):'';
-}
-function alertRow(a){var r=el('tr');r.dataset.alert=a.name;cell(r,a.name);cell(r,badge(a.state));cell(r,badge(a.severity));
-  cell(r,time(a.since)+(a.resolvedAt?' → '+time(a.resolvedAt):''));cell(r,String(Math.round(a.value*1000)/1000),'num');
-  cell(r,(a.annotations.summary||'')+(a.annotations.description?' — '+a.annotations.description:'')+' ['+kv(a.labels)+']','wrap');return r;}
-
-function query(){var q=new URLSearchParams({logs:'50',traces:'20'});var lv=$('level').value;var cid=$('cid').value.trim();if(lv)q.set('level',lv);if(cid)q.set('correlationId',cid);return '?'+q.toString();}
-function refresh(){
-  clearTimeout(timer);var headers={'accept':'application/json'};var token=sessionStorage.getItem(TOKEN_KEY);if(token)headers.authorization='Bearer '+token;
-  fetch(jsonUrl+query(),{headers:headers,cache:'no-store',credentials:'same-origin'}).then(function(res){
-    if(res.status===401){$('auth').hidden=false;$('error').textContent=token?'The token was refused.':'This status page needs the admin token.';if(token)sessionStorage.removeItem(TOKEN_KEY);return null;}
-    if(!res.ok)throw new Error('status.json answered '+res.status);return res.json();
-  }).then(function(d){if(d){$('auth').hidden=true;$('error').textContent='';render(d);document.body.dataset.loaded='true';}timer=setTimeout(refresh,refreshMs);})
-  .catch(function(err){$('error').textContent='Refresh failed: '+err.message;timer=setTimeout(refresh,refreshMs);});
-}
-$('auth').addEventListener('submit',function(ev){ev.preventDefault();var v=$('token').value.trim();if(v){sessionStorage.setItem(TOKEN_KEY,v);$('token').value='';}refresh();});
-$('filters').addEventListener('submit',function(ev){ev.preventDefault();refresh();});
-$('level').addEventListener('change',refresh);
-refresh();
-})();
-`;
+// The script is its own source file, ./status-page/page.ts, checked against DOM types. scripts/build.mjs
+// compiles it and puts it, and its CSP hash source, in place of these two literals in what tsc emits
+// (vitest.config.mts does the same for tests that run the sources), so the page holds one inline script.
+const SCRIPT: string = '__STATUS_PAGE_SCRIPT__';
+const SCRIPT_HASH: string = '__STATUS_PAGE_SCRIPT_HASH__';
 
 function hash(text: string): string {
   return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
@@ -108,7 +33,7 @@ function hash(text: string): string {
 /** Content-Security-Policy of the page: only its own inline style and script (by hash) and same-origin fetches. */
 export const STATUS_PAGE_CSP = [
   "default-src 'none'",
-  `script-src ${hash(SCRIPT)}`,
+  `script-src ${SCRIPT_HASH}`,
   `style-src ${hash(STYLE)}`,
   "connect-src 'self'",
   "img-src 'self' data:",

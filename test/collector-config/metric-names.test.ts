@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALERT_RULES } from '../../src/monitoring/index.js';
-import { configPath, dashboardExprs, exposedNames, metricNamesIn, readYaml, scrapeLiveSystem, variableExpr, withGrafanaVariables } from './support.js';
+import {
+  configPath,
+  dashboardExprs,
+  exposedNames,
+  metricNamesIn,
+  readYaml,
+  scrapeLiveSystem,
+  variableExpr,
+  withGrafanaVariables,
+} from './support.js';
 
 interface PromRule {
   alert: string;
@@ -17,7 +26,10 @@ const datasources = readYaml<{
   datasources: Array<{
     uid: string;
     type: string;
-    jsonData?: { tracesToMetrics?: { queries?: Array<{ query: string }> }; exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> };
+    jsonData?: {
+      tracesToMetrics?: { queries?: Array<{ query: string }> };
+      exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }>;
+    };
   }>;
 }>('grafana/provisioning/datasources/datasources.yaml').datasources;
 
@@ -36,8 +48,12 @@ describe('the PromQL metric-name extractor', () => {
         'histogram_quantile(0.99, sum by (job, le) (rate(a_bucket{job=~"$job", x="y}"}[$__rate_interval]))) / ignoring(le) b_total offset 5m > 1e3 or vector(0) and on (job) up',
       ).sort(),
     ).toEqual(['a_bucket', 'b_total', 'up']);
-    expect(variableExpr('label_values(production_operation_duration_count{job=~"$job"}, instance)')).toBe('production_operation_duration_count{job=~"$job"}');
-    expect(withGrafanaVariables('rate(m{$$__tags, job=~"$job"}[$__rate_interval])')).toBe('rate(m{production_operation_name!="", job=~".*"}[1m])');
+    expect(variableExpr('label_values(production_operation_duration_count{job=~"$job"}, instance)')).toBe(
+      'production_operation_duration_count{job=~"$job"}',
+    );
+    expect(withGrafanaVariables('rate(m{$$__tags, job=~"$job"}[$__rate_interval])')).toBe(
+      'rate(m{production_operation_name!="", job=~".*"}[1m])',
+    );
   });
 });
 
@@ -46,7 +62,6 @@ let scrape: Promise<Set<string>> | undefined;
 const liveNames = (): Promise<Set<string>> => (scrape ??= scrapeLiveSystem().then(exposedNames));
 
 describe('metric names used by collector-config exist in a live scrape', () => {
-
   it('the scrape holds the series every panel is about', async () => {
     const scraped = await liveNames();
     for (const name of [
@@ -80,7 +95,7 @@ describe('metric names used by collector-config exist in a live scrape', () => {
     expect([...used].filter((n) => !scraped.has(n) && !PROMETHEUS_SERIES.has(n))).toEqual([]);
   });
 
-  it('every metric of the data sources\' trace-to-metrics queries', async () => {
+  it("every metric of the data sources' trace-to-metrics queries", async () => {
     const scraped = await liveNames();
     const queries = datasources.flatMap((d) => d.jsonData?.tracesToMetrics?.queries ?? []).map((q) => q.query);
     expect(queries.length).toBeGreaterThan(0);
@@ -114,7 +129,7 @@ describe('exemplars link a latency bucket to its trace', () => {
     for (const { panel, target } of latency) expect(target.exemplar, `${panel}: ${target.expr}`).toBe(true);
   });
 
-  it('the Prometheus data source sends an exemplar\'s trace_id to the Tempo data source', () => {
+  it("the Prometheus data source sends an exemplar's trace_id to the Tempo data source", () => {
     expect(destination?.name).toBe('trace_id');
     expect(datasources.find((d) => d.uid === destination?.datasourceUid)?.type).toBe('tempo');
   });

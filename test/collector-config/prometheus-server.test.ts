@@ -3,8 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort, requireBinary, startProcess, waitForHttpOk, type StartedProcess } from '../support/processes.js';
-import { configPath, dashboardExprs, fixturePath, readYaml, requireBuiltPackage, startNode, withGrafanaVariables, type LineProcess } from './support.js';
+import {
+  eventually,
+  freePort,
+  requireBinary,
+  requireBuild,
+  spawnProcess,
+  spawnService,
+  waitForHttpOk,
+  type ChildHandle,
+} from '../support/helpers.js';
+import { configPath, dashboardExprs, fixturePath, readYaml, withGrafanaVariables } from './support.js';
 
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes a production system with the shipped prometheus.yml and
@@ -30,8 +39,8 @@ interface InProcessAlert {
 
 describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml', () => {
   let dir: string;
-  let prometheus: StartedProcess | undefined;
-  let service: LineProcess | undefined;
+  let prometheus: ChildHandle | undefined;
+  let service: ChildHandle | undefined;
   let base: string;
 
   const api = async <T>(path: string): Promise<T> => {
@@ -41,26 +50,22 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     return body.data;
   };
   const promAlerts = async (): Promise<PromAlert[]> => (await api<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts;
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${prometheus?.output() ?? ''}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const until = <T>(what: string, probe: () => Promise<T>, timeoutMs: number) =>
+    eventually(probe, { what, timeoutMs, intervalMs: 250, details: () => prometheus?.output() ?? '' });
   const inProcessAlerts = (): InProcessAlert[] => {
-    const last = service!.lines().filter((l) => l.startsWith('ALERT ')).at(-1);
+    const last = service!
+      .lines()
+      .filter((l) => l.startsWith('ALERT '))
+      .at(-1);
     return last === undefined ? [] : (JSON.parse(last.slice(6)) as InProcessAlert[]);
   };
 
   beforeAll(async () => {
     const binary = requireBinary('/usr/bin/prometheus', 'prometheus');
-    requireBuiltPackage();
+    requireBuild('dist/esm/index.js');
     dir = mkdtempSync(join(tmpdir(), 'llmkg-prometheus-'));
     const adminPort = await freePort();
-    service = startNode(fixturePath('faulty-service.mjs'), [String(adminPort), String(FOR_MS)]);
+    service = spawnProcess(process.execPath, [fixturePath('faulty-service.mjs'), String(adminPort), String(FOR_MS)], { stdin: true });
     await service.waitForLine(/^READY /, 20_000);
 
     const config = readYaml<{
@@ -79,7 +84,9 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     config.scrape_configs = [job];
     writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
 
-    const rules = parse(readFileSync(configPath('alert-rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; for?: string }> }> };
+    const rules = parse(readFileSync(configPath('alert-rules.yml'), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string; for?: string }> }>;
+    };
     const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === ALERT)!;
     expect(rule.for).toBe('2m');
     rule.for = `${FOR_MS / 1000}s`;
@@ -90,13 +97,17 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     const compose = readYaml<{ services: Record<string, { command?: string[] }> }>('docker-compose.yaml');
     const features = (compose.services.prometheus!.command ?? []).filter((arg) => arg.startsWith('--enable-feature='));
     expect(features).toContain('--enable-feature=exemplar-storage');
-    prometheus = await startProcess(binary, [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-      ...features,
-    ], port);
+    prometheus = await spawnService(
+      binary,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+        ...features,
+      ],
+      { ports: [port] },
+    );
     await waitForHttpOk(`${base}/-/ready`);
   });
 
@@ -107,15 +118,30 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
   });
 
   it('scrapes the service, and nothing fires while every call succeeds', async () => {
-    await until('a few scrapes of the service', async () => {
-      const result = await api<{ result: Array<{ value: [number, string] }> }>('/api/v1/query?query=' + encodeURIComponent('count_over_time(up{job="llmkg-production"}[1m])'));
-      const scrapes = Number(result.result[0]?.value[1] ?? 0);
-      return scrapes >= 4 ? scrapes : undefined;
-    }, 20_000);
+    await until(
+      'a few scrapes of the service',
+      async () => {
+        const result = await api<{ result: Array<{ value: [number, string] }> }>(
+          '/api/v1/query?query=' + encodeURIComponent('count_over_time(up{job="llmkg-production"}[1m])'),
+        );
+        const scrapes = Number(result.result[0]?.value[1] ?? 0);
+        return scrapes >= 4 ? scrapes : undefined;
+      },
+      20_000,
+    );
     const up = await api<{ result: Array<{ value: [number, string] }> }>('/api/v1/query?query=up');
     expect(up.result[0]?.value[1]).toBe('1');
-    // With the rules evaluated several times over healthy traffic, neither side has the alert.
-    await new Promise((r) => setTimeout(r, FOR_MS + 1000));
+    // With the rule evaluated over healthy traffic for longer than its `for`, neither side has the alert.
+    const healthySince = Date.now();
+    await until(
+      'Prometheus to evaluate the rule for longer than its for',
+      async () => {
+        const { groups } = await api<{ groups: Array<{ rules: Array<{ name: string; lastEvaluation: string }> }> }>('/api/v1/rules');
+        const rule = groups.flatMap((g) => g.rules).find((r) => r.name === ALERT);
+        return rule !== undefined && Date.parse(rule.lastEvaluation) >= healthySince + FOR_MS + 1000;
+      },
+      20_000,
+    );
     expect((await promAlerts()).filter((a) => a.labels.alertname === ALERT)).toEqual([]);
     expect(inProcessAlerts().filter((a) => a.name === ALERT)).toEqual([]);
   }, 40_000);
@@ -124,13 +150,20 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     service!.write('traced\n');
     const [, traceId, spanId] = (await service!.waitForLine(/^TRACED /, 20_000)).split(' ');
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    type Stored = { seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> };
+    type Stored = {
+      seriesLabels: Record<string, string>;
+      exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
+    };
     const selector = encodeURIComponent('production_operation_duration_bucket{production_operation_name="graph.traced"}');
-    const found = await until('the exemplar of the traced call', async () => {
-      const now = Date.now() / 1000;
-      const stored = await api<Stored[]>(`/api/v1/query_exemplars?query=${selector}&start=${now - 300}&end=${now + 60}`);
-      return stored.find((s) => s.exemplars.some((e) => e.labels.trace_id === traceId));
-    }, 20_000);
+    const found = await until(
+      'the exemplar of the traced call',
+      async () => {
+        const now = Date.now() / 1000;
+        const stored = await api<Stored[]>(`/api/v1/query_exemplars?query=${selector}&start=${now - 300}&end=${now + 60}`);
+        return stored.find((s) => s.exemplars.some((e) => e.labels.trace_id === traceId));
+      },
+      20_000,
+    );
     const exemplar = found.exemplars.find((e) => e.labels.trace_id === traceId)!;
     expect(exemplar.labels).toEqual({ trace_id: traceId, span_id: spanId });
     // It sits on the bucket its value fell in: the call's 300 ms (a timer may fire a few ms early) or more.
@@ -152,9 +185,11 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     const dashboard = JSON.parse(readFileSync(configPath('grafana/dashboards/llmkg-production.json'), 'utf8')) as unknown;
     let withData = 0;
     for (const expr of dashboardExprs(dashboard)) {
-      const data = await api<{ result: unknown[] }>('/api/v1/query?query=' + encodeURIComponent(withGrafanaVariables(expr))).catch((error: Error) => {
-        throw new Error(`${expr}\n${error.message}`);
-      });
+      const data = await api<{ result: unknown[] }>('/api/v1/query?query=' + encodeURIComponent(withGrafanaVariables(expr))).catch(
+        (error: Error) => {
+          throw new Error(`${expr}\n${error.message}`);
+        },
+      );
       if (data.result.length > 0) withData++;
     }
     // Most panels show data already (a few, such as retries and in-process alerts, wait for faults).
@@ -163,10 +198,18 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
 
   it('with faults injected, the in-process evaluator fires ProductionHighErrorRate and so does Prometheus', async () => {
     service!.write('faults\n');
-    const inProcess = await until('the in-process alert to fire', async () => inProcessAlerts().find((a) => a.name === ALERT && a.state === 'firing'), 20_000);
+    const inProcess = await until(
+      'the in-process alert to fire',
+      async () => inProcessAlerts().find((a) => a.name === ALERT && a.state === 'firing'),
+      20_000,
+    );
     expect(inProcess.labels).toEqual({ alertname: ALERT, severity: 'critical', production_operation_name: 'graph.query' });
 
-    const fired = await until('Prometheus to fire the matching rule', async () => (await promAlerts()).find((a) => a.labels.alertname === ALERT && a.state === 'firing'), 25_000);
+    const fired = await until(
+      'Prometheus to fire the matching rule',
+      async () => (await promAlerts()).find((a) => a.labels.alertname === ALERT && a.state === 'firing'),
+      25_000,
+    );
     const { job, instance, ...labels } = fired.labels;
     expect(job).toBe('llmkg-production');
     expect(instance).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -177,10 +220,16 @@ describe('a real Prometheus with the shipped prometheus.yml and alert-rules.yml'
     expect((await promAlerts()).filter((a) => a.labels.production_operation_name === 'graph.neighbours')).toEqual([]);
     expect(inProcessAlerts().filter((a) => a.labels.production_operation_name === 'graph.neighbours')).toEqual([]);
     // Prometheus also sees the service's own view of it through the production_alerts gauge.
-    const gauge = await until('production_alerts to be scraped', async () => {
-      const data = await api<{ result: Array<{ metric: Record<string, string> }> }>('/api/v1/query?query=' + encodeURIComponent(`production_alerts{alertname="${ALERT}", alertstate="firing"} == 1`));
-      return data.result[0];
-    }, 10_000);
+    const gauge = await until(
+      'production_alerts to be scraped',
+      async () => {
+        const data = await api<{ result: Array<{ metric: Record<string, string> }> }>(
+          '/api/v1/query?query=' + encodeURIComponent(`production_alerts{alertname="${ALERT}", alertstate="firing"} == 1`),
+        );
+        return data.result[0];
+      },
+      10_000,
+    );
     expect(gauge.metric.production_operation_name).toBe('graph.query');
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireBinary } from '../support/processes.js';
+import { requireBinary } from '../support/helpers.js';
 import { CONFIG_DIR, configPath, run } from './support.js';
 
 const promtool = (): string => requireBinary('/usr/bin/promtool', 'prometheus');

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { requireBinary } from '../support/processes.js';
-import { ROOT, configPath, readYaml, run } from './support.js';
+import { requireBinary } from '../support/helpers.js';
+import { ROOT } from '../support/helpers.js';
+import { configPath, readYaml, run } from './support.js';
 
 type Obj = Record<string, unknown>;
 interface ComposeService {
@@ -16,11 +17,29 @@ interface ComposeService {
 }
 
 const collector = readYaml<Obj>('otel-collector.yaml');
-const prometheus = readYaml<{ rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>; alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> } }>('prometheus.yml');
+const prometheus = readYaml<{
+  rule_files: string[];
+  scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
+}>('prometheus.yml');
 const tempo = readYaml<Obj>('tempo.yaml');
-const datasources = readYaml<{ datasources: Array<{ name: string; type: string; uid: string; url: string; jsonData?: Obj }> }>('grafana/provisioning/datasources/datasources.yaml').datasources;
-const dashboardsProvisioning = readYaml<{ providers: Array<{ options: { path: string } }> }>('grafana/provisioning/dashboards/dashboards.yaml');
-const dashboard = JSON.parse(readFileSync(configPath('grafana/dashboards/llmkg-production.json'), 'utf8')) as { uid: string; panels: Array<{ id: number; type: string; title: string; datasource?: { uid: string }; gridPos: { x: number; w: number }; targets?: Array<{ datasource?: { uid: string }; expr: string }> }> };
+const datasources = readYaml<{ datasources: Array<{ name: string; type: string; uid: string; url: string; jsonData?: Obj }> }>(
+  'grafana/provisioning/datasources/datasources.yaml',
+).datasources;
+const dashboardsProvisioning = readYaml<{ providers: Array<{ options: { path: string } }> }>(
+  'grafana/provisioning/dashboards/dashboards.yaml',
+);
+const dashboard = JSON.parse(readFileSync(configPath('grafana/dashboards/llmkg-production.json'), 'utf8')) as {
+  uid: string;
+  panels: Array<{
+    id: number;
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    gridPos: { x: number; w: number };
+    targets?: Array<{ datasource?: { uid: string }; expr: string }>;
+  }>;
+};
 
 const hostPort = (target: string): [string, number] => {
   const [host, port] = target.split(':');
@@ -44,10 +63,18 @@ function resolvedCompose(): Promise<Record<string, ComposeService>> {
 }
 
 describe('docker-compose.yaml', () => {
-
   it('passes `docker-compose config` and brings up the whole stack', async () => {
     const services = await resolvedCompose();
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'app', 'grafana', 'jaeger', 'otel-collector', 'prometheus', 'tempo', 'tempo-init']);
+    expect(Object.keys(services).sort()).toEqual([
+      'alertmanager',
+      'app',
+      'grafana',
+      'jaeger',
+      'otel-collector',
+      'prometheus',
+      'tempo',
+      'tempo-init',
+    ]);
     expect(services['otel-collector']!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
     expect(services.jaeger!.image).toMatch(/^jaegertracing\/(jaeger|all-in-one):/);
     expect(services.tempo!.image).toMatch(/^grafana\/tempo:/);
@@ -105,7 +132,10 @@ describe('docker-compose.yaml', () => {
 });
 
 describe('otel-collector.yaml', () => {
-  const pipelines = ((collector.service as Obj).pipelines ?? {}) as Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+  const pipelines = ((collector.service as Obj).pipelines ?? {}) as Record<
+    string,
+    { receivers: string[]; processors: string[]; exporters: string[] }
+  >;
 
   it('receives OTLP over gRPC on 4317 and HTTP on 4318', () => {
     const protocols = ((collector.receivers as Obj).otlp as { protocols: Record<string, { endpoint: string }> }).protocols;
@@ -129,9 +159,15 @@ describe('otel-collector.yaml', () => {
     const exporters = collector.exporters as Record<string, { endpoint?: string; tls?: { insecure?: boolean } }>;
     expect(exporters['otlp_grpc/jaeger']).toEqual({ endpoint: 'jaeger:4317', tls: { insecure: true } });
     expect(exporters['otlp_grpc/tempo']).toEqual({ endpoint: 'tempo:4317', tls: { insecure: true } });
-    const collectorTargets = prometheus.scrape_configs.find((c) => c.job_name === 'otel-collector')!.static_configs.flatMap((s) => s.targets);
+    const collectorTargets = prometheus.scrape_configs
+      .find((c) => c.job_name === 'otel-collector')!
+      .static_configs.flatMap((s) => s.targets);
     expect(collectorTargets).toContain(`otel-collector:${endpointPort(exporters.prometheus!.endpoint)}`);
-    const reader = ((((collector.service as Obj).telemetry as Obj).metrics as Obj).readers as Array<{ pull: { exporter: { prometheus: { host: string; port: number } } } }>)[0]!;
+    const reader = (
+      (((collector.service as Obj).telemetry as Obj).metrics as Obj).readers as Array<{
+        pull: { exporter: { prometheus: { host: string; port: number } } };
+      }>
+    )[0]!;
     expect(collectorTargets).toContain(`otel-collector:${reader.pull.exporter.prometheus.port}`);
   });
 
@@ -161,13 +197,19 @@ describe('Grafana provisioning and dashboard', () => {
   it('provisions Prometheus, Tempo and Jaeger, with trace-to-metrics links to Prometheus', () => {
     expect(datasources.map((d) => `${d.type}:${d.uid}`).sort()).toEqual(['jaeger:jaeger', 'prometheus:prometheus', 'tempo:tempo']);
     for (const uid of ['tempo', 'jaeger']) {
-      const links = datasources.find((d) => d.uid === uid)!.jsonData!.tracesToMetrics as { datasourceUid: string; tags: Array<{ key: string; value: string }>; queries: Array<{ query: string }> };
+      const links = datasources.find((d) => d.uid === uid)!.jsonData!.tracesToMetrics as {
+        datasourceUid: string;
+        tags: Array<{ key: string; value: string }>;
+        queries: Array<{ query: string }>;
+      };
       expect(links.datasourceUid).toBe('prometheus');
       expect(links.tags).toContainEqual({ key: 'production.operation.name', value: 'production_operation_name' });
       // `$$` survives Grafana's environment expansion of provisioning files as one `$`.
       for (const q of links.queries) expect(q.query).toMatch(/\{\$\$__tags\}/);
     }
-    const prom = datasources.find((d) => d.uid === 'prometheus')!.jsonData as { exemplarTraceIdDestinations: Array<{ datasourceUid: string }> };
+    const prom = datasources.find((d) => d.uid === 'prometheus')!.jsonData as {
+      exemplarTraceIdDestinations: Array<{ datasourceUid: string }>;
+    };
     expect(prom.exemplarTraceIdDestinations[0]!.datasourceUid).toBe('tempo');
   });
 
@@ -189,7 +231,16 @@ describe('Grafana provisioning and dashboard', () => {
     expect(all).toMatch(/production_outcome="error"/);
     expect(all).toMatch(/histogram_quantile\(0\.5, sum by \(production_operation_name, le\) \(rate\(production_operation_duration_bucket/);
     expect(all).toMatch(/histogram_quantile\(0\.99, sum by \(production_operation_name, le\) \(rate\(production_operation_duration_bucket/);
-    for (const name of ['production_circuit_breaker_state', 'production_rate_limit_decisions_total', 'production_health_status', 'production_alerts', 'ALERTS', 'process_cpu_utilization', 'v8js_memory_heap_used', 'nodejs_eventloop_delay_p99']) {
+    for (const name of [
+      'production_circuit_breaker_state',
+      'production_rate_limit_decisions_total',
+      'production_health_status',
+      'production_alerts',
+      'ALERTS',
+      'process_cpu_utilization',
+      'v8js_memory_heap_used',
+      'nodejs_eventloop_delay_p99',
+    ]) {
       expect(all).toContain(name);
     }
   });

@@ -1,10 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { requireBuild, ROOT } from '../support/helpers.js';
 
-/** Repository root. */
-export const ROOT = join(__dirname, '../..');
 /** The shipped collector-config folder. */
 export const CONFIG_DIR = join(ROOT, 'collector-config');
 /** Path of a file in collector-config/. */
@@ -15,12 +14,6 @@ export const fixturePath = (name: string): string => join(ROOT, 'test/collector-
 /** Parses a YAML file of collector-config/. */
 export function readYaml<T = Record<string, unknown>>(...parts: string[]): T {
   return parse(readFileSync(configPath(...parts), 'utf8')) as T;
-}
-
-/** The built ESM entry the fixtures import; the tests need `npm run build` first. */
-export function requireBuiltPackage(): void {
-  const entry = join(ROOT, 'dist/esm/index.js');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before these tests`);
 }
 
 /** Result of running a command to its end. */
@@ -35,7 +28,11 @@ export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_
   return new Promise((resolve) => {
     execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (error && typeof error.code !== 'number' ? String(error.message) : '') });
+      resolve({
+        code,
+        stdout: String(stdout),
+        stderr: String(stderr) + (error && typeof error.code !== 'number' ? String(error.message) : ''),
+      });
     });
   });
 }
@@ -46,8 +43,13 @@ export function run(command: string, args: string[], cwd = ROOT, timeoutMs = 30_
  * scraper asking for OpenMetrics gets.
  */
 export async function scrapeLiveSystem(format: 'prometheus' | 'openmetrics' = 'prometheus'): Promise<string> {
-  requireBuiltPackage();
-  const result = await run(process.execPath, [fixturePath('scrape-system.mjs'), ...(format === 'openmetrics' ? ['openmetrics'] : [])], ROOT, 30_000);
+  requireBuild('dist/esm/index.js');
+  const result = await run(
+    process.execPath,
+    [fixturePath('scrape-system.mjs'), ...(format === 'openmetrics' ? ['openmetrics'] : [])],
+    ROOT,
+    30_000,
+  );
   if (result.code !== 0) throw new Error(`scrape fixture failed (${result.code}):\n${result.stderr}`);
   return result.stdout;
 }
@@ -67,7 +69,21 @@ export function exposedNames(exposition: string): Set<string> {
   return names;
 }
 
-const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const NOT_METRICS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /**
  * Metric names a PromQL expression selects. Strings, label matchers, range selectors and grouping clauses
@@ -128,75 +144,4 @@ export function withGrafanaVariables(expr: string): string {
     .replace(/\$\$__tags|\$__tags/g, 'production_operation_name!=""')
     .replace(/\$\$__rate_interval|\$__rate_interval/g, '1m')
     .replace(/\$(job|instance|operation)\b/g, '.*');
-}
-
-/** A running child process with line-oriented stdout. */
-export interface LineProcess {
-  /** Resolves with the first stdout line matching `pattern`, seen before or after the call. */
-  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
-  /** Lines so far. */
-  lines(): string[];
-  write(text: string): void;
-  stop(): Promise<void>;
-}
-
-/** Starts `node script args` with piped stdin and stdout split into lines. */
-export function startNode(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): LineProcess {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const seen: string[] = [];
-  let partial = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stdout.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    seen.push(...parts);
-    if (seen.length > 5000) seen.splice(0, seen.length - 5000);
-    for (const wake of waiters) wake();
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => {
-    for (const wake of waiters) wake();
-  });
-  return {
-    lines: () => [...seen],
-    write: (text) => void child.stdin.write(text),
-    waitForLine(pattern, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const check = (): boolean => {
-          const line = seen.find((l) => pattern.test(l));
-          if (line !== undefined) {
-            done();
-            resolve(line);
-            return true;
-          }
-          if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${stderr}`));
-            return true;
-          }
-          return false;
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${script} printed no line matching ${pattern} in ${timeoutMs} ms; stderr:\n${stderr}\nstdout tail:\n${seen.slice(-20).join('\n')}`));
-        }, timeoutMs);
-        const wake = (): void => void check();
-        const done = (): void => {
-          clearTimeout(timer);
-          waiters.delete(wake);
-        };
-        waiters.add(wake);
-        check();
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }

@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_SETTINGS, InvalidConfigError, resolveConfig } from '../../src/index.js';
+import { ENV_SETTINGS, resolveConfig, type InvalidConfigError } from '../../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills documented defaults', () => {
     const config = resolveConfig({}, {});
     expect(config.errorRecoveryEnabled).toBe(true);
-    expect(config.errorRecovery.defaults.retry).toMatchObject({ maxRetries: 3, baseDelayMs: 100, maxDelayMs: 10_000, backoffMultiplier: 2, jitterFactor: 0.1 });
-    expect(config.errorRecovery.defaults.circuitBreaker).toMatchObject({ mode: 'consecutive', failureThreshold: 5, recoveryTimeoutMs: 30_000 });
+    expect(config.errorRecovery.defaults.retry).toMatchObject({
+      maxRetries: 3,
+      baseDelayMs: 100,
+      maxDelayMs: 10_000,
+      backoffMultiplier: 2,
+      jitterFactor: 0.1,
+    });
+    expect(config.errorRecovery.defaults.circuitBreaker).toMatchObject({
+      mode: 'consecutive',
+      failureThreshold: 5,
+      recoveryTimeoutMs: 30_000,
+    });
     expect(config.rateLimiting.global).toBeNull();
     expect(config.resourceLimits.maxActiveOperations).toBe(1000);
     expect(config.admin).toMatchObject({ host: '127.0.0.1', port: 9464 });
@@ -51,15 +61,30 @@ describe('resolveConfig', () => {
   });
 
   it('configures a Redis Cluster store and the replicas sharing it from PRODUCTION_* variables', () => {
-    const config = resolveConfig({}, { PRODUCTION_REDIS_CLUSTER_NODES: '10.0.0.1:6379, redis://:secret@10.0.0.2:6380', PRODUCTION_RATE_LIMIT_REPLICAS: '4' });
-    expect(config.rateLimiting.store).toMatchObject({ type: 'redis_cluster', nodes: ['10.0.0.1:6379', 'redis://:secret@10.0.0.2:6380'], failureMode: 'local_fallback', timeoutMs: 100 });
+    const config = resolveConfig(
+      {},
+      { PRODUCTION_REDIS_CLUSTER_NODES: '10.0.0.1:6379, redis://:secret@10.0.0.2:6380', PRODUCTION_RATE_LIMIT_REPLICAS: '4' },
+    );
+    expect(config.rateLimiting.store).toMatchObject({
+      type: 'redis_cluster',
+      nodes: ['10.0.0.1:6379', 'redis://:secret@10.0.0.2:6380'],
+      failureMode: 'local_fallback',
+      timeoutMs: 100,
+    });
     expect(config.rateLimiting.replicas).toBe(4);
-    expect(() => resolveConfig({}, { PRODUCTION_REDIS_CLUSTER_NODES: 'http://x:1' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimiting.store.nodes.0' }));
-    expect(() => resolveConfig({}, { PRODUCTION_RATE_LIMIT_REPLICAS: 'four' })).toThrow(expect.objectContaining({ path: 'env.PRODUCTION_RATE_LIMIT_REPLICAS' }));
+    expect(() => resolveConfig({}, { PRODUCTION_REDIS_CLUSTER_NODES: 'http://x:1' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimiting.store.nodes.0' }),
+    );
+    expect(() => resolveConfig({}, { PRODUCTION_RATE_LIMIT_REPLICAS: 'four' })).toThrow(
+      expect.objectContaining({ path: 'env.PRODUCTION_RATE_LIMIT_REPLICAS' }),
+    );
   });
 
   it('validates the shared store settings at the edge', () => {
-    const store = (extra: Record<string, unknown>, rest: Record<string, unknown> = {}) => () => resolveConfig({ rateLimiting: { ...rest, store: { type: 'redis', url: 'redis://127.0.0.1:6379', ...extra } } } as never, {});
+    const store =
+      (extra: Record<string, unknown>, rest: Record<string, unknown> = {}) =>
+      () =>
+        resolveConfig({ rateLimiting: { ...rest, store: { type: 'redis', url: 'redis://127.0.0.1:6379', ...extra } } } as never, {});
     expect(store({ keyPrefix: 'a{b}' })).toThrow(expect.objectContaining({ path: 'rateLimiting.store.keyPrefix' }));
     expect(store({ url: 'http://127.0.0.1:6379' })).toThrow(expect.objectContaining({ path: 'rateLimiting.store.url' }));
     expect(store({ localShare: 0.25 }, { replicas: 4 })).toThrow(expect.objectContaining({ path: 'rateLimiting.store.localShare' }));

@@ -10,7 +10,10 @@ interface Graph {
   addEntity(input: { id?: string; name: unknown; type: unknown }): Entity;
   addRelation(input: { from: unknown; to: unknown; type: unknown }): unknown;
   getEntity(id: string): Entity | undefined;
-  neighbours(id: string, options?: { type?: string; limit?: number }): Array<{ entity: Entity; relation: string; direction: string }> | undefined;
+  neighbours(
+    id: string,
+    options?: { type?: string; limit?: number },
+  ): Array<{ entity: Entity; relation: string; direction: string }> | undefined;
   shortestPath(from: string, to: string, maxDepth?: number): { path: Entity[]; relations: string[] } | null | undefined;
   search(query: string, limit?: number): Entity[];
   healthCheck(): { status: string };
@@ -24,13 +27,22 @@ interface Faults {
 }
 const engineUrl = new URL('../../examples/knowledge-graph/engine.mjs', import.meta.url).href;
 const faultsUrl = new URL('../../examples/knowledge-graph/faults.mjs', import.meta.url).href;
-const { KnowledgeGraph } = (await import(engineUrl)) as { KnowledgeGraph: new (limits?: { maxEntities?: number; maxRelations?: number }) => Graph };
+const { KnowledgeGraph } = (await import(engineUrl)) as {
+  KnowledgeGraph: new (limits?: { maxEntities?: number; maxRelations?: number }) => Graph;
+};
 const { FaultInjector } = (await import(faultsUrl)) as { FaultInjector: new (env?: NodeJS.ProcessEnv, random?: () => number) => Faults };
 
 function chain(): Graph {
   // a -knows-> b -knows-> c -works_at-> d, plus a shortcut a -likes-> d, and an island e
   const g = new KnowledgeGraph();
-  for (const [id, name] of [['a', 'Alice Smith'], ['b', 'Bob'], ['c', 'Carol Alison'], ['d', 'Acme'], ['e', 'Alice']]) g.addEntity({ id: id!, name, type: 'Person' });
+  for (const [id, name] of [
+    ['a', 'Alice Smith'],
+    ['b', 'Bob'],
+    ['c', 'Carol Alison'],
+    ['d', 'Acme'],
+    ['e', 'Alice'],
+  ])
+    g.addEntity({ id: id!, name, type: 'Person' });
   g.addRelation({ from: 'a', to: 'b', type: 'knows' });
   g.addRelation({ from: 'b', to: 'c', type: 'knows' });
   g.addRelation({ from: 'c', to: 'd', type: 'works_at' });
@@ -82,7 +94,9 @@ describe('KnowledgeGraph', () => {
     expect(() => g.addEntity({ id: 'x', name: 'again', type: 'T' })).toThrow(expect.objectContaining({ code: 'CONFLICT', status: 409 }));
     expect(() => g.addEntity({ name: '', type: 'T' })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     expect(() => g.addEntity({ name: 'ok', type: 'bad type' })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
-    expect(() => g.addRelation({ from: 'x', to: 'missing', type: 'r' })).toThrow(expect.objectContaining({ code: 'NOT_FOUND', status: 404 }));
+    expect(() => g.addRelation({ from: 'x', to: 'missing', type: 'r' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND', status: 404 }),
+    );
     const y = g.addEntity({ name: 'Y', type: 'T' });
     expect(y.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(() => g.addEntity({ name: 'Z', type: 'T' })).toThrow(expect.objectContaining({ code: 'GRAPH_FULL' }));
@@ -128,7 +142,9 @@ describe('FaultInjector', () => {
 
   it('refuses bad settings with INVALID_CONFIG naming the field or variable', () => {
     const faults = new FaultInjector({});
-    expect(() => faults.configure({ route: 'graph.search', errorRate: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'faults.errorRate' }));
+    expect(() => faults.configure({ route: 'graph.search', errorRate: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'faults.errorRate' }),
+    );
     expect(() => faults.configure({ route: 'DROP TABLE', errorRate: 0.1 })).toThrow(expect.objectContaining({ path: 'faults.route' }));
     expect(() => new FaultInjector({ FAULT_ERROR_RATE: 'often' })).toThrow(expect.objectContaining({ path: 'env.FAULT_ERROR_RATE' }));
   });

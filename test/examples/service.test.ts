@@ -22,7 +22,7 @@ describe('the knowledge-graph service', () => {
       expect((await post('/entities', { id: 'y', name: 'Yvonne', type: 'Person' })).status).toBe(201);
       expect((await post('/relations', { from: 'x', to: 'y', type: 'knows' })).status).toBe(201);
     } finally {
-      expect(await first.stop()).toBe(0);
+      expect((await first.stop()).code).toBe(0);
     }
     const second = await startService('require', env);
     try {
@@ -41,7 +41,10 @@ describe('the knowledge-graph service', () => {
       expect(missing.status).toBe(404);
       expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'entity not found', correlationId: 'c-1' } });
       expect((await fetch(`${service.url}/entities`, { method: 'POST', body: '{nope' })).status).toBe(400);
-      const bad = await fetch(`${service.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ route: 'graph.search', latencyMs: -1 }) });
+      const bad = await fetch(`${service.url}/admin/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ route: 'graph.search', latencyMs: -1 }),
+      });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_CONFIG');
       const statuses: number[] = [];

@@ -23,7 +23,10 @@ describe('engine check', () => {
     const ok = await checkKnowledgeEngineHealth({ healthCheck: () => ({ status: 'ok' }), stats: async () => ({ nodes: 3 }) });
     expect(ok).toMatchObject({ status: 'healthy', details: { health: { status: 'ok' }, stats: { nodes: 3 } } });
     expect(await checkKnowledgeEngineHealth({ healthCheck: () => false })).toMatchObject({ status: 'critical' });
-    expect(await checkKnowledgeEngineHealth({ healthCheck: () => ({ healthy: false, error: 'index corrupt' }) })).toMatchObject({ status: 'critical', output: 'index corrupt' });
+    expect(await checkKnowledgeEngineHealth({ healthCheck: () => ({ healthy: false, error: 'index corrupt' }) })).toMatchObject({
+      status: 'critical',
+      output: 'index corrupt',
+    });
     expect(await checkKnowledgeEngineHealth({ healthCheck: () => ({ status: 'Degraded' }) })).toMatchObject({ status: 'warning' });
     await expect(checkKnowledgeEngineHealth({ healthCheck: () => Promise.reject(new Error('down')) })).rejects.toThrow('down');
   });
@@ -33,7 +36,12 @@ describe('memory check', () => {
   const gib = 1024 ** 3;
   it('compares the heap with the heap limit and RSS with the configured limit', () => {
     const base = { warningRatio: 0.8, criticalRatio: 0.9, heapLimitBytes: () => gib };
-    expect(checkMemoryHealth({ ...base, memoryUsage: () => ({ rss: gib, heapUsed: 0.5 * gib }) })).toMatchObject({ status: 'healthy', observedValue: 50, observedUnit: 'percent', measurement: 'utilization' });
+    expect(checkMemoryHealth({ ...base, memoryUsage: () => ({ rss: gib, heapUsed: 0.5 * gib }) })).toMatchObject({
+      status: 'healthy',
+      observedValue: 50,
+      observedUnit: 'percent',
+      measurement: 'utilization',
+    });
     expect(checkMemoryHealth({ ...base, memoryUsage: () => ({ rss: gib, heapUsed: 0.85 * gib }) }).status).toBe('warning');
     expect(checkMemoryHealth({ ...base, memoryUsage: () => ({ rss: 0, heapUsed: 0.95 * gib }) }).status).toBe('critical');
     const rss = checkMemoryHealth({ ...base, limitBytes: 2 * gib, memoryUsage: () => ({ rss: 1.9 * gib, heapUsed: 0.1 * gib }) });
@@ -87,21 +95,39 @@ describe('event-loop check', () => {
 describe('recovery, rate limiter store, database and cache checks', () => {
   it('open breakers are Warning', () => {
     expect(checkErrorRecoveryHealth(() => [])).toMatchObject({ status: 'healthy', observedValue: 0 });
-    expect(checkErrorRecoveryHealth(() => ['pay', 'ship'])).toMatchObject({ status: 'warning', observedValue: 2, output: 'circuit breakers open: pay, ship' });
+    expect(checkErrorRecoveryHealth(() => ['pay', 'ship'])).toMatchObject({
+      status: 'warning',
+      observedValue: 2,
+      output: 'circuit breakers open: pay, ship',
+    });
   });
   it('an unreachable store is a failure', async () => {
-    expect(await checkRateLimiterStoreHealth(() => ({ healthy: true, type: 'redis', latencyMs: 2 }))).toMatchObject({ status: 'healthy', observedValue: 2, measurement: 'responseTime' });
-    await expect(checkRateLimiterStoreHealth(async () => ({ healthy: false, type: 'redis', error: 'ECONNREFUSED' }))).rejects.toThrow('rate limiter store (redis) unreachable: ECONNREFUSED');
+    expect(await checkRateLimiterStoreHealth(() => ({ healthy: true, type: 'redis', latencyMs: 2 }))).toMatchObject({
+      status: 'healthy',
+      observedValue: 2,
+      measurement: 'responseTime',
+    });
+    await expect(checkRateLimiterStoreHealth(async () => ({ healthy: false, type: 'redis', error: 'ECONNREFUSED' }))).rejects.toThrow(
+      'rate limiter store (redis) unreachable: ECONNREFUSED',
+    );
   });
   it('database: ping latency, slow is Warning, a throw fails', async () => {
     let t = 0;
     const now = () => t;
-    expect(await checkDatabaseHealth({ ping: async () => void (t += 5), now }, signal)).toMatchObject({ status: 'healthy', observedValue: 5, observedUnit: 'ms' });
+    expect(await checkDatabaseHealth({ ping: async () => void (t += 5), now }, signal)).toMatchObject({
+      status: 'healthy',
+      observedValue: 5,
+      observedUnit: 'ms',
+    });
     expect((await checkDatabaseHealth({ ping: async () => void (t += 50), now, slowMs: 10 }, signal)).status).toBe('warning');
     await expect(checkDatabaseHealth({ ping: () => Promise.reject(new Error('refused')) }, signal)).rejects.toThrow('refused');
   });
   it('cache: hit rate below the threshold is Warning once there are enough requests', async () => {
-    expect(await checkCacheHealth({ stats: () => ({ hits: 90, misses: 10 }) }, signal)).toMatchObject({ status: 'healthy', observedValue: 90, measurement: 'hitRate' });
+    expect(await checkCacheHealth({ stats: () => ({ hits: 90, misses: 10 }) }, signal)).toMatchObject({
+      status: 'healthy',
+      observedValue: 90,
+      measurement: 'hitRate',
+    });
     expect((await checkCacheHealth({ stats: () => ({ hits: 20, misses: 80 }) }, signal)).status).toBe('warning');
     expect((await checkCacheHealth({ stats: () => ({ hits: 2, misses: 8 }) }, signal)).status).toBe('healthy');
     expect((await checkCacheHealth({ stats: () => ({ hitRate: 0.2 }), minHitRate: 0.3 }, signal)).status).toBe('warning');

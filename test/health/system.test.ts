@@ -130,9 +130,24 @@ describe('aggregation', () => {
   it('aggregates statuses by the rules', () => {
     expect(aggregateStatus([])).toBe('healthy');
     expect(aggregateStatus([{ status: 'unknown', essential: true }])).toBe('unknown');
-    expect(aggregateStatus([{ status: 'healthy', essential: true }, { status: 'unknown', essential: false }])).toBe('warning');
-    expect(aggregateStatus([{ status: 'critical', essential: false }, { status: 'healthy', essential: true }])).toBe('warning');
-    expect(aggregateStatus([{ status: 'critical', essential: true }, { status: 'unknown', essential: true }])).toBe('critical');
+    expect(
+      aggregateStatus([
+        { status: 'healthy', essential: true },
+        { status: 'unknown', essential: false },
+      ]),
+    ).toBe('warning');
+    expect(
+      aggregateStatus([
+        { status: 'critical', essential: false },
+        { status: 'healthy', essential: true },
+      ]),
+    ).toBe('warning');
+    expect(
+      aggregateStatus([
+        { status: 'critical', essential: true },
+        { status: 'unknown', essential: true },
+      ]),
+    ).toBe('critical');
   });
 
   it('reads a result older than maxResultAgeMs as Unknown', async () => {
@@ -213,7 +228,11 @@ describe('concurrency and runners', () => {
   });
 
   it('keeps running when the injected logger throws', async () => {
-    const logger = { log: vi.fn(() => { throw new Error('logger broke'); }) };
+    const logger = {
+      log: vi.fn(() => {
+        throw new Error('logger broke');
+      }),
+    };
     const health = system({ defaults: { intervalMs: 1000 } }, { logger });
     const probe = new Probe();
     health.registerComponent('c', probe.check);
@@ -272,23 +291,33 @@ describe('readiness for the shutdown manager', () => {
     await health.performFullHealthCheck();
     const status = health.getHealthStatus();
     expect(JSON.parse(JSON.stringify(status))).toEqual(status);
-    expect(status).toMatchObject({ status: 'healthy', ready: true, components: { c: { status: 'healthy', essential: false, total_checks: 1, consecutive_failures: 0 } } });
+    expect(status).toMatchObject({
+      status: 'healthy',
+      ready: true,
+      components: { c: { status: 'healthy', essential: false, total_checks: 1, consecutive_failures: 0 } },
+    });
     await health.shutdown();
   });
 });
 
 describe('validation', () => {
   it('rejects bad config and names the field', () => {
-    expect(() => new HealthCheckSystem({ defaults: { intervalMs: 5 } })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'healthChecks.defaults.intervalMs' }));
+    expect(() => new HealthCheckSystem({ defaults: { intervalMs: 5 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'healthChecks.defaults.intervalMs' }),
+    );
     expect(() => new HealthCheckSystem({ defaults: { warningThreshold: 5, criticalThreshold: 2 } })).toThrow(InvalidConfigError);
-    expect(() => new HealthCheckSystem({ maxResultAgeMs: 10_000 })).toThrow(expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }));
+    expect(() => new HealthCheckSystem({ maxResultAgeMs: 10_000 })).toThrow(
+      expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }),
+    );
     const health = system({ maxResultAgeMs: 20_000 });
     expect(() => health.registerComponent('bad name', new Probe().check)).toThrow(expect.objectContaining({ path: 'name' }));
     expect(() => health.registerComponent('a:b', new Probe().check)).toThrow(InvalidConfigError);
     expect(() => health.registerComponent('c', new Probe().check, { intervalMs: 18_000, timeoutMs: 5000 })).toThrow(
       expect.objectContaining({ path: 'healthChecks.components.c.intervalMs' }),
     );
-    expect(() => health.registerComponent('c', new Probe().check, { timeoutMs: -1 })).toThrow(expect.objectContaining({ path: 'healthChecks.components.c.timeoutMs' }));
+    expect(() => health.registerComponent('c', new Probe().check, { timeoutMs: -1 })).toThrow(
+      expect.objectContaining({ path: 'healthChecks.components.c.timeoutMs' }),
+    );
     health.registerComponent('c', new Probe().check);
     expect(() => health.registerComponent('c', new Probe().check)).toThrow(/already registered/);
     return expect(health.checkComponentHealth('nope')).rejects.toThrow(InvalidConfigError);
@@ -309,7 +338,7 @@ describe('validation', () => {
 
   it('treats a check that resolves a non-object as a failure', async () => {
     const health = system({ defaults: { criticalThreshold: 1 } });
-    health.registerComponent('odd', (async () => 42) as never);
+    health.registerComponent('odd', async () => 42);
     const snap = await health.checkComponentHealth('odd');
     expect(snap.status).toBe('critical');
     expect(snap.lastError).toMatch(/result object/);

@@ -3,7 +3,7 @@ import { logs } from '@opentelemetry/api-logs';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
 import { DURATION_BUCKETS_SECONDS } from '../../src/telemetry/names.js';
-import type { LogLevel } from '../../src/pipeline.js';
+import { memoryLogger } from '../support/helpers.js';
 import { installTestOtel } from '../support/otel.js';
 import { Probe, system } from './helpers.js';
 
@@ -40,9 +40,16 @@ describe('health as OTel signals', () => {
     expect(gauge?.descriptor).toMatchObject({ unit: '1' });
     expect(gauge?.descriptor.description).not.toBe('');
     const points = Object.fromEntries(
-      gauge!.dataPoints.map((p) => [`${p.attributes['production.component']}/${p.attributes.status}`, p.value]),
+      gauge!.dataPoints.map((p) => [`${String(p.attributes['production.component'])}/${String(p.attributes.status)}`, p.value]),
     );
-    expect(points).toMatchObject({ 'cache/critical': 1, 'cache/healthy': 0, 'cache/warning': 0, 'cache/unknown': 0, 'never/unknown': 1, 'never/healthy': 0 });
+    expect(points).toMatchObject({
+      'cache/critical': 1,
+      'cache/healthy': 0,
+      'cache/warning': 0,
+      'cache/unknown': 0,
+      'never/unknown': 1,
+      'never/healthy': 0,
+    });
     const histogram = await otel.metric('production.health.check.duration');
     expect(histogram?.descriptor).toMatchObject({ unit: 's' });
     const point = histogram!.dataPoints.find((p) => p.attributes['production.component'] === 'cache')!;
@@ -52,8 +59,8 @@ describe('health as OTel signals', () => {
   });
 
   it('logs status transitions through the injected logger', async () => {
-    const records: Array<{ level: LogLevel; component: string; message: string; metadata?: Record<string, unknown> }> = [];
-    const logger = { log: (level: LogLevel, component: string, _op: string, message: string, metadata?: Record<string, unknown>) => void records.push({ level, component, message, ...(metadata ? { metadata } : {}) }) };
+    const logger = memoryLogger();
+    const { records } = logger;
     const health = system({ defaults: { warningThreshold: 1, criticalThreshold: 2 } }, { logger });
     const probe = new Probe();
     health.registerComponent('db', probe.check);
@@ -70,7 +77,11 @@ describe('health as OTel signals', () => {
       ['error', 'critical'],
       ['info', 'healthy'],
     ]);
-    expect(records[1]!).toMatchObject({ component: 'health', message: 'Component db is warning (was healthy): boom', metadata: { 'production.component': 'db' } });
+    expect(records[1]!).toMatchObject({
+      component: 'health',
+      message: 'Component db is warning (was healthy): boom',
+      metadata: { 'production.component': 'db' },
+    });
     await health.shutdown();
   });
 

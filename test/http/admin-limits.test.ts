@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { DIST_ESM } from '../support/scripts.js';
+import { DIST_ESM, eventually, requireBuild, spawnProcess, type ChildHandle } from '../support/helpers.js';
 
 // Regression (issue 11, finding 3): 500 connections that sent nothing were all still open on the admin port
 // after 100 s, and a slow-header client got its 408 after about 30 s although headersTimeout was 10 s (node
@@ -15,43 +13,39 @@ import { createAdminServer } from ${JSON.stringify(DIST_ESM)};
 const admin = createAdminServer({ config: JSON.parse(process.env.ADMIN_CONFIG), metrics: () => 'up 1\\n' });
 const { port } = await admin.listen();
 console.log('PORT', port);
-// The admin server is unref()ed; this keeps the child up and reports drops.
-setInterval(() => console.log('DROPPED', admin.droppedConnections), 100);
+// The admin server is unref()ed; this keeps the child up and reports drops and open connections.
+setInterval(() => admin.server.getConnections((error, open) => console.log('STATS', admin.droppedConnections, error ? -1 : open)), 100);
 `;
 
 interface AdminChild {
-  child: ChildProcess;
+  child: ChildHandle;
   port: number;
-  dropped(): number;
+  /** The child's counts of dropped and open connections as of its last report (every 100 ms). */
+  stats(): { dropped: number; open: number };
 }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+const children: ChildHandle[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.stop('SIGKILL')));
 });
 
 async function startAdmin(config: Record<string, unknown>): Promise<AdminChild> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT], {
-    cwd: resolve('.'),
+  requireBuild('dist/esm/index.js');
+  const child = spawnProcess(process.execPath, ['--input-type=module', '-e', SCRIPT], {
     env: { PATH: process.env.PATH, ADMIN_CONFIG: JSON.stringify({ port: 0, ...config }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const port = await new Promise<number>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the admin child did not start:\n${out}`)), 15_000);
-    child.stdout!.on('data', () => {
-      const m = /PORT (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        done(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`the admin child exited (${code}):\n${out}`)));
-  });
-  return { child, port, dropped: () => Number([...out.matchAll(/DROPPED (\d+)/g)].at(-1)?.[1] ?? 0) };
+  const port = Number((await child.waitForLine(/^PORT \d+$/)).split(' ')[1]);
+  const stats = (): { dropped: number; open: number } => {
+    const [, dropped = '0', open = '0'] =
+      child
+        .lines()
+        .filter((l) => l.startsWith('STATS '))
+        .at(-1)
+        ?.split(' ') ?? [];
+    return { dropped: Number(dropped), open: Number(open) };
+  };
+  return { child, port, stats };
 }
 
 interface Watched {
@@ -106,8 +100,8 @@ describe('admin server limits (child process)', () => {
   it('keeps at most maxConnections open: more are closed at once and counted; the open ones are served', async () => {
     const admin = await startAdmin({ maxConnections: 5, headersTimeoutMs: 20_000, requestTimeoutMs: 20_000, idleTimeoutMs: 20_000 });
     const held = await Promise.all(Array.from({ length: 5 }, () => open(admin.port)));
-    // Let the child accept the five before more arrive.
-    await new Promise((r) => setTimeout(r, 300));
+    // The child has accepted the five before more arrive.
+    await eventually(() => admin.stats().open === 5, { what: 'five open connections', details: admin.child.output });
     const extra = await Promise.all(Array.from({ length: 3 }, () => open(admin.port)));
     for (const c of extra) expect((await c.closedAt) - c.openedAt).toBeLessThan(2000);
     const served = await new Promise<string>((done) => {
@@ -116,13 +110,28 @@ describe('admin server limits (child process)', () => {
       void c.closedAt.then(() => done(c.data()));
     });
     expect(served).toMatch(/^HTTP\/1\.1 200 /);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(admin.dropped()).toBe(3);
+    // Its next report counts the three; the served connection closed, so four stay open.
+    await eventually(() => admin.stats().open === 4, {
+      what: 'the report after the served connection closed',
+      details: admin.child.output,
+    });
+    expect(admin.stats().dropped).toBe(3);
   });
 
   it('reads the cap and the timeouts from PRODUCTION_ADMIN_* variables; request timeout at least the header timeout', () => {
-    const config = resolveConfig({}, { PRODUCTION_ADMIN_MAX_CONNECTIONS: '64', PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS: '2000', PRODUCTION_ADMIN_IDLE_TIMEOUT_MS: '9000' });
-    expect(config.admin).toMatchObject({ maxConnections: 64, headersTimeoutMs: 2000, idleTimeoutMs: 9000, keepAliveTimeoutMs: 5000, requestTimeoutMs: 30_000 });
-    expect(() => resolveConfig({ admin: { headersTimeoutMs: 60_000 } }, {})).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.requestTimeoutMs' }));
+    const config = resolveConfig(
+      {},
+      { PRODUCTION_ADMIN_MAX_CONNECTIONS: '64', PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS: '2000', PRODUCTION_ADMIN_IDLE_TIMEOUT_MS: '9000' },
+    );
+    expect(config.admin).toMatchObject({
+      maxConnections: 64,
+      headersTimeoutMs: 2000,
+      idleTimeoutMs: 9000,
+      keepAliveTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+    });
+    expect(() => resolveConfig({ admin: { headersTimeoutMs: 60_000 } }, {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.requestTimeoutMs' }),
+    );
   });
 });

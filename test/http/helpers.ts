@@ -13,7 +13,21 @@ export function healthFixture(maxResultAgeMs = 60_000) {
 }
 
 /** GET (or another method) over real HTTP; returns status, headers and the body text. */
-export async function request(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; type: string | null; body: string; headers: Headers }> {
+export async function request(
+  base: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; type: string | null; body: string; headers: Headers }> {
   const res = await fetch(`${base}${path}`, init);
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text(), headers: res.headers };
 }
+
+/** The `/health` document (draft-inadarei-api-health-check), as the tests read it. */
+export interface HealthDoc {
+  status: string;
+  checks: Record<string, Array<Record<string, unknown>>>;
+  [key: string]: unknown;
+}
+
+/** Parses a `/health` body. */
+export const healthDoc = (body: string): HealthDoc => JSON.parse(body) as HealthDoc;

@@ -1,8 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
-import { AdminServerError, createAdminServer, HEALTH_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type AdminServer } from '../../src/http/index.js';
-import { freePort } from '../support/processes.js';
-import { healthFixture, request } from './helpers.js';
+import {
+  AdminServerError,
+  createAdminServer,
+  HEALTH_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  type AdminServer,
+} from '../../src/http/index.js';
+import { freePort } from '../support/helpers.js';
+import { healthDoc, healthFixture, request } from './helpers.js';
 
 const TOKEN = 'secret-token-123';
 
@@ -95,11 +101,18 @@ describe('admin server endpoints over real HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.type).toBe(HEALTH_CONTENT_TYPE);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const doc = JSON.parse(res.body);
+    const doc = healthDoc(res.body);
     expect(doc).toMatchObject({ status: 'pass', serviceId: 'svc-1', version: '1.2.3' });
     expect(Object.keys(doc.checks).sort()).toEqual(['cache:status', 'db:status']);
     expect(doc.checks['db:status']).toEqual([
-      { componentId: 'db', componentType: 'component', observedValue: 1, observedUnit: 'ms', status: 'pass', time: new Date(fixture.clock.now).toISOString() },
+      {
+        componentId: 'db',
+        componentType: 'component',
+        observedValue: 1,
+        observedUnit: 'ms',
+        status: 'pass',
+        time: new Date(fixture.clock.now).toISOString(),
+      },
     ]);
   });
 
@@ -108,9 +121,9 @@ describe('admin server endpoints over real HTTP', () => {
     await fixture.health.performFullHealthCheck();
     let res = await request(base, '/health');
     expect(res.status).toBe(200);
-    const doc = JSON.parse(res.body);
+    const doc = healthDoc(res.body);
     expect(doc.status).toBe('warn');
-    expect(doc.checks['cache:status'][0]).toMatchObject({ status: 'fail', output: 'boom' });
+    expect(doc.checks['cache:status']?.[0]).toMatchObject({ status: 'fail', output: 'boom' });
     fixture.db.mode = 'fail';
     await fixture.health.performFullHealthCheck();
     res = await request(base, '/health');
@@ -132,10 +145,10 @@ describe('admin server endpoints over real HTTP', () => {
       const ready = await request(base, '/readyz');
       expect(ready.status).toBe(503);
       expect(ready.body).toContain('[-]db failed: unknown: no result within the maximum age');
-      const doc = JSON.parse((await request(base, '/health')).body);
+      const doc = healthDoc((await request(base, '/health')).body);
       expect(doc.status).toBe('warn');
-      expect(doc.checks['db:status'][0]).toMatchObject({ status: 'warn', output: 'no result within the maximum age' });
-      expect(doc.checks['db:status'][0].observedValue).toBeUndefined();
+      expect(doc.checks['db:status']?.[0]).toMatchObject({ status: 'warn', output: 'no result within the maximum age' });
+      expect(doc.checks['db:status']?.[0]?.observedValue).toBeUndefined();
     } finally {
       await fixture.health.performFullHealthCheck();
     }
@@ -152,7 +165,10 @@ describe('admin server endpoints over real HTTP', () => {
   it('/metrics serves the Prometheus text with its content type; errors are 500', async () => {
     const res = await request(base, '/metrics');
     expect(res).toMatchObject({ status: 200, type: PROMETHEUS_CONTENT_TYPE, body: metricsText });
-    const broken = createAdminServer({ config: { port: await freePort() }, metrics: () => Promise.reject(new Error('no reader registered')) });
+    const broken = createAdminServer({
+      config: { port: await freePort() },
+      metrics: () => Promise.reject(new Error('no reader registered')),
+    });
     const { port } = await broken.listen();
     try {
       const failed = await request(`http://127.0.0.1:${port}`, '/metrics');
@@ -191,7 +207,11 @@ describe('bearer token', () => {
   let server: AdminServer;
   let base: string;
   beforeAll(async () => {
-    server = createAdminServer({ config: { port: await freePort(), bearerToken: TOKEN }, health: fixture.health, status: () => ({ secret: true }) });
+    server = createAdminServer({
+      config: { port: await freePort(), bearerToken: TOKEN },
+      health: fixture.health,
+      status: () => ({ secret: true }),
+    });
     base = `http://127.0.0.1:${(await server.listen()).port}`;
     fixture.db.mode = 'fail';
     await fixture.health.performFullHealthCheck();
@@ -207,8 +227,8 @@ describe('bearer token', () => {
     expect(anonymous.status).toBe(503);
     expect(JSON.parse(anonymous.body)).toEqual({ status: 'fail' });
     expect(JSON.parse((await request(base, '/health', auth('wrong-token-xyz'))).body)).toEqual({ status: 'fail' });
-    const authorised = JSON.parse((await request(base, '/health', auth(TOKEN))).body);
-    expect(authorised.checks['db:status'][0]).toMatchObject({ status: 'fail', output: 'boom' });
+    const authorised = healthDoc((await request(base, '/health', auth(TOKEN))).body);
+    expect(authorised.checks['db:status']?.[0]).toMatchObject({ status: 'fail', output: 'boom' });
   });
 
   it('withholds readiness reasons without the token, but probes still answer', async () => {
@@ -230,7 +250,9 @@ describe('bearer token', () => {
 describe('admin server lifecycle', () => {
   it('defaults to 127.0.0.1:9464 and validates its config', () => {
     expect(createAdminServer().config).toMatchObject({ host: '127.0.0.1', port: 9464 });
-    expect(() => createAdminServer({ config: { port: 70_000 } })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.port' }));
+    expect(() => createAdminServer({ config: { port: 70_000 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.port' }),
+    );
     expect(() => createAdminServer({ config: { bearerToken: 'short' } })).toThrow(InvalidConfigError);
   });
 
@@ -264,7 +286,11 @@ describe('admin server lifecycle', () => {
     });
     const { port } = await server.listen();
     try {
-      expect(await request(`http://127.0.0.1:${port}`, '/metrics')).toMatchObject({ status: 200, type: PROMETHEUS_CONTENT_TYPE, body: 'from_handler 1\n' });
+      expect(await request(`http://127.0.0.1:${port}`, '/metrics')).toMatchObject({
+        status: 200,
+        type: PROMETHEUS_CONTENT_TYPE,
+        body: 'from_handler 1\n',
+      });
     } finally {
       await server.close();
     }

@@ -6,7 +6,10 @@ describe('readOtelEnv', () => {
   it('applies OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT, cutting a default timeout to a shorter interval', () => {
     expect(readOtelEnv({}).metricExport).toEqual({ intervalMs: 60_000, timeoutMs: 30_000 });
     expect(readOtelEnv({ OTEL_METRIC_EXPORT_INTERVAL: '1000' }).metricExport).toEqual({ intervalMs: 1000, timeoutMs: 1000 });
-    expect(readOtelEnv({ OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_METRIC_EXPORT_TIMEOUT: '200' }).metricExport).toEqual({ intervalMs: 5000, timeoutMs: 200 });
+    expect(readOtelEnv({ OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_METRIC_EXPORT_TIMEOUT: '200' }).metricExport).toEqual({
+      intervalMs: 5000,
+      timeoutMs: 200,
+    });
     expect(readOtelEnv({ OTEL_METRIC_EXPORT_TIMEOUT: '90000' }).metricExport).toEqual({ intervalMs: 60_000, timeoutMs: 60_000 });
   });
 
@@ -24,13 +27,22 @@ describe('readOtelEnv', () => {
 
   it('resolves OTEL_NODE_RESOURCE_DETECTORS as the Node SDK does', () => {
     expect(readOtelEnv({}).resourceDetectors).toBeUndefined();
-    expect(readOtelEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'all' }).resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    expect(readOtelEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'all' }).resourceDetectors).toEqual([
+      'env',
+      'host',
+      'os',
+      'process',
+      'serviceinstance',
+    ]);
     expect(readOtelEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'env,none' }).resourceDetectors).toEqual([]);
     expect(readOtelEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'Host, env' }).resourceDetectors).toEqual(['host', 'env']);
   });
 
   it('keeps the OTEL_BLRP_* values that were set, for the log processor', () => {
-    expect(readOtelEnv({ OTEL_BLRP_SCHEDULE_DELAY: '100', OTEL_BLRP_MAX_QUEUE_SIZE: '10' }).batchLogs).toEqual({ scheduledDelayMillis: 100, maxQueueSize: 10 });
+    expect(readOtelEnv({ OTEL_BLRP_SCHEDULE_DELAY: '100', OTEL_BLRP_MAX_QUEUE_SIZE: '10' }).batchLogs).toEqual({
+      scheduledDelayMillis: 100,
+      maxQueueSize: 10,
+    });
   });
 
   it('exports over OTLP only when asked, or when an endpoint says where', () => {
@@ -39,9 +51,15 @@ describe('readOtelEnv', () => {
       traces: ['otlp'],
       logs: ['otlp'],
       metrics: [],
-      endpoints: { traces: 'http://collector:4318/v1/traces', logs: 'http://collector:4318/v1/logs', metrics: 'http://collector:4318/v1/metrics' },
+      endpoints: {
+        traces: 'http://collector:4318/v1/traces',
+        logs: 'http://collector:4318/v1/logs',
+        metrics: 'http://collector:4318/v1/metrics',
+      },
     });
-    expect(readOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'otlp,none' })).toMatchObject({ traces: [], logs: [] });
+    expect(
+      readOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'otlp,none' }),
+    ).toMatchObject({ traces: [], logs: [] });
   });
 });
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, requireBinary } from '../support/processes.js';
-import { childEnv, eventually, runNode, startService, type Service } from './helpers.js';
+import { eventually, freePort, requireBinary, spawnProcess } from '../support/helpers.js';
+import { childEnv, startService, type Service } from './helpers.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const SPAN_KIND_SERVER = 2;
@@ -12,7 +12,11 @@ describe('the preload with --require, exporting to an OTLP/HTTP receiver', () =>
   let service: Service;
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    service = await startService('require', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'kg-test', ...FAST_EXPORT });
+    service = await startService('require', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_SERVICE_NAME: 'kg-test',
+      ...FAST_EXPORT,
+    });
   });
   afterAll(async () => {
     await service?.stop();
@@ -20,13 +24,19 @@ describe('the preload with --require, exporting to an OTLP/HTTP receiver', () =>
   });
 
   it('makes the incoming request the parent of the operation span, with correlation and user IDs, and logs in the same trace', async () => {
-    const faults = await fetch(`${service.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ route: 'graph.entity.get', errorRate: 1 }) });
+    const faults = await fetch(`${service.url}/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ route: 'graph.entity.get', errorRate: 1 }),
+    });
     expect(faults.status).toBe(200);
     const res = await fetch(`${service.url}/entities/ada`, { headers: { 'x-user-id': 'alice', 'x-correlation-id': 'corr-123' } });
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { correlationId: string } }).error.correlationId).toBe('corr-123');
 
-    const op = await eventually(() => receiver.spans.find((s) => s.name === 'graph.entity.get'), 10_000, 'the operation span');
+    const op = await eventually(() => receiver.spans.find((s) => s.name === 'graph.entity.get'), {
+      timeoutMs: 10_000,
+      what: 'the operation span',
+    });
     const server = receiver.spans.find((s) => s.spanId === op.parentSpanId);
     expect(server, `spans: ${JSON.stringify(receiver.spans.map((s) => s.name))}`).toBeDefined();
     expect(server!.kind).toBe(SPAN_KIND_SERVER);
@@ -35,19 +45,29 @@ describe('the preload with --require, exporting to an OTLP/HTTP receiver', () =>
     expect(op.attributes['production.correlation_id']).toBe('corr-123');
     expect(op.attributes['user.id']).toBe('alice');
     expect(op.attributes['production.outcome']).toBe('error');
-    expect(new Set(receiver.spans.filter((s) => s.attributes['production.correlation_id'] === 'corr-123').map((s) => s.traceId)).size).toBe(1);
+    expect(new Set(receiver.spans.filter((s) => s.attributes['production.correlation_id'] === 'corr-123').map((s) => s.traceId)).size).toBe(
+      1,
+    );
 
-    const log = await eventually(() => receiver.logs.find((l) => l.traceId === op.traceId), 10_000, 'a log record of the failed operation');
+    const log = await eventually(() => receiver.logs.find((l) => l.traceId === op.traceId), {
+      timeoutMs: 10_000,
+      what: 'a log record of the failed operation',
+    });
     expect(log.attributes['production.correlation_id']).toBe('corr-123');
     expect(receiver.problems).toEqual([]);
   });
 
   it('continues an incoming W3C traceparent', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await fetch(`${service.url}/search?q=tur`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-user-id': 'bob' } });
+    const res = await fetch(`${service.url}/search?q=tur`, {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-user-id': 'bob' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-correlation-id')).toBe(traceId);
-    const op = await eventually(() => receiver.spans.find((s) => s.name === 'graph.search' && s.traceId === traceId), 10_000, 'the search span');
+    const op = await eventually(() => receiver.spans.find((s) => s.name === 'graph.search' && s.traceId === traceId), {
+      timeoutMs: 10_000,
+      what: 'the search span',
+    });
     const server = receiver.spans.find((s) => s.spanId === op.parentSpanId);
     expect(server?.parentSpanId).toBe('00f067aa0ba902b7');
     expect(op.attributes['user.id']).toBe('bob');
@@ -74,7 +94,14 @@ describe('the preload with --import', () => {
       expect(text).toMatch(/^production_operation_duration_count\{production_operation_name="graph\.search",production_outcome="success"/m);
       const check = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
-      const banner = await eventually(() => service.stderr().split('\n').find((l) => l.includes('/metrics')), 5000, 'the banner');
+      const banner = await eventually(
+        () =>
+          service
+            .stderr()
+            .split('\n')
+            .find((l) => l.includes('/metrics')),
+        { timeoutMs: 5000, what: 'the banner' },
+      );
       expect(banner).toContain(`${service.adminUrl}/readyz`);
       expect(banner).toContain(`${service.adminUrl}/status`);
     } finally {
@@ -86,12 +113,14 @@ describe('the preload with --import', () => {
 describe('start-up', () => {
   it('with no OTEL/PRODUCTION variables prints one line on stderr, logs JSON lines on stdout and lets a script exit', async () => {
     // Only the admin port is set, so parallel runs cannot collide on 9464.
-    const child = runNode(['--require', './instrumentation', '-e', 'setTimeout(() => {}, 300)'], childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()) }));
-    expect(await child.exited).toBe(0);
+    const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', 'setTimeout(() => {}, 300)'], {
+      env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()) }),
+    });
+    expect((await child.exited).code).toBe(0);
     const lines = child.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/\/metrics.*\/readyz.*\/status/);
-    for (const line of child.stdout().split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of child.stdout().split('\n').filter(Boolean)) expect((): unknown => JSON.parse(line)).not.toThrow();
   });
 
   it.each([
@@ -102,8 +131,10 @@ describe('start-up', () => {
     ['--import', './instrumentation/register.mjs', 'OTEL_TRACES_SAMPLER', 'sometimes'],
     ['--import', './instrumentation/register.mjs', 'PRODUCTION_MAX_ACTIVE_OPERATIONS', 'many'],
   ])('%s %s stops start-up on a bad %s, naming it', async (flag, path, name, value) => {
-    const child = runNode([flag, path, '-e', 'setTimeout(() => {}, 10000)'], childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), [name]: value }));
-    expect(await child.exited).toBe(1);
+    const child = spawnProcess(process.execPath, [flag, path, '-e', 'setTimeout(() => {}, 10000)'], {
+      env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), [name]: value }),
+    });
+    expect((await child.exited).code).toBe(1);
     expect(child.stderr()).toContain(name);
     expect(child.stderr()).toMatch(/start-up stopped: Invalid config/);
   });
@@ -112,7 +143,11 @@ describe('start-up', () => {
 describe('with no collector running', () => {
   it('keeps serving, reports each failing exporter once and counts the failures', async () => {
     const closed = await freePort();
-    const service = await startService('require', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_EXPORTER_OTLP_TIMEOUT: '300', ...FAST_EXPORT });
+    const service = await startService('require', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+      ...FAST_EXPORT,
+    });
     try {
       const failedSpans = async (): Promise<number> => {
         const text = await (await fetch(`${service.adminUrl}/metrics`)).text();
@@ -120,13 +155,20 @@ describe('with no collector running', () => {
         return line === undefined ? 0 : Number(line.split(' ').pop());
       };
       // Requests spread over time, so several export batches fail.
-      await eventually(async () => {
-        expect((await fetch(`${service.url}/search?q=tur`)).status).toBe(200);
-        return (await failedSpans()) >= 3 ? true : undefined;
-      }, 20_000, 'three failed span exports');
-      const reports = (kind: string) => service.stderr().split('\n').filter((l) => l.includes(`${kind} export to`)).length;
+      await eventually(
+        async () => {
+          expect((await fetch(`${service.url}/search?q=tur`)).status).toBe(200);
+          return (await failedSpans()) >= 3;
+        },
+        { timeoutMs: 20_000, what: 'three failed span exports' },
+      );
+      const reports = (kind: string) =>
+        service
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes(`${kind} export to`)).length;
       expect(reports('span')).toBe(1);
-      await eventually(() => (reports('log') >= 1 ? true : undefined), 10_000, 'the log exporter report');
+      await eventually(() => reports('log') >= 1, { timeoutMs: 10_000, what: 'the log exporter report' });
       expect(reports('log')).toBe(1);
       expect(service.stderr()).toContain(`http://127.0.0.1:${closed}/v1/traces`);
     } finally {

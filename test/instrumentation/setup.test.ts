@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { freePort } from '../support/processes.js';
-import { childEnv, eventually, runNode, startService } from './helpers.js';
+import { eventually, freePort, spawnProcess } from '../support/helpers.js';
+import { childEnv, startService } from './helpers.js';
 
 // Which packages the preload loads for a configuration, what each setup serves, and the metric reader's
 // OTEL_METRIC_EXPORT_* settings.
@@ -27,9 +27,14 @@ interface Report {
 }
 
 async function preloadReport(env: Record<string, string>): Promise<Report> {
-  const child = runNode(['--require', './instrumentation', '-e', REPORT], childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), ...env }));
-  expect(await child.exited, child.stderr()).toBe(0);
-  const line = child.stdout().split('\n').find((l) => l.startsWith('REPORT '));
+  const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', REPORT], {
+    env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), ...env }),
+  });
+  expect((await child.exited).code, child.stderr()).toBe(0);
+  const line = child
+    .stdout()
+    .split('\n')
+    .find((l) => l.startsWith('REPORT '));
   expect(line, child.stdout()).toBeDefined();
   return { ...(JSON.parse(line!.slice('REPORT '.length)) as Omit<Report, 'stderr'>), stderr: child.stderr() };
 }
@@ -88,7 +93,10 @@ describe.each([
   afterAll(() => receiver?.close());
 
   it('continues an incoming traceparent, records HTTP server metrics and labels target_info with the detected resource', async () => {
-    const service = await startService('require', { OTEL_SERVICE_NAME: 'kg-setup', ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}) });
+    const service = await startService('require', {
+      OTEL_SERVICE_NAME: 'kg-setup',
+      ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {}),
+    });
     try {
       const traceId = '0af7651916cd43dd8448eb211c80319c';
       const res = await fetch(`${service.url}/search?q=ada`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
@@ -120,12 +128,15 @@ describe('OTEL_METRICS_EXPORTER=otlp', () => {
       OTEL_METRIC_EXPORT_TIMEOUT: '150',
       OTEL_LOG_LEVEL: 'error',
     });
-    const child = runNode(['--require', './instrumentation', '-e', 'setInterval(() => {}, 1000)'], env);
+    const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', 'setInterval(() => {}, 1000)'], { env });
     try {
       // With the SDK's default interval (60 s) none would arrive in this time.
-      await eventually(() => (receiver.metricRequests >= 3 ? true : undefined), 15_000, 'three metric exports');
+      await eventually(() => receiver.metricRequests >= 3, { timeoutMs: 15_000, what: 'three metric exports' });
       expect([...receiver.metricNames].filter((name) => name.startsWith('production.'))).not.toEqual([]);
-      await eventually(() => (child.stderr().includes('metrics export timed out after 150ms') ? true : undefined), 10_000, 'the export timeout');
+      await eventually(() => child.stderr().includes('metrics export timed out after 150ms'), {
+        timeoutMs: 10_000,
+        what: 'the export timeout',
+      });
     } finally {
       await child.stop();
       await receiver.close();

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type * as ioredis from 'ioredis';
 import { requireOptionalPeer } from '../../src/internal/module-require.js';
 
 describe('requireOptionalPeer', () => {
   it('loads an installed package', () => {
-    expect(typeof requireOptionalPeer<typeof import('ioredis')>('ioredis', 'rateLimiting.store', 'The Redis store').Redis).toBe('function');
+    expect(typeof requireOptionalPeer<typeof ioredis>('ioredis', 'rateLimiting.store', 'The Redis store').Redis).toBe('function');
   });
 
   it('turns a missing package into INVALID_CONFIG at the setting that asked for it, naming the install command', () => {
@@ -14,7 +15,9 @@ describe('requireOptionalPeer', () => {
       expect.objectContaining({
         code: 'INVALID_CONFIG',
         path: 'rateLimiting.store',
-        message: expect.stringContaining('The Redis rate-limit store needs the optional peer dependency @llmkg/not-installed-peer, which is not installed: npm install @llmkg/not-installed-peer'),
+        message: expect.stringContaining(
+          'The Redis rate-limit store needs the optional peer dependency @llmkg/not-installed-peer, which is not installed: npm install @llmkg/not-installed-peer',
+        ),
       }),
     );
   });

@@ -9,7 +9,10 @@ import { BoundedKeyMap, createRateLimiter, LimiterCell, RateLimitingManager } fr
 describe('per-key state stays bounded', () => {
   it('a million distinct keys never hold more than the cap; evictions are counted', () => {
     let now = 0;
-    const limiter = createRateLimiter({ algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, { clock: () => now, maxKeys: 10_000, idleMs: 60_000 });
+    const limiter = createRateLimiter(
+      { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+      { clock: () => now, maxKeys: 10_000, idleMs: 60_000 },
+    );
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 1_000_000; i++) {
@@ -67,7 +70,7 @@ describe('per-key state stays bounded', () => {
     );
     for (let i = 0; i < 50_000; i++) {
       now += 0.01;
-      m.checkRateLimit('op', `u${i}`);
+      void m.checkRateLimit('op', `u${i}`);
     }
     const stats = m.getRateLimitStats();
     expect(stats.users.tracked).toBe(1000);

@@ -4,7 +4,6 @@ import { RateLimitedError } from '../../src/errors.js';
 import {
   createRateLimiter,
   createAlgorithm,
-
   MemoryRateLimitStore,
   rateLimitHeaders,
   RateLimitingManager,
@@ -48,7 +47,9 @@ describe('bad input', () => {
 const SF_INTEGER = /^\d{1,15}$/;
 
 function numbersIn(headers: Record<string, string>): string[] {
-  return Object.values(headers).flatMap((v) => [...v.matchAll(/[;=]?(?:q|w|r|t)=([^;]*)/g)].map((m) => m[1]!).concat(/^[^"]/.test(v) ? [v] : []));
+  return Object.values(headers).flatMap((v) =>
+    [...v.matchAll(/[;=]?(?:q|w|r|t)=([^;]*)/g)].map((m) => m[1]!).concat(/^[^"]/.test(v) ? [v] : []),
+  );
 }
 
 describe('rateLimitHeaders', () => {
@@ -64,15 +65,23 @@ describe('rateLimitHeaders', () => {
   it('prints only integers of at most 15 digits for any decision', () => {
     const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1e21, -1e21, Infinity, -Infinity, Number.NaN, 0.4, 1e-12, 1e15));
     fc.assert(
-      fc.property(fc.boolean(), number, number, number, number, number, number, (allowed, remaining, limit, retryAfterMs, resetMs, waitMs, windowMs) => {
-        const decision: RateLimitDecision = { allowed, remaining, limit, retryAfterMs, resetMs, waitMs, windowMs };
-        const headers = rateLimitHeaders(decision, 'api');
-        for (const n of numbersIn(headers)) expect(n).toMatch(SF_INTEGER);
-        const refused = rateLimitHeaders(new RateLimitedError('user', retryAfterMs));
-        for (const n of numbersIn(refused)) expect(n).toMatch(SF_INTEGER);
-      }),
+      fc.property(
+        fc.boolean(),
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        (allowed, remaining, limit, retryAfterMs, resetMs, waitMs, windowMs) => {
+          const decision: RateLimitDecision = { allowed, remaining, limit, retryAfterMs, resetMs, waitMs, windowMs };
+          const headers = rateLimitHeaders(decision, 'api');
+          for (const n of numbersIn(headers)) expect(n).toMatch(SF_INTEGER);
+          const refused = rateLimitHeaders(new RateLimitedError('user', retryAfterMs));
+          for (const n of numbersIn(refused)) expect(n).toMatch(SF_INTEGER);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 });
-

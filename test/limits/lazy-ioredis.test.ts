@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../support/helpers.js';
 
 // ioredis is needed only by the Redis stores: it is loaded when one is configured, and an application that
 // keeps its limits in memory runs without it installed. Proven on the BUILT package, in a consumer project
@@ -11,10 +12,11 @@ const root = process.cwd();
 let consumer: string;
 const node = (cwd: string, args: string[]) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 30_000 }).trim();
 
-const REDIS_CONFIG = "{ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1' } }";
+const REDIS_CONFIG =
+  "{ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1' } }";
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/cjs/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  requireBuild('dist/cjs/index.js');
   consumer = mkdtempSync(join(tmpdir(), 'production-no-ioredis-'));
   const modules = join(consumer, 'node_modules');
   const ours = join(modules, '@llmkg', 'production');
@@ -42,7 +44,9 @@ describe('ioredis is optional and loaded lazily', () => {
        m.checkRateLimit('op', 'alice');
        const before = loaded();
        const r = new p.RateLimitingManager(${REDIS_CONFIG}, {}, { metrics: false });
-       setTimeout(async () => { console.log(before, loaded()); await m.shutdown(); await r.shutdown(); }, 50);`,
+       // Loaded by the constructor itself, synchronously.
+       console.log(before, loaded());
+       void Promise.all([m.shutdown(), r.shutdown()]);`,
     ]);
     expect(out).toBe('false true');
   });

@@ -9,7 +9,10 @@ interface Admitted {
 }
 
 const arrivals = fc.array(
-  fc.record({ dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.double({ min: 0, max: 3000, noNaN: true })), cost: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({
+    dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.double({ min: 0, max: 3000, noNaN: true })),
+    cost: fc.integer({ min: 1, max: 4 }),
+  }),
   { minLength: 1, maxLength: 250 },
 );
 
@@ -46,13 +49,19 @@ describe('no algorithm admits more than its limit, whatever the arrival pattern'
 
   it('sliding window: every rolling window holds at most limit', () => {
     fc.assert(
-      fc.property(arrivals, fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 1, max: 20 }), (pattern, limit, windowMs, subWindows) => {
-        const admitted = run({ algorithm: 'sliding_window', limit, windowMs, subWindows }, pattern);
-        for (const last of admitted) {
-          const inWindow = admitted.filter((a) => a.t > last.t - windowMs && a.t <= last.t).reduce((s, a) => s + a.cost, 0);
-          expect(inWindow).toBeLessThanOrEqual(limit + EPS);
-        }
-      }),
+      fc.property(
+        arrivals,
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 20 }),
+        (pattern, limit, windowMs, subWindows) => {
+          const admitted = run({ algorithm: 'sliding_window', limit, windowMs, subWindows }, pattern);
+          for (const last of admitted) {
+            const inWindow = admitted.filter((a) => a.t > last.t - windowMs && a.t <= last.t).reduce((s, a) => s + a.cost, 0);
+            expect(inWindow).toBeLessThanOrEqual(limit + EPS);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -74,27 +83,33 @@ describe('no algorithm admits more than its limit, whatever the arrival pattern'
 
   it('leaky bucket: departures are spaced by cost / rate, waits and queue stay bounded', () => {
     fc.assert(
-      fc.property(arrivals, fc.integer({ min: 4, max: 12 }), fc.double({ min: 0.2, max: 50, noNaN: true }), fc.integer({ min: 0, max: 3000 }), (pattern, capacity, rate, maxWaitMs) => {
-        let now = 0;
-        const limiter = createRateLimiter({ algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs }, { clock: () => now });
-        const departures: { at: number; cost: number }[] = [];
-        for (const { dt, cost } of pattern) {
-          now += dt;
-          const d = limiter.tryAcquire('k', cost);
-          if (!d.allowed) continue;
-          expect(d.waitMs).toBeLessThanOrEqual(maxWaitMs + 1);
-          // Exact departure: the ceil in waitMs only rounds up what the caller waits.
-          const exact = departures.length === 0 ? now : Math.max(now, departures.at(-1)!.at + (departures.at(-1)!.cost * 1000) / rate);
-          // The caller never leaves before its slot.
-          expect(now + d.waitMs).toBeGreaterThanOrEqual(exact - EPS);
-          departures.push({ at: exact, cost });
-          const queued = ((exact - now) * rate) / 1000;
-          expect(queued + cost).toBeLessThanOrEqual(capacity + EPS);
-        }
-        for (let i = 1; i < departures.length; i++) {
-          expect(departures[i]!.at - departures[i - 1]!.at).toBeGreaterThanOrEqual((departures[i - 1]!.cost * 1000) / rate - EPS);
-        }
-      }),
+      fc.property(
+        arrivals,
+        fc.integer({ min: 4, max: 12 }),
+        fc.double({ min: 0.2, max: 50, noNaN: true }),
+        fc.integer({ min: 0, max: 3000 }),
+        (pattern, capacity, rate, maxWaitMs) => {
+          let now = 0;
+          const limiter = createRateLimiter({ algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs }, { clock: () => now });
+          const departures: { at: number; cost: number }[] = [];
+          for (const { dt, cost } of pattern) {
+            now += dt;
+            const d = limiter.tryAcquire('k', cost);
+            if (!d.allowed) continue;
+            expect(d.waitMs).toBeLessThanOrEqual(maxWaitMs + 1);
+            // Exact departure: the ceil in waitMs only rounds up what the caller waits.
+            const exact = departures.length === 0 ? now : Math.max(now, departures.at(-1)!.at + (departures.at(-1)!.cost * 1000) / rate);
+            // The caller never leaves before its slot.
+            expect(now + d.waitMs).toBeGreaterThanOrEqual(exact - EPS);
+            departures.push({ at: exact, cost });
+            const queued = ((exact - now) * rate) / 1000;
+            expect(queued + cost).toBeLessThanOrEqual(capacity + EPS);
+          }
+          for (let i = 1; i < departures.length; i++) {
+            expect(departures[i]!.at - departures[i - 1]!.at).toBeGreaterThanOrEqual((departures[i - 1]!.cost * 1000) / rate - EPS);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../support/helpers.js';
 
 // The README's "store of your own" example is code users copy: it must compile against the built package's
 // declarations (with a stand-in for the `pg` types, which we do not depend on).
@@ -23,7 +24,7 @@ function readmeExample(): string {
 
 describe('README: a store of your own', () => {
   it('compiles against the package', () => {
-    if (!existsSync(join(root, 'dist/esm/index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+    requireBuild('dist/esm/index.d.ts');
     consumer = mkdtempSync(join(tmpdir(), 'production-readme-store-'));
     mkdirSync(join(consumer, 'node_modules', '@llmkg'), { recursive: true });
     symlinkSync(root, join(consumer, 'node_modules', '@llmkg', 'production'), 'dir');
@@ -42,7 +43,16 @@ describe('README: a store of your own', () => {
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules/@types')] },
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+        },
         files: ['pg.d.ts', 'example.mts'],
       }),
     );

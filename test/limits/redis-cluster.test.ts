@@ -2,8 +2,14 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster.mjs';
 import { RateLimitedError } from '../../src/errors.js';
-import { RateLimitingManager, RateLimitStoreUnavailableError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
-import { errors, Replica, total, until, type Tally } from './support/replicas.js';
+import {
+  RateLimitingManager,
+  RateLimitStoreUnavailableError,
+  type RateLimitConfigInput,
+  type RateLimiterConfigInput,
+} from '../../src/limits/index.js';
+import { eventually } from '../support/helpers.js';
+import { errors, Replica, total, type Tally } from './support/replicas.js';
 
 // A real 3-master Redis Cluster on loopback (free ports, temp dirs), started and killed by this file.
 let cluster: LocalRedisCluster;
@@ -28,7 +34,7 @@ afterAll(async () => {
 
 /** The master that owns `key`'s slot. */
 async function ownerOf(key: string): Promise<number> {
-  const slot = (await admins[0]!.cluster('KEYSLOT', key)) as number;
+  const slot = await admins[0]!.cluster('KEYSLOT', key);
   return ranges.find(([from, to]) => slot >= from && slot <= to)![2];
 }
 
@@ -56,7 +62,15 @@ const POLICIES: [string, RateLimiterConfigInput, number][] = [
 ];
 
 function clusterStore(extra: Record<string, unknown> = {}): RateLimitConfigInput['store'] {
-  return { type: 'redis_cluster', nodes: cluster.seeds, keyPrefix: 'rl:', failureMode: 'fail_closed', timeoutMs: 3000, connectTimeoutMs: 5000, ...extra } as RateLimitConfigInput['store'];
+  return {
+    type: 'redis_cluster',
+    nodes: cluster.seeds,
+    keyPrefix: 'rl:',
+    failureMode: 'fail_closed',
+    timeoutMs: 3000,
+    connectTimeoutMs: 5000,
+    ...extra,
+  };
 }
 
 const replicas: Replica[] = [];
@@ -70,14 +84,19 @@ describe('Redis Cluster store', () => {
   it('K=4 processes share per-user limits over every master from a cold start, exactly, for every algorithm', async () => {
     await flushEverything();
     const users = (await usersOnEveryNode('cold', 8)).flat();
-    const configs = Object.fromEntries(POLICIES.map(([name, policy]) => [name, { perUser: policy, store: clusterStore({ keyPrefix: `cold:${name}:` }) }]));
+    const configs = Object.fromEntries(
+      POLICIES.map(([name, policy]) => [name, { perUser: policy, store: clusterStore({ keyPrefix: `cold:${name}:` }) }]),
+    );
     replicas.push(...(await Promise.all([1, 2, 3, 4].map(() => Replica.start(configs)))));
     for (const [name, , limit] of POLICIES) {
       // All four at once, 30 calls per user each: 120 calls per user for a limit of 12 (1 for the leaky bucket).
       const tallies = await Promise.all(replicas.map((r) => r.burst(name, users, 30)));
       expect(errors(tallies), name).toEqual([]);
       for (const user of users) expect(total(tallies, user), `${name} ${user}`).toBe(limit);
-      expect(tallies.reduce((n, t) => n + (t.totals.unavailable ?? 0), 0), name).toBe(0);
+      expect(
+        tallies.reduce((n, t) => n + (t.totals.unavailable ?? 0), 0),
+        name,
+      ).toBe(0);
     }
     const stats = await Promise.all(replicas.map((r) => r.stats()));
     // Every master started without the scripts: they were sent whole (EVAL) on each, then run by SHA.
@@ -92,15 +111,24 @@ describe('Redis Cluster store', () => {
     const clients = [0, 1, 2].map(() => new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port }))));
     try {
       for (const client of clients) {
-        const m = new RateLimitingManager({ perUser: { algorithm: 'fixed_window', limit: 5, windowMs: 86_400_000 }, store: clusterStore({ keyPrefix: 'client:' }) }, {}, { metrics: false, redisClient: client });
+        const m = new RateLimitingManager(
+          { perUser: { algorithm: 'fixed_window', limit: 5, windowMs: 86_400_000 }, store: clusterStore({ keyPrefix: 'client:' }) },
+          {},
+          { metrics: false, redisClient: client },
+        );
         managers.push(m);
         await m.connect();
       }
       const outcomes = await Promise.all(
         Array.from({ length: 288 }, (_, i) =>
-          Promise.resolve(managers[i % 3]!.checkRateLimit('op', users[i % users.length]!)).then(
+          Promise.resolve(managers[i % 3]!.checkRateLimit('op', users[i % users.length])).then(
             () => 'allowed',
-            (e: unknown) => (e instanceof RateLimitStoreUnavailableError ? `unavailable: ${e.reason}` : e instanceof RateLimitedError ? 'limited' : String(e)),
+            (e: unknown) =>
+              e instanceof RateLimitStoreUnavailableError
+                ? `unavailable: ${e.reason}`
+                : e instanceof RateLimitedError
+                  ? 'limited'
+                  : String(e),
           ),
         ),
       );
@@ -115,13 +143,16 @@ describe('Redis Cluster store', () => {
   it('a single-server URL pointing at a cluster node fails with an error that says to configure redis_cluster', async () => {
     const [elsewhere] = (await usersOnEveryNode('moved', 1)).filter((_, node) => node !== 0).flat();
     const m = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: `redis://127.0.0.1:${cluster.ports[0]}`, failureMode: 'fail_closed', timeoutMs: 2000 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+        store: { type: 'redis', url: `redis://127.0.0.1:${cluster.ports[0]}`, failureMode: 'fail_closed', timeoutMs: 2000 },
+      },
       {},
       { metrics: false },
     );
     managers.push(m);
     await m.connect();
-    const error = await Promise.resolve(m.checkRateLimit('op', elsewhere!)).catch((e: unknown) => e);
+    const error = await Promise.resolve(m.checkRateLimit('op', elsewhere)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitStoreUnavailableError);
     expect((error as RateLimitStoreUnavailableError).reason).toMatch(/^MOVED .*type: 'redis_cluster'/);
   }, 30_000);
@@ -133,11 +164,19 @@ describe('Redis Cluster store', () => {
     const config: RateLimitConfigInput = {
       perUser: { algorithm: 'fixed_window', limit, windowMs: 86_400_000 },
       replicas: K,
-      store: clusterStore({ keyPrefix: 'kill:', failureMode: 'local_fallback', timeoutMs: 500, breakerThreshold: 2, breakerCooldownMs: 300 }),
+      store: clusterStore({
+        keyPrefix: 'kill:',
+        failureMode: 'local_fallback',
+        timeoutMs: 500,
+        breakerThreshold: 2,
+        breakerCooldownMs: 300,
+      }),
     };
     replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start({ main: config })))));
     const burst = async (users: string[]): Promise<Tally[]> => Promise.all(replicas.map((r) => r.burst('main', users, limit)));
-    const [before, during, after, probes] = (await Promise.all(['before', 'during', 'after', 'probe'].map(async (p) => (await usersOnEveryNode(p, p === 'probe' ? 1 : 3)).flat()))) as string[][] as [string[], string[], string[], string[]];
+    const [before, during, after, probes] = (await Promise.all(
+      ['before', 'during', 'after', 'probe'].map(async (p) => (await usersOnEveryNode(p, p === 'probe' ? 1 : 3)).flat()),
+    )) as [string[], string[], string[], string[]];
 
     const warm = await burst(before);
     for (const user of before) expect(total(warm, user)).toBe(limit);
@@ -145,13 +184,17 @@ describe('Redis Cluster store', () => {
     await cluster.nodes[0]!.stop('SIGKILL');
     // The others mark it failed after the node timeout; without full slot coverage the cluster refuses every
     // key. Until the breaker opens, a failed call is refused (never admitted); then decisions are local.
-    expect(await until(async () => (await cluster.nodes[1]!.state()) === 'fail', 20_000)).toBe(true);
+    await eventually(async () => (await cluster.nodes[1]!.state()) === 'fail', {
+      what: 'the others to mark the killed master failed',
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
     const inFallback = async () => {
       await Promise.all(replicas.map((r) => r.burst('main', ['probe'], 3, 1)));
       const stats = await Promise.all(replicas.map((r) => r.stats()));
       return stats.every((s) => s.main!.store === 'fallback' && s.main!.redis!.breaker !== 'closed');
     };
-    expect(await until(inFallback, 20_000)).toBe(true);
+    await eventually(inFallback, { what: 'every replica on its local fallback', timeoutMs: 20_000, intervalMs: 100 });
     const outage = await burst(during);
     expect(errors(outage)).toEqual([]);
     for (const user of during) {
@@ -168,11 +211,13 @@ describe('Redis Cluster store', () => {
     const back = async () => {
       const tallies = await Promise.all(replicas.map((r) => r.burst('main', probes, 1, probes.length)));
       const stats = await Promise.all(replicas.map((r) => r.stats()));
-      const ok = tallies.every((t) => (t.totals.unavailable ?? 0) === 0) && stats.every((s) => s.main!.store === 'redis' && s.main!.redis!.breaker === 'closed');
+      const ok =
+        tallies.every((t) => (t.totals.unavailable ?? 0) === 0) &&
+        stats.every((s) => s.main!.store === 'redis' && s.main!.redis!.breaker === 'closed');
       steady = ok ? steady + 1 : 0;
       return steady >= 2;
     };
-    expect(await until(back, 30_000, 200)).toBe(true);
+    await eventually(back, { what: 'every replica back on every master, twice in a row', timeoutMs: 30_000, intervalMs: 200 });
     const recovered = await burst(after);
     for (const user of after) expect(total(recovered, user)).toBe(limit);
   }, 180_000);

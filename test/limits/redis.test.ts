@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../src/errors.js';
-import type { LogLevel, OperationLogger } from '../../src/pipeline.js';
 import {
   RateLimitingManager,
   RateLimitStoreUnavailableError,
@@ -10,14 +9,14 @@ import {
   type RateLimitConfigInput,
   type RateLimiterConfig,
 } from '../../src/limits/index.js';
-import { freePort, type StartedProcess } from '../support/processes.js';
+import { eventually, freePort, memoryLogger, type ChildHandle } from '../support/helpers.js';
 import { startRedisServer } from './support/redis-server.js';
 
 let port: number;
-let server: StartedProcess;
+let server: ChildHandle;
 let admin: Redis;
 
-function startRedis(): Promise<StartedProcess> {
+function startRedis(): Promise<ChildHandle> {
   return startRedisServer(port);
 }
 
@@ -34,13 +33,11 @@ afterAll(async () => {
 });
 
 const managers: RateLimitingManager[] = [];
-class Logs implements OperationLogger {
-  readonly entries: { level: LogLevel; message: string }[] = [];
-  log(level: LogLevel, _component: string, _operation: string, message: string): void {
-    this.entries.push({ level, message });
-  }
-}
-async function replica(config: RateLimitConfigInput, store: Record<string, unknown> = {}, logger?: Logs): Promise<RateLimitingManager> {
+async function replica(
+  config: RateLimitConfigInput,
+  store: Record<string, unknown> = {},
+  logger?: ReturnType<typeof memoryLogger>,
+): Promise<RateLimitingManager> {
   const m = new RateLimitingManager(
     // A wide timeout: these tests are about decisions, and a loaded CI machine can be slow to answer.
     { ...config, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `t${managers.length}:`, timeoutMs: 2000, ...store } },
@@ -86,7 +83,19 @@ describe('Redis store', () => {
     ['sliding_window', { algorithm: 'sliding_window', limit: 30, windowMs: 60_000, subWindows: 10 }, 30],
     ['leaky_bucket', { algorithm: 'leaky_bucket', capacity: 30, leakPerSecond: 0.001, maxWaitMs: 0 }, 1],
   ])('%s decides atomically in one script; a refusal consumes nothing', async (_name, policy, expected) => {
-    const stores = [0, 1, 2].map(() => new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'algo:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 }));
+    const stores = [0, 1, 2].map(
+      () =>
+        new RedisRateLimitStore({
+          type: 'redis',
+          url: `redis://127.0.0.1:${port}`,
+          keyPrefix: 'algo:',
+          failureMode: 'fail_closed',
+          timeoutMs: 2000,
+          breakerThreshold: 3,
+          breakerCooldownMs: 1000,
+          connectTimeoutMs: 2000,
+        }),
+    );
     try {
       await Promise.all(stores.map((s) => s.ready()));
       const limiters = stores.map((s) => new RedisRateLimiter(s, policy, 'u'));
@@ -105,7 +114,16 @@ describe('Redis store', () => {
   });
 
   it('answers the store interface with one number: admitted, admitted after a wait, refused with a retry, refused for good', async () => {
-    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'verdict:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    const store = new RedisRateLimitStore({
+      type: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'verdict:',
+      failureMode: 'fail_closed',
+      timeoutMs: 2000,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
+      connectTimeoutMs: 2000,
+    });
     try {
       await store.ready();
       store.setPolicy('user', undefined, { algorithm: 'leaky_bucket', capacity: 3, leakPerSecond: 1, maxWaitMs: 5000 });
@@ -154,7 +172,7 @@ describe('Redis store', () => {
   });
 
   it('Redis killed mid-run: local fallback takes over, no call hangs; restarted: decisions go back to Redis', async () => {
-    const logs = new Logs();
+    const logs = memoryLogger();
     const m = await replica(
       { perUser: { algorithm: 'token_bucket', capacity: 1000, refillPerSecond: 1000 } },
       { failureMode: 'local_fallback', timeoutMs: 200, breakerThreshold: 2, breakerCooldownMs: 100 },
@@ -182,16 +200,18 @@ describe('Redis store', () => {
     expect(during.store).toBe('fallback');
     expect(during.storeFailures).toMatchObject({ local_fallback: 50 - refusedFirst, fail_closed: refusedFirst });
     expect(m.healthCheck()).toMatchObject({ healthy: false, status: 'warning', store: { state: 'fallback', breaker: 'open' } });
-    expect(logs.entries.some((e) => e.level === 'warn' && /unavailable/.test(e.message))).toBe(true);
+    expect(logs.records.some((e) => e.level === 'warn' && /unavailable/.test(e.message))).toBe(true);
 
     server = await startRedis();
-    const deadline = Date.now() + 15_000;
-    while (m.getRateLimitStats().store !== 'redis' && Date.now() < deadline) {
-      await m.checkRateLimit('op', 'alice');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(m.getRateLimitStats().store).toBe('redis');
-    expect(logs.entries.some((e) => e.level === 'info' && /back on the redis store/.test(e.message))).toBe(true);
+    // Calls keep coming; the breaker's next probe finds Redis back.
+    await eventually(
+      async () => {
+        await m.checkRateLimit('op', 'alice');
+        return m.getRateLimitStats().store === 'redis';
+      },
+      { what: 'decisions back on Redis' },
+    );
+    expect(logs.records.some((e) => e.level === 'info' && /back on the redis store/.test(e.message))).toBe(true);
     await m.checkRateLimit('op', 'alice');
     expect(await admin.exists(`t${managers.length - 1}:{u:alice}:token_bucket`)).toBe(1);
   }, 30_000);
@@ -200,7 +220,16 @@ describe('Redis store', () => {
     const m = await replica({ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } });
     const invalid = expect.objectContaining({ code: 'INVALID_CONFIG', path: 'userId' });
     expect(() => m.checkRateLimit('op', userId as never)).toThrow(invalid);
-    const store = new RedisRateLimitStore({ type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'bad:', failureMode: 'fail_closed', timeoutMs: 2000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 2000 });
+    const store = new RedisRateLimitStore({
+      type: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'bad:',
+      failureMode: 'fail_closed',
+      timeoutMs: 2000,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
+      connectTimeoutMs: 2000,
+    });
     try {
       await store.ready();
       const limiter = new RedisRateLimiter(store, { algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, 'u');
@@ -213,12 +242,18 @@ describe('Redis store', () => {
 
   it('fail_closed refuses with a store error that is not the user limit; fail_open admits', async () => {
     const closed = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+        store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_closed', timeoutMs: 100, connectTimeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
     const open = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_open', timeoutMs: 100, connectTimeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+        store: { type: 'redis', url: 'redis://127.0.0.1:1', failureMode: 'fail_open', timeoutMs: 100, connectTimeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
@@ -228,7 +263,11 @@ describe('Redis store', () => {
     expect(error).toMatchObject({ code: 'RATE_LIMITED', scope: 'global', storeUnavailable: true });
     expect((error as Error).message).toMatch(/store unavailable/);
     for (let i = 0; i < 20; i++) expect(await outcome(open.checkRateLimit('op', 'alice'))).toBe('allowed');
-    expect(open.getRateLimitStats()).toMatchObject({ store: 'fallback', storeFailures: { fail_open: 20 }, user: { allowed: 0, rejected: 0 } });
+    expect(open.getRateLimitStats()).toMatchObject({
+      store: 'fallback',
+      storeFailures: { fail_open: 20 },
+      user: { allowed: 0, rejected: 0 },
+    });
     expect(closed.getRateLimitStats().storeFailures.fail_closed).toBe(1);
   });
 });

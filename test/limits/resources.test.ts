@@ -52,7 +52,12 @@ describe('resource limits', () => {
     vi.useFakeTimers();
     const { m, probe, clock } = setup({ maxMemoryBytes: 1000, maxCpuPercent: 50, maxEventLoopDelayMs: 100, sampleIntervalMs: 1000 });
     expect(() => m.checkResourceLimits(800)).not.toThrow();
-    expect(exhausted(() => m.checkResourceLimits(901))).toMatchObject({ code: 'RESOURCE_EXHAUSTED', resource: 'memory', current: 1001, limit: 1000 });
+    expect(exhausted(() => m.checkResourceLimits(901))).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      resource: 'memory',
+      current: 1001,
+      limit: 1000,
+    });
     // Nothing changes between samples, whatever the probe says now.
     probe.memory = 5000;
     probe.cpu = 800_000; // 0.8 s of CPU over 1 s of clock: 80 %

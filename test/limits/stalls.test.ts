@@ -2,16 +2,16 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitingManager, StoreTimeoutError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
 import { withReplyTimeout } from '../../src/limits/reply-timeout.js';
-import { freePort, type StartedProcess } from '../support/processes.js';
+import { eventually, freePort, type ChildHandle } from '../support/helpers.js';
 import { startRedisServer } from './support/redis-server.js';
-import { errors, Replica, total, until } from './support/replicas.js';
+import { errors, Replica, total } from './support/replicas.js';
 
 // Event-loop stalls of the caller are not Redis outages: a reply that arrived while our loop was blocked is
 // read before the timeout is judged, and one bad tick cannot open the store's breaker.
 let port: number;
-let server: StartedProcess;
+let server: ChildHandle;
 
-function startRedis(): Promise<StartedProcess> {
+function startRedis(): Promise<ChildHandle> {
   return startRedisServer(port);
 }
 
@@ -45,13 +45,16 @@ describe('the store call timeout', () => {
 
   it('reads a reply that arrived while our loop was blocked past the deadline before judging it a timeout', async () => {
     // Due at 100 ms, the timer fires about 10 ms late (not a stall worth an extension): the reply sits unread.
-    const reply = withReplyTimeout((resolve, reject) => client.ping().then(resolve, reject), 100);
+    const reply = withReplyTimeout((resolve, reject) => void client.ping().then(resolve, reject), 100);
     blockEventLoop(110);
     await expect(reply).resolves.toBe('PONG');
   });
 
   it('gives a call that needed a second round trip during a stall one more timeout', async () => {
-    const twoTrips = withReplyTimeout((resolve, reject) => client.ping().then(() => client.echo('again').then(resolve, reject), reject), 100);
+    const twoTrips = withReplyTimeout(
+      (resolve, reject) => void client.ping().then(() => client.echo('again').then(resolve, reject), reject),
+      100,
+    );
     blockEventLoop(150);
     await expect(twoTrips).resolves.toBe('again');
   });
@@ -68,7 +71,10 @@ describe('the store call timeout', () => {
 describe('event-loop stalls', () => {
   it('a reply that arrived during a 150 ms stall of our loop is not a 100 ms timeout', async () => {
     const m = new RateLimitingManager(
-      { perUser: { algorithm: 'token_bucket', capacity: 100, refillPerSecond: 0.001 }, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'stall1:', failureMode: 'fail_closed', timeoutMs: 100 } },
+      {
+        perUser: { algorithm: 'token_bucket', capacity: 100, refillPerSecond: 0.001 },
+        store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: 'stall1:', failureMode: 'fail_closed', timeoutMs: 100 },
+      },
       {},
       { metrics: false },
     );
@@ -80,7 +86,12 @@ describe('event-loop stalls', () => {
       const outcomes = await Promise.allSettled(checks);
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     }
-    expect(m.getRateLimitStats()).toMatchObject({ store: 'redis', user: { allowed: 60 }, storeFailures: { fail_closed: 0 }, redis: { timeouts: 0, failures: 0 } });
+    expect(m.getRateLimitStats()).toMatchObject({
+      store: 'redis',
+      user: { allowed: 60 },
+      storeFailures: { fail_closed: 0 },
+      redis: { timeouts: 0, failures: 0 },
+    });
   });
 
   const K = 4;
@@ -97,10 +108,23 @@ describe('event-loop stalls', () => {
       POLICIES.map(([name, policy]) => [
         name,
         // The defaults that broke before: a 100 ms timeout and local_fallback; the share makes the outage safe.
-        { perUser: policy, replicas: K, store: { type: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix: `stall:${name}:`, timeoutMs: 100, breakerCooldownMs: 500, connectTimeoutMs: 10_000 } },
+        {
+          perUser: policy,
+          replicas: K,
+          store: {
+            type: 'redis',
+            url: `redis://127.0.0.1:${port}`,
+            keyPrefix: `stall:${name}:`,
+            timeoutMs: 100,
+            breakerCooldownMs: 500,
+            connectTimeoutMs: 10_000,
+          },
+        },
       ]),
     );
-    replicas.push(...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))));
+    replicas.push(
+      ...(await Promise.all(Array.from({ length: K }, () => Replica.start(configs, { STALL_MS: '150', STALL_EVERY_MS: '1000' })))),
+    );
     for (const [name, , limit] of POLICIES) {
       const tallies = await Promise.all(replicas.map((r) => r.hammer(name, 'alice', 2500)));
       expect(errors(tallies), name).toEqual([]);
@@ -115,7 +139,7 @@ describe('event-loop stalls', () => {
         const stats = await Promise.all(replicas.map((r) => r.stats()));
         return stats.every((s) => POLICIES.every(([name]) => s[name]!.store === 'fallback' && s[name]!.redis!.breaker !== 'closed'));
       };
-      expect(await until(allInFallback, 20_000)).toBe(true);
+      await eventually(allInFallback, { what: 'every replica on its local fallback', timeoutMs: 20_000, intervalMs: 100 });
       for (const [name, , limit] of POLICIES) {
         const tallies = await Promise.all(replicas.map((r) => r.hammer(name, 'bob', 1500)));
         expect(errors(tallies), name).toEqual([]);

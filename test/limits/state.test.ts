@@ -23,7 +23,7 @@ function admitted(m: RateLimitingManager, operation: string, user: string | unde
   let n = 0;
   for (let i = 0; i < tries; i++) {
     try {
-      m.checkRateLimit(operation, user);
+      void m.checkRateLimit(operation, user);
       n++;
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
@@ -40,36 +40,43 @@ const POLICIES: [string, RateLimiterConfigInput, number][] = [
 ];
 
 describe('limiter state across a restart', () => {
-  it.each(POLICIES)('%s: an exhausted user stays exhausted after a restore; time since the checkpoint counts', (_name, policy, freesAfterMs) => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(1_800_000_000_000);
-    const config: RateLimitConfigInput = { global: { algorithm: 'fixed_window', limit: 100, windowMs: 60_000 }, perOperation: { export: policy }, perUser: policy };
-    const before = process(config, 12_345);
-    const first = admitted(before.m, 'op', 'alice', 10);
-    expect(first).toBeGreaterThan(0);
-    admitted(before.m, 'export', undefined, 10);
-    const state = JSON.parse(JSON.stringify(before.m.exportState()));
+  it.each(POLICIES)(
+    '%s: an exhausted user stays exhausted after a restore; time since the checkpoint counts',
+    (_name, policy, freesAfterMs) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(1_800_000_000_000);
+      const config: RateLimitConfigInput = {
+        global: { algorithm: 'fixed_window', limit: 100, windowMs: 60_000 },
+        perOperation: { export: policy },
+        perUser: policy,
+      };
+      const before = process(config, 12_345);
+      const first = admitted(before.m, 'op', 'alice', 10);
+      expect(first).toBeGreaterThan(0);
+      admitted(before.m, 'export', undefined, 10);
+      const state = JSON.parse(JSON.stringify(before.m.exportState()));
 
-    const after = process(config, 987_654_321);
-    // Restored: the cells of alice, the operation and the global limit.
-    expect(after.m.restoreState(state)).toBe(3);
-    expect(admitted(after.m, 'op', 'alice', 10)).toBe(0);
-    expect(admitted(after.m, 'export', undefined, 10)).toBe(0);
-    expect(admitted(after.m, 'op', 'bob', 10)).toBe(first);
+      const after = process(config, 987_654_321);
+      // Restored: the cells of alice, the operation and the global limit.
+      expect(after.m.restoreState(state)).toBe(3);
+      expect(admitted(after.m, 'op', 'alice', 10)).toBe(0);
+      expect(admitted(after.m, 'export', undefined, 10)).toBe(0);
+      expect(admitted(after.m, 'op', 'bob', 10)).toBe(first);
 
-    // The restarted process is up later than the checkpoint: that time has passed for every limiter.
-    const later = process(config, 5);
-    vi.setSystemTime(1_800_000_000_000 + freesAfterMs);
-    later.m.restoreState(state);
-    expect(admitted(later.m, 'op', 'alice', 10)).toBeGreaterThan(0);
-  });
+      // The restarted process is up later than the checkpoint: that time has passed for every limiter.
+      const later = process(config, 5);
+      vi.setSystemTime(1_800_000_000_000 + freesAfterMs);
+      later.m.restoreState(state);
+      expect(admitted(later.m, 'op', 'alice', 10)).toBeGreaterThan(0);
+    },
+  );
 
   it('skips limiters whose policy changed, keeps users seen since start-up, and leaves full allowances out', () => {
     const policy = { algorithm: 'fixed_window', limit: 2, windowMs: 60_000 } as const;
     const before = process({ perUser: policy }, 0);
     admitted(before.m, 'op', 'alice', 5);
     admitted(before.m, 'op', 'carol', 5);
-    before.m.checkRateLimit('op', 'dave');
+    void before.m.checkRateLimit('op', 'dave');
     const state = before.m.exportState()!;
     expect(state.limiters).toHaveLength(1);
     expect(state.limiters[0]!.cells.map(([key]) => key).sort()).toEqual(['alice', 'carol', 'dave']);
@@ -88,18 +95,29 @@ describe('limiter state across a restart', () => {
 
   it('refuses a state that is not one (a checkpoint read back from disk is input) with INVALID_CONFIG naming the field', () => {
     const { m } = process({ perUser: { algorithm: 'fixed_window', limit: 2, windowMs: 60_000 } }, 0);
-    expect(() => m.restoreState({ version: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimitState.version' }));
+    expect(() => m.restoreState({ version: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimitState.version' }),
+    );
     const bad = { version: 1, savedAtMs: Date.now(), limiters: [{ scope: 'user', key: null, policy: {}, cells: [['a', 'x']] }] };
-    expect(() => m.restoreState(bad)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimitState.limiters.0.cells.0.1' }));
+    expect(() => m.restoreState(bad)).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimitState.limiters.0.cells.0.1' }),
+    );
     // Numbers out of the policy's range are skipped, not applied.
-    const huge = { version: 1, savedAtMs: Date.now(), limiters: [{ scope: 'user', key: null, policy: { algorithm: 'fixed_window', limit: 2, windowMs: 60_000 }, cells: [['a', 1000, -5]] }] };
+    const huge = {
+      version: 1,
+      savedAtMs: Date.now(),
+      limiters: [{ scope: 'user', key: null, policy: { algorithm: 'fixed_window', limit: 2, windowMs: 60_000 }, cells: [['a', 1000, -5]] }],
+    };
     expect(m.restoreState(huge)).toBe(0);
     expect(m.restoreState(null)).toBe(0);
   });
 
   it('createProductionSystem checkpoints the limiters at shutdown and the next system restores them', async () => {
     const checkpointDir = mkdtempSync(join(tmpdir(), 'production-rl-ckpt-'));
-    const config = { shutdown: { checkpointDir, exitProcess: false }, rateLimiting: { perUser: { algorithm: 'token_bucket', capacity: 2, refillPerSecond: 0.001 } } } as const;
+    const config = {
+      shutdown: { checkpointDir, exitProcess: false },
+      rateLimiting: { perUser: { algorithm: 'token_bucket', capacity: 2, refillPerSecond: 0.001 } },
+    } as const;
     const op = async () => 'ok';
     const first = createProductionSystem({}, config, { env: {}, startHealthChecks: false });
     await first.ready;
@@ -107,8 +125,10 @@ describe('limiter state across a restart', () => {
     await first.executeProtectedOperation('search', 'alice', op);
     await expect(first.executeProtectedOperation('search', 'alice', op)).rejects.toBeInstanceOf(RateLimitedError);
     await first.shutdown();
-    const saved = JSON.parse(readFileSync(join(checkpointDir, checkpointFileName(RATE_LIMIT_CHECKPOINT)), 'utf8'));
-    expect(saved.state.limiters[0].cells[0][0]).toBe('alice');
+    const saved = JSON.parse(readFileSync(join(checkpointDir, checkpointFileName(RATE_LIMIT_CHECKPOINT)), 'utf8')) as {
+      state: { limiters: Array<{ cells: unknown[][] }> };
+    };
+    expect(saved.state.limiters[0]?.cells[0]?.[0]).toBe('alice');
 
     const second = createProductionSystem({}, config, { env: {}, startHealthChecks: false });
     try {

@@ -78,7 +78,9 @@ describe('MemoryRateLimitStore', () => {
 
   it('admits its share of every limit (a share outside (0, 1] is INVALID_CONFIG)', () => {
     expect(() => new MemoryRateLimitStore({ share: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'share' }));
-    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }));
+    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }),
+    );
     const store = new MemoryRateLimitStore({ clock: () => 0, share: 0.25 });
     store.setPolicy('user', undefined, fixed(20));
     store.setPolicy('global', undefined, { algorithm: 'token_bucket', capacity: 8, refillPerSecond: 0.001 });
@@ -90,7 +92,11 @@ describe('MemoryRateLimitStore', () => {
 describe('a store of your own behind RateLimitingManager', () => {
   it('decides global, operation and user through the one interface and refunds the earlier scopes on refusal', async () => {
     const store = new FlakyStore(() => 0);
-    const m = new RateLimitingManager({ global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) }, {}, { metrics: false, store });
+    const m = new RateLimitingManager(
+      { global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) },
+      {},
+      { metrics: false, store },
+    );
     managers.push(m);
     await m.checkRateLimit('search', 'alice');
     await expect(m.checkRateLimit('search', 'alice')).rejects.toMatchObject({ code: 'RATE_LIMITED', scope: 'user' });
@@ -104,16 +110,26 @@ describe('a store of your own behind RateLimitingManager', () => {
       'refund global ',
       'refund operation search',
     ]);
-    expect(m.getRateLimitStats()).toMatchObject({ store: 'custom', global: { allowed: 2 }, user: { allowed: 1, rejected: 1 }, redis: { type: 'flaky' } });
+    expect(m.getRateLimitStats()).toMatchObject({
+      store: 'custom',
+      global: { allowed: 2 },
+      user: { allowed: 1, rejected: 1 },
+      redis: { type: 'flaky' },
+    });
     // Its errors reach the caller as they are: no failure mode unless it is wrapped in a FallbackRateLimitStore.
     store.failing = true;
     await expect(m.checkRateLimit('search', 'bob')).rejects.toThrow('connection refused');
   });
 
   it('is refused together with a configured Redis store', () => {
-    expect(() => new RateLimitingManager({ store: { type: 'redis', url: 'redis://127.0.0.1:1' } }, {}, { metrics: false, store: new MemoryRateLimitStore() })).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimiting.store' }),
-    );
+    expect(
+      () =>
+        new RateLimitingManager(
+          { store: { type: 'redis', url: 'redis://127.0.0.1:1' } },
+          {},
+          { metrics: false, store: new MemoryRateLimitStore() },
+        ),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'rateLimiting.store' }));
   });
 });
 
@@ -171,7 +187,7 @@ describe('FallbackRateLimitStore', () => {
       clock.now += 10;
     }
     primary.calls.length = 0;
-    store.consume('user', 'alice', 1);
+    void store.consume('user', 'alice', 1);
     expect(primary.calls).toEqual([]);
     clock.now += 500;
     await settle(store.consume('user', 'alice', 1));
@@ -183,7 +199,7 @@ describe('FallbackRateLimitStore', () => {
     expect(store.status().state).toBe('custom');
   });
 
-  it('fail_open admits without counting a decision; fail_closed refuses with a store error, never the caller\'s limit', async () => {
+  it("fail_open admits without counting a decision; fail_closed refuses with a store error, never the caller's limit", async () => {
     const open = setup({ failureMode: 'fail_open' });
     open.primary.failing = true;
     expect(await open.store.consume('user', 'alice', 1)).toBeNaN();
@@ -197,7 +213,12 @@ describe('FallbackRateLimitStore', () => {
   it('a scope refused synchronously while another is pending on the store fails the check as a promise and gives the other back', async () => {
     const clock = { now: 0 };
     const primary = new FlakyStore(() => clock.now);
-    const store = new FallbackRateLimitStore(primary, { clock: () => clock.now, failureMode: 'fail_closed', breakerThreshold: 1, breakerCooldownMs: 500 });
+    const store = new FallbackRateLimitStore(primary, {
+      clock: () => clock.now,
+      failureMode: 'fail_closed',
+      breakerThreshold: 1,
+      breakerCooldownMs: 500,
+    });
     const m = new RateLimitingManager({ global: fixed(10), perUser: fixed(10) }, {}, { metrics: false, store });
     managers.push(m);
     primary.failing = true;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AlertEngine, histogramQuantile, type AlertNotification, type AlertRuleInput, type AlertTransition } from '../../src/monitoring/index.js';
+import {
+  AlertEngine,
+  histogramQuantile,
+  type AlertNotification,
+  type AlertRuleInput,
+  type AlertTransition,
+} from '../../src/monitoring/index.js';
 import { counter, gauge, histogram, snapshot } from './helpers.js';
 
 const OP = 'production.operation.name';
@@ -23,23 +29,50 @@ function engine(rules: AlertRuleInput[], overrides: Partial<ConstructorParameter
 }
 
 const breaker = (open: Record<string, number>) =>
-  snapshot(0, [gauge('production.circuit_breaker.state', Object.entries(open).map(([op, v]) => [{ [OP]: op, state: 'open' }, v] as [Record<string, string>, number]))]);
+  snapshot(0, [
+    gauge(
+      'production.circuit_breaker.state',
+      Object.entries(open).map(([op, v]) => [{ [OP]: op, state: 'open' }, v] as [Record<string, string>, number]),
+    ),
+  ]);
 
 describe('alert states (Prometheus semantics)', () => {
-  const rule: AlertRuleInput = { name: 'BreakerOpen', metric: 'production.circuit_breaker.state', match: { state: 'open' }, groupBy: [OP], comparison: '>=', threshold: 1, forMs: 30_000, severity: 'critical', annotations: { summary: '{{ $labels.production_operation_name }} open ({{ $value }})' } };
+  const rule: AlertRuleInput = {
+    name: 'BreakerOpen',
+    metric: 'production.circuit_breaker.state',
+    match: { state: 'open' },
+    groupBy: [OP],
+    comparison: '>=',
+    threshold: 1,
+    forMs: 30_000,
+    severity: 'critical',
+    annotations: { summary: '{{ $labels.production_operation_name }} open ({{ $value }})' },
+  };
 
   it('goes inactive -> pending -> firing -> resolved, per group', () => {
     const { e, path, notified } = engine([rule]);
     e.evaluate(breaker({ a: 1, b: 0 }), 0);
     expect(path()).toEqual(['a:inactive->pending']);
-    expect(e.activeAlerts()).toMatchObject([{ name: 'BreakerOpen', state: 'pending', labels: { alertname: 'BreakerOpen', severity: 'critical', production_operation_name: 'a' }, annotations: { summary: 'a open (1)' } }]);
+    expect(e.activeAlerts()).toMatchObject([
+      {
+        name: 'BreakerOpen',
+        state: 'pending',
+        labels: { alertname: 'BreakerOpen', severity: 'critical', production_operation_name: 'a' },
+        annotations: { summary: 'a open (1)' },
+      },
+    ]);
     e.evaluate(breaker({ a: 1, b: 0 }), 20_000);
     expect(e.activeAlerts()[0]!.state).toBe('pending');
     expect(notified).toHaveLength(0);
     e.evaluate(breaker({ a: 1, b: 0 }), 30_000);
     expect(path()).toEqual(['a:inactive->pending', 'a:pending->firing']);
     expect(notified).toHaveLength(1);
-    expect(notified[0]![0]).toMatchObject({ status: 'firing', startsAt: new Date(30_000).toISOString(), endsAt: new Date(30_000 + 240_000).toISOString(), generatorURL: 'http://example.test:9464/status#alert-BreakerOpen' });
+    expect(notified[0]![0]).toMatchObject({
+      status: 'firing',
+      startsAt: new Date(30_000).toISOString(),
+      endsAt: new Date(30_000 + 240_000).toISOString(),
+      generatorURL: 'http://example.test:9464/status#alert-BreakerOpen',
+    });
     e.evaluate(breaker({ a: 0, b: 0 }), 40_000);
     expect(path().at(-1)).toBe('a:firing->resolved');
     expect(e.activeAlerts()).toEqual([]);
@@ -47,9 +80,17 @@ describe('alert states (Prometheus semantics)', () => {
   });
 
   it('fires at once when forMs is 0, and drops a pending alert silently when the condition flaps', () => {
-    const { e, path, notified } = engine([{ ...rule, forMs: 0, name: 'Now' }, { ...rule, name: 'Later' }]);
+    const { e, path, notified } = engine([
+      { ...rule, forMs: 0, name: 'Now' },
+      { ...rule, name: 'Later' },
+    ]);
     e.evaluate(breaker({ a: 1 }), 0);
-    expect(e.activeAlerts().map((a) => `${a.name}:${a.state}`).sort()).toEqual(['Later:pending', 'Now:firing']);
+    expect(
+      e
+        .activeAlerts()
+        .map((a) => `${a.name}:${a.state}`)
+        .sort(),
+    ).toEqual(['Later:pending', 'Now:firing']);
     e.evaluate(breaker({ a: 0 }), 10_000);
     e.evaluate(breaker({ a: 1 }), 20_000);
     e.evaluate(breaker({ a: 1 }), 40_000);
@@ -102,8 +143,27 @@ describe('alert states (Prometheus semantics)', () => {
 
 describe('aggregations', () => {
   it('rate: per-second increase over the window, across a counter reset', () => {
-    const { e } = engine([{ name: 'Rejections', metric: 'production.rate_limit.decisions', match: { decision: 'rejected' }, aggregation: 'rate', windowMs: 60_000, comparison: '>', threshold: 1 }]);
-    const at = (t: number, v: number) => e.evaluate(snapshot(t, [counter('production.rate_limit.decisions', [[{ decision: 'rejected' }, v], [{ decision: 'allowed' }, 1e6]])]), t);
+    const { e } = engine([
+      {
+        name: 'Rejections',
+        metric: 'production.rate_limit.decisions',
+        match: { decision: 'rejected' },
+        aggregation: 'rate',
+        windowMs: 60_000,
+        comparison: '>',
+        threshold: 1,
+      },
+    ]);
+    const at = (t: number, v: number) =>
+      e.evaluate(
+        snapshot(t, [
+          counter('production.rate_limit.decisions', [
+            [{ decision: 'rejected' }, v],
+            [{ decision: 'allowed' }, 1e6],
+          ]),
+        ]),
+        t,
+      );
     at(0, 0);
     expect(e.activeAlerts()).toHaveLength(0); // one sample: no rate yet
     at(30_000, 15); // 0.5/s
@@ -115,9 +175,34 @@ describe('aggregations', () => {
   });
 
   it('ratio: error rate per operation over a window', () => {
-    const { e } = engine([{ name: 'Errors', metric: 'production.operation.duration', match: { 'production.outcome': 'error' }, aggregation: 'ratio', denominator: { match: {} }, windowMs: 60_000, groupBy: [OP], comparison: '>', threshold: 0.05 }]);
+    const { e } = engine([
+      {
+        name: 'Errors',
+        metric: 'production.operation.duration',
+        match: { 'production.outcome': 'error' },
+        aggregation: 'ratio',
+        denominator: { match: {} },
+        windowMs: 60_000,
+        groupBy: [OP],
+        comparison: '>',
+        threshold: 0.05,
+      },
+    ]);
     const at = (t: number, okA: number, errA: number, okB: number) =>
-      e.evaluate(snapshot(t, [histogram('production.operation.duration', [1], [[{ [OP]: 'a', 'production.outcome': 'success' }, [okA, 0]], [{ [OP]: 'a', 'production.outcome': 'error' }, [errA, 0]], [{ [OP]: 'b', 'production.outcome': 'success' }, [okB, 0]]])]), t);
+      e.evaluate(
+        snapshot(t, [
+          histogram(
+            'production.operation.duration',
+            [1],
+            [
+              [{ [OP]: 'a', 'production.outcome': 'success' }, [okA, 0]],
+              [{ [OP]: 'a', 'production.outcome': 'error' }, [errA, 0]],
+              [{ [OP]: 'b', 'production.outcome': 'success' }, [okB, 0]],
+            ],
+          ),
+        ]),
+        t,
+      );
     at(0, 1000, 500, 10);
     at(30_000, 1100, 500, 20); // a: 0 errors of 100 new calls; the cumulative 1/3 does not count
     expect(e.activeAlerts()).toEqual([]);
@@ -127,15 +212,39 @@ describe('aggregations', () => {
   });
 
   it('ratio without a window compares current values of two metrics', () => {
-    const { e } = engine([{ name: 'Heap', metric: 'v8js.memory.heap.used', aggregation: 'ratio', denominator: { metric: 'v8js.memory.heap.limit', match: {} }, comparison: '>', threshold: 0.9 }]);
+    const { e } = engine([
+      {
+        name: 'Heap',
+        metric: 'v8js.memory.heap.used',
+        aggregation: 'ratio',
+        denominator: { metric: 'v8js.memory.heap.limit', match: {} },
+        comparison: '>',
+        threshold: 0.9,
+      },
+    ]);
     e.evaluate(snapshot(0, [gauge('v8js.memory.heap.used', [[{}, 95]]), gauge('v8js.memory.heap.limit', [[{}, 100]])]), 0);
     expect(e.activeAlerts()[0]!.value).toBeCloseTo(0.95);
   });
 
   it('quantile: p99 from bucket increases over the window', () => {
     const bounds = [0.1, 0.5, 1, 2];
-    const { e } = engine([{ name: 'Slow', metric: 'production.operation.duration', aggregation: 'quantile', quantile: 0.99, windowMs: 60_000, groupBy: [OP], comparison: '>', threshold: 1 }]);
-    const at = (t: number, counts: number[]) => e.evaluate(snapshot(t, [histogram('production.operation.duration', bounds, [[{ [OP]: 'a', 'production.outcome': 'success' }, counts]])]), t);
+    const { e } = engine([
+      {
+        name: 'Slow',
+        metric: 'production.operation.duration',
+        aggregation: 'quantile',
+        quantile: 0.99,
+        windowMs: 60_000,
+        groupBy: [OP],
+        comparison: '>',
+        threshold: 1,
+      },
+    ]);
+    const at = (t: number, counts: number[]) =>
+      e.evaluate(
+        snapshot(t, [histogram('production.operation.duration', bounds, [[{ [OP]: 'a', 'production.outcome': 'success' }, counts]])]),
+        t,
+      );
     at(0, [1000, 0, 0, 0, 0]);
     at(30_000, [1100, 0, 0, 0, 0]);
     expect(e.activeAlerts()).toEqual([]);
@@ -162,10 +271,20 @@ describe('aggregations', () => {
 describe('rule validation', () => {
   it('names the bad field', () => {
     const { e } = engine([]);
-    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'rate', threshold: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'alertRules.R.windowMs' }));
-    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'quantile', threshold: 1 })).toThrow(expect.objectContaining({ path: 'alertRules.R.quantile' }));
-    expect(() => e.addRule({ name: 'bad name', metric: 'm', threshold: 1 })).toThrow(expect.objectContaining({ path: 'alertRules.bad name.name' }));
-    expect(() => e.addRule({ name: 'R', metric: 'm', threshold: 1, labels: { severity: 'x' } })).toThrow(expect.objectContaining({ path: 'alertRules.R.labels.severity' }));
-    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'rate', windowMs: 3_600_000, threshold: 1 })).toThrow(expect.objectContaining({ path: 'alertRules.R.windowMs' }));
+    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'rate', threshold: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'alertRules.R.windowMs' }),
+    );
+    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'quantile', threshold: 1 })).toThrow(
+      expect.objectContaining({ path: 'alertRules.R.quantile' }),
+    );
+    expect(() => e.addRule({ name: 'bad name', metric: 'm', threshold: 1 })).toThrow(
+      expect.objectContaining({ path: 'alertRules.bad name.name' }),
+    );
+    expect(() => e.addRule({ name: 'R', metric: 'm', threshold: 1, labels: { severity: 'x' } })).toThrow(
+      expect.objectContaining({ path: 'alertRules.R.labels.severity' }),
+    );
+    expect(() => e.addRule({ name: 'R', metric: 'm', aggregation: 'rate', windowMs: 3_600_000, threshold: 1 })).toThrow(
+      expect.objectContaining({ path: 'alertRules.R.windowMs' }),
+    );
   });
 });

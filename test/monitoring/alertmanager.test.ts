@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
-import { freePort, requireBinary, startProcess, type StartedProcess, waitForHttpOk } from '../support/processes.js';
+import { freePort, requireBinary, spawnService, type ChildHandle, waitForHttpOk } from '../support/helpers.js';
 import { installEmbedded } from './helpers.js';
 
 interface AmAlert {
@@ -17,7 +17,7 @@ interface AmAlert {
 }
 
 let env: ReturnType<typeof installEmbedded>;
-let am: StartedProcess;
+let am: ChildHandle;
 let dir: string;
 let baseUrl: string;
 
@@ -28,7 +28,17 @@ beforeAll(async () => {
   const config = join(dir, 'alertmanager.yml');
   writeFileSync(config, ['route:', "  receiver: 'blackhole'", '  group_wait: 1s', 'receivers:', "  - name: 'blackhole'", ''].join('\n'));
   const port = await freePort();
-  am = await startProcess(binary, [`--config.file=${config}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], port);
+  am = await spawnService(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { ports: [port] },
+  );
   await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
   baseUrl = `http://127.0.0.1:${port}`;
 });
@@ -49,10 +59,26 @@ describe('Alertmanager client against a real Alertmanager', () => {
   it('delivers a firing alert, re-sends it while firing, and resolves it', async () => {
     let offset = 0;
     const monitor = new ProductionMonitor(
-      { defaultAlertRules: false, runtimeMetrics: false, alertmanager: { url: baseUrl, timeoutMs: 5000, maxRetries: 2, maxQueue: 100 }, externalUrl: 'http://127.0.0.1:9464', alertResendIntervalMs: 60_000 },
+      {
+        defaultAlertRules: false,
+        runtimeMetrics: false,
+        alertmanager: { url: baseUrl, timeoutMs: 5000, maxRetries: 2, maxQueue: 100 },
+        externalUrl: 'http://127.0.0.1:9464',
+        alertResendIntervalMs: 60_000,
+      },
       {
         clock: () => Date.now() + offset,
-        alertRules: [{ name: 'PaymentsDown', metric: 'test.payments.healthy', comparison: '<', threshold: 1, severity: 'critical', labels: { team: 'payments' }, annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' } }],
+        alertRules: [
+          {
+            name: 'PaymentsDown',
+            metric: 'test.payments.healthy',
+            comparison: '<',
+            threshold: 1,
+            severity: 'critical',
+            labels: { team: 'payments' },
+            annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' },
+          },
+        ],
       },
     );
     try {

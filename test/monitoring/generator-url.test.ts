@@ -31,11 +31,23 @@ async function webhook(): Promise<{ url: string; payloads: WebhookPayload[] }> {
 
 async function fire(env: NodeJS.ProcessEnv): Promise<{ adminPort: number; payload: WebhookPayload }> {
   const hook = await webhook();
-  const system = createProductionSystem({}, { monitoring: { defaultAlertRules: false, webhook: { url: hook.url } } }, { env, startHealthChecks: false });
+  const system = createProductionSystem(
+    {},
+    { monitoring: { defaultAlertRules: false, webhook: { url: hook.url } } },
+    { env, startHealthChecks: false },
+  );
   systems.push(system);
   const { port } = await system.startAdminServer({ port: 0 });
   const monitor = system.components.monitor;
-  monitor.addAlertRule({ name: 'TestAlert', metric: 'test.level', aggregation: 'value', comparison: '>=', threshold: 1, forMs: 0, severity: 'warning' });
+  monitor.addAlertRule({
+    name: 'TestAlert',
+    metric: 'test.level',
+    aggregation: 'value',
+    comparison: '>=',
+    threshold: 1,
+    forMs: 0,
+    severity: 'warning',
+  });
   monitor.setGauge('test.level', 5);
   await monitor.evaluateAlerts();
   await monitor.notifiersIdle();

@@ -27,7 +27,14 @@ export function snapshot(timestamp: number, metrics: SnapshotMetric[]): MetricSn
 
 /** A counter stream. */
 export function counter(name: string, points: [Record<string, string>, number][]): SnapshotMetric {
-  return { name, description: '', unit: '', kind: 'counter', scope: 't', points: points.map(([attributes, value]) => ({ attributes, value })) };
+  return {
+    name,
+    description: '',
+    unit: '',
+    kind: 'counter',
+    scope: 't',
+    points: points.map(([attributes, value]) => ({ attributes, value })),
+  };
 }
 
 /** A gauge stream. */

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { telemetryHub } from '../../src/monitoring/hub.js';
 import { leaseSystemStats } from '../../src/monitoring/system-stats.js';
 import { AlertSchedule } from '../../src/sdk/alert-schedule.js';
 import { internalErrorCounts, reportInternalError, INTERNAL_ERROR_LOG_INTERVAL_MS } from '../../src/telemetry/internal-errors.js';
-import { DIST_ESM, runModuleScript } from '../support/scripts.js';
+import { DIST_ESM, eventually, requireBuild, runModuleScript, spawnProcess } from '../support/helpers.js';
 import { installEmbedded } from './helpers.js';
 
 // Regression (issue 11, finding 2): with the file table full, process.memoryUsage.rss() threw EMFILE inside
@@ -33,9 +31,13 @@ const rss = process.memoryUsage.rss;
 process.memoryUsage.rss = () => {
   throw Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE', syscall: 'uv_resident_set_memory' });
 };
-await new Promise((r) => setTimeout(r, 600));
+// Until the sampler (every 50 ms) has met the error five times; the test's timeout bounds the wait.
+let text = '';
+while (Number(/^production_internal_errors_total\\{[^}]*resource_sampler[^}]*\\} (\\d+)/m.exec(text)?.[1] ?? 0) < 5) {
+  await new Promise((r) => setTimeout(r, 50));
+  text = await system.getPrometheusMetrics();
+}
 process.memoryUsage.rss = rss;
-const text = await system.getPrometheusMetrics();
 console.log(text.split('\\n').filter((l) => l.startsWith('production_internal_errors_total')).join('\\n'));
 const report = await system.shutdown();
 console.log('SHUTDOWN', report.forced);
@@ -46,43 +48,41 @@ import { createProductionSystem } from ${JSON.stringify(DIST_ESM)};
 const system = createProductionSystem({}, { resourceLimits: { sampleIntervalMs: 100 }, monitoring: { defaultAlertRules: false } }, { env: {}, startHealthChecks: false });
 const { port } = await system.startAdminServer({ port: 0 });
 console.log('PORT', port);
-setInterval(() => {}, 1000);
+// Says once when the sampler's EMFILE has been counted (reading our own metrics needs no file descriptor).
+let told = false;
+setInterval(async () => {
+  const text = await system.getPrometheusMetrics();
+  if (!told && /^production_internal_errors_total\\{[^}]*resource_sampler[^}]*\\} [1-9]/m.test(text)) {
+    told = true;
+    console.log('SAMPLER_FAILED');
+  }
+}, 100);
 `;
 
-describe('errors in the library\'s own scheduled callbacks', () => {
-  it('the issue\'s case: idle connections fill the file table (ulimit -n 200), the process stays up and counts the sampler\'s EMFILE', async () => {
-    const child = spawn('bash', ['-c', 'ulimit -n 200 && exec "$0" --input-type=module -e "$1"', process.execPath, FULL_TABLE_SCRIPT], {
-      cwd: resolve('.'),
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+describe("errors in the library's own scheduled callbacks", () => {
+  it("the issue's case: idle connections fill the file table (ulimit -n 200), the process stays up and counts the sampler's EMFILE", async () => {
+    requireBuild('dist/esm/index.js');
+    const child = spawnProcess(
+      'bash',
+      ['-c', 'ulimit -n 200 && exec "$0" --input-type=module -e "$1"', process.execPath, FULL_TABLE_SCRIPT],
+      { env: { PATH: process.env.PATH } },
+    );
     try {
-      const port = await new Promise<number>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no PORT line:\n${out}`)), 15_000);
-        child.stdout!.on('data', () => {
-          const m = /PORT (\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            done(Number(m[1]));
-          }
-        });
-      });
+      const port = Number((await child.waitForLine(/^PORT \d+$/)).split(' ')[1]);
       const sockets: Socket[] = Array.from({ length: 300 }, () => connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
-      await new Promise((r) => setTimeout(r, 1500));
+      // With the table full, the sampler (every 100 ms) meets EMFILE and counts it.
+      await child.waitForLine(/^SAMPLER_FAILED$/);
       for (const s of sockets) s.destroy();
-      await new Promise((r) => setTimeout(r, 500));
-      expect(child.exitCode, out).toBeNull();
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(child.running(), child.output()).toBe(true);
+      const text = await eventually(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), {
+        what: 'a scrape once the table has room',
+        details: child.output,
+      });
       const line = text.split('\n').find((l) => l.startsWith('production_internal_errors_total') && l.includes('resource_sampler'));
       expect(line, text).toBeDefined();
       expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(0);
     } finally {
-      child.kill('SIGKILL');
-      await exited;
+      await child.stop('SIGKILL');
     }
   });
 
@@ -99,7 +99,11 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     vi.useFakeTimers();
     env.logs.reset();
     for (let i = 0; i < 50; i++) reportInternalError('probe_test', new Error(`boom ${i}`));
-    const bodies = () => env.logs.getFinishedLogRecords().filter((r) => r.attributes['production.component'] === 'probe_test').map((r) => String(r.body));
+    const bodies = () =>
+      env.logs
+        .getFinishedLogRecords()
+        .filter((r) => r.attributes['production.component'] === 'probe_test')
+        .map((r) => r.body as string);
     expect(bodies()).toEqual(['Internal error in probe_test (caught, the work goes on): Error: boom 0']);
     vi.advanceTimersByTime(INTERNAL_ERROR_LOG_INTERVAL_MS);
     expect(bodies()).toHaveLength(2);
@@ -120,9 +124,12 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     expect((internalErrorCounts().system_stats ?? 0) - (before.system_stats ?? 0)).toBe(3);
     vi.restoreAllMocks();
 
-    const subscription = telemetryHub.subscribe({ intervalMs: 1000, onSnapshot: () => {
-      throw new Error('rule evaluation failed');
-    } });
+    const subscription = telemetryHub.subscribe({
+      intervalMs: 1000,
+      onSnapshot: () => {
+        throw new Error('rule evaluation failed');
+      },
+    });
     const schedule = new AlertSchedule(async () => ({ timestamp: 0, metrics: [] }), undefined);
     try {
       await schedule.tick();
@@ -134,5 +141,4 @@ describe('errors in the library\'s own scheduled callbacks', () => {
     expect((internalErrorCounts().alert_evaluation ?? 0) - (before.alert_evaluation ?? 0)).toBe(2);
     expect(schedule.stats().subscriberErrors).toBe(2);
   });
-
 });

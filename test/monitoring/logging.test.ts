@@ -44,7 +44,11 @@ describe('ProductionMonitor.log', () => {
     tracer.startActiveSpan('parent', (span) => {
       traceId = span.spanContext().traceId;
       spanId = span.spanContext().spanId;
-      m.log('error', 'error_recovery', 'charge_card', 'failed', { 'error.type': 'TIMEOUT', 'production.execution_time_ms': 12.5, attempt: 2 });
+      m.log('error', 'error_recovery', 'charge_card', 'failed', {
+        'error.type': 'TIMEOUT',
+        'production.execution_time_ms': 12.5,
+        attempt: 2,
+      });
       span.end();
     });
     const [record] = env.logs.getFinishedLogRecords();
@@ -97,6 +101,8 @@ describe('ProductionMonitor.log', () => {
 
   it('rejects a bad config with the field path', () => {
     expect(() => new ProductionMonitor({ logLevel: 'loud' as never })).toThrow(InvalidConfigError);
-    expect(() => new ProductionMonitor({ logBufferSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'monitoring.logBufferSize' }));
+    expect(() => new ProductionMonitor({ logBufferSize: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'monitoring.logBufferSize' }),
+    );
   });
 });

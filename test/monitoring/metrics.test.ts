@@ -39,7 +39,9 @@ describe('metrics facade', () => {
     expect(metrics['test.size']).toMatchObject([{ kind: 'histogram', value: 1, histogram: { sum: 10 } }]);
     expect(metrics['test.inflight']).toMatchObject([{ kind: 'updowncounter', value: -2 }]);
     const timers = metrics['production.operation.duration']!;
-    expect(timers.map((p) => p.attributes).sort((a, b) => String(a['production.outcome']).localeCompare(String(b['production.outcome'])))).toEqual([
+    expect(
+      timers.map((p) => p.attributes).sort((a, b) => String(a['production.outcome']).localeCompare(String(b['production.outcome']))),
+    ).toEqual([
       { 'production.operation.name': 'load_user', 'production.outcome': 'error', 'error.type': 'TIMEOUT' },
       { 'production.operation.name': 'load_user', 'production.outcome': 'success' },
     ]);
@@ -47,10 +49,14 @@ describe('metrics facade', () => {
   });
 
   it('rejects bad input with the field path', () => {
-    expect(() => monitor.recordMetric('9bad', 1, 'counter')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'metrics.9bad.name' }));
+    expect(() => monitor.recordMetric('9bad', 1, 'counter')).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'metrics.9bad.name' }),
+    );
     expect(() => monitor.recordMetric('test.jobs', 1, 'gauge')).toThrow(expect.objectContaining({ path: 'metrics.test.jobs.type' }));
     expect(() => monitor.incrementCounter('test.jobs', {}, -1)).toThrow(expect.objectContaining({ path: 'metrics.test.jobs.value' }));
-    expect(() => monitor.recordMetric('test.nan', Number.NaN, 'gauge')).toThrow(expect.objectContaining({ path: 'metrics.test.nan.value' }));
+    expect(() => monitor.recordMetric('test.nan', Number.NaN, 'gauge')).toThrow(
+      expect.objectContaining({ path: 'metrics.test.nan.value' }),
+    );
   });
 
   it('caps cardinality under 100,000 distinct tag values, across collections too', async () => {
@@ -90,7 +96,16 @@ describe('system stats', () => {
     expect(stats.eventLoopDelayMs.p99).toBeGreaterThanOrEqual(stats.eventLoopDelayMs.p50);
     expect(stats.gc.count).toBeGreaterThanOrEqual(0);
     const metrics = await monitor.getMetrics();
-    for (const name of ['process.cpu.utilization', 'process.memory.usage', 'process.uptime', 'v8js.memory.heap.used', 'v8js.memory.heap.limit', 'nodejs.eventloop.delay.p50', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization']) {
+    for (const name of [
+      'process.cpu.utilization',
+      'process.memory.usage',
+      'process.uptime',
+      'v8js.memory.heap.used',
+      'v8js.memory.heap.limit',
+      'nodejs.eventloop.delay.p50',
+      'nodejs.eventloop.delay.p99',
+      'nodejs.eventloop.utilization',
+    ]) {
       expect(metrics[name], name).toBeDefined();
     }
     expect(metrics['process.memory.usage']![0]!.unit).toBe('By');

@@ -21,20 +21,34 @@ describe('alerts evaluated on the reader interval (fake timers)', () => {
       { defaultAlertRules: false, runtimeMetrics: false, alertEvaluationIntervalMs: 1000 },
       {
         notifiers: [new CallbackNotifier((alerts) => void received.push(...alerts))],
-        alertRules: [{ name: 'QueueDeep', metric: 'test.queue.depth', comparison: '>', threshold: 10, forMs: 3000, severity: 'warning', annotations: { summary: 'queue at {{ $value }}' } }],
+        alertRules: [
+          {
+            name: 'QueueDeep',
+            metric: 'test.queue.depth',
+            comparison: '>',
+            threshold: 10,
+            forMs: 3000,
+            severity: 'warning',
+            annotations: { summary: 'queue at {{ $value }}' },
+          },
+        ],
       },
     );
     try {
       monitor.setGauge('test.queue.depth', 50);
       await vi.advanceTimersByTimeAsync(1000);
-      expect(monitor.getActiveAlerts()).toMatchObject([{ name: 'QueueDeep', state: 'pending', value: 50, annotations: { summary: 'queue at 50' } }]);
+      expect(monitor.getActiveAlerts()).toMatchObject([
+        { name: 'QueueDeep', state: 'pending', value: 50, annotations: { summary: 'queue at 50' } },
+      ]);
       await vi.advanceTimersByTimeAsync(3000);
       expect(monitor.getActiveAlerts()[0]!.state).toBe('firing');
       await monitor.notifiersIdle();
       expect(received).toMatchObject([{ status: 'firing', labels: { alertname: 'QueueDeep', severity: 'warning' } }]);
 
       const text = await monitor.exportPrometheusMetrics();
-      expect(text).toMatch(/production_alerts\{alertname="QueueDeep",severity="warning",alertstate="firing",otel_scope_name="@llmkg\/production"[^}]*\} 1/);
+      expect(text).toMatch(
+        /production_alerts\{alertname="QueueDeep",severity="warning",alertstate="firing",otel_scope_name="@llmkg\/production"[^}]*\} 1/,
+      );
 
       monitor.setGauge('test.queue.depth', 2);
       await vi.advanceTimersByTimeAsync(1000);
@@ -47,7 +61,11 @@ describe('alerts evaluated on the reader interval (fake timers)', () => {
       expect(alertSpans[1]!.attributes).toMatchObject({ alertname: 'QueueDeep', severity: 'warning', alertstate: 'firing' });
       expect(alertSpans[1]!.parentSpanContext).toBeUndefined();
       const logs = monitor.getRecentLogs({ component: 'monitoring' }).map((e) => e.message);
-      expect(logs).toEqual(['Alert QueueDeep firing -> resolved: queue at 50', 'Alert QueueDeep pending -> firing: queue at 50', 'Alert QueueDeep inactive -> pending: queue at 50']);
+      expect(logs).toEqual([
+        'Alert QueueDeep firing -> resolved: queue at 50',
+        'Alert QueueDeep pending -> firing: queue at 50',
+        'Alert QueueDeep inactive -> pending: queue at 50',
+      ]);
       expect(monitor.healthCheck().alerts).toMatchObject({ evaluations: 5, evaluationErrors: 0 });
     } finally {
       await monitor.shutdown();

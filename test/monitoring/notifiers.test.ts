@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DeliveryQueue, WebhookNotifier, AlertmanagerNotifier, fingerprint, type AlertNotification, type AlertNotifier, type WebhookPayload } from '../../src/monitoring/index.js';
-import { freePort } from '../support/processes.js';
+import {
+  DeliveryQueue,
+  WebhookNotifier,
+  AlertmanagerNotifier,
+  fingerprint,
+  type AlertNotification,
+  type AlertNotifier,
+  type WebhookPayload,
+} from '../../src/monitoring/index.js';
+import { freePort } from '../support/helpers.js';
 
 function alert(name: string, status: 'firing' | 'resolved', extra: Record<string, string> = {}): AlertNotification {
   const labels = { alertname: name, severity: 'critical', ...extra };
@@ -17,7 +25,9 @@ function alert(name: string, status: 'firing' | 'resolved', extra: Record<string
   };
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ server: Server; url: string }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -100,12 +110,27 @@ describe('HTTP receivers', () => {
       res.end('ok');
     });
     servers.push(server);
-    const queue = new DeliveryQueue(new WebhookNotifier(`${url}/hook`, 'http://127.0.0.1:9464', 'ops'), { timeoutMs: 2000, maxRetries: 0, maxQueue: 10 });
+    const queue = new DeliveryQueue(new WebhookNotifier(`${url}/hook`, 'http://127.0.0.1:9464', 'ops'), {
+      timeoutMs: 2000,
+      maxRetries: 0,
+      maxQueue: 10,
+    });
     queue.enqueue([alert('HighErrors', 'firing', { op: 'a' }), alert('HighErrors', 'resolved', { op: 'b' }), alert('Other', 'resolved')]);
     await queue.idle();
     expect(bodies).toHaveLength(2);
     const [first, second] = bodies;
-    expect(Object.keys(first!).sort()).toEqual(['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'status', 'truncatedAlerts', 'version']);
+    expect(Object.keys(first!).sort()).toEqual([
+      'alerts',
+      'commonAnnotations',
+      'commonLabels',
+      'externalURL',
+      'groupKey',
+      'groupLabels',
+      'receiver',
+      'status',
+      'truncatedAlerts',
+      'version',
+    ]);
     expect(first).toMatchObject({
       version: '4',
       status: 'firing',
@@ -117,15 +142,32 @@ describe('HTTP receivers', () => {
       commonAnnotations: { summary: 'HighErrors happened' },
       externalURL: 'http://127.0.0.1:9464',
     });
-    expect(Object.keys(first!.alerts[0]!).sort()).toEqual(['annotations', 'endsAt', 'fingerprint', 'generatorURL', 'labels', 'startsAt', 'status']);
-    expect(first!.alerts[0]).toMatchObject({ status: 'firing', endsAt: '0001-01-01T00:00:00Z', fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(Object.keys(first!.alerts[0]!).sort()).toEqual([
+      'annotations',
+      'endsAt',
+      'fingerprint',
+      'generatorURL',
+      'labels',
+      'startsAt',
+      'status',
+    ]);
+    expect(first!.alerts[0]).toMatchObject({
+      status: 'firing',
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(first!.alerts[1]).toMatchObject({ status: 'resolved', endsAt: '2024-01-01T00:05:00.000Z' });
     expect(second).toMatchObject({ status: 'resolved', groupLabels: { alertname: 'Other' } });
   });
 
   it('counts a receiver that is down as failed after its retries', async () => {
     const port = await freePort(); // nothing listens there
-    const queue = new DeliveryQueue(new AlertmanagerNotifier(`http://127.0.0.1:${port}`), { timeoutMs: 2000, maxRetries: 2, maxQueue: 10, backoffMs: 10 });
+    const queue = new DeliveryQueue(new AlertmanagerNotifier(`http://127.0.0.1:${port}`), {
+      timeoutMs: 2000,
+      maxRetries: 2,
+      maxQueue: 10,
+      backoffMs: 10,
+    });
     queue.enqueue([alert('A', 'firing')]);
     await queue.idle();
     expect(queue.stats()).toMatchObject({ sent: 0, failed: 1 });

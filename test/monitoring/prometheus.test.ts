@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { getMeter } from '../../src/telemetry/api.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from '../../src/telemetry/names.js';
-import { freePort, requireBinary, startProcess, waitForHttpOk } from '../support/processes.js';
+import { eventually, freePort, requireBinary, spawnService, waitForHttpOk } from '../support/helpers.js';
 import { installEmbedded } from './helpers.js';
 
 let env: ReturnType<typeof installEmbedded>;
@@ -50,7 +50,11 @@ afterAll(async () => {
 });
 
 const runtimeLine = /^(process_|nodejs_|v8js_)|^# (HELP|TYPE|UNIT) (process_|nodejs_|v8js_)/;
-const stable = (text: string) => text.split('\n').filter((l) => !runtimeLine.test(l)).join('\n');
+const stable = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !runtimeLine.test(l))
+    .join('\n');
 
 describe('Prometheus exposition', () => {
   it('serves through the exporter handler exactly what getPrometheusMetrics returns', async () => {
@@ -61,7 +65,9 @@ describe('Prometheus exposition', () => {
     const returned = await monitor.exportPrometheusMetrics();
     expect(stable(served)).toBe(stable(returned));
     expect(returned).toContain('# HELP production_operation_duration Duration of protected operations, from admission to outcome');
-    expect(returned).toMatch(/production_operation_duration_bucket\{production_operation_name="place_order",production_outcome="success",[^}]*le="0.05"\} 1/);
+    expect(returned).toMatch(
+      /production_operation_duration_bucket\{production_operation_name="place_order",production_outcome="success",[^}]*le="0.05"\} 1/,
+    );
     expect(returned).toMatch(/^test_requests_total\{route="\/orders",method="GET",/m);
     expect(returned).toMatch(/^nodejs_eventloop_delay_p99\{/m);
     expect(returned).toMatch(/^v8js_memory_heap_used\{/m);
@@ -84,33 +90,45 @@ describe('Prometheus exposition', () => {
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
       config,
-      ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: llmkg', '    static_configs:', `      - targets: ['127.0.0.1:${servicePort}']`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: llmkg',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${servicePort}']`,
+        '',
+      ].join('\n'),
     );
     const port = await freePort();
-    const prometheus = await startProcess(binary, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], port);
-    cleanups.push(() => prometheus.stop());
+    const prometheus = await spawnService(
+      binary,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { ports: [port] },
+    );
+    cleanups.push(async () => void (await prometheus.stop()));
     await waitForHttpOk(`http://127.0.0.1:${port}/-/ready`);
     const query = encodeURIComponent('production_operation_duration_bucket{production_operation_name="place_order",le="0.05"}');
     type Answer = { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    let answer: Answer | undefined;
-    // Prometheus scrapes on its own schedule: poll its API until the first scrape is in, up to 20 s.
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${query}`);
-      // While its TSDB starts, Prometheus already listens but answers 503 "Service Unavailable".
-      if (response.ok) {
-        answer = (await response.json()) as Answer;
-        if (answer.data.result.length > 0) break;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(answer?.status).toBe('success');
-    const series = answer!.data.result.map((r) => [r.metric.production_outcome, r.value[1]]).sort();
+    // Prometheus scrapes on its own schedule: poll its API until the first scrape is in.
+    const answer = await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${query}`);
+        // While its TSDB starts, Prometheus already listens but answers 503 "Service Unavailable".
+        const body = response.ok ? ((await response.json()) as Answer) : undefined;
+        return body !== undefined && body.data.result.length > 0 ? body : undefined;
+      },
+      { what: 'the first scrape to be queryable', timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(answer.status).toBe('success');
+    const series = answer.data.result.map((r) => [r.metric.production_outcome, r.value[1]]).sort();
     expect(series).toEqual([
       ['error', '0'],
       ['success', '1'],
     ]);
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/api/v1/targets`)).json()) as {
+      data: { activeTargets: { health: string; lastError: string }[] };
+    };
     expect(targets.data.activeTargets[0]).toMatchObject({ health: 'up', lastError: '' });
   });
 });

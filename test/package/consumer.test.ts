@@ -2,10 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, runNode } from '../instrumentation/helpers.js';
+import { childEnv } from '../instrumentation/helpers.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
-import { freePort, waitForPort } from '../support/processes.js';
-import { installProject, otelCopies, otelVersionsInTree, PACKAGE, packPackage, readmeSnippets, writeSnippet, type Snippet } from './consumer.js';
+import { freePort, spawnService } from '../support/helpers.js';
+import {
+  installProject,
+  otelCopies,
+  otelVersionsInTree,
+  PACKAGE,
+  packPackage,
+  readmeSnippets,
+  writeSnippet,
+  type Snippet,
+} from './consumer.js';
 
 // One `npm pack` and one install serve every case: the README's four adoption snippets (Express and Fastify,
 // under the preload and with the application's own NodeSDK) are the consumer applications, run as written.
@@ -14,7 +23,8 @@ const SPAN_KIND_SERVER = 2;
 const snippets = readmeSnippets();
 let project: string;
 let tarball: string;
-const node = (args: string[], env: NodeJS.ProcessEnv = childEnv()) => execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const node = (args: string[], env: NodeJS.ProcessEnv = childEnv()) =>
+  execFileSync(process.execPath, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 beforeAll(() => {
   tarball = packPackage();
@@ -53,7 +63,10 @@ describe('the packed package installed in a new project', () => {
     expect(PACKAGE.peerDependenciesMeta?.ioredis?.optional).toBe(true);
     expect(Object.keys(PACKAGE.dependencies).filter((name) => /^(ioredis|express|fastify|@types\/)/.test(name))).toEqual([]);
     expect(() => node(['-e', "require.resolve('ioredis')"])).toThrow();
-    const out = node(['-e', "const p = require('@llmkg/production'); console.log(typeof p.createProductionSystem, Object.keys(require.cache).some((f) => f.includes('ioredis')))"]);
+    const out = node([
+      '-e',
+      "const p = require('@llmkg/production'); console.log(typeof p.createProductionSystem, Object.keys(require.cache).some((f) => f.includes('ioredis')))",
+    ]);
     expect(out).toBe('function false');
   });
 
@@ -74,16 +87,23 @@ describe('the packed package installed in a new project', () => {
 
   it('runs the preload from the build of the application module kind, so they share one copy of the package', async () => {
     const env = childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()) });
-    const esm = "import { ProductionSystem } from '@llmkg/production'; import { getProductionSystem } from '@llmkg/production/register'; console.log(getProductionSystem() instanceof ProductionSystem)";
+    const esm =
+      "import { ProductionSystem } from '@llmkg/production'; import { getProductionSystem } from '@llmkg/production/register'; console.log(getProductionSystem() instanceof ProductionSystem)";
     expect(node(['--import', '@llmkg/production/register', '--input-type=module', '-e', esm], env)).toBe('true');
-    const cjs = "const { ProductionSystem } = require('@llmkg/production'); console.log(require('@llmkg/production/register').getProductionSystem() instanceof ProductionSystem)";
+    const cjs =
+      "const { ProductionSystem } = require('@llmkg/production'); console.log(require('@llmkg/production/register').getProductionSystem() instanceof ProductionSystem)";
     expect(node(['--require', '@llmkg/production/register', '-e', cjs], env)).toBe('true');
   });
 });
 
 describe('the README snippets for adopting it in an existing service', () => {
   it('are four: Express and Fastify, each under the preload and with its own NodeSDK, CommonJS and ES modules', () => {
-    expect(snippets.map((s) => s.title)).toEqual(['Express, under the preload', 'Express, with your own NodeSDK', 'Fastify, under the preload', 'Fastify, with your own NodeSDK']);
+    expect(snippets.map((s) => s.title)).toEqual([
+      'Express, under the preload',
+      'Express, with your own NodeSDK',
+      'Fastify, under the preload',
+      'Fastify, with your own NodeSDK',
+    ]);
     expect(snippets.map((s) => s.file)).toEqual(['server.cjs', 'server.cjs', 'server.mjs', 'server.mjs']);
   });
 
@@ -106,12 +126,8 @@ describe('the README snippets for adopting it in an existing service', () => {
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_BLRP_SCHEDULE_DELAY: '100',
       });
-      const app = runNode(snippet.args, env, dir);
+      const app = await spawnService(process.execPath, snippet.args, { env, cwd: dir, ports: [port, metricsPort], timeoutMs: 30_000 });
       try {
-        await Promise.race([
-          Promise.all([waitForPort(port, '127.0.0.1', 30_000), waitForPort(metricsPort, '127.0.0.1', 30_000)]),
-          app.exited.then((code) => Promise.reject(new Error(`${snippet.file} exited early (${code}):\n${app.stderr()}\n${app.stdout()}`))),
-        ]);
         const res = await fetch(`http://127.0.0.1:${port}/orders/42`, { headers: { 'x-user-id': 'alice' } });
         expect(res.status, app.stderr()).toBe(200);
         expect(await res.json()).toEqual({ id: '42', attempt: 1 });
@@ -119,12 +135,14 @@ describe('the README snippets for adopting it in an existing service', () => {
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         const lines = text.split('\n');
         expect(lines.filter((l) => l === '# TYPE production_operation_duration histogram')).toHaveLength(1);
-        const counts = lines.filter((l) => l.startsWith('production_operation_duration_count{') && l.includes('production_operation_name="orders.get"'));
+        const counts = lines.filter(
+          (l) => l.startsWith('production_operation_duration_count{') && l.includes('production_operation_name="orders.get"'),
+        );
         expect(counts, text.slice(0, 2000)).toHaveLength(1);
         expect(counts[0]).toMatch(/production_outcome="success".* 1$/);
       } finally {
         // SIGTERM: the graceful shutdown drains, flushes the exporters and exits 0.
-        expect(await app.stop(), app.stderr()).toBe(0);
+        expect((await app.stop()).code, app.stderr()).toBe(0);
       }
       const operations = receiver.spans.filter((s) => s.name === 'orders.get');
       expect(operations, JSON.stringify(receiver.spans.map((s) => s.name))).toHaveLength(1);

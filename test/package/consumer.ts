@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../instrumentation/helpers.js';
+import { requireBuild, ROOT } from '../support/helpers.js';
 
 // A consumer project as a user gets it: the package packed with `npm pack`, installed from the tarball with
 // `npm install` (from the local npm cache where it can), next to the packages a user's service brings.
@@ -30,7 +30,13 @@ function npmEnv(): NodeJS.ProcessEnv {
 /** Runs npm in `cwd`; throws with npm's output when it fails. */
 export function npm(args: string[], cwd: string): string {
   try {
-    return execFileSync('npm', args, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('npm', args, {
+      cwd,
+      env: npmEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`npm ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -39,9 +45,7 @@ export function npm(args: string[], cwd: string): string {
 
 /** Packs the built package into a new temp folder; returns the tarball's path. */
 export function packPackage(): string {
-  if (!existsSync(join(ROOT, 'dist/cjs/index.js')) || !existsSync(join(ROOT, 'dist/esm/register/index.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does)');
-  }
+  requireBuild('dist/cjs/index.js', 'dist/esm/register/index.js');
   const out = mkdtempSync(join(tmpdir(), 'production-pack-'));
   const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', out], ROOT)) as [{ filename: string }];
   return join(out, packed.filename);
@@ -87,7 +91,8 @@ export function otelVersionsInTree(dir: string): Map<string, Set<string>> {
   const versions = new Map<string, Set<string>>();
   const walk = (node: Node) => {
     for (const [name, child] of Object.entries(node.dependencies ?? {})) {
-      if (name.startsWith('@opentelemetry/') && child.version !== undefined) versions.set(name, (versions.get(name) ?? new Set()).add(child.version));
+      if (name.startsWith('@opentelemetry/') && child.version !== undefined)
+        versions.set(name, (versions.get(name) ?? new Set()).add(child.version));
       walk(child);
     }
   };

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../support/helpers.js';
 
 // A consumer project in a temp dir with the package linked into its node_modules, as `npm install` would:
 // it proves the built package, its `exports` map and its declarations, not our source tree.
@@ -12,9 +13,7 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: con
 
 describe('package entry points', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist/cjs/index.js')) || !existsSync(join(root, 'dist/esm/index.js'))) {
-      throw new Error('dist/ is missing: run `npm run build` (npm test does)');
-    }
+    requireBuild();
     consumer = mkdtempSync(join(tmpdir(), 'production-consumer-'));
     mkdirSync(join(consumer, 'node_modules', '@llmkg'), { recursive: true });
     symlinkSync(root, join(consumer, 'node_modules', '@llmkg', 'production'), 'dir');
@@ -25,7 +24,10 @@ describe('package entry points', () => {
   });
 
   it('loads with require() (CommonJS)', () => {
-    const out = node(['-e', "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)"]);
+    const out = node([
+      '-e',
+      "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)",
+    ]);
     expect(out).toBe('function RATE_LIMITED true');
   });
 
@@ -41,6 +43,11 @@ describe('package entry points', () => {
   it('ships type declarations that resolve for both module kinds', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     const typeRoots = join(root, 'node_modules/@types');
-    expect(() => execFileSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.json'), '--typeRoots', typeRoots], { cwd: consumer, encoding: 'utf8' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', join(consumer, 'tsconfig.json'), '--typeRoots', typeRoots], {
+        cwd: consumer,
+        encoding: 'utf8',
+      }),
+    ).not.toThrow();
   });
 });

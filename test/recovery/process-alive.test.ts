@@ -15,7 +15,11 @@ console.log(retried, timedOut);
 
 describe('timers a caller awaits', () => {
   it('keep the process alive through a retry backoff and a timeout, then let it exit', () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 10_000 });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(out.trim()).toBe('retried TIMEOUT');
   });
 });

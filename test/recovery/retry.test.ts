@@ -7,7 +7,12 @@ describe('retryDelayMs', () => {
   const config = retryConfigSchema.parse({ baseDelayMs: 100, maxDelayMs: 1000, backoffMultiplier: 2, jitterFactor: 0.2 });
 
   it('grows exponentially and stays within the jitter band', () => {
-    for (const [retry, nominal] of [[1, 100], [2, 200], [3, 400], [4, 800]] as const) {
+    for (const [retry, nominal] of [
+      [1, 100],
+      [2, 200],
+      [3, 400],
+      [4, 800],
+    ] as const) {
       expect(retryDelayMs(config, retry, () => 0)).toBeCloseTo(nominal * 0.8);
       expect(retryDelayMs(config, retry, () => 0.5)).toBeCloseTo(nominal);
       expect(retryDelayMs(config, retry, () => 0.999999)).toBeCloseTo(nominal * 1.2, 3);
@@ -39,10 +44,14 @@ describe('retry', () => {
     );
     let attempts = 0;
     const c = call('op');
-    const result = m.policyFor('op').execute(async () => {
-      attempts++;
-      throw new Error('boom');
-    }, c, true);
+    const result = m.policyFor('op').execute(
+      async () => {
+        attempts++;
+        throw new Error('boom');
+      },
+      c,
+      true,
+    );
     result.catch(() => undefined);
     // Each retry also passes through cockatiel's own (zero-length, so 1 ms) timer hop: allow 3 ms per step.
     const at = async (ms: number): Promise<number> => {
@@ -59,7 +68,11 @@ describe('retry', () => {
     expect(await at(699)).toBe(3);
     expect(await at(710)).toBe(4);
     await expect(result).rejects.toThrow('boom');
-    expect(retries).toEqual([[1, 100], [2, 200], [3, 400]]);
+    expect(retries).toEqual([
+      [1, 100],
+      [2, 200],
+      [3, 400],
+    ]);
     expect(c.attempts).toBe(4);
     expect(m.getOperationStats('op')?.retries).toBe(3);
   });
@@ -67,11 +80,15 @@ describe('retry', () => {
   it('returns the first success', async () => {
     const m = manager({ ...noBreaker, retry: { maxRetries: 5, baseDelayMs: 10, jitterFactor: 0 } });
     let attempts = 0;
-    const result = m.policyFor('op').execute(async (ctx) => {
-      attempts++;
-      if (ctx.attempt < 3) throw new Error('flaky');
-      return ctx.attempt;
-    }, call('op'), true);
+    const result = m.policyFor('op').execute(
+      async (ctx) => {
+        attempts++;
+        if (ctx.attempt < 3) throw new Error('flaky');
+        return ctx.attempt;
+      },
+      call('op'),
+      true,
+    );
     await vi.advanceTimersByTimeAsync(1000);
     await expect(result).resolves.toBe(3);
     expect(attempts).toBe(3);
@@ -91,28 +108,39 @@ describe('retry', () => {
     expect(attempts).toBe(2);
   });
 
-  it('never retries the production layer\'s own rejections', async () => {
+  it("never retries the production layer's own rejections", async () => {
     const m = manager({ ...noBreaker, retry: { maxRetries: 5 } });
     for (const error of [new RateLimitedError('user', 10), new CircuitOpenError('inner', 100), new AbortedError()]) {
       let attempts = 0;
       await expect(
-        m.policyFor('op').execute(async () => {
-          attempts++;
-          throw error;
-        }, call('op'), true),
+        m.policyFor('op').execute(
+          async () => {
+            attempts++;
+            throw error;
+          },
+          call('op'),
+          true,
+        ),
       ).rejects.toBe(error);
       expect(attempts).toBe(1);
     }
   });
 
   it('retries only what retryOn accepts', async () => {
-    const m = manager({ ...noBreaker, retry: { maxRetries: 3, baseDelayMs: 1, retryOn: (e: unknown) => (e as Error).message === 'transient' } });
+    const m = manager({
+      ...noBreaker,
+      retry: { maxRetries: 3, baseDelayMs: 1, retryOn: (e: unknown) => (e as Error).message === 'transient' },
+    });
     let attempts = 0;
     await expect(
-      m.policyFor('op').execute(async () => {
-        attempts++;
-        throw new Error('permanent');
-      }, call('op'), true),
+      m.policyFor('op').execute(
+        async () => {
+          attempts++;
+          throw new Error('permanent');
+        },
+        call('op'),
+        true,
+      ),
     ).rejects.toThrow('permanent');
     expect(attempts).toBe(1);
   });
@@ -121,10 +149,14 @@ describe('retry', () => {
     const m = manager({ ...noBreaker, retry: { maxRetries: 3, baseDelayMs: 60_000, jitterFactor: 0 } });
     const controller = new AbortController();
     let attempts = 0;
-    const result = m.policyFor('op').execute(async () => {
-      attempts++;
-      throw new Error('down');
-    }, call('op', controller.signal), true);
+    const result = m.policyFor('op').execute(
+      async () => {
+        attempts++;
+        throw new Error('down');
+      },
+      call('op', controller.signal),
+      true,
+    );
     result.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(10);
     controller.abort();
@@ -138,9 +170,13 @@ describe('retry', () => {
   it('a shutdown abandoning requests ends the backoff sleep too', async () => {
     const m = manager({ ...noBreaker, retry: { maxRetries: 3, baseDelayMs: 60_000, jitterFactor: 0 } });
     const abandon = new AbortController();
-    const result = m.policyFor('op').execute(async () => {
-      throw new Error('down');
-    }, call('op', undefined, abandon.signal), true);
+    const result = m.policyFor('op').execute(
+      async () => {
+        throw new Error('down');
+      },
+      call('op', undefined, abandon.signal),
+      true,
+    );
     result.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(10);
     abandon.abort(new Error('drain deadline'));
@@ -151,10 +187,14 @@ describe('retry', () => {
   it('retries a timed-out attempt', async () => {
     const m = manager({ circuitBreaker: false, timeoutMs: 100, retry: { maxRetries: 1, baseDelayMs: 10, jitterFactor: 0 } });
     let attempts = 0;
-    const result = m.policyFor('op').execute((ctx) => {
-      attempts++;
-      return ctx.attempt === 1 ? new Promise<string>(() => undefined) : Promise.resolve('second');
-    }, call('op'), true);
+    const result = m.policyFor('op').execute(
+      (ctx) => {
+        attempts++;
+        return ctx.attempt === 1 ? new Promise<string>(() => undefined) : Promise.resolve('second');
+      },
+      call('op'),
+      true,
+    );
     await vi.advanceTimersByTimeAsync(200);
     await expect(result).resolves.toBe('second');
     expect(attempts).toBe(2);
@@ -164,10 +204,14 @@ describe('retry', () => {
   it('retries a TimeoutError raised inside the operation (a timeout is a failure, not a rejection)', async () => {
     const m = manager({ ...noBreaker, retry: { maxRetries: 2, baseDelayMs: 1, jitterFactor: 0 } });
     let attempts = 0;
-    const result = m.policyFor('op').execute(async () => {
-      attempts++;
-      throw new TimeoutError('inner', 5);
-    }, call('op'), true);
+    const result = m.policyFor('op').execute(
+      async () => {
+        attempts++;
+        throw new TimeoutError('inner', 5);
+      },
+      call('op'),
+      true,
+    );
     result.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(100);
     await expect(result).rejects.toBeInstanceOf(TimeoutError);

@@ -10,10 +10,14 @@ describe('timeout', () => {
   it('rejects with TIMEOUT and aborts the attempt signal', async () => {
     const m = manager({ retry: false, circuitBreaker: false, timeoutMs: 50 });
     let signal: AbortSignal | undefined;
-    const result = m.policyFor('op').execute((ctx) => {
-      signal = ctx.signal;
-      return new Promise(() => undefined);
-    }, call('op'), true);
+    const result = m.policyFor('op').execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined);
+      },
+      call('op'),
+      true,
+    );
     result.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(49);
     expect(signal?.aborted).toBe(false);
@@ -28,10 +32,14 @@ describe('timeout', () => {
   it('a signal read after the deadline is already aborted', async () => {
     const m = manager({ retry: false, circuitBreaker: false, timeoutMs: 10 });
     let late: AbortSignal | undefined;
-    const result = m.policyFor('op').execute(async (ctx) => {
-      await new Promise((r) => setTimeout(r, 20));
-      late = ctx.signal;
-    }, call('op'), true);
+    const result = m.policyFor('op').execute(
+      async (ctx) => {
+        await new Promise((r) => setTimeout(r, 20));
+        late = ctx.signal;
+      },
+      call('op'),
+      true,
+    );
     result.catch(() => undefined);
     await vi.advanceTimersByTimeAsync(30);
     await expect(result).rejects.toBeInstanceOf(TimeoutError);
@@ -42,10 +50,14 @@ describe('timeout', () => {
     const m = manager({ retry: false, circuitBreaker: false, timeoutMs: 1000 });
     const controller = new AbortController();
     let signal: AbortSignal | undefined;
-    const result = m.policyFor('op').execute((ctx) => {
-      signal = ctx.signal;
-      return new Promise(() => undefined);
-    }, call('op', controller.signal), true);
+    const result = m.policyFor('op').execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined);
+      },
+      call('op', controller.signal),
+      true,
+    );
     result.catch(() => undefined);
     controller.abort('user left');
     await expect(result).rejects.toBeInstanceOf(AbortedError);
@@ -57,10 +69,14 @@ describe('timeout', () => {
     const m = manager({ retry: false, circuitBreaker: false, timeoutMs: 1000 });
     const abandon = new AbortController();
     let signal: AbortSignal | undefined;
-    const result = m.policyFor('op').execute((ctx) => {
-      signal = ctx.signal;
-      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
-    }, call('op', undefined, abandon.signal), true);
+    const result = m.policyFor('op').execute(
+      (ctx) => {
+        signal = ctx.signal;
+        return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+      },
+      call('op', undefined, abandon.signal),
+      true,
+    );
     abandon.abort(new Error('abandoned'));
     await expect(result).rejects.toThrow('abandoned');
     expect(signal?.aborted).toBe(true);
@@ -139,10 +155,14 @@ describe('bulkhead', () => {
     const first = policy.execute(() => new Promise<string>((r) => (release = () => r('first'))), call('op'), true);
     const controller = new AbortController();
     let abortedRan = false;
-    const aborted = policy.execute(async () => {
-      abortedRan = true;
-      return 'aborted';
-    }, call('op', controller.signal), true);
+    const aborted = policy.execute(
+      async () => {
+        abortedRan = true;
+        return 'aborted';
+      },
+      call('op', controller.signal),
+      true,
+    );
     const third = policy.execute(async () => 'third', call('op'), true);
     controller.abort();
     await expect(aborted).rejects.toBeInstanceOf(AbortedError);

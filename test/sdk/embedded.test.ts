@@ -8,7 +8,13 @@ import { getMeter } from '../../src/telemetry/api.js';
 describe('ensureEmbeddedTelemetry with no SDK registered', () => {
   it('registers every provider, shares one setup between leases, and tears down on the last release', async () => {
     const first = ensureEmbeddedTelemetry({ serviceName: 'embedded-test' });
-    expect(first.registered).toEqual({ meterProvider: true, tracerProvider: true, loggerProvider: true, contextManager: true, propagator: true });
+    expect(first.registered).toEqual({
+      meterProvider: true,
+      tracerProvider: true,
+      loggerProvider: true,
+      contextManager: true,
+      propagator: true,
+    });
     expect(first.reader).toBe(productionReader());
     expect(telemetryHub.source()).toBe(first.reader);
 

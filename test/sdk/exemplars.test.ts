@@ -45,7 +45,8 @@ describe('ExemplarStore', () => {
     expect(store.size).toBe(3);
     // The two refused attribute sets are counted once each, not once per call.
     expect(store.droppedSeries).toBe(2);
-    for (let s = 0; s < 3; s++) expect(store.find({ op: `op-${s}` })!.list().length).toBeLessThanOrEqual(DURATION_BUCKETS_SECONDS.length + 1);
+    for (let s = 0; s < 3; s++)
+      expect(store.find({ op: `op-${s}` })!.list().length).toBeLessThanOrEqual(DURATION_BUCKETS_SECONDS.length + 1);
     expect(store.find({ op: 'op-4' })).toBeUndefined();
   });
 
@@ -61,12 +62,22 @@ describe('ExemplarStore', () => {
 });
 
 /** Scrapes the system's admin server with `accept`. */
-async function scrape(base: string, accept?: string, method = 'GET'): Promise<{ status: number; type: string | null; vary: string | null; body: string }> {
+async function scrape(
+  base: string,
+  accept?: string,
+  method = 'GET',
+): Promise<{ status: number; type: string | null; vary: string | null; body: string }> {
   const response = await fetch(`${base}/metrics`, { method, headers: accept === undefined ? {} : { accept } });
-  return { status: response.status, type: response.headers.get('content-type'), vary: response.headers.get('vary'), body: await response.text() };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    vary: response.headers.get('vary'),
+    body: await response.text(),
+  };
 }
 
-const PROMETHEUS_242_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_242_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 describe('exemplars of production.operation.duration over /metrics', () => {
   let system: StandardProductionSystem<object>;
@@ -85,7 +96,11 @@ describe('exemplars of production.operation.duration over /metrics', () => {
   });
 
   const bucketOf = (body: string, operation: string) =>
-    samples(body).filter((s) => s.name === 'production_operation_duration_bucket' && s.labels.some(([k, v]) => k === 'production_operation_name' && v === operation));
+    samples(body).filter(
+      (s) =>
+        s.name === 'production_operation_duration_bucket' &&
+        s.labels.some(([k, v]) => k === 'production_operation_name' && v === operation),
+    );
 
   it('an OpenMetrics scrape carries the trace and span of a sampled call on the bucket its duration fell in', async () => {
     let span: SpanContext | undefined;
@@ -101,7 +116,10 @@ describe('exemplars of production.operation.duration over /metrics', () => {
     const withExemplar = bucketOf(body, 'exemplar.slow').filter((s) => s.exemplar !== undefined);
     expect(withExemplar).toHaveLength(1);
     const [sample] = withExemplar;
-    expect(sample!.exemplar!.labels).toEqual([['trace_id', span!.traceId], ['span_id', span!.spanId]]);
+    expect(sample!.exemplar!.labels).toEqual([
+      ['trace_id', span!.traceId],
+      ['span_id', span!.spanId],
+    ]);
     const value = Number(sample!.exemplar!.value);
     const le = Number(sample!.labels.find(([k]) => k === 'le')![1]);
     const lower = DURATION_BUCKETS_SECONDS.filter((b) => b < le).at(-1) ?? 0;
@@ -117,10 +135,15 @@ describe('exemplars of production.operation.duration over /metrics', () => {
     await context.with(unsampled, () => system.executeProtectedOperation('exemplar.unsampled', 'u1', async () => 1));
     let failedSpan: SpanContext | undefined;
     await system
-      .executeProtectedOperation('exemplar.failing', 'u1', async () => {
-        failedSpan = trace.getActiveSpan()!.spanContext();
-        throw new TypeError('boom');
-      }, { idempotent: false })
+      .executeProtectedOperation(
+        'exemplar.failing',
+        'u1',
+        async () => {
+          failedSpan = trace.getActiveSpan()!.spanContext();
+          throw new TypeError('boom');
+        },
+        { idempotent: false },
+      )
       .catch(() => undefined);
     const { body } = await scrape(base, 'application/openmetrics-text');
     expect(bucketOf(body, 'exemplar.unsampled').length).toBeGreaterThan(0);
@@ -132,7 +155,13 @@ describe('exemplars of production.operation.duration over /metrics', () => {
   });
 
   it('without an OpenMetrics Accept the scrape is the text format 0.0.4, as getPrometheusMetrics returns it; HEAD sends no body', async () => {
-    for (const accept of [undefined, 'text/plain', 'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5', '*/*', 'application/openmetrics-text;q=0']) {
+    for (const accept of [
+      undefined,
+      'text/plain',
+      'text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5',
+      '*/*',
+      'application/openmetrics-text;q=0',
+    ]) {
       const { type, body } = await scrape(base, accept);
       expect(type, accept).toBe(PROMETHEUS_CONTENT_TYPE);
       expect(body).not.toContain('# EOF');

@@ -1,6 +1,13 @@
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, AggregationType, DataPointType, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExpositionWriter, ProductionMetricReader, type ExpositionWriterOptions } from '../../src/sdk/index.js';
@@ -8,7 +15,13 @@ import { resourceMetrics, writerOptions } from './exposition-arbitraries.js';
 
 /** `@opentelemetry/exporter-prometheus`' serializer with the options our reader passes it. */
 const reference = (options: ExpositionWriterOptions): PrometheusSerializer =>
-  new PrometheusSerializer('', false, options.withResourceConstantLabels, options.withoutTargetInfo ?? false, options.withoutScopeInfo ?? false);
+  new PrometheusSerializer(
+    '',
+    false,
+    options.withResourceConstantLabels,
+    options.withoutTargetInfo ?? false,
+    options.withoutScopeInfo ?? false,
+  );
 
 describe('the text format 0.0.4 writer against @opentelemetry/exporter-prometheus', () => {
   it('writes byte for byte what PrometheusSerializer writes, for hostile metric sets', () => {
@@ -87,7 +100,14 @@ describe('on collections of a real MeterProvider', () => {
     it(`matches PrometheusSerializer for every instrument kind, ${AggregationTemporality[temporality]}, with an exponential-histogram view`, async () => {
       const rm = await recordEverything(new PullReader({ aggregationTemporalitySelector: () => temporality }));
       expect(rm.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.dataPointType)).sort()).toEqual(
-        [DataPointType.HISTOGRAM, DataPointType.HISTOGRAM, DataPointType.EXPONENTIAL_HISTOGRAM, DataPointType.GAUGE, DataPointType.GAUGE, ...Array(5).fill(DataPointType.SUM)].sort(),
+        [
+          DataPointType.HISTOGRAM,
+          DataPointType.HISTOGRAM,
+          DataPointType.EXPONENTIAL_HISTOGRAM,
+          DataPointType.GAUGE,
+          DataPointType.GAUGE,
+          ...Array<DataPointType>(5).fill(DataPointType.SUM),
+        ].sort(),
       );
       fc.assert(
         fc.property(writerOptions, (options) => {

@@ -2,13 +2,22 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { ExpositionWriter, negotiateExpositionFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, ProductionMetricReader } from '../../src/sdk/index.js';
-import { requireBinary } from '../support/processes.js';
+import {
+  ExpositionWriter,
+  negotiateExpositionFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  ProductionMetricReader,
+} from '../../src/sdk/index.js';
+import { requireBinary } from '../support/helpers.js';
 
 describe('content negotiation of /metrics', () => {
   const cases: [string | undefined, string][] = [
     // Prometheus 2.42's scrape header, and Prometheus 3's default one: OpenMetrics first.
-    ['application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', OPENMETRICS_CONTENT_TYPE],
+    [
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      OPENMETRICS_CONTENT_TYPE,
+    ],
     [
       'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
       OPENMETRICS_CONTENT_TYPE,
@@ -87,7 +96,12 @@ describe('writing in slices', () => {
     let now = 0;
     const writer = new ExpositionWriter({ sliceMs: 1, clock: () => now++ });
     const chunks: string[] = [];
-    await writer.write(rm, 'prometheus', (chunk) => chunks.push(chunk), () => chunks.length >= 2);
+    await writer.write(
+      rm,
+      'prometheus',
+      (chunk) => chunks.push(chunk),
+      () => chunks.length >= 2,
+    );
     expect(chunks).toHaveLength(2);
     expect(chunks.join('').length).toBeLessThan(writer.serialize(rm).length);
   });

@@ -12,7 +12,11 @@ export interface Sample {
   /** Offset in the line just past the value (where a timestamp would go). */
   readonly valueEnd: number;
   /** The exemplar, when the line has one. */
-  readonly exemplar?: { readonly labels: readonly (readonly [string, string])[]; readonly value: string; readonly timestamp: string | undefined };
+  readonly exemplar?: {
+    readonly labels: readonly (readonly [string, string])[];
+    readonly value: string;
+    readonly timestamp: string | undefined;
+  };
 }
 
 function readLabels(line: string, start: number): { labels: [string, string][]; end: number } {

@@ -7,7 +7,12 @@ import { getMeter } from '../../src/telemetry/api.js';
 
 describe('an application NodeSDK with productionSdkConfig()', () => {
   it('serves Prometheus text and snapshots from the application SDK', async () => {
-    const sdk = new NodeSDK({ ...productionSdkConfig({ cardinalityLimit: 500 }), traceExporter: new InMemorySpanExporter(), logRecordProcessors: [], serviceName: 'app-with-sdk' });
+    const sdk = new NodeSDK({
+      ...productionSdkConfig({ cardinalityLimit: 500 }),
+      traceExporter: new InMemorySpanExporter(),
+      logRecordProcessors: [],
+      serviceName: 'app-with-sdk',
+    });
     sdk.start();
     try {
       const telemetry = ensureEmbeddedTelemetry();

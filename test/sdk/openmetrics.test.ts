@@ -9,14 +9,18 @@ import { describe, expect, it } from 'vitest';
 import { ExpositionWriter, type Exemplar, type ExemplarLookup } from '../../src/sdk/index.js';
 import { canonicalNumber } from '../../src/sdk/exposition/text.js';
 import { run } from '../collector-config/support.js';
-import { requireBinary } from '../support/processes.js';
+import { requireBinary } from '../support/helpers.js';
 import { resourceMetrics, writerOptions } from './exposition-arbitraries.js';
 import { samples, withTimestamps, type Sample } from './exposition-parse.js';
 
 const TIME: [number, number] = [1_764_400_000, 0];
 const BOUNDS = [0.005, 0.05, 0.5, 1, 5];
 
-function histogramMetric(name: string, points: { attributes: Attributes; counts: number[]; sum?: number }[], boundaries = BOUNDS): MetricData {
+function histogramMetric(
+  name: string,
+  points: { attributes: Attributes; counts: number[]; sum?: number }[],
+  boundaries = BOUNDS,
+): MetricData {
   return {
     descriptor: { name, description: 'Latency "p" \\ all', unit: 's', valueType: 1 },
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
@@ -74,7 +78,10 @@ describe('OpenMetrics 1.0 output', () => {
           expect(line.startsWith('#'), line).toBe(false);
           const sample = samples(line)[0]!;
           const suffixes = { counter: ['_total'], gauge: [''], histogram: ['_bucket', '_count', '_sum'], info: ['_info'] }[family!.type]!;
-          expect(suffixes.map((s) => family!.name + s), `${sample.name} in ${family!.name} (${family!.type})`).toContain(sample.name);
+          expect(
+            suffixes.map((s) => family!.name + s),
+            `${sample.name} in ${family!.name} (${family!.type})`,
+          ).toContain(sample.name);
           // A histogram point's buckets: increasing le, the last one +Inf, before its _count.
           const series = JSON.stringify([sample.name, sample.labels.filter(([k]) => k !== 'le')]);
           if (sample.name.endsWith('_bucket')) {
@@ -93,7 +100,8 @@ describe('OpenMetrics 1.0 output', () => {
   });
 
   it('holds the same samples as the text format (le as canonical numbers, +Inf present in every histogram)', () => {
-    const key = (s: Sample): string => `${s.name}${JSON.stringify(s.labels.map(([k, v]) => [k, k === 'le' && v !== '+Inf' ? String(Number(v)) : v]))} ${s.value}`;
+    const key = (s: Sample): string =>
+      `${s.name}${JSON.stringify(s.labels.map(([k, v]) => [k, k === 'le' && v !== '+Inf' ? String(Number(v)) : v]))} ${s.value}`;
     fc.assert(
       fc.property(resourceMetrics(false), writerOptions, (rm, options) => {
         const writer = new ExpositionWriter(options);
@@ -170,24 +178,38 @@ describe('OpenMetrics 1.0 output', () => {
       dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
       dataPoints: [],
     };
-    const rm = collection({ name: 'a', metrics: [sumMetric('x', true, 1), histogramMetric('x', [{ attributes: {}, counts: [1, 0, 0, 0, 0, 0], sum: 0.001 }]), exponential] });
+    const rm = collection({
+      name: 'a',
+      metrics: [sumMetric('x', true, 1), histogramMetric('x', [{ attributes: {}, counts: [1, 0, 0, 0, 0, 0], sum: 0.001 }]), exponential],
+    });
     const text = new ExpositionWriter({ withoutScopeInfo: true, withoutTargetInfo: true }).serialize(rm, 'openmetrics');
     expect(text).toBe('# HELP x description missing\n# TYPE x counter\nx_total{route="/a"} 1\n# EOF\n');
   });
 
   it('writes # UNIT only when the unit is a suffix of the name, and escapes quotes in HELP', () => {
-    const rm = collection({ name: 'a', metrics: [sumMetric('disk.usage.bytes', false, 1, 'bytes'), sumMetric('op.duration', false, 1, 's')] });
+    const rm = collection({
+      name: 'a',
+      metrics: [sumMetric('disk.usage.bytes', false, 1, 'bytes'), sumMetric('op.duration', false, 1, 's')],
+    });
     const text = new ExpositionWriter({ withoutScopeInfo: true, withoutTargetInfo: true }).serialize(rm, 'openmetrics');
     expect(text).toContain('# TYPE disk_usage_bytes gauge\n# UNIT disk_usage_bytes bytes\n');
     expect(text).not.toContain('# UNIT op_duration');
-    const help = new ExpositionWriter({ withoutTargetInfo: true }).serialize(collection({ name: 'a', metrics: [histogramMetric('h', [])] }), 'openmetrics');
+    const help = new ExpositionWriter({ withoutTargetInfo: true }).serialize(
+      collection({ name: 'a', metrics: [histogramMetric('h', [])] }),
+      'openmetrics',
+    );
     expect(help).toContain('# HELP h Latency \\"p\\" \\\\ all\n');
   });
 
   it('writes buckets in increasing canonical le up to +Inf, then _count and _sum; an empty histogram still has +Inf', () => {
     const rm = collection({
       name: 'a',
-      metrics: [histogramMetric('lat', [{ attributes: { op: 'q' }, counts: [1, 2, 0, 3, 0, 1], sum: 7.5 }, { attributes: { op: 'e' }, counts: [], sum: 0 }])],
+      metrics: [
+        histogramMetric('lat', [
+          { attributes: { op: 'q' }, counts: [1, 2, 0, 3, 0, 1], sum: 7.5 },
+          { attributes: { op: 'e' }, counts: [], sum: 0 },
+        ]),
+      ],
     });
     const text = new ExpositionWriter({ withoutScopeInfo: true, withoutTargetInfo: true }).serialize(rm, 'openmetrics');
     expect(text.split('\n').filter((l) => l.startsWith('lat'))).toEqual([
@@ -214,7 +236,10 @@ describe('OpenMetrics 1.0 output', () => {
       { traceId: 'not-a-trace-id', spanId: SPAN, value: 2, timeMs: 5_000 },
     ];
     const rm = collection({ name: 'a', metrics: [histogramMetric('lat', [{ attributes: {}, counts: [1, 0, 2, 0, 1, 1], sum: 101 }])] });
-    const text = new ExpositionWriter({ withoutScopeInfo: true, withoutTargetInfo: true, exemplars: () => lookupOf(exemplars) }).serialize(rm, 'openmetrics');
+    const text = new ExpositionWriter({ withoutScopeInfo: true, withoutTargetInfo: true, exemplars: () => lookupOf(exemplars) }).serialize(
+      rm,
+      'openmetrics',
+    );
     expect(text.split('\n').filter((l) => l.startsWith('lat_bucket'))).toEqual([
       `lat_bucket{le="0.005"} 1 # {trace_id="${'2'.repeat(32)}",span_id="${'2'.repeat(16)}"} 0.001 3`,
       'lat_bucket{le="0.05"} 1',
@@ -231,9 +256,32 @@ describe('OpenMetrics 1.0 output', () => {
 describe('canonical numbers for le', () => {
   it("renders the OpenMetrics specification's examples", () => {
     const cases: [number, string][] = [
-      [0, '0.0'], [0.001, '0.001'], [0.002, '0.002'], [0.01, '0.01'], [0.1, '0.1'], [0.9, '0.9'], [0.95, '0.95'], [0.99, '0.99'], [0.999, '0.999'],
-      [1, '1.0'], [1.7, '1.7'], [10, '10.0'], [1e-10, '1e-10'], [1e-9, '1e-09'], [1e-5, '1e-05'], [0.0001, '0.0001'], [100000, '100000.0'],
-      [1e6, '1e+06'], [1e10, '1e+10'], [1e23, '1e+23'], [1.1e23, '1.1e+23'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [-2.5, '-2.5'], [123456, '123456.0'], [1234567, '1.234567e+06'],
+      [0, '0.0'],
+      [0.001, '0.001'],
+      [0.002, '0.002'],
+      [0.01, '0.01'],
+      [0.1, '0.1'],
+      [0.9, '0.9'],
+      [0.95, '0.95'],
+      [0.99, '0.99'],
+      [0.999, '0.999'],
+      [1, '1.0'],
+      [1.7, '1.7'],
+      [10, '10.0'],
+      [1e-10, '1e-10'],
+      [1e-9, '1e-09'],
+      [1e-5, '1e-05'],
+      [0.0001, '0.0001'],
+      [100000, '100000.0'],
+      [1e6, '1e+06'],
+      [1e10, '1e+10'],
+      [1e23, '1e+23'],
+      [1.1e23, '1.1e+23'],
+      [Infinity, '+Inf'],
+      [-Infinity, '-Inf'],
+      [-2.5, '-2.5'],
+      [123456, '123456.0'],
+      [1234567, '1.234567e+06'],
     ];
     for (const [value, expected] of cases) expect(canonicalNumber(value), String(value)).toBe(expected);
   });

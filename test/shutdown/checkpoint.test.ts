@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, GracefulShutdownManager, type ShutdownCheckpoint } from '../../src/shutdown/index.js';
-import { DIST_ESM } from '../support/scripts.js';
-import { memoryLogger } from './helpers.js';
+import { DIST_ESM, eventually, memoryLogger, requireBuild, spawnProcess } from '../support/helpers.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -138,14 +136,13 @@ describe('temp files of a checkpoint cut short by a kill', () => {
       setInterval(() => {}, 1000);
       void store.save({ version: 1, component: 'graph', timestamp: new Date().toISOString(), timestampMs: Date.now(), state: { entities: 2 } });
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, DIR: dir }, stdio: 'ignore' });
-    const exited = new Promise((r) => child.once('exit', r));
+    requireBuild('dist/esm/index.js');
+    const child = spawnProcess(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, DIR: dir } });
     const temps = async () => (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
-    for (let i = 0; i < 200 && (await temps()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGKILL');
-    await exited;
+    await eventually(async () => (await temps()).length > 0, { what: 'the temp file of the save', details: child.output });
+    await child.stop('SIGKILL');
     expect(await temps()).toHaveLength(1);
-    expect((await temps())[0]).toContain(`.${child.pid}.`);
+    expect((await temps())[0]).toContain(`.${child.child.pid}.`);
 
     const manager = new GracefulShutdownManager({ checkpointDir: dir });
     expect((await manager.loadLatestCheckpoint('graph'))?.state).toEqual({ entities: 1 });
@@ -153,7 +150,7 @@ describe('temp files of a checkpoint cut short by a kill', () => {
     manager.dispose();
   });
 
-  it('leave a live process\'s temp file alone, but not one older than ten minutes', async () => {
+  it("leave a live process's temp file alone, but not one older than ten minutes", async () => {
     const live = `.a.checkpoint.json.${process.ppid}.0123abcd.tmp`;
     const old = `.b.checkpoint.json.${process.ppid}.4567cdef.tmp`;
     await writeFile(join(dir, live), '{');

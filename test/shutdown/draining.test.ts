@@ -16,7 +16,7 @@ function startRequest(manager: GracefulShutdownManager) {
   const guard = manager.trackActiveRequest();
   let finished = false;
   let abortedWith: unknown;
-  manager.abandonSignal.addEventListener('abort', () => (abortedWith = manager.abandonSignal.reason), { once: true });
+  manager.abandonSignal.addEventListener('abort', () => (abortedWith = manager.abandonSignal.reason as unknown), { once: true });
   return {
     guard,
     finish() {

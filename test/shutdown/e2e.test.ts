@@ -1,14 +1,19 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { eventually, within } from '../support/helpers.js';
 import { exitStats, useFixtureService } from './fixture-service.js';
 
 type Outcome = { kind: 'ok' | 'refused' | 'unreachable' | 'broken'; startedAt: number; detail: string };
 
-/** One GET on a fresh connection, classified: 200, 503 SHUTTING_DOWN, never reached the server, or anything else. */
-function call(port: number, ms: number): Promise<Outcome> {
+/**
+ * One GET on a fresh connection, classified: 200, 503 SHUTTING_DOWN, never reached the server, or anything else.
+ * With a `tag`, the service prints "BEGIN <tag>" once it admitted the call.
+ */
+function call(port: number, ms: number, tag?: string): Promise<Outcome> {
   const startedAt = Date.now();
+  const query = `ms=${ms}&user=u${startedAt % 7}${tag === undefined ? '' : `&tag=${tag}`}`;
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: `/work?ms=${ms}&user=u${startedAt % 7}`, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: `/work?${query}`, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('error', (e) => resolve({ kind: 'broken', startedAt, detail: `response error ${e.message}` }));
@@ -20,7 +25,11 @@ function call(port: number, ms: number): Promise<Outcome> {
     });
     // Refused or reset before any response: the listener was already closed, the server never saw it.
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ kind: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'unreachable' : 'broken', startedAt, detail: `${e.code} ${e.message}` }),
+      resolve({
+        kind: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'unreachable' : 'broken',
+        startedAt,
+        detail: `${e.code} ${e.message}`,
+      }),
     );
     req.end();
   });
@@ -43,16 +52,17 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
         if (outcome.kind !== 'ok') return;
       }
     });
-    await new Promise((r) => setTimeout(r, 750));
+    // Steady load first: the clients have had two dozen answers.
+    await eventually(() => outcomes.filter((o) => o.kind === 'ok').length >= 24, {
+      what: 'two dozen answers under load',
+      details: service.output,
+    });
     // A long request still running well into draining, so the other clients meet the closed gate meanwhile.
-    const long = call(port, 1000).then((o) => void outcomes.push(o));
-    await new Promise((r) => setTimeout(r, 50));
+    const long = call(port, 1000, 'long').then((o) => void outcomes.push(o));
+    await service.waitForLine(/^BEGIN long$/);
     const sigtermAt = Date.now();
     service.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 15 s:\n${service.output()}`)), 15_000)),
-    ]);
+    const exit = await within(service.exited, 15_000, 'the service to exit', service.output);
     stop = true;
     await Promise.all([...clients, long]);
 
@@ -60,7 +70,10 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     const stats = exitStats(service.output());
     expect(stats.code).toBe(0);
     const count = (kind: Outcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
-    expect(outcomes.filter((o) => o.kind === 'broken'), 'no request failed any other way').toEqual([]);
+    expect(
+      outcomes.filter((o) => o.kind === 'broken'),
+      'no request failed any other way',
+    ).toEqual([]);
     const ok = count('ok');
     const refused = count('refused');
     expect(ok).toBeGreaterThan(20);
@@ -82,7 +95,9 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     expect(root?.attributes).toMatchObject({ 'production.shutdown.reason': 'SIGTERM', 'production.shutdown.forced': false });
     const phases = receiver.spans.filter((s) => s.parentSpanId === root!.spanId).map((s) => s.name);
     expect(phases.sort()).toEqual(
-      ['cleanup_resources', 'finish_active_requests', 'initiate_shutdown', 'save_state', 'stop_accepting_requests'].map((p) => `shutdown.${p}`),
+      ['cleanup_resources', 'finish_active_requests', 'initiate_shutdown', 'save_state', 'stop_accepting_requests'].map(
+        (p) => `shutdown.${p}`,
+      ),
     );
   }, 40_000);
 
@@ -90,17 +105,18 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     const service = await fixture.start({ PRESTOP_MS: '0', DRAIN_MS: '20000' });
     const receiver = fixture.receiver();
     const { port } = service;
-    const inFlight = Array.from({ length: 4 }, () => call(port, 10_000));
-    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = Array.from({ length: 4 }, (_, i) => call(port, 10_000, `held-${i}`));
+    await eventually(() => service.lines().filter((l) => l.startsWith('BEGIN held-')).length === 4, {
+      what: 'the four calls to be admitted',
+      details: service.output,
+    });
+    const draining = service.waitForLine(/^PHASE finish_active_requests /);
     service.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(service.child.exitCode, 'still draining after the first SIGTERM').toBeNull();
+    await draining;
+    expect(service.running(), 'still draining after the first SIGTERM').toBe(true);
     const secondAt = Date.now();
     service.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 8 s:\n${service.output()}`)), 8000)),
-    ]);
+    const exit = await within(service.exited, 8000, 'the service to exit', service.output);
     expect(exit, service.output()).toMatchObject({ code: 1, signal: null });
     expect(exit.at - secondAt).toBeLessThan(5000);
     const stats = exitStats(service.output());

@@ -1,45 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { freePort, waitForPort } from '../support/processes.js';
+import { freePort, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 // The shutdown fixture service (fixtures/service.mjs) in a child process, exporting its spans to a receiver.
 
 // vitest runs from the package root.
 const FIXTURE = resolve('test/shutdown/fixtures/service.mjs');
-const DIST = resolve('dist/esm/index.js');
 
 /** The running fixture. */
-export interface FixtureService {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+export interface FixtureService extends ChildHandle {
+  readonly port: number;
 }
 
 /** Starts the fixture on a free port with `env` (PRESTOP_MS, DRAIN_MS, STOP_LISTENING_AT). */
 export async function startFixtureService(receiver: OtlpReceiver, env: Record<string, string>): Promise<FixtureService> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
+  requireBuild('dist/esm/index.js');
   const port = await freePort();
-  const child = spawn(process.execPath, [FIXTURE], {
+  const handle = await spawnService(process.execPath, [FIXTURE], {
     env: { ...process.env, APP_PORT: String(port), OTLP_TRACES_URL: `${receiver.endpoint}/v1/traces`, OTEL_SDK_DISABLED: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ports: [port],
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  await Promise.race([
-    waitForPort(port, '127.0.0.1', 20_000),
-    exited.then(() => {
-      throw new Error(`service exited before listening:\n${out}`);
-    }),
-  ]);
-  return { child, port, output: () => out, exited };
+  return { ...handle, port };
 }
 
 /** The `EXIT {...}` line the fixture prints as it exits. */
@@ -66,7 +48,7 @@ export function useFixtureService(): { receiver(): OtlpReceiver; start(env: Reco
     receiver = await startOtlpReceiver();
   });
   afterEach(async () => {
-    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+    if (service?.running()) await service.stop('SIGKILL');
     service = undefined;
     await receiver?.close();
   });

@@ -1,26 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { LogLevel, OperationLogger } from '../../src/pipeline.js';
-import type { ProcessEvents } from '../../src/shutdown/index.js';
-
-/** One captured log record. */
-export interface LogRecord {
-  level: LogLevel;
-  component: string;
-  operation: string;
-  message: string;
-  metadata: Record<string, unknown> | undefined;
-}
-
-/** A logger that keeps what it is given. */
-export function memoryLogger(): OperationLogger & { records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  return {
-    records,
-    log(level, component, operation, message, metadata) {
-      records.push({ level, component, operation, message, metadata });
-    },
-  };
-}
+import type { GracefulShutdownManager, ProcessEvents, ShutdownPhase } from '../../src/shutdown/index.js';
 
 /** A stand-in for `process` that tests can emit signals and errors on. */
 export function fakeProcess(): ProcessEvents & EventEmitter {
@@ -36,4 +15,16 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * Resolves when `manager` enters `phase` (its handlers for the phase before it have all run). Call it before
+ * starting the shutdown: a phase already passed is not reported.
+ */
+export function phaseReached(manager: GracefulShutdownManager, phase: ShutdownPhase): Promise<void> {
+  const reached = deferred();
+  manager.onPhaseChange((entered) => {
+    if (entered === phase) reached.resolve();
+  });
+  return reached.promise;
 }

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createProductionSystem } from '../../src/index.js';
+import { eventually, within } from '../support/helpers.js';
 import { exitStats, phaseStartedAt, useFixtureService } from './fixture-service.js';
 
 // Regression (issue 11, finding 4): under steady load from 20 keep-alive clients, after SIGTERM the responses
@@ -26,9 +27,19 @@ function send(port: number, agent: Agent, client: number): Promise<Sent> {
     const req = request({ host: '127.0.0.1', port, path: `/work?ms=25&user=c${client}`, agent }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve({ client, sentAt, reused: req.reusedSocket, kind: 'reset', detail: `response ${e.code} ${e.message}` }));
+      res.on('error', (e: NodeJS.ErrnoException) =>
+        resolve({ client, sentAt, reused: req.reusedSocket, kind: 'reset', detail: `response ${e.code} ${e.message}` }),
+      );
       res.on('end', () =>
-        resolve({ client, sentAt, reused: req.reusedSocket, kind: 'response', status: res.statusCode, connection: res.headers.connection, detail: body.slice(0, 200) }),
+        resolve({
+          client,
+          sentAt,
+          reused: req.reusedSocket,
+          kind: 'response',
+          status: res.statusCode,
+          connection: res.headers.connection,
+          detail: body.slice(0, 200),
+        }),
       );
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
@@ -58,13 +69,14 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
         if (outcome.kind === 'refused' || outcome.kind === 'other') return;
       }
     });
-    await new Promise((r) => setTimeout(r, 700));
+    // Steady load first: well over the hundred answers checked below.
+    await eventually(() => sent.filter((s) => s.kind === 'response').length >= 150, {
+      what: '150 answers under load',
+      details: service.output,
+    });
     const sigtermAt = Date.now();
     service.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      service.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 20 s:\n${service.output()}`)), 20_000)),
-    ]);
+    const exit = await within(service.exited, 20_000, 'the service to exit', service.output);
     await Promise.all(clients);
     for (const agent of agents) agent.destroy();
 
@@ -77,7 +89,10 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
     expect(listenerClosedAt).toBeGreaterThan(initiatedAt);
 
     const show = (list: Sent[]) => JSON.stringify(list.slice(0, 5), null, 1);
-    expect(sent.filter((s) => s.kind === 'other'), 'no other kind of failure').toEqual([]);
+    expect(
+      sent.filter((s) => s.kind === 'other'),
+      'no other kind of failure',
+    ).toEqual([]);
     // The defect: a request written to a kept-alive connection while the server closed it.
     const resetReused = sent.filter((s) => s.kind === 'reset' && s.reused);
     expect(resetReused, `resets on reused keep-alive connections: ${show(resetReused)}`).toEqual([]);
@@ -87,7 +102,10 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
     expect(resetEarly, `resets of requests sent before the listener closed: ${show(resetEarly)}`).toEqual([]);
 
     const responses = sent.filter((s) => s.kind === 'response');
-    expect(responses.filter((s) => s.status !== 200 && s.status !== 503), 'only 200 and 503').toEqual([]);
+    expect(
+      responses.filter((s) => s.status !== 200 && s.status !== 503),
+      'only 200 and 503',
+    ).toEqual([]);
     expect(responses.filter((s) => s.sentAt < initiatedAt).length).toBeGreaterThan(100);
     // During the pre-stop delay the service kept serving, every answer with Connection: close.
     const afterStart = responses.filter((s) => s.sentAt > initiatedAt + 20);
@@ -98,12 +116,18 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
     // Every request the service accepted has its span, and every one of them was answered.
     expect(receiver.problems).toEqual([]);
     const work = receiver.spans.filter((s) => s.name === 'work');
-    expect(work.filter((s) => s.attributes['production.outcome'] === 'success')).toHaveLength(responses.filter((s) => s.status === 200).length);
+    expect(work.filter((s) => s.attributes['production.outcome'] === 'success')).toHaveLength(
+      responses.filter((s) => s.status === 200).length,
+    );
     expect(work).toHaveLength(responses.length);
   }, 60_000);
 
   it('the admin server says Connection: close from the first phase of the shutdown and still answers', async () => {
-    const system = createProductionSystem({}, { shutdown: { preStopDelayMs: 400, exitProcess: false }, monitoring: { defaultAlertRules: false } }, { env: {}, startHealthChecks: false });
+    const system = createProductionSystem(
+      {},
+      { shutdown: { preStopDelayMs: 400, exitProcess: false }, monitoring: { defaultAlertRules: false } },
+      { env: {}, startHealthChecks: false },
+    );
     const { port } = await system.startAdminServer({ port: 0 });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const get = () =>

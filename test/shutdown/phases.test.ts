@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
 import { GracefulShutdownManager, ShutdownPhase, type ShutdownHandler } from '../../src/shutdown/index.js';
-import { deferred, memoryLogger } from './helpers.js';
+import { memoryLogger } from '../support/helpers.js';
+import { deferred } from './helpers.js';
 
 const quick = {
   preStopDelayMs: 0,
@@ -63,7 +64,17 @@ describe('GracefulShutdownManager phases', () => {
     const events: string[] = [];
     const gate = deferred();
     manager.registerHandler('late', { cleanup: () => void events.push('late') }, { priority: 10 });
-    manager.registerHandler('early-slow', { cleanup: async () => { events.push('early-slow start'); await gate.promise; events.push('early-slow end'); } }, { priority: 1 });
+    manager.registerHandler(
+      'early-slow',
+      {
+        cleanup: async () => {
+          events.push('early-slow start');
+          await gate.promise;
+          events.push('early-slow end');
+        },
+      },
+      { priority: 1 },
+    );
     manager.registerHandler('early-fast', { cleanup: () => void events.push('early-fast') }, { priority: 1 });
     const done = manager.initiateShutdown();
     await vi.advanceTimersByTimeAsync(10);
@@ -79,9 +90,22 @@ describe('GracefulShutdownManager phases', () => {
     const manager = new GracefulShutdownManager(quick, { logger });
     let cleanedUp = false;
     let hungSignal: AbortSignal | undefined;
-    manager.registerHandler('thrower', { saveState: () => { throw new Error('disk on fire'); } });
+    manager.registerHandler('thrower', {
+      saveState: () => {
+        throw new Error('disk on fire');
+      },
+    });
     manager.registerHandler('rejecter', { cleanup: () => Promise.reject(new Error('late failure')) });
-    manager.registerHandler('hanger', { cleanup: (signal) => { hungSignal = signal; return new Promise(() => undefined); } }, { timeoutMs: 300 });
+    manager.registerHandler(
+      'hanger',
+      {
+        cleanup: (signal) => {
+          hungSignal = signal;
+          return new Promise(() => undefined);
+        },
+      },
+      { timeoutMs: 300 },
+    );
     manager.registerHandler('after', { cleanup: () => void (cleanedUp = true) }, { priority: 200 });
     const done = manager.initiateShutdown();
     await vi.advanceTimersByTimeAsync(299);
@@ -160,7 +184,11 @@ describe('GracefulShutdownManager phases', () => {
   it('forceShutdown before any start skips every phase and reports forced', async () => {
     const manager = new GracefulShutdownManager(quick);
     const steps: string[] = [];
-    manager.registerHandler('h', { initiate: () => void steps.push('initiate'), cleanup: () => void steps.push('cleanup'), finalize: () => void steps.push('finalize') });
+    manager.registerHandler('h', {
+      initiate: () => void steps.push('initiate'),
+      cleanup: () => void steps.push('cleanup'),
+      finalize: () => void steps.push('finalize'),
+    });
     const report = await manager.forceShutdown();
     expect(report.forced).toBe(true);
     expect(report.reason).toBe('forced');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GracefulShutdownManager } from '../../src/shutdown/index.js';
-import { fakeProcess, memoryLogger } from './helpers.js';
+import { memoryLogger } from '../support/helpers.js';
+import { fakeProcess } from './helpers.js';
 
 const config = { preStopDelayMs: 0, drainTimeoutMs: 10_000, gracefulTimeoutMs: 60_000 };
 

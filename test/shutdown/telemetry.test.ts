@@ -1,7 +1,13 @@
 import { metrics, trace } from '@opentelemetry/api';
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
 import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type GaugeMetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type GaugeMetricData,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -12,8 +18,8 @@ import {
   registeredTelemetryProviders,
   TELEMETRY_FLUSH_PRIORITY,
 } from '../../src/shutdown/index.js';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { deferred } from './helpers.js';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
+import { deferred, phaseReached } from './helpers.js';
 
 /** In-memory exporters forget everything on shutdown; these subclasses keep it for the assertions. */
 class KeepingSpanExporter extends InMemorySpanExporter {
@@ -38,10 +44,14 @@ beforeEach(() => {
   tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans, { scheduledDelayMillis: 600_000 })] });
   trace.setGlobalTracerProvider(tracerProvider);
   metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 600_000 })] });
+  meterProvider = new MeterProvider({
+    readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 600_000 })],
+  });
   metrics.setGlobalMeterProvider(meterProvider);
   logExporter = new KeepingLogExporter();
-  loggerProvider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 600_000 })] });
+  loggerProvider = new LoggerProvider({
+    processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 600_000 })],
+  });
   logs.setGlobalLoggerProvider(loggerProvider);
 });
 
@@ -88,7 +98,11 @@ describe('shutdown telemetry', () => {
     metricExporter.reset();
     expect(spans.getFinishedSpans()).toHaveLength(0);
     const order: string[] = [];
-    for (const [name, provider] of [['trace', tracerProvider], ['metrics', meterProvider], ['logs', loggerProvider]] as const) {
+    for (const [name, provider] of [
+      ['trace', tracerProvider],
+      ['metrics', meterProvider],
+      ['logs', loggerProvider],
+    ] as const) {
       const flush = provider.forceFlush.bind(provider);
       const shutdown = provider.shutdown.bind(provider);
       vi.spyOn(provider, 'forceFlush').mockImplementation(() => (order.push(`${name}.flush`), flush()));
@@ -125,8 +139,9 @@ describe('shutdown telemetry', () => {
   it('reports the current phase on the gauge while draining', async () => {
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0 });
     const request = manager.trackActiveRequest();
+    const draining = phaseReached(manager, 'finish_active_requests');
     const done = manager.initiateShutdown();
-    await new Promise((r) => setTimeout(r, 10));
+    await draining;
     await meterProvider.forceFlush();
     const gauge = phaseGauge();
     expect(gauge.get('finish_active_requests')).toBe(1);
@@ -167,21 +182,30 @@ describe('built-in handlers', () => {
   it('createCleanupHandler runs the callback in the chosen step', async () => {
     const seen: string[] = [];
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0 });
-    manager.registerHandler('health', createCleanupHandler(() => void seen.push(`health ready=${manager.isReady()}`), { step: 'initiate' }));
-    manager.registerHandler('timers', createCleanupHandler(async () => void seen.push(`timers phase=${manager.getPhase()}`)));
+    manager.registerHandler(
+      'health',
+      createCleanupHandler(() => void seen.push(`health ready=${manager.isReady()}`), { step: 'initiate' }),
+    );
+    manager.registerHandler(
+      'timers',
+      createCleanupHandler(async () => void seen.push(`timers phase=${manager.getPhase()}`)),
+    );
     await manager.initiateShutdown();
     expect(seen).toEqual(['health ready=false', 'timers phase=cleanup_resources']);
   });
 
   it('createServerCloseHandler stops listening, lets a busy request finish and closes idle keep-alive connections', async () => {
     const release = deferred();
+    const slowArrived = deferred();
     const server: Server = createServer((req, res) => {
-      if (req.url === '/slow') void release.promise.then(() => res.end('slow done'));
-      else res.end('ok');
+      if (req.url === '/slow') {
+        slowArrived.resolve();
+        void release.promise.then(() => res.end('slow done'));
+      } else res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const get = (path: string, agent: import('node:http').Agent | false) =>
+    const get = (path: string, agent: Agent | false) =>
       new Promise<string>((resolve, reject) => {
         const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
           let body = '';
@@ -191,16 +215,17 @@ describe('built-in handlers', () => {
         req.on('error', reject);
         req.end();
       });
-    const { Agent } = await import('node:http');
     const keepAlive = new Agent({ keepAlive: true });
     expect(await get('/', keepAlive)).toBe('ok'); // leaves one idle keep-alive connection
     const slow = get('/slow', false);
-    await new Promise((r) => setTimeout(r, 20));
+    await slowArrived.promise;
 
     const manager = new GracefulShutdownManager({ preStopDelayMs: 0, cleanupTimeoutMs: 5000 });
     manager.registerHandler('server', createServerCloseHandler(server));
+    // The next phase starts once every handler of stopAccepting has run.
+    const stoppedAccepting = phaseReached(manager, 'finish_active_requests');
     const done = manager.initiateShutdown();
-    await new Promise((r) => setTimeout(r, 20));
+    await stoppedAccepting;
     expect(server.listening).toBe(false);
     await expect(get('/', false)).rejects.toThrow(/ECONNREFUSED/);
     release.resolve();

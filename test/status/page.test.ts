@@ -1,34 +1,34 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, requireBinary, waitForPort } from '../support/processes.js';
+import { eventually, freePort, requireBinary, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
 import { startService, type Service } from '../instrumentation/helpers.js';
 
 // The status page end to end, in Debian's headless Chromium: a service on the built package fails until a
 // breaker opens and an alert fires, then the page must show both, filter logs by correlation ID, and show
 // an operation named like markup as text.
 const FIXTURE = resolve('test/status/fixtures/service.mjs');
-const DIST = resolve('dist/esm/index.js');
 const TOKEN = 'status-page-e2e-token';
 const XSS = '<img src=x onerror=alert(1)>';
 const CORRELATION = 'e2e-corr-42';
 
-let child: ChildProcess | undefined;
-let output = '';
+let child: ChildHandle | undefined;
 let appPort = 0;
 let adminPort = 0;
 let browser: BrowserContext | undefined;
 let profile = '';
 
 async function call(params: Record<string, string>): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${appPort}/call?${new URLSearchParams(params)}`);
+  const res = await fetch(`http://127.0.0.1:${appPort}/call?${new URLSearchParams(params).toString()}`);
   return res.text();
 }
 
-async function statusJson(): Promise<{ operations: { name: string; breaker: { state: string } | null }[]; alerts: { active: { name: string; state: string }[] } }> {
+async function statusJson(): Promise<{
+  operations: { name: string; breaker: { state: string } | null }[];
+  alerts: { active: { name: string; state: string }[] };
+}> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/status.json`, { headers: { authorization: `Bearer ${TOKEN}` } });
   if (res.status !== 200) throw new Error(`status.json answered ${res.status}`);
   return res.json() as never;
@@ -36,18 +36,12 @@ async function statusJson(): Promise<{ operations: { name: string; breaker: { st
 
 beforeAll(async () => {
   const executablePath = requireBinary('/usr/bin/chromium', 'chromium');
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
+  requireBuild('dist/esm/index.js');
   [appPort, adminPort] = [await freePort(), await freePort()];
-  child = spawn(process.execPath, [FIXTURE], {
+  child = await spawnService(process.execPath, [FIXTURE], {
     env: { ...process.env, APP_PORT: String(appPort), ADMIN_PORT: String(adminPort), ADMIN_TOKEN: TOKEN, ALERT_INTERVAL_MS: '250' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ports: [appPort, adminPort],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await waitForPort(appPort, '127.0.0.1', 20_000).catch((error: Error) => {
-    throw new Error(`${error.message}\nservice output:\n${output}`);
-  });
-  await waitForPort(adminPort, '127.0.0.1', 5_000);
   profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'));
   // A fresh profile directory (Playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(profile, {
@@ -69,12 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await child?.stop('SIGTERM', 5000);
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
@@ -85,13 +74,15 @@ describe('the /status page in headless Chromium', () => {
     for (let i = 0; i < 4; i++) await call({ op: XSS, fail: '1', cid: 'cid-markup' });
     for (let i = 0; i < 8; i++) await call({ op: 'graph.get', user: 'noisy-user' });
     for (let i = 0; i < 5; i++) await call({ op: 'graph.get', user: `user-${i}` });
-    const deadline = Date.now() + 15_000;
-    let doc = await statusJson();
-    while (!doc.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing')) {
-      if (Date.now() > deadline) throw new Error(`no firing alert after 15 s: ${JSON.stringify(doc.alerts)}\n${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-      doc = await statusJson();
-    }
+    let last: unknown;
+    const doc = await eventually(
+      async () => {
+        const seen = await statusJson();
+        last = seen.alerts;
+        return seen.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing') && seen;
+      },
+      { what: 'a firing ProductionCircuitOpen', intervalMs: 200, details: () => `${JSON.stringify(last)}\n${child!.output()}` },
+    );
     expect(doc.operations.find((o) => o.name === XSS)?.breaker?.state).toBe('open');
 
     const page = await browser!.newPage();
@@ -140,7 +131,9 @@ describe('the /status page in headless Chromium', () => {
     expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.fill('#cid', '');
     await page.click('#filters button');
-    await expect.poll(async () => new Set(await page.locator('#logs td.correlation').allTextContents()).size, { timeout: 10_000 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => new Set(await page.locator('#logs td.correlation').allTextContents()).size, { timeout: 10_000 })
+      .toBeGreaterThan(1);
 
     // Recent traces link to the configured trace viewer.
     const link = page.locator('#traces a').first();
@@ -150,7 +143,8 @@ describe('the /status page in headless Chromium', () => {
     await page.reload();
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
     expect(await page.locator('#auth').isHidden()).toBe(true);
-    await page.waitForTimeout(1200);
+    // One more refresh after the reload, so what follows covers a timed refresh too.
+    await page.waitForResponse((r) => r.url().startsWith(`${base}/status.json`), { timeout: 10_000 });
 
     expect(dialogs).toEqual([]);
     expect(requested.filter((u) => !u.startsWith(base))).toEqual([]);
@@ -172,22 +166,31 @@ describe('the /status page of the example service under the preload', () => {
     await service?.stop();
   });
 
-  it('shows the breaker the faults opened, its firing alert and the failure logged with the request\'s correlation ID', async () => {
-    service = await startService('require', { KG_FAST_ALERTS: 'true', PRODUCTION_ALERT_INTERVAL_MS: '250', PRODUCTION_DEFAULT_MAX_RETRIES: '0' });
-    const faults = await fetch(`${service.url}/admin/faults`, { method: 'POST', body: JSON.stringify({ route: 'graph.search', errorRate: 1 }) });
+  it("shows the breaker the faults opened, its firing alert and the failure logged with the request's correlation ID", async () => {
+    service = await startService('require', {
+      KG_FAST_ALERTS: 'true',
+      PRODUCTION_ALERT_INTERVAL_MS: '250',
+      PRODUCTION_DEFAULT_MAX_RETRIES: '0',
+    });
+    const faults = await fetch(`${service.url}/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ route: 'graph.search', errorRate: 1 }),
+    });
     expect(faults.status).toBe(200);
     const correlation = 'kg-e2e-7';
     for (let i = 0; i < 6; i++) {
       await fetch(`${service.url}/search?q=ada`, { headers: { 'x-user-id': 'dana', 'x-correlation-id': correlation } });
     }
-    type Doc = { operations: { name: string; breaker: { state: string } | null }[]; alerts: { active: { name: string; state: string }[] } };
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const doc = (await (await fetch(`${service.adminUrl}/status.json`)).json()) as Doc;
-      if (doc.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing')) break;
-      if (Date.now() > deadline) throw new Error(`no firing ProductionCircuitOpen after 20 s: ${JSON.stringify(doc.alerts)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    type Doc = { alerts: { active: { name: string; state: string }[] } };
+    let last: unknown;
+    await eventually(
+      async () => {
+        const doc = (await (await fetch(`${service!.adminUrl}/status.json`)).json()) as Doc;
+        last = doc.alerts;
+        return doc.alerts.active.some((a) => a.name === 'ProductionCircuitOpen' && a.state === 'firing');
+      },
+      { what: 'a firing ProductionCircuitOpen', timeoutMs: 20_000, intervalMs: 250, details: () => JSON.stringify(last) },
+    );
 
     const page = await browser!.newPage();
     await page.goto(`${service.adminUrl}/status?refresh=1000`);
@@ -201,7 +204,9 @@ describe('the /status page of the example service under the preload', () => {
     await expect.poll(() => firing.textContent(), { timeout: 10_000 }).toContain('firing');
     await page.fill('#cid', correlation);
     await page.click('#filters button');
-    await expect.poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining([correlation]));
+    await expect
+      .poll(async () => page.locator('#logs td.correlation').allTextContents(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining([correlation]));
     expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.close();
   }, 50_000);

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { AdminRoutes, buildStatusDocument, STATUS_LIMITS, STATUS_PAGE_CSP, STATUS_PAGE_HTML, type StatusSources } from '../../src/http/index.js';
+import {
+  AdminRoutes,
+  buildStatusDocument,
+  STATUS_LIMITS,
+  STATUS_PAGE_CSP,
+  STATUS_PAGE_HTML,
+  type StatusSources,
+} from '../../src/http/index.js';
 import { RateLimitingManager, TopK } from '../../src/limits/index.js';
 import { RequestSeries, recentTraces, type Alert, type LogEntry, type LogFilter, type ResolvedAlert } from '../../src/monitoring/index.js';
 import { Alerting } from '../../src/monitoring/alerting.js';
@@ -15,7 +22,17 @@ const XSS = '<img src=x onerror=alert(1)>';
 const BOUNDS = [0.005, 0.01, 0.1, 1];
 
 function alert(name: string, state: 'pending' | 'firing'): Alert {
-  return { name, state, severity: 'critical', labels: { alertname: name, op: XSS }, annotations: { summary: `open on ${XSS}` }, value: 1, activeAt: 1_000, firedAt: state === 'firing' ? 2_000 : undefined, fingerprint: 'f' };
+  return {
+    name,
+    state,
+    severity: 'critical',
+    labels: { alertname: name, op: XSS },
+    annotations: { summary: `open on ${XSS}` },
+    value: 1,
+    activeAt: 1_000,
+    firedAt: state === 'firing' ? 2_000 : undefined,
+    fingerprint: 'f',
+  };
 }
 
 function logs(count: number): LogEntry[] {
@@ -33,15 +50,26 @@ function logs(count: number): LogEntry[] {
   }));
 }
 
-async function sources(): Promise<{ sources: StatusSources; filters: LogFilter[]; limits: RateLimitingManager; recovery: ErrorRecoveryManager }> {
-  const recovery = new ErrorRecoveryManager(errorRecoveryConfigSchema.parse({ defaults: { retry: false, circuitBreaker: { failureThreshold: 2 }, timeoutMs: 0 } }));
+async function sources(): Promise<{
+  sources: StatusSources;
+  filters: LogFilter[];
+  limits: RateLimitingManager;
+  recovery: ErrorRecoveryManager;
+}> {
+  const recovery = new ErrorRecoveryManager(
+    errorRecoveryConfigSchema.parse({ defaults: { retry: false, circuitBreaker: { failureThreshold: 2 }, timeoutMs: 0 } }),
+  );
   for (let i = 0; i < 3; i++) await recovery.executeWithRecovery(XSS, () => Promise.reject(new Error('boom'))).catch(() => undefined);
   await recovery.executeWithRecovery('fine', () => Promise.resolve(1));
-  const limits = new RateLimitingManager({ perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 0.001 } }, {}, { metrics: false });
+  const limits = new RateLimitingManager(
+    { perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 0.001 } },
+    {},
+    { metrics: false },
+  );
   for (let u = 0; u < 30; u++) {
     for (let i = 0; i <= u % 15; i++) {
       try {
-        limits.checkRateLimit('op', `user-${u}`);
+        void limits.checkRateLimit('op', `user-${u}`);
       } catch {
         /* refused */
       }
@@ -57,21 +85,54 @@ async function sources(): Promise<{ sources: StatusSources; filters: LogFilter[]
     sources: {
       recovery,
       limits,
-      health: { getHealthStatus: () => ({ status: 'warning', ready: true, components: { [XSS]: { status: 'critical', essential: false, last_error: XSS, avg_response_time_ms: 2, last_check: '2026-01-01T00:00:00.000Z' } } }) },
+      health: {
+        getHealthStatus: () => ({
+          status: 'warning',
+          ready: true,
+          components: {
+            [XSS]: {
+              status: 'critical',
+              essential: false,
+              last_error: XSS,
+              avg_response_time_ms: 2,
+              last_check: '2026-01-01T00:00:00.000Z',
+            },
+          },
+        }),
+      },
       monitor: {
         healthCheck: () => ({ status: 'healthy', problems: [] }),
         getActiveAlerts: () => [alert('ProductionCircuitOpen', 'firing'), alert('Pending', 'pending')],
         getResolvedAlerts: () => resolved,
         getRecentLogs: (filter?: LogFilter) => {
           filters.push(filter!);
-          return entries.filter((e) => filter?.correlationId === undefined || e.correlationId === filter.correlationId).slice(0, filter?.limit ?? 100);
+          return entries
+            .filter((e) => filter?.correlationId === undefined || e.correlationId === filter.correlationId)
+            .slice(0, filter?.limit ?? 100);
         },
         getRequestSeries: () => [{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }],
       },
-      shutdown: { getShutdownProgress: () => ({ phase: 'drain_requests', shutting_down: true, started_at: '2026-01-01T00:00:00.000Z', nested: { dropped: true } }) },
+      shutdown: {
+        getShutdownProgress: () => ({
+          phase: 'drain_requests',
+          shutting_down: true,
+          started_at: '2026-01-01T00:00:00.000Z',
+          nested: { dropped: true },
+        }),
+      },
       activeOperations: () => 4,
       traceUrlTemplate: 'http://jaeger.local/trace/{traceId}',
-      traces: (n) => Array.from({ length: Math.min(n, 500) }, (_, i) => ({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), operation: XSS, outcome: 'error', durationMs: i, endedAt: 5_000, correlationId: 'c', errorType: 'Error' })),
+      traces: (n) =>
+        Array.from({ length: Math.min(n, 500) }, (_, i) => ({
+          traceId: 'a'.repeat(32),
+          spanId: 'b'.repeat(16),
+          operation: XSS,
+          outcome: 'error',
+          durationMs: i,
+          endedAt: 5_000,
+          correlationId: 'c',
+          errorType: 'Error',
+        })),
       now: () => 10_000_000,
     },
   };
@@ -91,9 +152,15 @@ describe('buildStatusDocument', () => {
     expect(doc.rateLimiting.topRejectedUsers).toHaveLength(STATUS_LIMITS.topUsers);
     expect(doc.rateLimiting.topRejectedUsers[0]).toEqual({ userId: 'user-14', rejections: 14, error: 0 });
     expect(doc.resources.rows.map((r) => r.resource)).toEqual(['memory', 'cpu', 'event_loop_delay', 'operations', 'db_connections']);
-    expect(doc.alerts.active.map((a) => [a.name, a.state])).toEqual([['ProductionCircuitOpen', 'firing'], ['Pending', 'pending']]);
+    expect(doc.alerts.active.map((a) => [a.name, a.state])).toEqual([
+      ['ProductionCircuitOpen', 'firing'],
+      ['Pending', 'pending'],
+    ]);
     expect(doc.alerts.resolved[0]).toMatchObject({ name: 'Gone', state: 'resolved', resolvedAt: new Date(3_000).toISOString() });
-    expect(doc.shutdown).toEqual({ inProgress: true, progress: { phase: 'drain_requests', shutting_down: true, started_at: '2026-01-01T00:00:00.000Z' } });
+    expect(doc.shutdown).toEqual({
+      inProgress: true,
+      progress: { phase: 'drain_requests', shutting_down: true, started_at: '2026-01-01T00:00:00.000Z' },
+    });
     expect(doc.process.activeOperations).toBe(4);
     expect(doc.series).toEqual([{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }]);
     expect(doc.traces.recent[0]).toMatchObject({ operation: XSS, url: `http://jaeger.local/trace/${'a'.repeat(32)}` });
@@ -118,7 +185,7 @@ describe('buildStatusDocument', () => {
   it('keeps markup as data and makes trace links only from http(s) templates', async () => {
     const { sources: s, limits } = await sources();
     const json = JSON.stringify(buildStatusDocument(s));
-    expect(JSON.parse(json).operations.some((o: { name: string }) => o.name === XSS)).toBe(true);
+    expect((JSON.parse(json) as { operations: Array<{ name: string }> }).operations.some((o) => o.name === XSS)).toBe(true);
     const unsafe = buildStatusDocument({ ...s, traceUrlTemplate: 'javascript:alert(1)//{traceId}' }).traces;
     expect(unsafe.urlTemplate).toBeNull();
     expect(unsafe.recent.every((t) => t.url === null)).toBe(true);
@@ -135,13 +202,20 @@ describe('buildStatusDocument', () => {
       shutdown: { getShutdownProgress: () => 42 },
       traces: () => [],
     });
-    expect(doc).toMatchObject({ operations: [], alerts: { active: [], resolved: [] }, logs: { entries: [] }, shutdown: { inProgress: false, progress: {} }, health: { status: 'unknown', components: [] } });
+    expect(doc).toMatchObject({
+      operations: [],
+      alerts: { active: [], resolved: [] },
+      logs: { entries: [] },
+      shutdown: { inProgress: false, progress: {} },
+      health: { status: 'unknown', components: [] },
+    });
   });
 });
 
 describe('the /status routes', () => {
   const routes = new AdminRoutes({ status: (query) => ({ level: query.get('level') }), bearerToken: 'a-long-enough-token' });
-  const get = (path: string, query = '', authorization?: string) => routes.handle({ method: 'GET', path, query: new URLSearchParams(query), authorization });
+  const get = (path: string, query = '', authorization?: string) =>
+    routes.handle({ method: 'GET', path, query: new URLSearchParams(query), authorization });
 
   it('serves the page as self-contained HTML under a CSP that pins its inline blocks', async () => {
     const page = (await get('/status'))!;
@@ -168,7 +242,10 @@ describe('the /status routes', () => {
     const ok = (await get('/status.json', 'level=warn', 'Bearer a-long-enough-token'))!;
     expect(ok).toMatchObject({ status: 200, body: '{"level":"warn"}' });
     expect(ok.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect((await new AdminRoutes({}).handle({ method: 'GET', path: '/status', query: new URLSearchParams(), authorization: undefined }))!.status).toBe(404);
+    expect(
+      (await new AdminRoutes({}).handle({ method: 'GET', path: '/status', query: new URLSearchParams(), authorization: undefined }))!
+        .status,
+    ).toBe(404);
   });
 });
 
@@ -188,7 +265,13 @@ describe('bounded parts behind the page', () => {
   it('RequestSeries turns cumulative histograms into rate, error rate and p99, in a ring', () => {
     const series = new RequestSeries(3);
     const at = (t: number, ok: number[], err: number[]) =>
-      snapshot(t, [histogram('production.operation.duration', BOUNDS, [[{ 'production.outcome': 'success' }, ok], [{ 'production.outcome': 'error' }, err]]), gauge('other', [[{}, 1]])]);
+      snapshot(t, [
+        histogram('production.operation.duration', BOUNDS, [
+          [{ 'production.outcome': 'success' }, ok],
+          [{ 'production.outcome': 'error' }, err],
+        ]),
+        gauge('other', [[{}, 1]]),
+      ]);
     series.observe(at(0, [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]));
     expect(series.points()).toEqual([]);
     series.observe(at(1000, [10, 0, 0, 0, 0], [0, 0, 0, 0, 0]));
@@ -209,14 +292,29 @@ describe('bounded parts behind the page', () => {
   it('keeps resolved alerts in a bounded ring, newest first', () => {
     let now = 0;
     const alerting = new Alerting({
-      engine: { maxInstancesPerRule: 10, resendIntervalMs: 60_000, evaluationIntervalMs: 1000, maxWindowMs: 600_000, externalUrl: 'http://x' },
+      engine: {
+        maxInstancesPerRule: 10,
+        resendIntervalMs: 60_000,
+        evaluationIntervalMs: 1000,
+        maxWindowMs: 600_000,
+        externalUrl: 'http://x',
+      },
       log: () => undefined,
       tracer: getTracer(),
       meter: getMeter(),
       clock: () => now,
       resolvedHistory: 2,
     });
-    alerting.addRule({ name: 'Hot', metric: 'temp', aggregation: 'value', groupBy: ['room'], comparison: '>', threshold: 1, forMs: 0, severity: 'warning' });
+    alerting.addRule({
+      name: 'Hot',
+      metric: 'temp',
+      aggregation: 'value',
+      groupBy: ['room'],
+      comparison: '>',
+      threshold: 1,
+      forMs: 0,
+      severity: 'warning',
+    });
     for (let i = 0; i < 3; i++) {
       now = i * 10 + 1;
       alerting.evaluate(snapshot(now, [gauge('temp', [[{ room: `r${i}` }, 5]])]));
@@ -224,7 +322,10 @@ describe('bounded parts behind the page', () => {
       alerting.evaluate(snapshot(now, [gauge('temp', [[{ room: `r${i}` }, 0]])]));
     }
     const resolved = alerting.resolvedAlerts();
-    expect(resolved.map((a) => [a.labels.room, a.resolvedAt])).toEqual([['r2', 22], ['r1', 12]]);
+    expect(resolved.map((a) => [a.labels.room, a.resolvedAt])).toEqual([
+      ['r2', 22],
+      ['r1', 12],
+    ]);
     expect(alerting.activeAlerts()).toEqual([]);
   });
 
@@ -235,7 +336,16 @@ describe('bounded parts behind the page', () => {
     const tracer = provider.getTracer('t');
     tracer.startSpan('plain').end();
     for (let i = 0; i < 5; i++) {
-      tracer.startSpan(`op${i}`, { attributes: { 'production.operation.name': `op${i}`, 'production.outcome': i === 4 ? 'error' : 'success', 'production.correlation_id': `c${i}`, 'error.type': i === 4 ? 'Boom' : undefined } }).end();
+      tracer
+        .startSpan(`op${i}`, {
+          attributes: {
+            'production.operation.name': `op${i}`,
+            'production.outcome': i === 4 ? 'error' : 'success',
+            'production.correlation_id': `c${i}`,
+            'error.type': i === 4 ? 'Boom' : undefined,
+          },
+        })
+        .end();
     }
     const listed = recentTraces.list(10);
     expect(listed.map((t) => t.operation)).toEqual(['op4', 'op3', 'op2']);

@@ -19,7 +19,11 @@ class TestReader extends MetricReader {
 }
 
 /** Registers an in-memory OTel SDK globally (once per test file; vitest forks a process per file). */
-export function installTestOtel(): { spans: InMemorySpanExporter; reader: TestReader; metric(name: string): Promise<MetricData | undefined> } {
+export function installTestOtel(): {
+  spans: InMemorySpanExporter;
+  reader: TestReader;
+  metric(name: string): Promise<MetricData | undefined>;
+} {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   const spans = new InMemorySpanExporter();

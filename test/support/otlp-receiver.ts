@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { freePort } from './processes.js';
+import { freePort } from './helpers.js';
 
 // A minimal OTLP/HTTP receiver for tests: decodes the JSON encoding the real exporters send (traces and
 // logs; metric requests are counted and their metric names kept), so tests assert on what would reach a
@@ -32,8 +32,16 @@ interface AnyValue {
 }
 type KeyValues = Array<{ key: string; value: AnyValue }> | undefined;
 interface Body {
-  resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ name: string; kind?: number; traceId: string; spanId: string; parentSpanId?: string; attributes?: KeyValues }> }> }>;
-  resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: Array<{ body?: AnyValue; severityText?: string; traceId?: string; spanId?: string; attributes?: KeyValues }> }> }>;
+  resourceSpans?: Array<{
+    scopeSpans?: Array<{
+      spans?: Array<{ name: string; kind?: number; traceId: string; spanId: string; parentSpanId?: string; attributes?: KeyValues }>;
+    }>;
+  }>;
+  resourceLogs?: Array<{
+    scopeLogs?: Array<{
+      logRecords?: Array<{ body?: AnyValue; severityText?: string; traceId?: string; spanId?: string; attributes?: KeyValues }>;
+    }>;
+  }>;
   resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }> }>;
 }
 
@@ -45,7 +53,8 @@ function flatten(value: AnyValue | undefined): string | number | boolean {
   return value.doubleValue ?? '';
 }
 
-const attrs = (kv: KeyValues): Record<string, string | number | boolean> => Object.fromEntries((kv ?? []).map((a) => [a.key, flatten(a.value)]));
+const attrs = (kv: KeyValues): Record<string, string | number | boolean> =>
+  Object.fromEntries((kv ?? []).map((a) => [a.key, flatten(a.value)]));
 
 /** The receiver: base URL for OTEL_EXPORTER_OTLP_ENDPOINT, and what arrived. */
 export interface OtlpReceiver {
@@ -85,15 +94,29 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body;
         if (req.url === '/v1/metrics') metricRequests++;
-        for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) metricNames.add(m.name);
+        for (const rm of body.resourceMetrics ?? [])
+          for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) metricNames.add(m.name);
         for (const rs of body.resourceSpans ?? [])
           for (const ss of rs.scopeSpans ?? [])
             for (const s of ss.spans ?? [])
-              spans.push({ name: s.name, kind: s.kind ?? 0, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', attributes: attrs(s.attributes) });
+              spans.push({
+                name: s.name,
+                kind: s.kind ?? 0,
+                traceId: s.traceId,
+                spanId: s.spanId,
+                parentSpanId: s.parentSpanId ?? '',
+                attributes: attrs(s.attributes),
+              });
         for (const rl of body.resourceLogs ?? [])
           for (const sl of rl.scopeLogs ?? [])
             for (const l of sl.logRecords ?? [])
-              logs.push({ body: flatten(l.body), severityText: l.severityText ?? '', traceId: l.traceId ?? '', spanId: l.spanId ?? '', attributes: attrs(l.attributes) });
+              logs.push({
+                body: flatten(l.body),
+                severityText: l.severityText ?? '',
+                traceId: l.traceId ?? '',
+                spanId: l.spanId ?? '',
+                attributes: attrs(l.attributes),
+              });
         const delay = options.delayMs?.[(req.url ?? '').slice('/v1/'.length) as 'traces' | 'logs' | 'metrics'] ?? 0;
         setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delay);
       } catch (error) {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runModuleScript } from '../support/scripts.js';
+import { runModuleScript } from '../support/helpers.js';
 
 // Regression (issue 11, finding 5): `await system.getHealthReport()` while a check hung, in a script where
 // nothing else kept the event loop alive, exited with code 13 before the report arrived: the check's
@@ -106,7 +106,10 @@ describe('timers a caller awaits keep the process alive (child processes)', () =
     it(`${wait}: the await ends as promised and the process exits 0 by itself`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'awaited-'));
       try {
-        const result = await runModuleScript(PREAMBLE + script, { env: { PATH: process.env.PATH, CHECKPOINT_DIR: dir }, timeoutMs: 20_000 });
+        const result = await runModuleScript(PREAMBLE + script, {
+          env: { PATH: process.env.PATH, CHECKPOINT_DIR: dir },
+          timeoutMs: 20_000,
+        });
         expect(result.stdout + result.stderr, `exit ${result.code} ${result.signal ?? ''}`).toContain(expected);
         expect(result.code).toBe(0);
       } finally {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CircuitOpenError, ShuttingDownError, createProductionSystem, type ProductionSystem } from '../../src/index.js';
-import { freePort } from '../support/processes.js';
+import { freePort } from '../support/helpers.js';
 
 // No SDK is registered in this file: createProductionSystem sets up the embedded providers and readers.
 describe('createProductionSystem on embedded defaults', () => {
@@ -16,15 +16,29 @@ describe('createProductionSystem on embedded defaults', () => {
   });
 
   it('runs a protected operation with every component real', async () => {
-    system = createProductionSystem(engine, { shutdown: { checkpointDir, exitProcess: false }, errorRecovery: { defaults: { retry: { baseDelayMs: 1 } } } }, { env: {} });
+    system = createProductionSystem(
+      engine,
+      { shutdown: { checkpointDir, exitProcess: false }, errorRecovery: { defaults: { retry: { baseDelayMs: 1 } } } },
+      { env: {} },
+    );
     await system.ready;
-    await expect(system.executeProtectedOperation('graph.neighbours', 'alice', async (ctx) => `${ctx.userId}:${ctx.attempt}`)).resolves.toBe('alice:1');
+    await expect(
+      system.executeProtectedOperation('graph.neighbours', 'alice', async (ctx) => `${ctx.userId}:${ctx.attempt}`),
+    ).resolves.toBe('alice:1');
     const status = system.getSystemStatus();
-    expect(Object.keys(status).sort()).toEqual(['error_recovery', 'health', 'monitoring', 'rate_limiting', 'resources', 'shutdown', 'system']);
+    expect(Object.keys(status).sort()).toEqual([
+      'error_recovery',
+      'health',
+      'monitoring',
+      'rate_limiting',
+      'resources',
+      'shutdown',
+      'system',
+    ]);
     expect(() => JSON.stringify(status)).not.toThrow();
   });
 
-  it('exports Prometheus text with the conventions\' names', async () => {
+  it("exports Prometheus text with the conventions' names", async () => {
     const text = await system.getPrometheusMetrics();
     expect(text).toContain('# TYPE production_operation_duration histogram');
     expect(text).toMatch(/production_operation_duration_bucket\{[^}]*production_operation_name="graph.neighbours"/);
@@ -45,9 +59,11 @@ describe('createProductionSystem on embedded defaults', () => {
 
   it('checkpoints an open breaker at shutdown and a new system restores it', async () => {
     system.configureOperation('flaky.dependency', { retry: false, circuitBreaker: { failureThreshold: 1, recoveryTimeoutMs: 60_000 } });
-    await system.executeProtectedOperation('flaky.dependency', 'bob', async () => {
-      throw new Error('down');
-    }).catch(() => undefined);
+    await system
+      .executeProtectedOperation('flaky.dependency', 'bob', async () => {
+        throw new Error('down');
+      })
+      .catch(() => undefined);
     expect(system.components.recovery.getCircuitBreakerStatus('flaky.dependency')).toBe('open');
     const report = await system.shutdown();
     expect(report.forced).toBe(false);

@@ -1,67 +1,104 @@
+import { resolveConfig, type ProductionConfigInput } from '../../src/config.js';
 import { createGuard, type Guard } from '../../src/guard.js';
-import { RateLimitedError, ShuttingDownError } from '../../src/errors.js';
-import { resolveConfig } from '../../src/config.js';
-import { ErrorRecoveryManager } from '../../src/recovery/index.js';
-import { ProductionSystem, type ProductionComponents } from '../../src/system.js';
-import { GracefulShutdownManager } from '../../src/shutdown/index.js';
 import { HealthCheckSystem } from '../../src/health/index.js';
-import type { LogLevel } from '../../src/pipeline.js';
+import { RateLimitingManager } from '../../src/limits/index.js';
+import type { LogEntry } from '../../src/monitoring/index.js';
+import { ProductionMonitor } from '../../src/monitoring/index.js';
+import { ErrorRecoveryManager } from '../../src/recovery/index.js';
+import { createCleanupHandler, GracefulShutdownManager } from '../../src/shutdown/index.js';
+import { ProductionSystem } from '../../src/system.js';
 
-/** Gates that record the order they are called in, to check the pipeline's step order on its own. */
-export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown?: boolean; defaults?: Record<string, unknown>; monitoring?: Record<string, unknown> } = {}) {
+/** What {@link observedSystem} builds on. */
+export interface ObservedSystemOptions {
+  /** Merged over the defaults below (fast retries, no default alert rules). */
+  readonly config?: ProductionConfigInput;
+  /** The rate limiters' monotonic clock; a constant one makes `retryAfterMs` exact. */
+  readonly limitsClock?: () => number;
+}
+
+/**
+ * A `ProductionSystem` on the real components, wired as `createProductionSystem` wires them (the monitor is
+ * every component's logger; shutdown cleans each up), on the test's own OTel SDK. Two things differ: there is
+ * no telemetry flush at shutdown (it would shut the test's providers down), and the entry points of steps 1 to 5
+ * are observed, each noted in `steps` when called and when its guard is released, so the pipeline's order is
+ * checked on the components that really run it.
+ */
+export function observedSystem(options: ObservedSystemOptions = {}) {
+  const { errorRecovery, monitoring, ...rest } = options.config ?? {};
+  const config = resolveConfig(
+    {
+      ...rest,
+      errorRecovery: { ...errorRecovery, defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...errorRecovery?.defaults } },
+      monitoring: { defaultAlertRules: false, ...monitoring },
+    },
+    {},
+  );
+  const monitor = new ProductionMonitor(config.monitoring, { activeOperations: (): number => system.activeOperationCount() });
+  const recovery = new ErrorRecoveryManager(config.errorRecovery);
+  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, {
+    logger: monitor,
+    ...(options.limitsClock ? { clock: options.limitsClock } : {}),
+  });
+  const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, exit: () => undefined });
+  const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
+  shutdown.registerHandler(
+    'error_recovery',
+    createCleanupHandler(() => recovery.shutdown()),
+  );
+  shutdown.registerHandler(
+    'rate_limiting',
+    createCleanupHandler(() => limits.shutdown()),
+  );
+  shutdown.registerHandler(
+    'health_checks',
+    createCleanupHandler(() => health.shutdown()),
+  );
+  shutdown.registerHandler(
+    'monitoring',
+    createCleanupHandler(() => monitor.shutdown()),
+    { priority: 900 },
+  );
+
   const steps: string[] = [];
-  const logs: Array<{ level: LogLevel; message: string; metadata?: Record<string, unknown> }> = [];
-  let requests = 0;
-  let permits = 0;
-  const abandon = new AbortController();
-  const config = resolveConfig({ errorRecovery: { defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...overrides.defaults } }, monitoring: { ...overrides.monitoring } }, {});
-  const realShutdown = new GracefulShutdownManager(config.shutdown, { exit: () => undefined });
-  const components: ProductionComponents = {
-    recovery: new ErrorRecoveryManager(config.errorRecovery),
-    shutdown: {
-      initiateShutdown: (reason) => realShutdown.initiateShutdown(reason),
-      registerHandler: (name, handler, options) => realShutdown.registerHandler(name, handler, options),
-      abandonSignal: abandon.signal,
-      isShuttingDown: () => overrides.shuttingDown ?? false,
-      trackActiveRequest: (): Guard => {
-        steps.push('1 shutdown check');
-        if (overrides.shuttingDown) throw new ShuttingDownError();
-        steps.push('2 track request');
-        requests++;
-        return createGuard(() => {
-          steps.push('release request');
-          requests--;
-        });
-      },
-      getShutdownProgress: () => ({ phase: 'running' }),
-    },
-    limits: {
-      checkRateLimit: (operation, userId) => {
-        steps.push(`3 rate limit ${operation} ${userId}`);
-        if (overrides.rateLimited) throw new RateLimitedError('user', 250);
-      },
-      checkResourceLimits: (bytes) => void steps.push(`4 resources ${bytes}`),
-      tryAcquireOperationPermit: () => {
-        steps.push('5 permit');
-        permits++;
-        return createGuard(() => {
-          steps.push('release permit');
-          permits--;
-        });
-      },
-      acquireOperationPermit: () => Promise.reject(new Error('not used')),
-      configureOperationRateLimit: () => undefined,
-      getRateLimitStats: () => ({}),
-      getResourceUsage: () => ({}),
-    },
-    monitor: {
-      log: (level, _component, _operation, message, metadata) => void logs.push({ level, message, ...(metadata ? { metadata } : {}) }),
-      exportPrometheusMetrics: async () => '',
-      healthCheck: () => ({}),
-      shutdown: () => undefined,
-    },
-    health: new HealthCheckSystem(config.healthChecks),
+  const noting = (guard: Guard, released: string): Guard =>
+    createGuard(() => {
+      steps.push(released);
+      guard.release();
+    });
+  const track = shutdown.trackActiveRequest.bind(shutdown);
+  shutdown.trackActiveRequest = () => {
+    steps.push('1 shutdown check');
+    const guard = track();
+    steps.push('2 track request');
+    return noting(guard, 'release request');
   };
-  const system = new ProductionSystem({}, config, components);
-  return { system, steps, logs, abandon, held: () => ({ requests, permits }) };
+  const checkRateLimit = limits.checkRateLimit.bind(limits);
+  limits.checkRateLimit = (operation, userId) => {
+    steps.push(`3 rate limit ${operation} ${userId}`);
+    return checkRateLimit(operation, userId);
+  };
+  const checkResourceLimits = limits.checkResourceLimits.bind(limits);
+  limits.checkResourceLimits = (bytes) => {
+    steps.push(`4 resources ${bytes}`);
+    checkResourceLimits(bytes);
+  };
+  const tryAcquire = limits.tryAcquireOperationPermit.bind(limits);
+  limits.tryAcquireOperationPermit = () => {
+    steps.push('5 permit');
+    const permit = tryAcquire();
+    return permit && noting(permit, 'release permit');
+  };
+
+  const system: ProductionSystem = new ProductionSystem({}, config, { recovery, limits, shutdown, monitor, health });
+  return {
+    system,
+    steps,
+    /** What the monitor logged, oldest first (its recent-logs ring, at its level: info and up). */
+    logs: (): LogEntry[] => monitor.getRecentLogs().reverse(),
+    /** Requests the shutdown manager counts in flight and permits the limits count in use. */
+    held: () => ({
+      requests: shutdown.getShutdownProgress().active_requests,
+      permits: limits.getResourceUsage().activeOperations as number,
+    }),
+  };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { installTestOtel } from '../support/otel.js';
-import { recordingSystem } from './gates.js';
+import { observedSystem } from './gates.js';
 
 // Regression (issue 11, finding 7): 40 calls on an operation whose breaker had opened wrote 38 identical
 // warn records in 4 s; at 5,000 refusals a second that is 5,000 records a second in the middle of an outage.
@@ -18,10 +18,15 @@ const down = async (): Promise<never> => {
   throw new Error('backend down');
 };
 
-async function outage(system: ReturnType<typeof recordingSystem>['system'], calls: number): Promise<string[]> {
+async function outage(system: ReturnType<typeof observedSystem>['system'], calls: number): Promise<string[]> {
   const codes: string[] = [];
   for (let i = 0; i < calls; i++) {
-    codes.push(await system.executeProtectedOperation('graph.search', 'u', down).then(() => 'ok', (e: { code?: string }) => e.code ?? 'Error'));
+    codes.push(
+      await system.executeProtectedOperation('graph.search', 'u', down).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? 'Error',
+      ),
+    );
   }
   return codes;
 }
@@ -29,11 +34,11 @@ async function outage(system: ReturnType<typeof recordingSystem>['system'], call
 describe('log summarising (fake timers)', () => {
   it('40 calls past an open breaker: one record per operation and error type, then one summary with the count', async () => {
     vi.useFakeTimers();
-    const { system, logs } = recordingSystem();
+    const { system, logs } = observedSystem();
     system.configureOperation('graph.search', { retry: false, circuitBreaker: { failureThreshold: 2, recoveryTimeoutMs: 60_000 } });
     const codes = await outage(system, 40);
     expect(codes.filter((c) => c === 'CIRCUIT_OPEN')).toHaveLength(38);
-    const operationLogs = () => logs.filter((l) => l.message.startsWith('Operation'));
+    const operationLogs = () => logs().filter((l) => l.message.startsWith('Operation'));
     expect(operationLogs().map((l) => [l.level, l.message])).toEqual([
       ['error', 'Operation failed: backend down'],
       ['warn', 'Operation rejected: CIRCUIT_OPEN'],
@@ -47,11 +52,20 @@ describe('log summarising (fake timers)', () => {
       'Operation failed: backend down (1 more like this in the last 10 s were not logged)',
       'Operation rejected: CIRCUIT_OPEN (37 more like this in the last 10 s were not logged)',
     ]);
-    expect(summaries[1]!.metadata).toEqual({ 'error.type': 'CIRCUIT_OPEN', 'production.outcome': 'rejected', 'production.log.suppressed': 37, 'production.log.interval_ms': 10_000 });
+    expect(summaries[1]!.metadata).toEqual({
+      'error.type': 'CIRCUIT_OPEN',
+      'production.outcome': 'rejected',
+      'production.log.suppressed': 37,
+      'production.log.interval_ms': 10_000,
+    });
 
     // The next interval starts afresh: its first refusal is logged again, and a quiet interval writes nothing.
     await outage(system, 3);
-    expect(operationLogs().slice(4).map((l) => l.message)).toEqual(['Operation rejected: CIRCUIT_OPEN']);
+    expect(
+      operationLogs()
+        .slice(4)
+        .map((l) => l.message),
+    ).toEqual(['Operation rejected: CIRCUIT_OPEN']);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(operationLogs().at(-1)!.metadata).toMatchObject({ 'production.log.suppressed': 2 });
     await vi.advanceTimersByTimeAsync(30_000);
@@ -61,23 +75,24 @@ describe('log summarising (fake timers)', () => {
   it('is configurable: logSummaryIntervalMs (or PRODUCTION_LOG_SUMMARY_INTERVAL_MS) 0 logs every call', async () => {
     expect(resolveConfig({}, { PRODUCTION_LOG_SUMMARY_INTERVAL_MS: '0' }).monitoring.logSummaryIntervalMs).toBe(0);
     expect(resolveConfig({}, {}).monitoring.logSummaryIntervalMs).toBe(10_000);
-    const { system, logs } = recordingSystem({ monitoring: { logSummaryIntervalMs: 0 } });
+    const { system, logs } = observedSystem({ config: { monitoring: { logSummaryIntervalMs: 0 } } });
     system.configureOperation('graph.search', { retry: false, circuitBreaker: { failureThreshold: 2 } });
     await outage(system, 10);
-    expect(logs.filter((l) => l.message.startsWith('Operation'))).toHaveLength(10);
+    expect(logs().filter((l) => l.message.startsWith('Operation'))).toHaveLength(10);
   });
 
   it('writes pending summaries at shutdown', async () => {
     vi.useFakeTimers();
-    const { system, logs } = recordingSystem();
+    const { system, logs } = observedSystem();
     system.configureOperation('graph.search', { retry: false, circuitBreaker: false });
     await outage(system, 5);
     const report = system.shutdown();
     await vi.runAllTimersAsync();
     await report;
-    expect(logs.filter((l) => l.message.startsWith('Operation')).map((l) => l.message)).toEqual([
-      'Operation failed: backend down',
-      'Operation failed: backend down (4 more like this in the last 10 s were not logged)',
-    ]);
+    expect(
+      logs()
+        .filter((l) => l.message.startsWith('Operation'))
+        .map((l) => l.message),
+    ).toEqual(['Operation failed: backend down', 'Operation failed: backend down (4 more like this in the last 10 s were not logged)']);
   });
 });

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentele
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, RateLimitedError, ShuttingDownError } from '../../src/errors.js';
 import { installTestOtel } from '../support/otel.js';
-import { recordingSystem } from './gates.js';
+import { observedSystem } from './gates.js';
 
 const otel = installTestOtel();
 
@@ -10,11 +10,16 @@ describe('executeProtectedOperation', () => {
   beforeEach(() => otel.spans.reset());
 
   it('runs the seven steps in order and releases what it holds', async () => {
-    const { system, steps, held } = recordingSystem();
-    const value = await system.executeProtectedOperation('graph.query', 'alice', async () => {
-      steps.push('6 operation');
-      return 42;
-    }, { estimatedMemoryBytes: 1024 });
+    const { system, steps, held } = observedSystem();
+    const value = await system.executeProtectedOperation(
+      'graph.query',
+      'alice',
+      async () => {
+        steps.push('6 operation');
+        return 42;
+      },
+      { estimatedMemoryBytes: 1024 },
+    );
     expect(value).toBe(42);
     expect(steps).toEqual([
       '1 shutdown check',
@@ -30,7 +35,12 @@ describe('executeProtectedOperation', () => {
   });
 
   it('a rejection stops the pipeline before the operation and is a rejected span', async () => {
-    const { system, steps, held, logs } = recordingSystem({ rateLimited: true });
+    // One call per user, and a clock that stands still: alice's second call waits exactly 1 / 4 s.
+    const perUser = { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 4 } as const;
+    const { system, steps, held, logs } = observedSystem({ config: { rateLimiting: { perUser } }, limitsClock: () => 0 });
+    await system.executeProtectedOperation('graph.query', 'alice', async () => 1);
+    steps.length = 0;
+    otel.spans.reset();
     let ran = false;
     const error = await system
       .executeProtectedOperation('graph.query', 'alice', async () => {
@@ -39,24 +49,27 @@ describe('executeProtectedOperation', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(ran).toBe(false);
-    expect(steps).not.toContain('4 resources undefined');
+    expect(steps).toEqual(['1 shutdown check', '2 track request', '3 rate limit graph.query alice', 'release request']);
     expect(held()).toEqual({ requests: 0, permits: 0 });
     const [span] = otel.spans.getFinishedSpans();
     expect(span?.attributes['production.outcome']).toBe('rejected');
     expect(span?.attributes['error.type']).toBe('RATE_LIMITED');
     const event = span?.events.find((e) => e.name === 'rate_limit.rejected');
     expect(event?.attributes).toMatchObject({ 'production.rate_limit.scope': 'user', 'production.retry_after_ms': 250 });
-    expect(logs.some((l) => l.level === 'warn' && l.message.includes('RATE_LIMITED'))).toBe(true);
+    expect(logs().some((l) => l.level === 'warn' && l.message.includes('RATE_LIMITED'))).toBe(true);
     expect(system.components.recovery.getOperationStats('graph.query')?.rejections).toBe(1);
   });
 
   it('refuses with SHUTTING_DOWN while shutting down', async () => {
-    const { system } = recordingSystem({ shuttingDown: true });
+    const { system, steps } = observedSystem();
+    expect((await system.components.shutdown.initiateShutdown('test')).forced).toBe(false);
     await expect(system.executeProtectedOperation('op', undefined, async () => 1)).rejects.toBeInstanceOf(ShuttingDownError);
+    expect(steps).toEqual(['1 shutdown check']);
+    expect(otel.spans.getFinishedSpans().find((s) => s.name === 'op')?.attributes['error.type']).toBe('SHUTTING_DOWN');
   });
 
-  it('makes one INTERNAL span per operation with the conventions\' attributes', async () => {
-    const { system } = recordingSystem();
+  it("makes one INTERNAL span per operation with the conventions' attributes", async () => {
+    const { system } = observedSystem();
     await system.executeProtectedOperation('graph.query', 'alice', async () => 'ok');
     const [span] = otel.spans.getFinishedSpans();
     expect(span?.name).toBe('graph.query');
@@ -70,8 +83,8 @@ describe('executeProtectedOperation', () => {
     });
   });
 
-  it('runs the operation in its span\'s context, so user spans nest under it', async () => {
-    const { system } = recordingSystem();
+  it("runs the operation in its span's context, so user spans nest under it", async () => {
+    const { system } = observedSystem();
     await system.executeProtectedOperation('outer', 'u', async (ctx) => {
       trace.getTracer('user').startActiveSpan('user-work', (s) => s.end());
       expect(trace.getActiveSpan()?.spanContext().spanId).toBe(ctx.span.spanContext().spanId);
@@ -83,7 +96,7 @@ describe('executeProtectedOperation', () => {
   });
 
   it('honours the active parent context (incoming traceparent)', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     const parent = propagation.extract(context.active(), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     await context.with(parent, () => system.executeProtectedOperation('op', undefined, async () => 1));
     const [span] = otel.spans.getFinishedSpans();
@@ -93,27 +106,32 @@ describe('executeProtectedOperation', () => {
   });
 
   it('carries an explicit correlation ID into nested operations', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     let nested: string | undefined;
-    await system.executeProtectedOperation('outer', 'u', async () => {
-      await system.executeProtectedOperation('inner', 'u', async (ctx) => {
-        nested = ctx.correlationId;
-      });
-    }, { correlationId: 'req-123' });
+    await system.executeProtectedOperation(
+      'outer',
+      'u',
+      async () => {
+        await system.executeProtectedOperation('inner', 'u', async (ctx) => {
+          nested = ctx.correlationId;
+        });
+      },
+      { correlationId: 'req-123' },
+    );
     expect(nested).toBe('req-123');
     const inner = otel.spans.getFinishedSpans().find((s) => s.name === 'inner');
     expect(inner?.attributes['production.correlation_id']).toBe('req-123');
   });
 
   it('takes the correlation ID from W3C baggage', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     const parent = propagation.extract(context.active(), { baggage: 'correlation_id=from-gateway' });
     const seen = await context.with(parent, () => system.executeProtectedOperation('op', undefined, async (ctx) => ctx.correlationId));
     expect(seen).toBe('from-gateway');
   });
 
   it('records retries as span events and the failure on the span', async () => {
-    const { system, logs } = recordingSystem({ defaults: { circuitBreaker: false } });
+    const { system, logs } = observedSystem({ config: { errorRecovery: { defaults: { circuitBreaker: false } } } });
     let attempts = 0;
     const error = await system
       .executeProtectedOperation('flaky', 'u', async () => {
@@ -131,24 +149,29 @@ describe('executeProtectedOperation', () => {
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
     expect(span?.events.some((e) => e.name === 'exception')).toBe(true);
     // The span has every retry; the log has the first of the interval (the rest go into a summary record).
-    expect(logs.filter((l) => l.message.startsWith('Attempt'))).toHaveLength(1);
-    expect(logs.at(-1)?.level).toBe('error');
+    expect(logs().filter((l) => l.message.startsWith('Attempt'))).toHaveLength(1);
+    expect(logs().at(-1)?.level).toBe('error');
   });
 
   it('does not retry a call marked non-idempotent', async () => {
-    const { system } = recordingSystem({ defaults: { circuitBreaker: false } });
+    const { system } = observedSystem({ config: { errorRecovery: { defaults: { circuitBreaker: false } } } });
     let attempts = 0;
     await system
-      .executeProtectedOperation('write', 'u', async () => {
-        attempts++;
-        throw new Error('conflict');
-      }, { idempotent: false })
+      .executeProtectedOperation(
+        'write',
+        'u',
+        async () => {
+          attempts++;
+          throw new Error('conflict');
+        },
+        { idempotent: false },
+      )
       .catch(() => undefined);
     expect(attempts).toBe(1);
   });
 
   it('records the duration histogram without the user id', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     await system.executeProtectedOperation('metered', 'secret-user', async () => 1);
     const metric = await otel.metric('production.operation.duration');
     expect(metric?.descriptor.unit).toBe('s');
@@ -158,7 +181,7 @@ describe('executeProtectedOperation', () => {
   });
 
   it('reports the breaker state and active operations through observable instruments', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     let during: number | undefined;
     await system.executeProtectedOperation('watched', 'u', async () => {
       const active = await otel.metric('production.operation.active');
@@ -166,12 +189,16 @@ describe('executeProtectedOperation', () => {
     });
     expect(during).toBe(1);
     const states = await otel.metric('production.circuit_breaker.state');
-    const closed = states?.dataPoints.find((p) => p.attributes['production.operation.name'] === 'watched' && p.attributes.state === 'closed');
+    const closed = states?.dataPoints.find(
+      (p) => p.attributes['production.operation.name'] === 'watched' && p.attributes.state === 'closed',
+    );
     expect(closed?.value).toBe(1);
   });
 
   it('makes a child span per attempt only when attemptSpans is on', async () => {
-    const { system } = recordingSystem({ defaults: { circuitBreaker: false, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } });
+    const { system } = observedSystem({
+      config: { errorRecovery: { defaults: { circuitBreaker: false, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } } },
+    });
     const flaky = async (ctx: { attempt: number }) => {
       if (ctx.attempt === 1) throw new Error('first fails');
       return 'ok';
@@ -190,7 +217,7 @@ describe('executeProtectedOperation', () => {
   });
 
   it('accepts an operation that returns a plain value or throws synchronously (untyped JavaScript callers)', async () => {
-    const { system } = recordingSystem({ defaults: { retry: false } });
+    const { system } = observedSystem({ config: { errorRecovery: { defaults: { retry: false } } } });
     const plain = (() => 7) as unknown as () => Promise<number>;
     await expect(system.executeProtectedOperation('plain.value', 'u', plain)).resolves.toBe(7);
     const throws = (() => {
@@ -201,11 +228,20 @@ describe('executeProtectedOperation', () => {
   });
 
   it('names the bad argument', async () => {
-    const { system } = recordingSystem();
+    const { system } = observedSystem();
     const notAFunction = 'nope' as unknown as () => Promise<void>;
-    await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operation' });
-    await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'operationName' });
+    await expect(system.executeProtectedOperation('op', 'u', notAFunction)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'operation',
+    });
+    await expect(system.executeProtectedOperation('', 'u', async () => 1)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'operationName',
+    });
     await expect(system.executeProtectedOperation('x'.repeat(300), 'u', async () => 1)).rejects.toBeInstanceOf(InvalidConfigError);
-    await expect(system.executeProtectedOperation('op', 'u'.repeat(5000), async () => 1)).rejects.toMatchObject({ code: 'INVALID_CONFIG', path: 'userId' });
+    await expect(system.executeProtectedOperation('op', 'u'.repeat(5000), async () => 1)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'userId',
+    });
   });
 });

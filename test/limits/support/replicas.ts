@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RateLimitConfigInput, RateLimitStats } from '../../../src/limits/index.js';
+import { requireBuild } from '../../support/helpers.js';
 
 const FIXTURE = join(process.cwd(), 'test/limits/fixtures/replica.mjs');
 
@@ -36,8 +36,11 @@ export class Replica {
 
   /** Starts a replica and resolves once its managers are connected. */
   static async start(configs: Record<string, RateLimitConfigInput>, env: Record<string, string> = {}): Promise<Replica> {
-    if (!existsSync(join(process.cwd(), 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
-    const child = fork(FIXTURE, [], { env: { ...process.env, ...env, REPLICA_CONFIGS: JSON.stringify(configs) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    requireBuild('dist/esm/index.js');
+    const child = fork(FIXTURE, [], {
+      env: { ...process.env, ...env, REPLICA_CONFIGS: JSON.stringify(configs) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const replica = new Replica(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`replica did not start:\n${replica.output}`)), 30_000);
@@ -89,14 +92,4 @@ export function total(tallies: Tally[], user: string, kind = 'allowed'): number 
 /** Calls that ended in an unexpected error, over the tallies (should be none). */
 export function errors(tallies: Tally[]): string[] {
   return tallies.flatMap((t) => Object.keys(t.totals).filter((k) => k.startsWith('error:')));
-}
-
-/** Polls `check` until it is true or `timeoutMs` passes; returns whether it became true. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

@@ -1,0 +1,325 @@
+// The /status page's script. The browser runs it as the page's one inline <script>: scripts/build.mjs checks it
+// against tsconfig.json beside it (DOM types, no Node), compiles it, and inlines the output into
+// ../status-page.ts with its SHA-256 hash in the page's Content-Security-Policy.
+//
+// Every value from status.json is untrusted (operation names, user IDs, log lines, alert labels): it reaches
+// the DOM through textContent, className, dataset or setAttribute only, never as markup, and a link is made
+// only from an http(s) URL.
+import type { AlertRow, StatusDocument } from '../status-types.js';
+
+type SeriesPoint = StatusDocument['series'][number];
+
+/** sessionStorage key of the admin token the user typed (gone when the tab closes). */
+const TOKEN_KEY = 'llmkg-admin-token';
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const CHART_WIDTH = 300;
+const CHART_HEIGHT = 60;
+const jsonUrl = location.pathname.replace(/\/+$/, '') + '.json';
+const refreshMs = Math.max(1000, Number(new URLSearchParams(location.search).get('refresh')) || 3000);
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+/** The page's element with this id; the HTML in ../status-page.ts has every one the script asks for. */
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string | null, text?: string | number | null): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+/** A coloured label; the class keeps only letters and underscores of the value, so it cannot add classes. */
+function badge(value: string): HTMLSpanElement {
+  return el('span', `badge ${value.replace(/[^a-z_]/gi, '')}`, value);
+}
+
+function cell(row: HTMLTableRowElement, content: Node | string | number | null | undefined, cls?: string): HTMLTableCellElement {
+  const td = el('td', cls);
+  if (content instanceof Node) td.appendChild(content);
+  else td.textContent = content === null || content === undefined ? '' : String(content);
+  row.appendChild(td);
+  return td;
+}
+
+/** Replaces the rows of table body `id`, or shows `empty` across `cols` columns. */
+function fill(id: string, rows: HTMLTableRowElement[], empty: string, cols: number): void {
+  const body = byId<HTMLTableSectionElement>(id);
+  body.replaceChildren();
+  if (rows.length === 0) {
+    const tr = el('tr');
+    cell(tr, empty, 'muted').colSpan = cols;
+    body.appendChild(tr);
+  }
+  for (const row of rows) body.appendChild(row);
+}
+
+function ms(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  return v < 10 ? `${v.toFixed(2)} ms` : v < 1000 ? `${v.toFixed(0)} ms` : `${(v / 1000).toFixed(2)} s`;
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
+}
+
+function dur(msv: number): string {
+  const s = Math.floor(msv / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+function time(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString();
+}
+
+function bytes(v: number): string {
+  if (v >= 1073741824) return `${(v / 1073741824).toFixed(2)} GiB`;
+  if (v >= 1048576) return `${(v / 1048576).toFixed(1)} MiB`;
+  return `${Math.round(v / 1024)} KiB`;
+}
+
+function kv(record: Record<string, string>): string {
+  return Object.keys(record)
+    .map((k) => `${k}=${record[k]}`)
+    .join(', ');
+}
+
+/** The URL when it is http(s), else null: a `javascript:` link from a template must not become clickable. */
+function safeHref(url: string | null): string | null {
+  return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
+}
+
+function chart(id: string, points: SeriesPoint[], key: 'requestsPerSecond' | 'errorRate' | 'p99Ms', format: (v: number) => string): void {
+  const box = byId(id);
+  const svg = box.querySelector('svg');
+  const label = box.querySelector('.value');
+  if (svg === null || label === null) throw new Error(`chart #${id} has no svg or value`);
+  svg.replaceChildren();
+  const vals = points.map((p) => p[key] ?? 0);
+  const top = Math.max(...vals, 0);
+  const max = top || 1;
+  if (vals.length > 1) {
+    const line = document.createElementNS(SVG_NS, 'polyline');
+    const step = CHART_WIDTH / (vals.length - 1);
+    line.setAttribute(
+      'points',
+      vals.map((v, i) => `${(i * step).toFixed(1)},${(CHART_HEIGHT - 2 - (v / max) * (CHART_HEIGHT - 4)).toFixed(1)}`).join(' '),
+    );
+    line.setAttribute('fill', 'none');
+    line.setAttribute('stroke', '#0969da');
+    line.setAttribute('stroke-width', '1.5');
+    svg.appendChild(line);
+  }
+  const last = vals.length ? vals[vals.length - 1] : undefined;
+  label.textContent = last === undefined ? 'no data yet' : `${format(last)} (max ${format(top)})`;
+}
+
+function shutdownText(progress: StatusDocument['shutdown']['progress']): string {
+  const p = progress;
+  return (
+    `Shutting down: phase ${String(p.phase)}${p.reason ? ` (${String(p.reason)})` : ''}, ${dur(Number(p.elapsed_ms) || 0)} elapsed, ` +
+    `${String(p.active_requests)} requests in flight, ${String(p.drained_requests)} drained, ` +
+    `handlers ${String(p.handlers_run)}/${String(p.handlers_registered)}${p.forced ? ' · FORCED' : ''}`
+  );
+}
+
+function alertRow(a: AlertRow): HTMLTableRowElement {
+  const r = el('tr');
+  r.dataset.alert = a.name;
+  cell(r, a.name);
+  cell(r, badge(a.state));
+  cell(r, badge(a.severity));
+  cell(r, time(a.since) + (a.resolvedAt ? ` → ${time(a.resolvedAt)}` : ''));
+  cell(r, String(Math.round(a.value * 1000) / 1000), 'num');
+  const summary = a.annotations.summary ?? '';
+  const description = a.annotations.description ? ` — ${a.annotations.description}` : '';
+  cell(r, `${summary}${description} [${kv(a.labels)}]`, 'wrap');
+  return r;
+}
+
+function resourceRow(x: StatusDocument['resources']['rows'][number]): HTMLTableRowElement {
+  const r = el('tr');
+  const f =
+    x.resource === 'memory' ? bytes : (v: number) => `${Math.round(v * 100) / 100}${x.unit && x.unit !== 'bytes' ? ` ${x.unit}` : ''}`;
+  cell(r, x.resource);
+  cell(r, f(x.current), 'num');
+  cell(r, f(x.peak), 'num');
+  cell(r, x.limit === null ? 'none' : f(x.limit), 'num');
+  const bar = el('div', 'bar');
+  const inner = el('div');
+  inner.style.width = x.limit ? `${Math.min(100, (100 * x.current) / x.limit)}%` : '0';
+  if (x.limit && x.current > x.limit * 0.9) inner.style.background = 'var(--bad)';
+  bar.appendChild(inner);
+  cell(r, bar);
+  return r;
+}
+
+function render(d: StatusDocument): void {
+  byId('overall').replaceChildren(badge(d.health.status));
+  const ready = badge(d.health.ready ? 'ready' : 'not ready');
+  ready.className = `badge ${d.health.ready ? 'healthy' : 'critical'}`;
+  byId('ready').replaceChildren(ready);
+  const inFlight = d.process.activeOperations !== null ? ` · ${d.process.activeOperations} in flight` : '';
+  byId('generated').textContent =
+    `updated ${time(d.generatedAt)} · pid ${d.process.pid} · up ${dur(d.process.uptimeSeconds * 1000)}${inFlight}`;
+  const sd = byId('shutdown');
+  sd.hidden = !d.shutdown.inProgress;
+  if (d.shutdown.inProgress) sd.textContent = shutdownText(d.shutdown.progress);
+
+  chart('chart-rate', d.series, 'requestsPerSecond', (v) => `${v.toFixed(2)}/s`);
+  chart('chart-errors', d.series, 'errorRate', pct);
+  chart('chart-p99', d.series, 'p99Ms', ms);
+
+  const components = d.health.components.map((c) => {
+    const r = el('tr');
+    cell(r, c.name);
+    cell(r, badge(c.status));
+    cell(r, c.essential ? 'yes' : 'no');
+    cell(r, time(c.lastCheck) + (c.stale ? ' (stale)' : ''));
+    cell(r, ms(c.avgResponseTimeMs), 'num');
+    cell(r, c.lastError ?? '', 'wrap');
+    return r;
+  });
+  fill('components', components, 'no components', 6);
+
+  const operations = d.operations.map((o) => {
+    const r = el('tr');
+    r.dataset.operation = o.name;
+    cell(r, o.name, 'wrap');
+    cell(r, o.calls, 'num');
+    cell(r, pct(o.errorRate), 'num');
+    cell(r, ms(o.p50Ms), 'num');
+    cell(r, ms(o.p99Ms), 'num');
+    cell(r, o.retries, 'num');
+    cell(r, o.rejections, 'num');
+    const b = o.breaker;
+    cell(r, b ? badge(b.state) : el('span', 'muted', 'none'));
+    cell(r, b ? dur(b.timeInStateMs) : '');
+    return r;
+  });
+  fill('operations', operations, 'no operations yet', 9);
+  fill('alerts-active', d.alerts.active.map(alertRow), 'no active alerts', 6);
+  fill('alerts-resolved', d.alerts.resolved.map(alertRow), 'none resolved recently', 6);
+
+  const limits = d.rateLimiting;
+  const scopes = limits.scopes.map((s) => {
+    const r = el('tr');
+    cell(r, s.scope);
+    cell(r, s.allowed, 'num');
+    cell(r, s.rejected, 'num');
+    return r;
+  });
+  fill('scopes', scopes, '', 3);
+  byId('limits-state').textContent =
+    `${limits.enabled ? 'enabled' : 'disabled'} · store ${limits.store} · ${limits.trackedUsers} users tracked`;
+  const users = limits.topRejectedUsers.map((u) => {
+    const r = el('tr');
+    cell(r, u.userId, 'wrap');
+    cell(r, `${u.rejections}${u.error ? ` (±${u.error})` : ''}`, 'num');
+    return r;
+  });
+  fill('top-users', users, 'no refusals', 2);
+  fill('resources', d.resources.rows.map(resourceRow), '', 5);
+
+  const logs = d.logs.entries.map((e) => {
+    const r = el('tr');
+    cell(r, time(e.timestamp));
+    cell(r, badge(e.level));
+    cell(r, `${e.component} / ${e.operation}`, 'wrap');
+    cell(r, e.message, 'wrap');
+    cell(r, e.correlationId ?? '').className = 'correlation';
+    cell(r, e.details, 'wrap muted details');
+    return r;
+  });
+  fill('logs', logs, 'no log entries match', 6);
+
+  byId('traces-note').textContent = d.traces.attached
+    ? ''
+    : 'No span processor attached: add productionSpanProcessors() from @llmkg/production/sdk to your SDK.';
+  const traces = d.traces.recent.map((t) => {
+    const r = el('tr');
+    cell(r, time(t.endedAt));
+    cell(r, t.operation, 'wrap');
+    cell(r, ms(t.durationMs), 'num');
+    cell(r, badge(t.outcome));
+    const href = safeHref(t.url);
+    if (href) {
+      const a = el('a', null, t.traceId);
+      a.href = href;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      cell(r, a);
+    } else {
+      cell(r, t.traceId);
+    }
+    cell(r, t.correlationId ?? '');
+    return r;
+  });
+  fill('traces', traces, 'no traces yet', 6);
+  byId('monitoring').textContent = d.monitoring.problems.length ? `monitoring: ${d.monitoring.problems.join('; ')}` : '';
+}
+
+function query(): string {
+  const q = new URLSearchParams({ logs: '50', traces: '20' });
+  const level = byId<HTMLSelectElement>('level').value;
+  const correlationId = byId<HTMLInputElement>('cid').value.trim();
+  if (level) q.set('level', level);
+  if (correlationId) q.set('correlationId', correlationId);
+  return `?${q.toString()}`;
+}
+
+/** Fetches status.json once and renders it; on 401 shows the token form. Never rejects. */
+async function load(): Promise<void> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch(jsonUrl + query(), { headers, cache: 'no-store', credentials: 'same-origin' });
+    if (res.status === 401) {
+      byId('auth').hidden = false;
+      byId('error').textContent = token ? 'The token was refused.' : 'This status page needs the admin token.';
+      if (token) sessionStorage.removeItem(TOKEN_KEY);
+    } else {
+      if (!res.ok) throw new Error(`status.json answered ${res.status}`);
+      const doc = (await res.json()) as StatusDocument;
+      byId('auth').hidden = true;
+      byId('error').textContent = '';
+      render(doc);
+      document.body.dataset.loaded = 'true';
+    }
+  } catch (error) {
+    byId('error').textContent = `Refresh failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  timer = setTimeout(refresh, refreshMs);
+}
+
+/** Loads now, dropping the scheduled refresh (the next is scheduled once this load ends). */
+function refresh(): void {
+  clearTimeout(timer);
+  void load();
+}
+
+byId('auth').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const input = byId<HTMLInputElement>('token');
+  const value = input.value.trim();
+  if (value) {
+    sessionStorage.setItem(TOKEN_KEY, value);
+    input.value = '';
+  }
+  refresh();
+});
+byId('filters').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  refresh();
+});
+byId('level').addEventListener('change', refresh);
+refresh();
