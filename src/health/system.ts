@@ -1,9 +1,9 @@
 import { InvalidConfigError } from '../errors.js';
 import { AwaitedTimers } from '../internal/awaited-timers.js';
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
-import { componentCheckConfigSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
+import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
 import { aggregateStatus, isServing, summarise, type SystemHealthReport } from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck, type RunClocks } from './runner.js';
@@ -52,12 +52,13 @@ export class HealthCheckSystem {
   private readonly timers = new AwaitedTimers();
   private readonly externalShuttingDown: (() => boolean) | undefined;
   private readonly maxComponents: number;
+  private readonly componentSchema: ReturnType<typeof componentSettingsSchema>;
   private started = false;
   private notReadyReason: string | undefined;
 
   constructor(config: HealthCheckConfigInput = {}, options: HealthCheckSystemOptions = {}) {
     this.config = parseSection(healthCheckConfigSchema, config, 'healthChecks');
-    validateCrossFields(this.config);
+    this.componentSchema = componentSettingsSchema(this.config.maxResultAgeMs);
     this.clocks = { wall: options.clock ?? Date.now, monotonic: options.monotonicClock ?? (() => performance.now()) };
     this.externalShuttingDown = options.isShuttingDown;
     this.maxComponents = options.maxComponents ?? 256;
@@ -281,18 +282,7 @@ export class HealthCheckSystem {
     const path = `healthChecks.components.${name}`;
     if (typeof config !== 'object' || config === null) throw new InvalidConfigError(path, 'config must be an object');
     const merged = { ...this.config.defaults, ...this.config.components[name], ...config };
-    const settings = parseSection(componentCheckConfigSchema, merged, path);
-    if (settings.warningThreshold > settings.criticalThreshold) {
-      throw new InvalidConfigError(`${path}.warningThreshold`, `must not exceed criticalThreshold (${settings.criticalThreshold})`);
-    }
-    const worstAge = settings.intervalMs + settings.timeoutMs;
-    if (worstAge > this.config.maxResultAgeMs) {
-      throw new InvalidConfigError(
-        `${path}.intervalMs`,
-        `intervalMs + timeoutMs (${worstAge} ms) exceeds healthChecks.maxResultAgeMs (${this.config.maxResultAgeMs} ms), so every result would read as stale`,
-      );
-    }
-    return settings;
+    return parseSection(this.componentSchema, merged, path);
   }
 
   private *componentStatuses(): Iterable<readonly [ComponentHealth, HealthStatus]> {
@@ -302,24 +292,5 @@ export class HealthCheckSystem {
 
   private *componentStatusList(): Iterable<{ status: HealthStatus; essential: boolean }> {
     for (const [component, status] of this.componentStatuses()) yield { status, essential: component.isEssential };
-  }
-}
-
-function validateCrossFields(config: HealthCheckConfig): void {
-  const d = config.defaults;
-  if (d.warningThreshold > d.criticalThreshold) {
-    throw new InvalidConfigError('healthChecks.defaults.warningThreshold', `must not exceed criticalThreshold (${d.criticalThreshold})`);
-  }
-  if (d.intervalMs + d.timeoutMs > config.maxResultAgeMs) {
-    throw new InvalidConfigError(
-      'healthChecks.maxResultAgeMs',
-      `must be at least defaults.intervalMs + defaults.timeoutMs (${d.intervalMs + d.timeoutMs} ms), else every result would read as stale`,
-    );
-  }
-  if (config.memoryWarningRatio > config.memoryCriticalRatio) {
-    throw new InvalidConfigError('healthChecks.memoryWarningRatio', `must not exceed memoryCriticalRatio (${config.memoryCriticalRatio})`);
-  }
-  if (config.eventLoopDelayWarningMs > config.eventLoopDelayCriticalMs) {
-    throw new InvalidConfigError('healthChecks.eventLoopDelayWarningMs', `must not exceed eventLoopDelayCriticalMs (${config.eventLoopDelayCriticalMs})`);
   }
 }

@@ -1,4 +1,4 @@
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { InvalidConfigError } from '../errors.js';
 import { monotonicClock, type Clock } from './clock.js';
 import { rateLimiterConfigSchema, type RateLimiterConfig, type RateLimiterConfigInput } from './config.js';

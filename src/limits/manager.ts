@@ -1,4 +1,4 @@
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { BulkheadRejectedError, InvalidConfigError, ResourceExhaustedError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { OperationLogger, RateLimitGate, ResourceGate } from '../pipeline.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Meter } from '@opentelemetry/api';
 import type { z } from 'zod';
-import { toInvalidConfig } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import type { Guard } from '../guard.js';
 import type { LogLevel, MonitorComponent } from '../pipeline.js';
 import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
@@ -73,9 +73,7 @@ export class ProductionMonitor implements MonitorComponent {
   private closed: Promise<void> | undefined;
 
   constructor(config: MonitoringConfigInput = {}, options: ProductionMonitorOptions = {}) {
-    const parsed = monitoringConfigSchema.safeParse(config);
-    if (!parsed.success) throw toInvalidConfig(parsed.error, 'monitoring');
-    this.config = parsed.data;
+    this.config = parseSection(monitoringConfigSchema, config, 'monitoring');
     const c = this.config;
     this.clock = options.clock ?? Date.now;
     const meter = options.meter ?? getMeter();

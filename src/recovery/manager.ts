@@ -1,6 +1,6 @@
 import { trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,

@@ -1,6 +1,6 @@
 import { SpanStatusCode, context, trace, type Context } from '@opentelemetry/api';
 import { z } from 'zod';
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { InvalidConfigError, ShuttingDownError, TimeoutError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { LogLevel, OperationLogger, ShutdownGate } from '../pipeline.js';
