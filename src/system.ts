@@ -9,6 +9,7 @@ import { createServerCloseHandler } from './shutdown/builtins.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
+import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type { Engine, MonitorComponent, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
 import type { CallState, OperationContext } from './recovery/context.js';
@@ -113,7 +114,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     readonly components: C,
     /** The pipeline's telemetry listener (spans, metrics, logs). */
     telemetry?: PipelineTelemetry,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.telemetry =
       telemetry ??
@@ -167,7 +168,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       lastError: undefined,
     };
     const { shutdown, limits } = this.components;
-    const start = this.clock();
+    const start = this.clock.monotonic();
     let request: Guard | undefined;
     let permit: Guard | undefined;
     let admitted = false;
@@ -189,13 +190,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
-      const seconds = (this.clock() - start) / 1000;
+      const seconds = (this.clock.monotonic() - start) / 1000;
       runtime.recovery.stats.record(true, seconds);
       this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
       return value;
     } catch (error) {
       // 7. Monitoring, on failure: "rejected" when the layer refused the call before any attempt ran
-      const seconds = (this.clock() - start) / 1000;
+      const seconds = (this.clock.monotonic() - start) / 1000;
       const rejected = call.attempts === 0 && error instanceof ProductionError;
       if (rejected) runtime.recovery.stats.recordRejection();
       else runtime.recovery.stats.record(false, seconds);
@@ -298,9 +299,9 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   }
 
   private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {
-    const waitStart = this.clock();
+    const waitStart = this.clock.monotonic();
     const permit = await this.components.limits.acquireOperationPermit(signal);
-    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock() - waitStart });
+    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock.monotonic() - waitStart });
     return permit;
   }
 

@@ -1,12 +1,13 @@
 import { InvalidConfigError } from '../errors.js';
 import { AwaitedTimers } from '../internal/awaited-timers.js';
+import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
 import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
 import { aggregateStatus, isServing, summarise, type SystemHealthReport } from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
-import { runCheck, type RunClocks } from './runner.js';
+import { runCheck } from './runner.js';
 import { HealthStatus } from './status.js';
 import { HealthTelemetry } from './telemetry.js';
 import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
@@ -15,10 +16,8 @@ import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
 export interface HealthCheckSystemOptions {
   /** Where status transitions are logged (the monitoring component); else straight to the OTel logs API. */
   logger?: OperationLogger;
-  /** Wall clock in epoch milliseconds (result times and staleness). Default `Date.now`. */
-  clock?: () => number;
-  /** Monotonic clock in milliseconds (check durations). Default `performance.now`. */
-  monotonicClock?: () => number;
+  /** Wall time for result times and staleness, monotonic time for check durations; default the system clock. */
+  clock?: Clock;
   /** Extra "shutting down" source, e.g. the shutdown manager's gate; readiness is withdrawn while it is true. */
   isShuttingDown?: () => boolean;
   /** Most components that may be registered. Default 256. */
@@ -46,7 +45,7 @@ export class HealthCheckSystem {
   /** Background runner timers, one per component. */
   private readonly checkRunners = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly telemetry: HealthTelemetry;
-  private readonly clocks: RunClocks;
+  private readonly clock: Clock;
   private readonly stop = new AbortController();
   /** Check timeouts: they keep the process alive only while a caller awaits a run. */
   private readonly timers = new AwaitedTimers();
@@ -59,7 +58,7 @@ export class HealthCheckSystem {
   constructor(config: HealthCheckConfigInput = {}, options: HealthCheckSystemOptions = {}) {
     this.config = parseSection(healthCheckConfigSchema, config, 'healthChecks');
     this.componentSchema = componentSettingsSchema(this.config.maxResultAgeMs);
-    this.clocks = { wall: options.clock ?? Date.now, monotonic: options.monotonicClock ?? (() => performance.now()) };
+    this.clock = options.clock ?? systemClock;
     this.externalShuttingDown = options.isShuttingDown;
     this.maxComponents = options.maxComponents ?? 256;
     this.telemetry = new HealthTelemetry({ componentStatuses: () => this.componentStatuses() }, options.logger);
@@ -113,7 +112,7 @@ export class HealthCheckSystem {
     const slot = this.components.get(name);
     if (!slot) throw new InvalidConfigError('component', `no health component named ${JSON.stringify(name)}`);
     await this.timers.hold(this.run(slot));
-    return slot.component.snapshot(this.clocks.wall(), this.config.maxResultAgeMs);
+    return slot.component.snapshot(this.clock.wall(), this.config.maxResultAgeMs);
   }
 
   /**
@@ -128,7 +127,7 @@ export class HealthCheckSystem {
 
   /** The report from the results held now; runs no check (what the probe endpoints use). */
   getHealthReport(): SystemHealthReport {
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     const maxAge = this.config.maxResultAgeMs;
     const components: Record<string, ComponentHealthSnapshot> = {};
     const essentialFailures: string[] = [];
@@ -161,7 +160,7 @@ export class HealthCheckSystem {
    */
   isReady(exclude?: ReadonlySet<string>): boolean {
     if (this.isShuttingDown()) return false;
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     for (const [name, { component }] of this.components) {
       if (!component.isEssential || exclude?.has(name)) continue;
       if (!isServing(component.effectiveStatus(now, this.config.maxResultAgeMs))) return false;
@@ -234,7 +233,7 @@ export class HealthCheckSystem {
   private run(slot: Slot): Promise<CheckOutcome | undefined> {
     if (slot.inFlight) return slot.inFlight;
     if (this.stop.signal.aborted) return Promise.resolve(undefined);
-    const run = runCheck(slot.component, this.telemetry, this.clocks, this.stop.signal, this.timers).then((outcome) => {
+    const run = runCheck(slot.component, this.telemetry, this.clock, this.stop.signal, this.timers).then((outcome) => {
       slot.inFlight = undefined;
       if (slot.registered && !this.stop.signal.aborted) {
         const change = slot.component.record(outcome);
@@ -286,7 +285,7 @@ export class HealthCheckSystem {
   }
 
   private *componentStatuses(): Iterable<readonly [ComponentHealth, HealthStatus]> {
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     for (const { component } of this.components.values()) yield [component, component.effectiveStatus(now, this.config.maxResultAgeMs)] as const;
   }
 

@@ -1,6 +1,6 @@
 import { InvalidConfigError, isProductionError, type RateLimitScope } from '../errors.js';
 import type { OperationLogger } from '../pipeline.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../internal/time.js';
 import type { FailureMode, RateLimiterConfig } from './config.js';
 import { MemoryRateLimitStore, type MemoryStoreOptions } from './memory-store.js';
 import { StoreBreaker } from './store-breaker.js';
@@ -60,7 +60,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     const share = options.localShare ?? 1;
     if (!(share > 0 && share <= 1)) throw new InvalidConfigError('localShare', `must be in (0, 1], got ${share}`);
     this.type = primary.type;
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? systemClock;
     this.failureMode = options.failureMode ?? 'local_fallback';
     this.cooldownMs = options.breakerCooldownMs ?? 1000;
     this.breaker = new StoreBreaker(options.breakerThreshold ?? 3, this.cooldownMs, this.clock);
@@ -77,7 +77,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
   /** The primary's decision while the breaker lets calls through, else the failure mode's; see the class comment. */
   consume(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number> {
     if (!this.breaker.allow()) return this.without(scope, key, cost, now);
-    const startedAt = now ?? this.clock();
+    const startedAt = now ?? this.clock.monotonic();
     let result: number | Promise<number>;
     try {
       result = this.primary.consume(scope, key, cost, now);

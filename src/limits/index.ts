@@ -20,7 +20,6 @@ export { ResourceUsage, processProbe, type ResourceProbe } from './resource-usag
 export { PermitPool, type PermitPoolOptions } from './permit-pool.js';
 export { rateLimitHeaders, MAX_SF_INTEGER, type RateLimitHeaders } from './headers.js';
 export type { RateLimitStats, DecisionCounts } from './stats.js';
-export { monotonicClock, type Clock } from './clock.js';
 export * from './config.js';
 export { TopK, type TopKEntry } from './top-k.js';
 export { REJECTED_USERS_TRACKED } from './rate-gate.js';

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../internal/time.js';
 
 /** Where samples come from; tests inject their own. */
 export interface ResourceProbe {
@@ -89,12 +89,12 @@ export class ResourceUsage {
     this.cores = Math.max(1, probe.cores?.() ?? availableCores());
     // The baseline is the process's start (no CPU spent yet), so the first figure is the average since then
     // rather than a ratio over the few microseconds between construction and the first sample.
-    this.lastCpuAt = clock() - (probe.uptimeMs?.() ?? process.uptime() * 1000);
+    this.lastCpuAt = clock.monotonic() - (probe.uptimeMs?.() ?? process.uptime() * 1000);
   }
 
   /** Takes one sample of memory, CPU and event-loop delay. */
   sample(): void {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     this.memoryBytes = this.probe.memoryBytes(this.measure);
     if (this.memoryBytes > this.peakMemoryBytes) this.peakMemoryBytes = this.memoryBytes;
     const elapsedMs = now - this.lastCpuAt;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Meter } from '@opentelemetry/api';
 import type { z } from 'zod';
+import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { Guard } from '../guard.js';
 import type { LogLevel, MonitorComponent } from '../pipeline.js';
@@ -27,8 +28,8 @@ export type MonitoringConfigInput = z.input<typeof monitoringConfigSchema>;
 
 /** Extra wiring of a {@link ProductionMonitor}. */
 export interface ProductionMonitorOptions {
-  /** Clock for alert evaluation (ms since the epoch). */
-  readonly clock?: () => number;
+  /** Clock of alert evaluation and metric retention (its wall time); default the system clock. */
+  readonly clock?: Clock;
   /** Notifiers besides the configured Alertmanager and webhook, e.g. a `CallbackNotifier`. */
   readonly notifiers?: readonly AlertNotifier[];
   /** Delivery settings of `notifiers` (defaults: 5 s timeout, 3 retries, 1000 queued alerts, 500 ms backoff). */
@@ -67,7 +68,7 @@ export class ProductionMonitor implements MonitorComponent {
   private readonly subscription: Guard;
   private readonly history: Ring<MetricSnapshot>;
   private readonly series: RequestSeries;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly activeOperations: () => number;
   private externalUrl: string;
   private closed: Promise<void> | undefined;
@@ -75,7 +76,7 @@ export class ProductionMonitor implements MonitorComponent {
   constructor(config: MonitoringConfigInput = {}, options: ProductionMonitorOptions = {}) {
     this.config = parseSection(monitoringConfigSchema, config, 'monitoring');
     const c = this.config;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     const meter = options.meter ?? getMeter();
     this.sink = new LogSink(getOtelLogger(), c.logLevel, c.logBufferSize);
     this.facade = new MetricsFacade(meter, c.cardinalityLimit);
@@ -162,7 +163,7 @@ export class ProductionMonitor implements MonitorComponent {
    */
   async getMetrics(): Promise<Record<string, MetricPoint[]>> {
     const fresh = await telemetryHub.requireSource().collectSnapshot();
-    const since = this.clock() - this.config.metricsRetentionMs;
+    const since = this.clock.wall() - this.config.metricsRetentionMs;
     const snapshots = this.history.newest(this.history.capacity, (s) => s.timestamp >= since).reverse();
     const out: Record<string, MetricPoint[]> = {};
     for (const snapshot of [...snapshots, fresh]) {
@@ -246,7 +247,7 @@ export class ProductionMonitor implements MonitorComponent {
     const alerts = this.alerting.stats();
     const last = alerts.lastEvaluation;
     const attached = telemetryHub.source() !== undefined;
-    const lag = last === undefined ? undefined : Math.max(0, this.clock() - last.at);
+    const lag = last === undefined ? undefined : Math.max(0, this.clock.wall() - last.at);
     const problems: string[] = [];
     if (!attached) problems.push('no metric readers attached: alerts are not evaluated');
     if (lag !== undefined && lag > 3 * this.config.alertEvaluationIntervalMs) problems.push(`alert evaluation is ${lag} ms behind`);

@@ -1,5 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import { AbortedError, TimeoutError } from '../errors.js';
+import type { Guard } from '../guard.js';
+import { onAbort } from '../internal/time.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import type { OperationStats } from './stats.js';
 
@@ -53,8 +55,8 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private resolve: ((value: T) => void) | undefined;
   private reject: ((error: unknown) => void) | undefined;
   private timedOut: TimeoutError | undefined;
-  private callerListener: (() => void) | undefined;
-  private abandonListener: (() => void) | undefined;
+  private callerAbort: Guard | undefined;
+  private abandonAbort: Guard | undefined;
 
   constructor(
     private readonly call: CallState,
@@ -86,10 +88,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       if (callerSignal?.aborted) controller.abort(new AbortedError(callerSignal.reason));
       if (abandonSignal) {
         if (abandonSignal.aborted) controller.abort(abandonSignal.reason);
-        else if (this.resolve !== undefined) {
-          this.abandonListener = () => controller.abort(abandonSignal.reason);
-          abandonSignal.addEventListener('abort', this.abandonListener, { once: true });
-        }
+        else if (this.resolve !== undefined) this.abandonAbort = onAbort(abandonSignal, (reason) => controller.abort(reason));
       }
     }
     return this.controller.signal;
@@ -110,8 +109,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       const callerSignal = this.call.callerSignal;
       if (callerSignal !== undefined) {
         if (callerSignal.aborted) return this.callerAborted();
-        this.callerListener = () => this.callerAborted();
-        callerSignal.addEventListener('abort', this.callerListener, { once: true });
+        this.callerAbort = onAbort(callerSignal, () => this.callerAborted());
       }
       let pending: Promise<T>;
       try {
@@ -161,7 +159,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private finish(): void {
     this.resolve = this.reject = undefined;
     this.deadlines?.remove(this);
-    if (this.callerListener) this.call.callerSignal?.removeEventListener('abort', this.callerListener);
-    if (this.abandonListener) this.call.abandonSignal?.removeEventListener('abort', this.abandonListener);
+    this.callerAbort?.release();
+    this.abandonAbort?.release();
   }
 }

@@ -5,7 +5,6 @@ export { OperationRecovery, isOperationFailure, type Operation, type RecoveryLis
 export { OperationStats } from './stats.js';
 export type { OperationContext, CallState } from './context.js';
 export { retryDelayMs } from './backoff.js';
-export { abortableSleep } from './sleep.js';
 export { DeadlineQueue, type DeadlineEntry } from './deadlines.js';
 export { validateOperationName, MAX_OPERATION_NAME_LENGTH } from './names.js';
 export * from './config.js';

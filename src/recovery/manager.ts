@@ -1,5 +1,6 @@
 import { trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
+import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
 import {
@@ -18,8 +19,8 @@ import { validateOperationName } from './names.js';
 export interface ErrorRecoveryOptions {
   /** When false, operations run once with no retry, breaker, bulkhead or timeout (stats are still kept). */
   enabled?: boolean;
-  /** Monotonic clock in ms for timeouts; defaults to `performance.now`. */
-  clock?: () => number;
+  /** Clock of timeouts and call durations (its monotonic time); default the system clock. */
+  clock?: Clock;
   /** Told about retries; the production system's telemetry listens here. */
   listener?: RecoveryListener;
 }
@@ -62,7 +63,7 @@ export class ErrorRecoveryManager {
   private readonly stats = new Map<string, OperationStats>();
   private readonly restored = new Map<string, BreakerSnapshot>();
   private readonly transitionListeners: Array<(event: BreakerTransition) => void> = [];
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly recoveryListeners: RecoveryListener[] = [];
   /** Fans recovery events out to every subscribed listener (telemetry is one). */
   private readonly listener: RecoveryListener = {
@@ -77,7 +78,7 @@ export class ErrorRecoveryManager {
     options: ErrorRecoveryOptions = {},
   ) {
     this.enabled = options.enabled ?? true;
-    this.clock = options.clock ?? (() => performance.now());
+    this.clock = options.clock ?? systemClock;
     if (options.listener) this.recoveryListeners.push(options.listener);
   }
 
@@ -108,13 +109,13 @@ export class ErrorRecoveryManager {
       attempts: 0,
       lastError: undefined,
     };
-    const start = this.clock();
+    const start = this.clock.monotonic();
     try {
       const value = await policy.execute(operation, call, options.idempotent ?? true);
-      policy.stats.record(true, (this.clock() - start) / 1000);
+      policy.stats.record(true, (this.clock.monotonic() - start) / 1000);
       return value;
     } catch (error) {
-      policy.stats.record(false, (this.clock() - start) / 1000);
+      policy.stats.record(false, (this.clock.monotonic() - start) / 1000);
       throw error;
     }
   }

@@ -9,7 +9,7 @@ import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
 import { AttemptContext, type CallState, type OperationContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
-import { abortableSleep } from './sleep.js';
+import { sleep, type Clock } from '../internal/time.js';
 import { OperationStats } from './stats.js';
 
 /** A protected operation: receives its context, returns a promise. */
@@ -46,7 +46,7 @@ export class OperationRecovery {
     readonly name: string,
     readonly config: OperationRecoveryConfig,
     private readonly listener: RecoveryListener,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     stats: OperationStats,
     breakerState?: BreakerSnapshot,
   ) {
@@ -101,7 +101,8 @@ export class OperationRecovery {
     const delay = retryDelayMs(this.retryConfig!, retryNumber);
     this.stats.retries++;
     this.listener.onRetry(call, retryNumber, delay, call.lastError);
-    await abortableSleep(delay, call.callerSignal, call.abandonSignal);
+    // cockatiel 3.2.1's retry sleep ignores abort: ours ends at once on the caller's abort or a shutdown.
+    await sleep(delay, call.callerSignal, call.abandonSignal);
   }
 
   private attempt<T>(operation: Operation<T>, call: CallState): Promise<T> {
@@ -129,7 +130,7 @@ export class OperationRecovery {
         return Promise.reject(error);
       }
     }
-    return ctx.run(operation, this.clock());
+    return ctx.run(operation, this.clock.monotonic());
   }
 }
 

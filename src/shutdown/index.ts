@@ -17,7 +17,6 @@ export {
 } from './handler.js';
 export type { CheckpointRecord, PhaseOutcome, PhaseReport, ShutdownReport } from './report.js';
 export { FileCheckpointStore, checkpointFileName, type CheckpointFileSystem, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
-export type { ShutdownClock } from './clock.js';
 export type { ProcessEvents, ProcessListener } from './process-hooks.js';
 export { SHUTDOWN_ATTR, SHUTDOWN_SPAN_NAME } from './telemetry.js';
 export {

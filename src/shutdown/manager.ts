@@ -7,7 +7,7 @@ import type { LogLevel, OperationLogger, ShutdownGate } from '../pipeline.js';
 import { getTracer } from '../telemetry/api.js';
 import { ATTR } from '../telemetry/names.js';
 import { FileCheckpointStore, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
-import { Deadline, delay, systemClock, type ShutdownClock } from './clock.js';
+import { awaitedTimers, Deadline, sleepUnlessAborted, systemClock, type Clock } from '../internal/time.js';
 import { shutdownConfigSchema, type ShutdownConfig } from './config.js';
 import { DEFAULT_HANDLER_PRIORITY, type HandlerOptions, type RegisteredHandler, type ShutdownHandler } from './handler.js';
 import type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js';
@@ -44,7 +44,7 @@ export class GracefulShutdownManager implements ShutdownGate {
   private readonly forceController = new AbortController();
   private readonly phaseListeners = new Set<(phase: ShutdownPhase) => void>();
   private readonly tracer = getTracer();
-  private readonly clock: ShutdownClock;
+  private readonly clock: Clock;
   private readonly logger: OperationLogger | undefined;
   private readonly exitProcess: (code: number) => void;
   private readonly events: ProcessEvents;
@@ -184,7 +184,7 @@ export class GracefulShutdownManager implements ShutdownGate {
 
   /** Plain JSON snapshot of the shutdown state. */
   getShutdownProgress(): ShutdownProgressSnapshot {
-    return this.progress.snapshot(this.reason, this.handlers.size, this.clock.now());
+    return this.progress.snapshot(this.reason, this.handlers.size, this.clock.wall());
   }
 
   /** The checkpoints taken during this process's SaveState, one per component. */
@@ -217,9 +217,10 @@ export class GracefulShutdownManager implements ShutdownGate {
   private async run(): Promise<ShutdownReport> {
     const p = this.progress;
     const cfg = this.config;
-    p.startedAt = this.clock.now();
+    p.startedAt = this.clock.wall();
     p.ready = false;
-    const overall = this.clock.setTimeout(() => this.forceNow('deadline'), cfg.gracefulTimeoutMs);
+    // Ref'd: the process must not end in the middle of its own shutdown.
+    const overall = awaitedTimers.setTimeout(() => this.forceNow('deadline'), cfg.gracefulTimeoutMs);
     const span = this.tracer.startSpan(SHUTDOWN_SPAN_NAME, { attributes: { [SHUTDOWN_ATTR.reason]: this.reason } });
     const parent = trace.setSpan(context.active(), span);
     this.log('warn', 'initiate', `Graceful shutdown initiated (${this.reason})`, { reason: this.reason, active_requests: p.active });
@@ -235,11 +236,11 @@ export class GracefulShutdownManager implements ShutdownGate {
       this.log('critical', 'shutdown', 'Shutdown sequence failed', describeError(error));
       this.forceNow('internal error');
     } finally {
-      this.clock.clearTimeout(overall);
+      awaitedTimers.clearTimeout(overall);
     }
     p.accepting = false;
     this.enter(ShutdownPhase.Terminated);
-    const finishedAt = this.clock.now();
+    const finishedAt = this.clock.wall();
     span.setAttributes({ [SHUTDOWN_ATTR.forced]: p.forced, [SHUTDOWN_ATTR.requestsDrained]: p.drained, [SHUTDOWN_ATTR.requestsAbandoned]: p.abandoned });
     if (p.forced) span.setStatus({ code: SpanStatusCode.ERROR, message: 'shutdown forced' });
     this.log(p.forced ? 'error' : 'info', 'terminated', `Shutdown ${p.forced ? 'forced' : 'complete'} after ${finishedAt - p.startedAt} ms`, {
@@ -264,10 +265,10 @@ export class GracefulShutdownManager implements ShutdownGate {
       return;
     }
     this.enter(phase);
-    const startedAt = this.clock.now();
+    const startedAt = this.clock.wall();
     const span = this.tracer.startSpan(`${SHUTDOWN_SPAN_NAME}.${phase}`, { attributes: { [ATTR.phase]: phase } }, parent);
     this.runner.span = span;
-    const deadline = new Deadline(this.clock, timeoutMs, `shutdown phase ${phase}`, this.forceController.signal);
+    const deadline = new Deadline(timeoutMs, `shutdown phase ${phase}`, this.forceController.signal);
     let outcome: PhaseOutcome;
     try {
       outcome = await context.with(trace.setSpan(parent, span), body, this, deadline.signal);
@@ -275,7 +276,7 @@ export class GracefulShutdownManager implements ShutdownGate {
       deadline.dispose();
     }
     if (deadline.signal.aborted) outcome = deadline.signal.reason instanceof TimeoutError ? 'timed_out' : 'forced';
-    const durationMs = this.clock.now() - startedAt;
+    const durationMs = this.clock.wall() - startedAt;
     span.setAttribute(SHUTDOWN_ATTR.outcome, outcome);
     if (outcome === 'timed_out' || outcome === 'forced') span.setStatus({ code: SpanStatusCode.ERROR, message: `phase ${outcome}` });
     span.end();
@@ -285,8 +286,8 @@ export class GracefulShutdownManager implements ShutdownGate {
   }
 
   private async initiatePhase(signal: AbortSignal): Promise<PhaseOutcome> {
-    const waitMs = this.config.preStopDelayMs - (this.clock.now() - this.progress.startedAt);
-    const [outcome] = await Promise.all([this.runner.run('initiate', signal), delay(this.clock, waitMs, signal)]);
+    const waitMs = this.config.preStopDelayMs - (this.clock.wall() - this.progress.startedAt);
+    const [outcome] = await Promise.all([this.runner.run('initiate', signal), sleepUnlessAborted(waitMs, signal)]);
     return outcome;
   }
 
@@ -311,7 +312,7 @@ export class GracefulShutdownManager implements ShutdownGate {
   /** The `finalize` steps (telemetry flush), bounded by `telemetryFlushTimeoutMs` even when forced. */
   private async finalizeStep(): Promise<boolean> {
     const limit = this.config.telemetryFlushTimeoutMs;
-    const bound = new Deadline(this.clock, limit, 'telemetry flush');
+    const bound = new Deadline(limit, 'telemetry flush');
     try {
       return (await this.runner.run('finalize', bound.signal, limit)) === 'completed';
     } finally {

@@ -1,5 +1,6 @@
 import { ShuttingDownError } from '../errors.js';
 import type { Guard } from '../guard.js';
+import { onAbort } from '../internal/time.js';
 import { ShutdownPhase } from './phases.js';
 
 /**
@@ -135,12 +136,11 @@ export class ShutdownProgress {
     return new Promise((resolve) => {
       const finish = (drained: boolean) => {
         this.drainWaiter = undefined;
-        signal.removeEventListener('abort', onAbort);
+        aborted.release();
         resolve(drained);
       };
-      const onAbort = () => finish(false);
       this.drainWaiter = () => finish(true);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const aborted = onAbort(signal, () => finish(false));
     });
   }
 }

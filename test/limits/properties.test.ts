@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { clockOf } from '../support/clock.js';
 
 interface Admitted {
   t: number;
@@ -15,7 +16,7 @@ const arrivals = fc.array(
 
 function run(config: RateLimiterConfigInput, pattern: { dt: number; cost: number }[]): Admitted[] {
   let now = 0;
-  const limiter = createRateLimiter(config, { clock: () => now });
+  const limiter = createRateLimiter(config, { clock: clockOf(() => now) });
   const admitted: Admitted[] = [];
   for (const { dt, cost } of pattern) {
     now += dt;
@@ -76,7 +77,7 @@ describe('no algorithm admits more than its limit, whatever the arrival pattern'
     fc.assert(
       fc.property(arrivals, fc.integer({ min: 4, max: 12 }), fc.double({ min: 0.2, max: 50, noNaN: true }), fc.integer({ min: 0, max: 3000 }), (pattern, capacity, rate, maxWaitMs) => {
         let now = 0;
-        const limiter = createRateLimiter({ algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs }, { clock: () => now });
+        const limiter = createRateLimiter({ algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs }, { clock: clockOf(() => now) });
         const departures: { at: number; cost: number }[] = [];
         for (const { dt, cost } of pattern) {
           now += dt;

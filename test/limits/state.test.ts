@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProductionSystem, RATE_LIMIT_CHECKPOINT, RateLimitedError, checkpointFileName } from '../../src/index.js';
 import { RateLimitingManager, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { clockOf } from '../support/clock.js';
 
 const managers: RateLimitingManager[] = [];
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 /** A manager on its own monotonic clock, as a fresh process has (its origin differs from the last run's). */
 function process(config: RateLimitConfigInput, origin: number) {
   const clock = { now: origin };
-  const m = new RateLimitingManager(config, {}, { metrics: false, clock: () => clock.now });
+  const m = new RateLimitingManager(config, {}, { metrics: false, clock: clockOf(() => clock.now) });
   managers.push(m);
   return { m, clock };
 }

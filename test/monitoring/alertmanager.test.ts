@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { freePort, requireBinary, startProcess, type StartedProcess, waitForHttpOk } from '../support/processes.js';
 import { installEmbedded } from './helpers.js';
+import { clockOf } from '../support/clock.js';
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -51,7 +52,7 @@ describe('Alertmanager client against a real Alertmanager', () => {
     const monitor = new ProductionMonitor(
       { defaultAlertRules: false, runtimeMetrics: false, alertmanager: { url: baseUrl, timeoutMs: 5000, maxRetries: 2, maxQueue: 100 }, externalUrl: 'http://127.0.0.1:9464', alertResendIntervalMs: 60_000 },
       {
-        clock: () => Date.now() + offset,
+        clock: clockOf(() => Date.now() + offset),
         alertRules: [{ name: 'PaymentsDown', metric: 'test.payments.healthy', comparison: '<', threshold: 1, severity: 'critical', labels: { team: 'payments' }, annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' } }],
       },
     );

@@ -10,6 +10,7 @@ import { RecentTracesProcessor } from '../../src/sdk/recent-traces.js';
 import { errorRecoveryConfigSchema } from '../../src/recovery/config.js';
 import { getMeter, getTracer } from '../../src/telemetry/api.js';
 import { gauge, histogram, snapshot } from '../monitoring/helpers.js';
+import { clockOf } from '../support/clock.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const BOUNDS = [0.005, 0.01, 0.1, 1];
@@ -213,7 +214,7 @@ describe('bounded parts behind the page', () => {
       log: () => undefined,
       tracer: getTracer(),
       meter: getMeter(),
-      clock: () => now,
+      clock: clockOf(() => now),
       resolvedHistory: 2,
     });
     alerting.addRule({ name: 'Hot', metric: 'temp', aggregation: 'value', groupBy: ['room'], comparison: '>', threshold: 1, forMs: 0, severity: 'warning' });
