@@ -5,7 +5,7 @@ import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
 import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
-import { aggregateStatus, isServing, summarise, type SystemHealthReport } from './report.js';
+import { aggregateStatus, isServing, summarise, type ComponentStatusSnapshot, type HealthStatusSnapshot, type SystemHealthReport } from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck } from './runner.js';
 import { HealthStatus } from './status.js';
@@ -184,28 +184,28 @@ export class HealthCheckSystem {
   }
 
   /** Plain-JSON status of every component (the seed's `get_health_status`). */
-  getHealthStatus(): Record<string, unknown> {
+  getHealthStatus(): HealthStatusSnapshot {
     const report = this.getHealthReport();
-    const components: Record<string, unknown> = {};
+    const components: Record<string, ComponentStatusSnapshot> = {};
     for (const [name, c] of Object.entries(report.components)) {
       components[name] = {
         status: c.status,
         essential: c.essential,
         stale: c.stale,
-        consecutive_failures: c.consecutiveFailures,
-        total_checks: c.totalChecks,
-        total_failures: c.totalFailures,
-        avg_response_time_ms: Math.round(c.avgResponseTimeMs * 1000) / 1000,
-        last_error: c.lastError ?? null,
-        last_success: c.lastSuccessTime === undefined ? null : new Date(c.lastSuccessTime).toISOString(),
-        last_check: c.lastCheckTime === undefined ? null : new Date(c.lastCheckTime).toISOString(),
+        consecutiveFailures: c.consecutiveFailures,
+        totalChecks: c.totalChecks,
+        totalFailures: c.totalFailures,
+        avgResponseTimeMs: Math.round(c.avgResponseTimeMs * 1000) / 1000,
+        lastError: c.lastError ?? null,
+        lastSuccess: c.lastSuccessTime === undefined ? null : new Date(c.lastSuccessTime).toISOString(),
+        lastCheck: c.lastCheckTime === undefined ? null : new Date(c.lastCheckTime).toISOString(),
       };
     }
     return {
       status: report.status,
       ready: report.ready,
-      shutting_down: report.shuttingDown,
-      not_ready_reason: this.notReadyReason ?? null,
+      shuttingDown: report.shuttingDown,
+      notReadyReason: this.notReadyReason ?? null,
       running: this.started && !this.stop.signal.aborted,
       summary: report.summary,
       components,

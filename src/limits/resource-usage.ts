@@ -2,6 +2,25 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
 import type { Clock } from '../internal/time.js';
 
+/** Current and peak resource use as plain JSON. */
+export interface ResourceUsageSnapshot {
+  readonly memoryBytes: number;
+  readonly peakMemoryBytes: number;
+  /** Share of all available cores, 0 to 100. */
+  readonly cpuPercent: number;
+  readonly peakCpuPercent: number;
+  /** Event-loop delay p99 over the last sample interval. */
+  readonly eventLoopDelayMs: number;
+  readonly peakEventLoopDelayMs: number;
+  /** Operation permits held. */
+  readonly activeOperations: number;
+  readonly peakOperations: number;
+  readonly databaseConnections: number;
+  readonly peakDatabaseConnections: number;
+  /** Samples taken. */
+  readonly samples: number;
+}
+
 /** Where samples come from; tests inject their own. */
 export interface ResourceProbe {
   /** Memory in bytes by the configured measure. */
@@ -117,7 +136,7 @@ export class ResourceUsage {
   }
 
   /** Plain JSON: current and peak values. */
-  toJSON(): Record<string, number> {
+  toJSON(): ResourceUsageSnapshot {
     return {
       memoryBytes: this.memoryBytes,
       peakMemoryBytes: this.peakMemoryBytes,

@@ -4,7 +4,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
-import type { Guard } from '../guard.js';
+import { createGuard, type Guard } from '../guard.js';
 import type { LogLevel, MonitorComponent } from '../pipeline.js';
 import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
 import { Alerting } from './alerting.js';
@@ -36,8 +36,6 @@ export interface ProductionMonitorOptions {
   readonly delivery?: Partial<DeliveryOptions>;
   /** Rules added after the defaults (a rule with a default's name replaces it). */
   readonly alertRules?: readonly AlertRuleInput[];
-  /** Protected operations in flight, for `getSystemStats()` (the system passes its count). */
-  readonly activeOperations?: () => number;
   /** Meter for the monitor's instruments (default: the API's global meter, taken now). */
   readonly meter?: Meter;
 }
@@ -69,9 +67,10 @@ export class ProductionMonitor implements MonitorComponent {
   private readonly history: Ring<MetricSnapshot>;
   private readonly series: RequestSeries;
   private readonly clock: Clock;
-  private readonly activeOperations: () => number;
+  private activeOperations: () => number;
   private externalUrl: string;
   private closed: Promise<void> | undefined;
+  private readonly runningTimers = (): number => this.facade.running.count;
 
   constructor(config: MonitoringConfigInput = {}, options: ProductionMonitorOptions = {}) {
     this.config = parseSection(monitoringConfigSchema, config, 'monitoring');
@@ -80,7 +79,7 @@ export class ProductionMonitor implements MonitorComponent {
     const meter = options.meter ?? getMeter();
     this.sink = new LogSink(getOtelLogger(), c.logLevel, c.logBufferSize);
     this.facade = new MetricsFacade(meter, c.cardinalityLimit);
-    this.activeOperations = options.activeOperations ?? (() => this.facade.running.count);
+    this.activeOperations = this.runningTimers;
     this.stats = leaseSystemStats(c.statsIntervalMs, c.runtimeMetrics ? meter : undefined);
     this.externalUrl = c.externalUrl ?? `http://${hostname()}:9464`;
     const externalUrl = (): string => this.externalUrl;
@@ -120,6 +119,17 @@ export class ProductionMonitor implements MonitorComponent {
   /** The base URL of alerts' `generatorURL` now. */
   getExternalUrl(): string {
     return this.externalUrl;
+  }
+
+  /**
+   * Makes `count` the source of `getSystemStats().activeOperations` (a `ProductionSystem` passes its count of
+   * protected operations in flight); releasing the guard gives back the default, the timers running.
+   */
+  countActiveOperations(count: () => number): Guard {
+    this.activeOperations = count;
+    return createGuard(() => {
+      if (this.activeOperations === count) this.activeOperations = this.runningTimers;
+    });
   }
 
   /** Writes one log record: an OTel log record with the conventions' attributes, and an entry in the ring. */
@@ -243,7 +253,7 @@ export class ProductionMonitor implements MonitorComponent {
   }
 
   /** The monitor's own state: buffer use, evaluation lag, notifier queues, dropped items. */
-  healthCheck(): MonitorHealth & Record<string, unknown> {
+  healthCheck(): MonitorHealth {
     const alerts = this.alerting.stats();
     const last = alerts.lastEvaluation;
     const attached = telemetryHub.source() !== undefined;

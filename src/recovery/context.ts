@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import type { CallState, OperationContext } from '../pipeline.js';
 import { AbortedError, TimeoutError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import { onAbort } from '../internal/time.js';
@@ -9,38 +10,6 @@ import type { OperationStats } from './stats.js';
 export interface ClosedBreaker {
   recordClosedSuccess(): void;
   recordClosedFailure(error: unknown): Promise<void> | undefined;
-}
-
-/** What a protected operation receives. */
-export interface OperationContext {
-  /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
-  readonly signal: AbortSignal;
-  /** 1-based number of this attempt. */
-  readonly attempt: number;
-  /** Correlation ID of the call (caller's, baggage's, or the trace ID). */
-  readonly correlationId: string;
-  /** The operation's span; the operation runs in its context, so the user's own spans nest under it. */
-  readonly span: Span;
-  /** The user the call is made for, if any. */
-  readonly userId: string | undefined;
-  /** The operation's name. */
-  readonly operationName: string;
-}
-
-/** Per-call state shared by the attempts of one protected call. */
-export interface CallState {
-  readonly operationName: string;
-  readonly userId: string | undefined;
-  readonly correlationId: string;
-  readonly span: Span;
-  /** The caller's own abort signal. */
-  readonly callerSignal: AbortSignal | undefined;
-  /** Fired when a shutdown abandons in-flight requests. */
-  readonly abandonSignal: AbortSignal | undefined;
-  /** Attempts started so far. */
-  attempts: number;
-  /** The error of the last failed attempt. */
-  lastError: unknown;
 }
 
 /**

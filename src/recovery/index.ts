@@ -1,10 +1,7 @@
-export { ErrorRecoveryManager, type ErrorRecoveryOptions, type BreakerTransition, type OperationPatch } from './manager.js';
-export { CircuitBreaker, BREAKER_STATES, type BreakerState, type BreakerSnapshot } from './breaker.js';
-export { Bulkhead } from './bulkhead.js';
-export { OperationRecovery, isOperationFailure, type Operation, type RecoveryListener } from './operation.js';
-export { OperationStats } from './stats.js';
-export type { OperationContext, CallState } from './context.js';
-export { retryDelayMs } from './backoff.js';
-export { DeadlineQueue, type DeadlineEntry } from './deadlines.js';
+/** Error recovery: per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with statistics. */
+export { ErrorRecoveryManager, type ErrorRecoveryOptions, type OperationPatch } from './manager.js';
+export { BREAKER_STATES, type BreakerSnapshot } from './breaker.js';
+export { isOperationFailure, type Operation } from './operation.js';
+export type { OperationStatsSnapshot } from './stats.js';
 export { validateOperationName, MAX_OPERATION_NAME_LENGTH } from './names.js';
 export * from './config.js';

@@ -7,19 +7,14 @@ import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
-import { AttemptContext, type CallState, type OperationContext } from './context.js';
+import type { CallState, OperationContext, RecoveryListener } from '../pipeline.js';
+import { AttemptContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
 import { sleep, type Clock } from '../internal/time.js';
 import { OperationStats } from './stats.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
-
-/** What recovery reports while it works; telemetry listens, recovery does not know about spans or logs. */
-export interface RecoveryListener {
-  /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */
-  onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void;
-}
 
 /**
  * The production layer's own rejections (rate limited, circuit open, shutting down, aborted...) are never

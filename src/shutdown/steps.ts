@@ -4,6 +4,7 @@ import type { LogLevel } from '../pipeline.js';
 import type { CheckpointStore, ShutdownCheckpoint } from './checkpoint.js';
 import { Deadline, settleWithin, type Clock, type Settled } from '../internal/time.js';
 import { priorityGroups, type HandlerOutcome, type HandlerResult, type HandlerStep, type RegisteredHandler } from './handler.js';
+import type { HandlerRegistry } from './registry.js';
 import { describeError } from './process-hooks.js';
 import type { ShutdownProgress } from './progress.js';
 import type { CheckpointRecord, PhaseOutcome } from './report.js';
@@ -27,7 +28,7 @@ export class HandlerRunner {
   span: Span | undefined;
 
   constructor(
-    private readonly handlers: ReadonlyMap<string, RegisteredHandler>,
+    private readonly handlers: HandlerRegistry,
     private readonly progress: ShutdownProgress,
     private readonly clock: Clock,
     private readonly store: CheckpointStore | undefined,
@@ -73,10 +74,7 @@ export class HandlerRunner {
             ? 'timed_out'
             : 'aborted';
     const durationMs = this.clock.wall() - start;
-    const p = this.progress;
-    p.handlersRun++;
-    if (outcome === 'failed') p.handlersFailed++;
-    else if (outcome === 'timed_out') p.handlersTimedOut++;
+    this.progress.recordHandler(outcome);
     const error = settled.status === 'error' ? describeError(settled.error) : undefined;
     this.results.push({ name: h.name, step, outcome, durationMs, ...(error ? { error: String(error['exception.message']) } : {}) });
     if (outcome !== 'completed') {
@@ -103,6 +101,6 @@ export class HandlerRunner {
     if (signal.aborted) return;
     this.checkpoints.set(h.name, checkpoint);
     this.checkpointRecords.push({ component: h.name, timestamp: checkpoint.timestamp, persisted: this.store !== undefined });
-    this.progress.checkpointsSaved++;
+    this.progress.recordCheckpoint();
   }
 }

@@ -58,7 +58,7 @@ describe('RateLimitingManager.checkRateLimit', () => {
     expect(refusal(() => m.checkRateLimit('op', 'dave')).scope).toBe('global');
     const stats = m.getRateLimitStats();
     expect(stats.user).toEqual({ allowed: 3, rejected: 5 });
-    expect(stats.operations.op).toMatchObject({ 'global.allowed': 8, 'global.rejected': 1, 'operation.allowed': 8, limited: 1 });
+    expect(stats.operations.op).toMatchObject({ global: { allowed: 8, rejected: 1 }, operation: { allowed: 8 }, limited: true });
   });
 
   it('per-user overrides replace the default policy and can be removed', () => {
@@ -90,7 +90,7 @@ describe('RateLimitingManager.checkRateLimit', () => {
     for (let i = 0; i < 10; i++) m.checkRateLimit(`op${i}`, undefined);
     const stats = m.getRateLimitStats();
     expect(Object.keys(stats.operations).sort()).toEqual(['_other', 'op0', 'op1', 'op2']);
-    expect(stats.operations._other!['global.allowed']).toBe(7);
+    expect(stats.operations._other!.global.allowed).toBe(7);
   });
 
   it('makes a leaky-bucket caller wait for its turn, and shutdown releases waiters', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreakerPolicy, ConsecutiveBreaker, SamplingBreaker, handleAll, circuitBreaker } from 'cockatiel';
 import { AbortedError, CircuitOpenError, RateLimitedError } from '../../src/errors.js';
-import type { BreakerTransition } from '../../src/recovery/index.js';
+import type { BreakerTransition } from '../../src/pipeline.js';
 import { call, flush, manager } from './helpers.js';
 
 const fail = async (): Promise<never> => {

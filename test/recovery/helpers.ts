@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
-import { ErrorRecoveryManager, errorRecoveryConfigSchema, type RecoveryListener } from '../../src/recovery/index.js';
-import type { CallState } from '../../src/recovery/context.js';
+import type { RecoveryListener } from '../../src/pipeline.js';
+import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '../../src/recovery/index.js';
+import type { CallState } from '../../src/pipeline.js';
 import { dateClock } from '../support/clock.js';
 
 /** A manager on a Date clock (fake timers move it), with the given defaults. */

@@ -7,6 +7,10 @@ import { GracefulShutdownManager } from '../../src/shutdown/index.js';
 import { HealthCheckSystem } from '../../src/health/index.js';
 import type { LogLevel } from '../../src/pipeline.js';
 
+function notUsed(): never {
+  throw new Error('not used');
+}
+
 /** Gates that record the order they are called in, to check the pipeline's step order on its own. */
 export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown?: boolean; defaults?: Record<string, unknown>; monitoring?: Record<string, unknown> } = {}) {
   const steps: string[] = [];
@@ -33,7 +37,7 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
           requests--;
         });
       },
-      getShutdownProgress: () => ({ phase: 'running' }),
+      getShutdownProgress: () => realShutdown.getShutdownProgress(),
     },
     limits: {
       checkRateLimit: (operation, userId) => {
@@ -51,13 +55,14 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
       },
       acquireOperationPermit: () => Promise.reject(new Error('not used')),
       configureOperationRateLimit: () => undefined,
-      getRateLimitStats: () => ({}),
-      getResourceUsage: () => ({}),
+      getRateLimitStats: () => notUsed(),
+      getResourceUsage: () => notUsed(),
     },
     monitor: {
       log: (level, _component, _operation, message, metadata) => void logs.push({ level, message, ...(metadata ? { metadata } : {}) }),
       exportPrometheusMetrics: async () => '',
-      healthCheck: () => ({}),
+      healthCheck: () => ({ status: 'healthy', problems: [] }),
+      countActiveOperations: () => createGuard(() => undefined),
       shutdown: () => undefined,
     },
     health: new HealthCheckSystem(config.healthChecks),
