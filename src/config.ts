@@ -62,7 +62,7 @@ export interface EnvSetting {
   /** One-line description, used for the README table. */
   readonly description: string;
   /** Parses the raw string into the config value. */
-  readonly parse: EnvParser;
+  readonly parse: (raw: string) => unknown;
 }
 
 /** Every `PRODUCTION_*` variable, in the order of the README's table. */

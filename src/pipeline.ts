@@ -63,6 +63,22 @@ export interface CallState {
   lastError: unknown;
 }
 
+/** Step 7's statistics of one operation (the seed's per-operation stats). */
+export interface OperationRecorder {
+  /** Records one finished call. */
+  record(success: boolean, seconds: number): void;
+  /** Records one call refused before it ran. */
+  recordRejection(): void;
+}
+
+/** Step 6 for one operation name: its recovery policies, built once and cached (`recovery.policyFor(name)`). */
+export interface OperationPolicy {
+  /** Runs `operation` for `call` through the operation's retry, breaker, bulkhead and timeout. */
+  execute<T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T>;
+  /** The operation's statistics, which step 7 records into. */
+  readonly stats: OperationRecorder;
+}
+
 /** What step 6 (`src/recovery/`) reports while it works; telemetry listens, recovery knows no spans or logs. */
 export interface RecoveryListener {
   /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */

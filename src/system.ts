@@ -9,9 +9,8 @@ import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
 import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
-import type { CallState, Engine, MonitorComponent, OperationContext, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
-import type { ErrorRecoveryManager, OperationPatch, RecoveryHealth } from './recovery/manager.js';
-import type { OperationRecovery } from './recovery/operation.js';
+import type { BreakerTransition, CallState, Engine, MonitorComponent, OperationContext, OperationPolicy, RateLimitGate, RecoveryListener, ResourceGate, ShutdownGate } from './pipeline.js';
+import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
@@ -44,7 +43,14 @@ export interface ProtectedOperationOptions {
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
-  readonly recovery: ErrorRecoveryManager;
+  readonly recovery: {
+    policyFor(operationName: string): OperationPolicy;
+    configureOperation(operationName: string, config: OperationPatch): void;
+    addListener(listener: RecoveryListener): Guard;
+    onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
+    breakerStates(): readonly BreakerStatus[];
+    healthCheck(): RecoveryHealth;
+  };
   readonly limits: RateLimitGate &
     ResourceGate & {
       configureOperationRateLimit(operationName: string, config: OperationConfigInput['rateLimit'] | null): void;
@@ -85,11 +91,17 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
   readonly shutdown: ShutdownProgressSnapshot;
 }
 
+/** Options of {@link ProductionSystem} beyond its components. */
+export interface ProductionSystemOptions {
+  /** Clock of call durations (monotonic) and the status's start time (wall); default the system clock. */
+  readonly clock?: Clock;
+}
+
 /** Cached per operation name: its policies and prebuilt attribute sets, so a call does one map lookup. */
 class OperationRuntime {
   active = 0;
   constructor(
-    readonly recovery: OperationRecovery,
+    readonly recovery: OperationPolicy,
     readonly attrs: OperationAttributes,
   ) {}
 
@@ -108,6 +120,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly telemetry: PipelineTelemetry;
   private readonly correlationRejections = new CorrelationIdRejections();
   private readonly startedAt: number;
+  private readonly clock: Clock;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
   ready: Promise<void> = Promise.resolve();
 
@@ -118,18 +131,15 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     readonly config: ProductionConfig,
     /** The components behind the steps. */
     readonly components: C,
-    /** The pipeline's telemetry listener (spans, metrics, logs). */
-    telemetry?: PipelineTelemetry,
-    private readonly clock: Clock = systemClock,
+    options: ProductionSystemOptions = {},
   ) {
-    this.startedAt = clock.wall();
-    this.telemetry =
-      telemetry ??
-      new PipelineTelemetry(components.monitor, {
-        exemplars: config.monitoring.exemplars,
-        exemplarSeries: config.monitoring.cardinalityLimit,
-        logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs,
-      });
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.wall();
+    this.telemetry = new PipelineTelemetry(components.monitor, {
+      exemplars: config.monitoring.exemplars,
+      exemplarSeries: config.monitoring.cardinalityLimit,
+      logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs,
+    });
     // Pending log summaries are written before the telemetry flush; the summary timer stops.
     components.shutdown.registerHandler('operation_logs', { cleanup: () => this.telemetry.close() }, { priority: 800 });
     this.telemetry.observe({

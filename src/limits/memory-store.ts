@@ -5,6 +5,13 @@ import { checkCost, checkKey, createAlgorithm, KeyedRateLimiter, SingleRateLimit
 import { savedLimiters, type LimiterState, type SavedLimiter } from './limiter-state.js';
 import type { RateLimitStore, RateLimitStoreStatus } from './store.js';
 
+/** The per-user state one limiter keeps, bounded: users tracked, evicted at capacity, expired when idle. */
+export interface TrackedUsers {
+  readonly size: number;
+  readonly evicted: number;
+  readonly expired: number;
+}
+
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryStoreOptions {
   /** Clock whose monotonic time the limiters read; default the system clock. */
@@ -103,8 +110,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { type: this.type, state: 'memory', healthy: true };
   }
 
-  /** The per-user default limiter, when a default policy is set. */
-  get users(): KeyedRateLimiter | undefined {
+  /** The per-user default limiter's bookkeeping, when a default policy is set. */
+  get users(): TrackedUsers | undefined {
     return this.userDefault;
   }
 

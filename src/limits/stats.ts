@@ -1,4 +1,4 @@
-import type { KeyedRateLimiter } from './keyed-limiter.js';
+import type { TrackedUsers } from './memory-store.js';
 import type { RateGate } from './rate-gate.js';
 import type { FailureMode } from './config.js';
 import type { RateLimitStoreStatus, StoreState } from './store.js';
@@ -52,7 +52,7 @@ export interface StatsSource {
   /** The shared store's status, undefined in memory. */
   readonly details: RateLimitStoreStatus | undefined;
   /** The in-memory per-user limiter (the store's, or the local fallback's). */
-  readonly users: KeyedRateLimiter | undefined;
+  readonly users: TrackedUsers | undefined;
   readonly storeFailures: StoreFailures;
 }
 

@@ -3,6 +3,14 @@ import type { Clock } from '../internal/time.js';
 /** State of the store as decisions see it. */
 export type StoreBreakerState = 'closed' | 'open' | 'half_open';
 
+/** What a store breaker shows of itself. */
+export interface StoreBreakerView {
+  /** `closed`, `open`, or `half_open` (a probe may go through). */
+  readonly state: StoreBreakerState;
+  /** Times it opened. */
+  readonly opened: number;
+}
+
 /**
  * A consecutive-failure breaker for the rate-limit store: `threshold` failures in a row open it for
  * `cooldownMs`, during which no decision touches the store; then one decision probes, and its outcome

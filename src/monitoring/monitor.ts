@@ -16,7 +16,7 @@ import type { AlertRule, AlertRuleInput } from './alerts/rule.js';
 import type { Alert, ResolvedAlert } from './alerts/types.js';
 import { monitoringConfigSchema, type MonitoringConfig } from './config.js';
 import { missingReadersError, telemetryHub } from './hub.js';
-import { LogSink, type LogEntry, type LogFilter } from './log-sink.js';
+import { LogSink, type LogBufferStats, type LogEntry, type LogFilter } from './log-sink.js';
 import { MetricsFacade, type MetricTags, type MetricType, type TimerHandle } from './metrics.js';
 import { RequestSeries, type RequestSeriesPoint } from './request-series.js';
 import { Ring } from './ring.js';
@@ -44,7 +44,7 @@ export interface ProductionMonitorOptions {
 export interface MonitorHealth {
   readonly status: 'healthy' | 'warning' | 'critical';
   readonly problems: string[];
-  readonly logBuffer: ReturnType<LogSink['stats']>;
+  readonly logBuffer: LogBufferStats;
   readonly metricReaders: 'attached' | 'missing';
   readonly alerts: { readonly rules: number; readonly active: number; readonly evaluations: number; readonly evaluationErrors: number; readonly droppedGroups: number; readonly lastEvaluationAt: number | undefined; readonly lastEvaluationMs: number | undefined; readonly evaluationLagMs: number | undefined };
   readonly notifiers: DeliveryStats[];

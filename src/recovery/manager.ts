@@ -5,7 +5,7 @@ import { EventEmitter } from '../internal/event.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
-import type { BreakerTransition, CallState, RecoveryListener } from '../pipeline.js';
+import type { BreakerTransition, CallState, OperationPolicy, RecoveryListener } from '../pipeline.js';
 import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
@@ -109,8 +109,8 @@ export class ErrorRecoveryManager {
   }
 
   /** The cached policies of `name`, built on first use. Throws INVALID_CONFIG for a bad or one-too-many name. */
-  policyFor(name: string): OperationRecovery {
-    return this.operations.get(name) ?? this.build(name);
+  policyFor(name: string): OperationPolicy {
+    return this.policy(name);
   }
 
   /**
@@ -123,7 +123,7 @@ export class ErrorRecoveryManager {
     operation: Operation<T>,
     options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string } = {},
   ): Promise<T> {
-    const policy = this.policyFor(operationName);
+    const policy = this.policy(operationName);
     const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
     const call: CallState = {
       operationName,
@@ -261,6 +261,10 @@ export class ErrorRecoveryManager {
   /** Stops every timeout timer. */
   shutdown(): void {
     for (const policy of this.operations.values()) policy.stop();
+  }
+
+  private policy(name: string): OperationRecovery {
+    return this.operations.get(name) ?? this.build(name);
   }
 
   private resolved(name: string): OperationRecoveryConfig {

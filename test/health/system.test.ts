@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, TimeoutError } from '../../src/errors.js';
-import { HealthCheckSystem, aggregateStatus } from '../../src/health/index.js';
+import { HealthCheckSystem } from '../../src/health/index.js';
+import { aggregateStatus } from '../../src/health/report.js';
 import { Probe, system } from './helpers.js';
 
 beforeEach(() => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, SingleRateLimiter, TokenBucket } from '../../src/limits/index.js';
+import { createRateLimiter, SingleRateLimiter } from '../../src/limits/keyed-limiter.js';
+import { TokenBucket } from '../../src/limits/token-bucket.js';
 import { InvalidConfigError } from '../../src/errors.js';
 import type { Clock } from '../../src/internal/time.js';
 import { clockOf } from '../support/clock.js';

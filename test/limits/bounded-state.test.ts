@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-import { BoundedKeyMap, createRateLimiter, LimiterCell, RateLimitingManager } from '../../src/limits/index.js';
+import { RateLimitingManager } from '../../src/limits/index.js';
+import { BoundedKeyMap } from '../../src/limits/key-map.js';
+import { createRateLimiter } from '../../src/limits/keyed-limiter.js';
+import { LimiterCell } from '../../src/limits/decision.js';
 import { clockOf } from '../support/clock.js';
 
 describe('per-key state stays bounded', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { createRateLimiter } from '../../src/limits/keyed-limiter.js';
 import { clockOf } from '../support/clock.js';
 
 interface Admitted {

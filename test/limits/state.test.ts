@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProductionSystem, RATE_LIMIT_CHECKPOINT, RateLimitedError, checkpointFileName } from '../../src/index.js';
+import { createProductionSystem, RATE_LIMIT_CHECKPOINT, RateLimitedError } from '../../src/index.js';
+import { checkpointFileName } from '../../src/shutdown/checkpoint.js';
 import { RateLimitingManager, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
 import { clockOf } from '../support/clock.js';
 

@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, type RateLimitScope } from '../../src/errors.js';
-import {
-  FallbackRateLimitStore,
-  MemoryRateLimitStore,
-  RateLimitingManager,
-  RateLimitStoreUnavailableError,
-  StoreBreaker,
-  type RateLimiterConfig,
-  type RateLimitStore,
-} from '../../src/limits/index.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, RateLimitingManager, RateLimitStoreUnavailableError, type RateLimiterConfig, type RateLimitStore } from '../../src/limits/index.js';
+import { StoreBreaker } from '../../src/limits/store-breaker.js';
 import type { Clock } from '../../src/internal/time.js';
 import { clockOf } from '../support/clock.js';
 

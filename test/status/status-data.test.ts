@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { AdminRoutes, buildStatusDocument, STATUS_LIMITS, STATUS_PAGE_CSP, STATUS_PAGE_HTML, type StatusSources } from '../../src/http/index.js';
-import { RateLimitingManager, TopK } from '../../src/limits/index.js';
-import { RequestSeries, recentTraces, type Alert, type LogEntry, type LogFilter, type ResolvedAlert } from '../../src/monitoring/index.js';
+import { buildStatusDocument, type StatusSources } from '../../src/http/index.js';
+import { AdminRoutes } from '../../src/http/routes.js';
+import { STATUS_LIMITS } from '../../src/http/status-data.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../src/http/status-page.js';
+import { RateLimitingManager } from '../../src/limits/index.js';
+import { TopK } from '../../src/limits/top-k.js';
+import { type Alert, type LogEntry, type LogFilter, type ResolvedAlert } from '../../src/monitoring/index.js';
+import { RequestSeries } from '../../src/monitoring/request-series.js';
+import { recentTraces } from '../../src/monitoring/recent-traces.js';
 import { Alerting } from '../../src/monitoring/alerting.js';
 import { ErrorRecoveryManager } from '../../src/recovery/index.js';
 import { HealthCheckSystem } from '../../src/health/index.js';

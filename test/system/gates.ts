@@ -20,7 +20,7 @@ export function recordingSystem(overrides: { rateLimited?: boolean; shuttingDown
   const abandon = new AbortController();
   const config = resolveConfig({ errorRecovery: { defaults: { retry: { baseDelayMs: 1, jitterFactor: 0 }, ...overrides.defaults } }, monitoring: { ...overrides.monitoring } }, {});
   const realShutdown = new GracefulShutdownManager(config.shutdown, { exit: () => undefined });
-  const components: ProductionComponents = {
+  const components: ProductionComponents & { recovery: ErrorRecoveryManager } = {
     recovery: new ErrorRecoveryManager(config.errorRecovery),
     shutdown: {
       initiateShutdown: (reason) => realShutdown.initiateShutdown(reason),
