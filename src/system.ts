@@ -1,7 +1,7 @@
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
-import type { LimitsHealth, ResourceUsageReport } from './limits/manager.js';
+import type { ResourceUsageReport } from './limits/manager.js';
 import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownProgressSnapshot } from './shutdown/progress.js';

@@ -6,7 +6,7 @@ import { reportInternalError } from '../telemetry/internal-errors.js';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { BreakerTransition, CallState, OperationPolicy, RecoveryListener } from '../pipeline.js';
-import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import type { BreakerSnapshot, BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
   type CircuitBreakerConfig,
