@@ -1,6 +1,6 @@
 import { InvalidConfigError } from '../errors.js';
 import { AwaitedTimers } from '../internal/awaited-timers.js';
-import { systemClock, type Clock } from '../internal/time.js';
+import { backgroundTimers, systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
@@ -43,7 +43,7 @@ export class HealthCheckSystem {
   readonly config: HealthCheckConfig;
   private readonly components = new Map<string, Slot>();
   /** Background runner timers, one per component. */
-  private readonly checkRunners = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly checkRunners = new Map<string, NodeJS.Timeout>();
   private readonly telemetry: HealthTelemetry;
   private readonly clock: Clock;
   private readonly stop = new AbortController();
@@ -256,7 +256,8 @@ export class HealthCheckSystem {
   private schedule(slot: Slot, delayMs: number): void {
     const name = slot.component.name;
     this.cancelRunner(name);
-    const timer = setTimeout(guarded('health_runner', () => {
+    // Background work nobody awaits: the runner's timer never keeps the process alive.
+    const timer = backgroundTimers.setTimeout(guarded('health_runner', () => {
       this.checkRunners.delete(name);
       const next = () => {
         if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
@@ -267,13 +268,12 @@ export class HealthCheckSystem {
         next();
       });
     }), delayMs);
-    timer.unref?.();
     this.checkRunners.set(name, timer);
   }
 
   private cancelRunner(name: string): void {
     const timer = this.checkRunners.get(name);
-    if (timer !== undefined) clearTimeout(timer);
+    backgroundTimers.clearTimeout(timer);
     this.checkRunners.delete(name);
   }
 

@@ -1,6 +1,6 @@
 import { AbortedError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
-import { onAbort } from '../internal/time.js';
+import { awaitedTimers, onAbort } from '../internal/time.js';
 
 interface Waiter {
   resolve: (guard: Guard) => void;
@@ -69,12 +69,12 @@ export class PermitPool {
       else this.tail.next = waiter;
       this.tail = waiter;
       this.waiting++;
-      waiter.timer = setTimeout(() => {
+      // Ref'd (awaited): the caller awaits this wait, and an unref'd timer would let the process exit under it.
+      waiter.timer = awaitedTimers.setTimeout(() => {
         this.unlink(waiter);
         this.refused++;
         reject(this.options.refuse('timeout'));
       }, this.options.timeoutMs);
-      // Not unref'd: the caller awaits this wait, and an unref'd timer would let the process exit under it.
       if (signal !== undefined) {
         waiter.aborted = onAbort(signal, (reason) => {
           this.unlink(waiter);
@@ -101,7 +101,7 @@ export class PermitPool {
   }
 
   private unlink(waiter: Waiter): void {
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    awaitedTimers.clearTimeout(waiter.timer);
     waiter.aborted?.release();
     waiter.timer = undefined;
     waiter.aborted = undefined;
