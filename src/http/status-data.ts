@@ -12,8 +12,6 @@ import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
 import type { AlertRow, ComponentRow, LogRow, OperationRow, ResourceRow, ShutdownProgressRow, StatusDocument, TraceRow } from './status-types.js';
 
-export type * from './status-types.js';
-
 /**
  * The components the status document reads, typed structurally so any object with these methods will do
  * (`system.components` does).
