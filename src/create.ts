@@ -34,13 +34,13 @@ export class StandardProductionSystem<E extends Engine = Engine> extends Product
    * Starts the admin server (`/metrics`, `/livez`, `/readyz`, `/health`, `/status`), by default on
    * 127.0.0.1:9464 from the `admin` config, and registers it to stop listening at shutdown.
    */
-  async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<{ host: string; port: number }> {
+  async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<AdminServerAddress> {
     if (this.adminServer) throw new Error('The admin server is already started');
     this.adminServer = startAdminServer(this, overrides).then(({ address }) => address);
     try {
-      const { host, port } = await this.adminServer;
-      return { host, port };
+      return await this.adminServer;
     } catch (error) {
+      // It never listened: a later call may try again (another port, once the address is free).
       this.adminServer = undefined;
       throw error;
     }

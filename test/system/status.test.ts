@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildStatusDocument } from '../../src/http/status-data.js';
 import { createProductionSystem, type StandardProductionSystem, type SystemStatus } from '../../src/index.js';
@@ -56,5 +57,21 @@ describe('typed status contracts, one JSON naming convention', () => {
     release();
     await running;
     expect(system.components.monitor.getSystemStats().activeOperations).toBe(0);
+  });
+
+  it('startAdminServer (on the standard system, no longer in system.ts) can be tried again after a failed listen', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      await expect(system.startAdminServer({ port })).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' });
+      const address = await system.startAdminServer({ port: 0 });
+      expect(address.port).toBeGreaterThan(0);
+      await expect(system.startAdminServer({ port: 0 })).rejects.toThrow('already started');
+      const res = await fetch(`http://127.0.0.1:${address.port}/status.json`);
+      expect(((await res.json()) as { shutdown: { progress: { activeRequests: number } } }).shutdown.progress.activeRequests).toBe(0);
+    } finally {
+      taken.close();
+    }
   });
 });
