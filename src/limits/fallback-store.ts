@@ -1,6 +1,6 @@
 import { InvalidConfigError, isProductionError, type RateLimitScope } from '../errors.js';
 import type { OperationLogger } from '../pipeline.js';
-import { systemClock, type Clock } from '../internal/time.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import type { FailureMode, RateLimiterConfig } from './config.js';
 import { MemoryRateLimitStore, type MemoryStoreOptions } from './memory-store.js';
 import { StoreBreaker, type StoreBreakerView } from './store-breaker.js';
@@ -64,7 +64,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     const share = options.localShare ?? 1;
     if (!(share > 0 && share <= 1)) throw new InvalidConfigError('localShare', `must be in (0, 1], got ${share}`);
     this.type = primary.type;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? hotPathClock;
     this.failureMode = options.failureMode ?? 'local_fallback';
     this.cooldownMs = options.breakerCooldownMs ?? 1000;
     this.storeBreaker = new StoreBreaker(options.breakerThreshold ?? 3, this.cooldownMs, this.clock);

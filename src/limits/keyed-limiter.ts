@@ -1,6 +1,6 @@
 import { parseSection } from '../internal/validation.js';
 import { InvalidConfigError } from '../errors.js';
-import { systemClock, type Clock } from '../internal/time.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import { rateLimiterConfigSchema, type RateLimiterConfig, type RateLimiterConfigInput } from './config.js';
 import { toDecision, type LimiterCell, type RateLimitAlgorithm, type RateLimitDecision, type RateLimiter } from './decision.js';
 import { FixedWindow } from './fixed-window.js';
@@ -12,7 +12,7 @@ import { TokenBucket } from './token-bucket.js';
 
 /** Options of an in-memory keyed limiter. */
 export interface KeyedLimiterOptions {
-  /** Clock whose monotonic time the limiters read; default the system clock. */
+  /** Clock whose monotonic time the limiters read; default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Keys whose state is kept; default 100,000. */
   maxKeys?: number;
@@ -61,7 +61,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
     options: KeyedLimiterOptions = {},
   ) {
     this.config = algorithm.config;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? hotPathClock;
     this.maxKeyLength = options.maxKeyLength ?? 256;
     this.cells = new BoundedKeyMap<C>(options.maxKeys ?? 100_000, options.idleMs ?? 600_000);
   }
@@ -157,7 +157,7 @@ export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements R
 
   constructor(
     readonly algorithm: RateLimitAlgorithm<C>,
-    clock: Clock = systemClock,
+    clock: Clock = hotPathClock,
   ) {
     this.config = algorithm.config;
     this.clock = clock;

@@ -2,7 +2,7 @@ import { parseSection } from '../internal/validation.js';
 import { BulkheadRejectedError, InvalidConfigError, ResourceExhaustedError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { OperationLogger, RateLimitGate, ResourceGate } from '../pipeline.js';
-import { systemClock, type Clock } from '../internal/time.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import {
   rateLimitConfigSchema,
   rateLimiterConfigSchema,
@@ -33,7 +33,7 @@ export type DatabaseConnection = Guard;
 
 /** Options of {@link RateLimitingManager}. */
 export interface RateLimitingManagerOptions {
-  /** Clock for every limiter, the store breaker and resource sampling (its monotonic time); default the system clock. */
+  /** Clock for every limiter, the store breaker and resource sampling (its monotonic time); default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Receives store fallback and recovery transitions. */
   logger?: OperationLogger;
@@ -107,7 +107,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   constructor(rateLimiting: RateLimitConfigInput = {}, resourceLimits: ResourceLimitsInput = {}, options: RateLimitingManagerOptions = {}) {
     this.rateLimiting = parseSection(rateLimitConfigSchema, rateLimiting, 'rateLimiting');
     this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? hotPathClock;
     this.built = buildStore(this.rateLimiting, { clock: this.clock, logger: options.logger, store: options.store, redisClient: options.redisClient });
     this.gate = new RateGate(this.rateLimiting, this.built.store, this.clock);
     const limits = this.resourceLimits;

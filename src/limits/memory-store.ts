@@ -1,5 +1,5 @@
 import { InvalidConfigError, type RateLimitScope } from '../errors.js';
-import { systemClock, type Clock } from '../internal/time.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import { scalePolicy, type RateLimiterConfig } from './config.js';
 import { checkCost, checkKey, createAlgorithm, KeyedRateLimiter, SingleRateLimiter } from './keyed-limiter.js';
 import { savedLimiters, type LimiterState, type SavedLimiter } from './limiter-state.js';
@@ -14,7 +14,7 @@ export interface TrackedUsers {
 
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryStoreOptions {
-  /** Clock whose monotonic time the limiters read; default the system clock. */
+  /** Clock whose monotonic time the limiters read; default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Users whose state is kept; the least recently seen is evicted past it. Default 100,000. */
   maxTrackedUsers?: number;
@@ -47,7 +47,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly maxKeyLength: number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? hotPathClock;
     this.maxTrackedUsers = options.maxTrackedUsers ?? 100_000;
     this.userIdleMs = options.userIdleMs ?? 600_000;
     this.maxKeyLength = options.maxKeyLength ?? 256;

@@ -4,6 +4,7 @@ import { AbortedError, TimeoutError } from '../../src/errors.js';
 import { AwaitedTimers } from '../../src/internal/awaited-timers.js';
 import {
   backgroundTimers,
+  hotPathClock,
   awaitedTimers,
   callWithTimeout,
   Deadline,
@@ -144,6 +145,13 @@ describe('the time module', () => {
     expect(work).not.toHaveBeenCalled();
     await expect(callWithTimeout(() => Promise.resolve(7), 10, { what: 'quick' })).resolves.toBe(7);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('the hot-path clock', () => {
+  it('reads the same clocks as systemClock, without the global getter', () => {
+    expect(Math.abs(hotPathClock.monotonic() - systemClock.monotonic())).toBeLessThan(50);
+    expect(Math.abs(hotPathClock.wall() - Date.now())).toBeLessThan(50);
   });
 });
 
