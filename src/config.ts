@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
+import { toInvalidConfig } from './internal/validation.js';
 import { adminServerConfigSchema } from './http/config.js';
 import { healthCheckConfigSchema } from './health/config.js';
 import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
@@ -61,7 +62,7 @@ export interface EnvSetting {
   /** One-line description, used for the README table. */
   readonly description: string;
   /** Parses the raw string into the config value. */
-  readonly parse: EnvParser;
+  readonly parse: (raw: string) => unknown;
 }
 
 /** Every `PRODUCTION_*` variable, in the order of the README's table. */
@@ -144,15 +145,6 @@ function envNameForPath(path: string): string | undefined {
   return ENV_SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`))?.name;
 }
 
-/** Turns the first zod issue into an INVALID_CONFIG error naming the field's path. */
-export function toInvalidConfig(error: z.ZodError, prefix = '', fromEnv?: Plain): InvalidConfigError {
-  const issue = error.issues[0]!;
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';
-  const envName = fromEnv ? envNameForPath(path) : undefined;
-  const blame = envName ? ` (set by ${envName})` : '';
-  return new InvalidConfigError(path, `${issue.message}${blame}`);
-}
-
 /**
  * Validates a config once, at the edge: defaults, then `PRODUCTION_*` variables, then `input` (code wins,
  * as in the OTel SDK). Throws {@link InvalidConfigError} naming the bad field's path.
@@ -165,7 +157,7 @@ export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.Pro
   if (!result.success) {
     const bad = result.error.issues[0]!.path.join('.');
     const envOnly = envNameForPath(bad) !== undefined && !hasPath(input as Plain, bad);
-    throw toInvalidConfig(result.error, '', envOnly ? fromEnv : undefined);
+    throw toInvalidConfig(result.error, '', envOnly ? envNameForPath : undefined);
   }
   return result.data;
 }
@@ -177,11 +169,4 @@ function hasPath(obj: Plain, path: string): boolean {
     node = node[key];
   }
   return true;
-}
-
-/** Validates one schema section, naming the path under `prefix` on failure. */
-export function parseSection<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw toInvalidConfig(result.error, prefix);
-  return result.data;
 }

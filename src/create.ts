@@ -1,3 +1,4 @@
+import { startAdminServer, type AdminServerAddress } from './admin.js';
 import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
@@ -13,6 +14,7 @@ import {
   createTelemetryFlushHandler,
   type GracefulShutdownOptions,
 } from './shutdown/index.js';
+import type { AdminServerConfigInput } from './http/server.js';
 import { ProductionSystem } from './system.js';
 
 /** The components `createProductionSystem` builds, with their full types. */
@@ -24,8 +26,26 @@ export interface StandardComponents {
   readonly health: HealthCheckSystem;
 }
 
-/** A system as `createProductionSystem` returns it. */
-export type StandardProductionSystem<E extends Engine> = ProductionSystem<E, StandardComponents>;
+/** A system as `createProductionSystem` returns it: the standard components, and an admin server to start. */
+export class StandardProductionSystem<E extends Engine = Engine> extends ProductionSystem<E, StandardComponents> {
+  private adminServer: Promise<AdminServerAddress> | undefined;
+
+  /**
+   * Starts the admin server (`/metrics`, `/livez`, `/readyz`, `/health`, `/status`), by default on
+   * 127.0.0.1:9464 from the `admin` config, and registers it to stop listening at shutdown.
+   */
+  async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<AdminServerAddress> {
+    if (this.adminServer) throw new Error('The admin server is already started');
+    this.adminServer = startAdminServer(this, overrides).then(({ address }) => address);
+    try {
+      return await this.adminServer;
+    } catch (error) {
+      // It never listened: a later call may try again (another port, once the address is free).
+      this.adminServer = undefined;
+      throw error;
+    }
+  }
+}
 
 /** Options of {@link createProductionSystem} beyond the config. */
 export interface CreateProductionSystemOptions {
@@ -76,10 +96,7 @@ export function createProductionSystemWithConfig<E extends Engine>(
 function build<E extends Engine>(engine: E, config: ProductionConfig, options: CreateProductionSystemOptions): StandardProductionSystem<E> {
   // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
   const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({ cardinalityLimit: config.monitoring.cardinalityLimit, ...options.telemetry });
-  let system: StandardProductionSystem<E> | undefined;
-  const monitor = new ProductionMonitor(config.monitoring, {
-    activeOperations: () => system?.activeOperationCount() ?? 0,
-  });
+  const monitor = new ProductionMonitor(config.monitoring);
   const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
@@ -88,7 +105,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     engine,
     config: config.healthChecks,
     openBreakers: () => recovery.openBreakers(),
-    ...(config.rateLimiting.store.type !== 'memory' || options.limits?.store !== undefined ? { rateLimiterStore: () => limits.healthCheck() as never } : {}),
+    ...(config.rateLimiting.store.type !== 'memory' || options.limits?.store !== undefined ? { rateLimiterStore: () => limits.healthCheck() } : {}),
   });
 
   shutdown.registerHandler('health', createCleanupHandler(() => health.setNotReady('shutting down'), { step: 'initiate' }), { priority: PRIORITY.readiness });
@@ -112,11 +129,10 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     { priority: TELEMETRY_FLUSH_PRIORITY },
   );
 
-  system = new ProductionSystem(engine, config, { recovery, limits, shutdown, monitor, health });
+  const system = new StandardProductionSystem(engine, config, { recovery, limits, shutdown, monitor, health });
   if (config.healthChecks.enabled && options.startHealthChecks !== false) health.start();
   if (config.shutdown.checkpointDir !== undefined) {
-    const restoring = system;
-    system.ready = restoreFromCheckpoint(restoring).then(
+    system.ready = restoreFromCheckpoint(system).then(
       () => undefined,
       (error: unknown) => monitor.log('error', 'shutdown', 'restore', `Could not restore the checkpoints: ${String(error)}`),
     );

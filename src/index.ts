@@ -1,13 +1,69 @@
 /**
  * `@llmkg/production`: protected operations with retries, circuit breakers, rate limits, health checks,
  * monitoring, alerts and graceful shutdown, as OpenTelemetry signals.
+ *
+ * Every public name is listed here, by name; `api/production.api.md` is the report of this surface, and
+ * `npm run api:check` fails when it changes without the report. The SDK-facing pieces are in
+ * `@llmkg/production/sdk`, the preload in `@llmkg/production/register`.
  */
-export * from './errors.js';
-export * from './guard.js';
-export type * from './pipeline.js';
+
+// The system and how it is made
+export {
+  createProductionSystem,
+  createProductionSystemWithConfig,
+  StandardProductionSystem,
+  BREAKER_CHECKPOINT,
+  RATE_LIMIT_CHECKPOINT,
+  type CreateProductionSystemOptions,
+  type StandardComponents,
+} from './create.js';
+export type { AdminServerAddress } from './admin.js';
+export { ProductionSystem, MAX_ID_LENGTH, type ProductionComponents, type ProductionSystemOptions, type ProtectedOperationOptions, type SystemStatus } from './system.js';
+export type { EmbeddedTelemetryOptions } from './sdk/embedded.js';
+export type { ProductionReadersOptions } from './sdk/readers.js';
+export type { ProductionReaderOptions } from './sdk/production-reader.js';
+
+// The contracts between the system and its components
+export type {
+  Engine,
+  OperationContext,
+  CallState,
+  OperationPolicy,
+  OperationRecorder,
+  RecoveryListener,
+  BreakerState,
+  BreakerTransition,
+  ShutdownGate,
+  RateLimitGate,
+  ResourceGate,
+  LogLevel,
+  OperationLogger,
+  MonitorComponent,
+  MonitorStatus,
+} from './pipeline.js';
+export { createGuard, type Guard } from './guard.js';
+export { systemClock, type Clock } from './internal/time.js';
+
+// Errors, each with a stable code
+export {
+  ProductionError,
+  ShuttingDownError,
+  RateLimitedError,
+  ResourceExhaustedError,
+  BulkheadRejectedError,
+  CircuitOpenError,
+  TimeoutError,
+  AbortedError,
+  InvalidConfigError,
+  isProductionError,
+  type ProductionErrorCode,
+  type RateLimitScope,
+  type ResourceName,
+} from './errors.js';
+
+// Configuration
 export {
   resolveConfig,
-  configFromEnv,
   productionConfigSchema,
   ENV_SETTINGS,
   type EnvSetting,
@@ -15,21 +71,248 @@ export {
   type ProductionConfigInput,
   type OperationConfigInput,
 } from './config.js';
-export * from './recovery/index.js';
-export * from './telemetry/index.js';
-export { ProductionSystem, MAX_ID_LENGTH, type ProductionComponents, type ProtectedOperationOptions } from './system.js';
-export * from './limits/index.js';
-export * from './health/index.js';
-export * from './http/index.js';
-export * from './monitoring/index.js';
-export * from './shutdown/index.js';
+
+// Error recovery
 export {
-  createProductionSystem,
-  createProductionSystemWithConfig,
-  restoreFromCheckpoint,
-  BREAKER_CHECKPOINT,
-  RATE_LIMIT_CHECKPOINT,
-  type CreateProductionSystemOptions,
-  type StandardComponents,
-  type StandardProductionSystem,
-} from './create.js';
+  ErrorRecoveryManager,
+  MAX_OPERATION_NAME_LENGTH,
+  errorRecoveryConfigSchema,
+  operationRecoveryConfigSchema,
+  retryConfigSchema,
+  circuitBreakerConfigSchema,
+  bulkheadConfigSchema,
+  type ErrorRecoveryOptions,
+  type OperationPatch,
+  type RecoveryHealth,
+  type BreakerStatus,
+  type BreakerSnapshot,
+  type Operation,
+  type OperationStatsSnapshot,
+  type ErrorRecoveryConfig,
+  type OperationRecoveryConfig,
+  type RetryConfig,
+  type CircuitBreakerConfig,
+  type BulkheadConfig,
+} from './recovery/index.js';
+
+// Rate limits, resource limits and permits
+export {
+  RateLimitingManager,
+  ResourceUsage,
+  MemoryRateLimitStore,
+  FallbackRateLimitStore,
+  RateLimitStoreUnavailableError,
+  rateLimitHeaders,
+  rateLimitConfigSchema,
+  rateLimiterConfigSchema,
+  failureModeSchema,
+  redisStoreConfigSchema,
+  redisClusterStoreConfigSchema,
+  resourceLimitsSchema,
+  type RateLimitingManagerOptions,
+  type OperationPermit,
+  type DatabaseConnection,
+  type ResourceUsageReport,
+  type LimitsHealth,
+  type RateLimitStats,
+  type DecisionCounts,
+  type OperationDecisions,
+  type StoreFailures,
+  type ResourceUsageSnapshot,
+  type ResourceProbe,
+  type RateLimitStore,
+  type RateLimitStoreStatus,
+  type StoreState,
+  type MemoryStoreOptions,
+  type TrackedUsers,
+  type StoreBreakerView,
+  type StoreBreakerState,
+  type SavedCells,
+  type FallbackStoreOptions,
+  type RedisClient,
+  type LimiterState,
+  type SavedLimiter,
+  type RateLimitDecision,
+  type RateLimitHeaders,
+  type RateLimitConfig,
+  type RateLimitConfigInput,
+  type RateLimiterConfig,
+  type RateLimiterConfigInput,
+  type FailureMode,
+  type RedisStoreConfig,
+  type RedisClusterStoreConfig,
+  type SharedStoreConfig,
+  type ResourceLimits,
+  type ResourceLimitsInput,
+} from './limits/index.js';
+
+// Health checks
+export {
+  HealthCheckSystem,
+  ComponentHealth,
+  HealthStatus,
+  registerBuiltInChecks,
+  BUILT_IN_ESSENTIAL,
+  checkKnowledgeEngineHealth,
+  checkMemoryHealth,
+  checkStorageHealth,
+  checkDatabaseHealth,
+  createDatabaseCheck,
+  checkCacheHealth,
+  createCacheCheck,
+  healthCheckConfigSchema,
+  componentCheckConfigSchema,
+  componentCheckOverridesSchema,
+  type HealthCheckSystemOptions,
+  type ComponentHealthSnapshot,
+  type HealthTransition,
+  type CheckStatus,
+  type HealthCheck,
+  type HealthCheckResult,
+  type CheckOutcome,
+  type SystemHealthReport,
+  type HealthSummary,
+  type HealthStatusSnapshot,
+  type ComponentStatusSnapshot,
+  type BuiltInCheckDeps,
+  type BuiltInCheckName,
+  type RateLimiterStoreHealth,
+  type MemoryCheckOptions,
+  type StorageCheckOptions,
+  type DatabaseCheckOptions,
+  type CacheCheckOptions,
+  type CacheStats,
+  type HealthCheckConfig,
+  type HealthCheckConfigInput,
+  type ComponentCheckConfig,
+  type ComponentCheckConfigInput,
+} from './health/index.js';
+
+// Monitoring and alerts
+export {
+  ProductionMonitor,
+  monitoringConfigSchema,
+  DEFAULT_ALERT_RULES,
+  alertRuleSchema,
+  AlertmanagerNotifier,
+  WebhookNotifier,
+  CallbackNotifier,
+  type ProductionMonitorOptions,
+  type MonitoringConfigInput,
+  type MonitorHealth,
+  type MonitoringConfig,
+  type LogEntry,
+  type LogFilter,
+  type LogBufferStats,
+  type MetricType,
+  type MetricTags,
+  type TimerHandle,
+  type SystemStats,
+  type MetricPoint,
+  type PointAttributes,
+  type HistogramValue,
+  type SnapshotMetricKind,
+  type EvaluationResult,
+  type AlertRule,
+  type AlertRuleInput,
+  type AlertAggregation,
+  type AlertComparison,
+  type AlertSeverity,
+  type MatchValue,
+  type Alert,
+  type AlertState,
+  type AlertNotification,
+  type ResolvedAlert,
+  type RequestSeriesPoint,
+  type TraceSummary,
+  type AlertNotifier,
+  type DeliveryOptions,
+  type DeliveryStats,
+  type WebhookPayload,
+} from './monitoring/index.js';
+
+// Graceful shutdown
+export {
+  GracefulShutdownManager,
+  shutdownConfigSchema,
+  ShutdownPhase,
+  DEFAULT_HANDLER_PRIORITY,
+  FileCheckpointStore,
+  TELEMETRY_FLUSH_PRIORITY,
+  createCleanupHandler,
+  createServerCloseHandler,
+  createTelemetryFlushHandler,
+  type GracefulShutdownOptions,
+  type ShutdownConfigInput,
+  type ShutdownConfig,
+  type WorkingPhase,
+  type ShutdownProgressSnapshot,
+  type HandlerOptions,
+  type HandlerOutcome,
+  type HandlerResult,
+  type HandlerStep,
+  type ShutdownHandler,
+  type CheckpointRecord,
+  type PhaseOutcome,
+  type PhaseReport,
+  type ShutdownReport,
+  type CheckpointFileSystem,
+  type CheckpointStore,
+  type ShutdownCheckpoint,
+  type ProcessEvents,
+  type ProcessListener,
+  type CleanupStep,
+  type ClosableServer,
+  type ServerCloseOptions,
+  type FlushableProvider,
+  type TelemetryFlushOptions,
+} from './shutdown/index.js';
+
+// The admin server, and its handlers for your own server
+export {
+  createAdminServer,
+  AdminServerError,
+  createAdminRequestHandler,
+  createExpressAdminMiddleware,
+  createFastifyAdminPlugin,
+  adminServerConfigSchema,
+  buildStatusDocument,
+  type AdminServer,
+  type AdminServerOptions,
+  type AdminServerConfigInput,
+  type AdminServerErrorCode,
+  type AdminRequestHandler,
+  type ExpressAdminMiddleware,
+  type FastifyAdminPlugin,
+  type FastifyInstanceLike,
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+  type AdminHandlerOptions,
+  type HealthSource,
+  type AdminMetricsSource,
+  type MetricsRequestHandler,
+  type MetricsTextSource,
+  type HealthDocumentIdentity,
+  type AdminServerConfig,
+  type StatusSources,
+  type StatusDocument,
+  type StatusHealth,
+  type ComponentRow,
+  type OperationRow,
+  type ResourceRow,
+  type AlertRow,
+  type LogRow,
+  type TraceRow,
+  type ShutdownProgressRow,
+} from './http/index.js';
+
+// Correlation IDs from outside
+export {
+  CORRELATION_ID_PATTERN,
+  MAX_CORRELATION_ID_LENGTH,
+  isValidCorrelationId,
+  correlationIdFromHeaders,
+  currentCorrelationId,
+  type CorrelationIdSource,
+  type CorrelationIdRejected,
+} from './telemetry/index.js';

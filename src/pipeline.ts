@@ -2,6 +2,7 @@
  * The contracts between `ProductionSystem` and the components behind its seven steps. Each component folder
  * implements one; `system.ts` meets them only through these, so a component can be swapped or tested alone.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Guard } from './guard.js';
 
 /** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
@@ -30,6 +31,76 @@ export interface ResourceGate {
   acquireOperationPermit(signal?: AbortSignal): Promise<Guard>;
 }
 
+/** What a protected operation receives (`executeProtectedOperation`'s `operation(ctx)`). */
+export interface OperationContext {
+  /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
+  readonly signal: AbortSignal;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  /** Correlation ID of the call (caller's, baggage's, or the trace ID). */
+  readonly correlationId: string;
+  /** The operation's span; the operation runs in its context, so the user's own spans nest under it. */
+  readonly span: Span;
+  /** The user the call is made for, if any. */
+  readonly userId: string | undefined;
+  /** The operation's name. */
+  readonly operationName: string;
+}
+
+/** Step 6's per-call state, shared by the attempts of one protected call and told to its listeners. */
+export interface CallState {
+  readonly operationName: string;
+  readonly userId: string | undefined;
+  readonly correlationId: string;
+  readonly span: Span;
+  /** The caller's own abort signal. */
+  readonly callerSignal: AbortSignal | undefined;
+  /** Fired when a shutdown abandons in-flight requests. */
+  readonly abandonSignal: AbortSignal | undefined;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The error of the last failed attempt. */
+  lastError: unknown;
+}
+
+/** Step 7's statistics of one operation (the seed's per-operation stats). */
+export interface OperationRecorder {
+  /** Records one finished call. */
+  record(success: boolean, seconds: number): void;
+  /** Records one call refused before it ran. */
+  recordRejection(): void;
+}
+
+/** Step 6 for one operation name: its recovery policies, built once and cached (`recovery.policyFor(name)`). */
+export interface OperationPolicy {
+  /** Runs `operation` for `call` through the operation's retry, breaker, bulkhead and timeout. */
+  execute<T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T>;
+  /** The operation's statistics, which step 7 records into. */
+  readonly stats: OperationRecorder;
+}
+
+/** What step 6 (`src/recovery/`) reports while it works; telemetry listens, recovery knows no spans or logs. */
+export interface RecoveryListener {
+  /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */
+  onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void;
+}
+
+/** Circuit breaker states as reported in metrics, status and span events. */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** A breaker of one operation changed state (`recovery.onBreakerTransition`). */
+export interface BreakerTransition {
+  readonly operation: string;
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+}
+
+/** The part of the monitor's health every monitor has. */
+export interface MonitorStatus {
+  readonly status: 'healthy' | 'warning' | 'critical';
+  readonly problems: readonly string[];
+}
+
 /** Log levels, lowest first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
 
@@ -51,8 +122,10 @@ export interface Engine {
 export interface MonitorComponent extends OperationLogger {
   /** Prometheus text exposition 0.0.4, what `GET /metrics` serves a scraper that does not ask for OpenMetrics. */
   exportPrometheusMetrics(): Promise<string>;
-  /** Plain JSON state of the monitor. */
-  healthCheck(): Record<string, unknown>;
+  /** Plain JSON state of the monitor (`ProductionMonitor`'s is a `MonitorHealth`). */
+  healthCheck(): MonitorStatus;
+  /** Makes `count` the source of the protected operations in flight (the system's); the guard gives the default back. */
+  countActiveOperations(count: () => number): Guard;
   /** Stops background work. */
   shutdown(): Promise<void> | void;
 }

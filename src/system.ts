@@ -1,19 +1,16 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostname } from 'node:os';
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
-import type { SystemHealthReport } from './health/report.js';
-import { createAdminServer, type AdminServer, type AdminServerConfigInput } from './http/server.js';
-import { buildStatusDocument } from './http/status-data.js';
-import { createServerCloseHandler } from './shutdown/builtins.js';
+import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
+import type { ResourceUsageReport } from './limits/manager.js';
+import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
+import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
+import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
-import type { Engine, MonitorComponent, RateLimitGate, ResourceGate, ShutdownGate } from './pipeline.js';
-import type { CallState, OperationContext } from './recovery/context.js';
-import type { ErrorRecoveryManager, OperationPatch } from './recovery/manager.js';
-import type { OperationRecovery } from './recovery/operation.js';
+import type { BreakerTransition, CallState, Engine, MonitorComponent, OperationContext, OperationPolicy, RateLimitGate, RecoveryListener, ResourceGate, ShutdownGate } from './pipeline.js';
+import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
@@ -27,13 +24,6 @@ function badId(path: string, value: unknown): InvalidConfigError {
     path,
     typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
   );
-}
-
-/** The base URL of a bound admin address; a wildcard address is named by the host name. */
-function adminUrl(address: { host: string; port: number }): string {
-  const wildcard = address.host === '0.0.0.0' || address.host === '::';
-  const host = wildcard ? hostname() : address.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /** Per-call options of `executeProtectedOperation`. */
@@ -53,35 +43,65 @@ export interface ProtectedOperationOptions {
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
-  readonly recovery: ErrorRecoveryManager;
+  readonly recovery: {
+    policyFor(operationName: string): OperationPolicy;
+    configureOperation(operationName: string, config: OperationPatch): void;
+    addListener(listener: RecoveryListener): Guard;
+    onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
+    breakerStates(): readonly BreakerStatus[];
+    healthCheck(): RecoveryHealth;
+  };
   readonly limits: RateLimitGate &
     ResourceGate & {
       configureOperationRateLimit(operationName: string, config: OperationConfigInput['rateLimit'] | null): void;
-      getRateLimitStats(): unknown;
-      getResourceUsage(): unknown;
+      getRateLimitStats(): RateLimitStats;
+      getResourceUsage(): ResourceUsageReport;
     };
   readonly shutdown: ShutdownGate & {
-    /** True once a shutdown has started (its first phase); the admin server then closes connections after each response. */
-    isShutdownInitiated?(): boolean;
-    getShutdownProgress(): unknown;
+    getShutdownProgress(): ShutdownProgressSnapshot;
     initiateShutdown(reason?: string): Promise<ShutdownReport>;
     registerHandler(name: string, handler: ShutdownHandler, options?: HandlerOptions): void;
   };
-  readonly monitor: MonitorComponent & {
-    handleMetricsRequest?(req: IncomingMessage, res: ServerResponse): void;
-    setExternalUrl?(url: string): void;
-  };
+  readonly monitor: MonitorComponent;
   readonly health: {
-    getHealthStatus(): unknown;
+    getHealthStatus(): HealthStatusSnapshot;
     performFullHealthCheck(): Promise<SystemHealthReport>;
-  } & NonNullable<Parameters<typeof createAdminServer>[0]>['health'];
+  };
+}
+
+/**
+ * `getSystemStatus()`: one key per component (named as the config's sections), every key camelCase. The
+ * seed's `get_system_status` returned a map of JSON values; here each value has a declared type.
+ */
+export interface SystemStatus<C extends ProductionComponents = ProductionComponents> {
+  readonly system: {
+    readonly uptimeSeconds: number;
+    /** ISO time the system was created. */
+    readonly startedAt: string;
+    readonly shuttingDown: boolean;
+    readonly activeOperations: number;
+    readonly errorRecoveryEnabled: boolean;
+  };
+  readonly errorRecovery: RecoveryHealth;
+  readonly rateLimiting: RateLimitStats;
+  readonly resources: ResourceUsageReport;
+  readonly health: HealthStatusSnapshot;
+  /** The monitor's own health (`ProductionMonitor`'s is a `MonitorHealth`). */
+  readonly monitoring: ReturnType<C['monitor']['healthCheck']>;
+  readonly shutdown: ShutdownProgressSnapshot;
+}
+
+/** Options of {@link ProductionSystem} beyond its components. */
+export interface ProductionSystemOptions {
+  /** Clock of call durations (monotonic) and the status's start time (wall); default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** Cached per operation name: its policies and prebuilt attribute sets, so a call does one map lookup. */
 class OperationRuntime {
   active = 0;
   constructor(
-    readonly recovery: OperationRecovery,
+    readonly recovery: OperationPolicy,
     readonly attrs: OperationAttributes,
   ) {}
 
@@ -99,8 +119,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly tracer: Tracer = getTracer();
   private readonly telemetry: PipelineTelemetry;
   private readonly correlationRejections = new CorrelationIdRejections();
-  private readonly startedAt = Date.now();
-  private adminServer: AdminServer | undefined;
+  private readonly startedAt: number;
+  private readonly clock: Clock;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
   ready: Promise<void> = Promise.resolve();
 
@@ -111,17 +131,15 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     readonly config: ProductionConfig,
     /** The components behind the steps. */
     readonly components: C,
-    /** The pipeline's telemetry listener (spans, metrics, logs). */
-    telemetry?: PipelineTelemetry,
-    private readonly clock: () => number = () => performance.now(),
+    options: ProductionSystemOptions = {},
   ) {
-    this.telemetry =
-      telemetry ??
-      new PipelineTelemetry(components.monitor, {
-        exemplars: config.monitoring.exemplars,
-        exemplarSeries: config.monitoring.cardinalityLimit,
-        logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs,
-      });
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.wall();
+    this.telemetry = new PipelineTelemetry(components.monitor, {
+      exemplars: config.monitoring.exemplars,
+      exemplarSeries: config.monitoring.cardinalityLimit,
+      logSummaryIntervalMs: config.monitoring.logSummaryIntervalMs,
+    });
     // Pending log summaries are written before the telemetry flush; the summary timer stops.
     components.shutdown.registerHandler('operation_logs', { cleanup: () => this.telemetry.close() }, { priority: 800 });
     this.telemetry.observe({
@@ -130,6 +148,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     });
     components.recovery.addListener(this.telemetry);
     components.recovery.onBreakerTransition((event) => this.telemetry.onBreakerTransition(event));
+    // The monitor's system stats count the operations in flight here.
+    components.monitor.countActiveOperations(() => this.activeOperationCount());
   }
 
   /**
@@ -167,7 +187,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       lastError: undefined,
     };
     const { shutdown, limits } = this.components;
-    const start = this.clock();
+    const start = this.clock.monotonic();
     let request: Guard | undefined;
     let permit: Guard | undefined;
     let admitted = false;
@@ -189,13 +209,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
-      const seconds = (this.clock() - start) / 1000;
+      const seconds = (this.clock.monotonic() - start) / 1000;
       runtime.recovery.stats.record(true, seconds);
       this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
       return value;
     } catch (error) {
       // 7. Monitoring, on failure: "rejected" when the layer refused the call before any attempt ran
-      const seconds = (this.clock() - start) / 1000;
+      const seconds = (this.clock.monotonic() - start) / 1000;
       const rejected = call.attempts === 0 && error instanceof ProductionError;
       if (rejected) runtime.recovery.stats.recordRejection();
       else runtime.recovery.stats.record(false, seconds);
@@ -221,22 +241,22 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   }
 
   /** One JSON-serialisable object with a key per component. */
-  getSystemStatus(): Record<string, unknown> {
+  getSystemStatus(): SystemStatus<C> {
     const { recovery, limits, shutdown, monitor, health } = this.components;
-    const active = this.activeOperationCount();
     return {
       system: {
-        uptime_seconds: (Date.now() - this.startedAt) / 1000,
-        started_at: new Date(this.startedAt).toISOString(),
-        shutting_down: shutdown.isShuttingDown(),
-        active_operations: active,
-        error_recovery_enabled: this.config.errorRecoveryEnabled,
+        uptimeSeconds: (this.clock.wall() - this.startedAt) / 1000,
+        startedAt: new Date(this.startedAt).toISOString(),
+        shuttingDown: shutdown.isShuttingDown(),
+        activeOperations: this.activeOperationCount(),
+        errorRecoveryEnabled: this.config.errorRecoveryEnabled,
       },
-      error_recovery: recovery.healthCheck(),
-      rate_limiting: limits.getRateLimitStats(),
+      errorRecovery: recovery.healthCheck(),
+      rateLimiting: limits.getRateLimitStats(),
       resources: limits.getResourceUsage(),
       health: health.getHealthStatus(),
-      monitoring: monitor.healthCheck(),
+      // TypeScript resolves the call on C's constraint; C's own monitor returns this type.
+      monitoring: monitor.healthCheck() as ReturnType<C['monitor']['healthCheck']>,
       shutdown: shutdown.getShutdownProgress(),
     };
   }
@@ -266,41 +286,10 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return this.components.shutdown.initiateShutdown('manual');
   }
 
-  /**
-   * Starts the admin server (`/metrics`, `/livez`, `/readyz`, `/health`, `/status`), by default on
-   * 127.0.0.1:9464 from the `admin` config, and registers it to stop listening at shutdown.
-   */
-  async startAdminServer(overrides: AdminServerConfigInput = {}): Promise<{ host: string; port: number }> {
-    if (this.adminServer) throw new Error('The admin server is already started');
-    const { monitor, health, shutdown } = this.components;
-    const adminConfig = { ...this.config.admin, ...overrides };
-    const server = createAdminServer({
-      config: adminConfig,
-      health,
-      metrics: monitor.handleMetricsRequest
-        ? (req: IncomingMessage, res: ServerResponse) => monitor.handleMetricsRequest!(req, res)
-        : () => monitor.exportPrometheusMetrics(),
-      status: (query: URLSearchParams) =>
-        buildStatusDocument(
-          { ...this.components, activeOperations: () => this.activeOperationCount(), traceUrlTemplate: adminConfig.traceUrlTemplate },
-          query,
-        ),
-      isShuttingDown: () => shutdown.isShuttingDown() || (shutdown.isShutdownInitiated?.() ?? false),
-    });
-    // Tracks connections from the start, so the shutdown never resets a keep-alive scraper or probe.
-    const closeHandler = createServerCloseHandler(server.server);
-    const address = await server.listen();
-    this.adminServer = server;
-    shutdown.registerHandler('admin_server', closeHandler);
-    // Alerts link to where they can be seen: this server's /status, unless a URL is configured.
-    if (this.config.monitoring.externalUrl === undefined) monitor.setExternalUrl?.(adminUrl(address));
-    return address;
-  }
-
   private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {
-    const waitStart = this.clock();
+    const waitStart = this.clock.monotonic();
     const permit = await this.components.limits.acquireOperationPermit(signal);
-    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock() - waitStart });
+    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock.monotonic() - waitStart });
     return permit;
   }
 

@@ -6,7 +6,7 @@ import { installOtel } from './_otel.mjs';
 
 installOtel();
 const { HealthCheckSystem } = await import('../../dist/esm/health/index.js');
-const { AdminRoutes } = await import('../../dist/esm/http/index.js');
+const { AdminRoutes } = await import('../../dist/esm/http/routes.js');
 
 const health = new HealthCheckSystem({});
 for (let i = 0; i < 8; i++) health.registerComponent(`c${i}`, async () => ({ observedValue: i, observedUnit: 'ms' }), {}, i < 4);

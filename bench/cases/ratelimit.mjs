@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { freePort, startRedisCluster, waitForPort } from '../../scripts/redis-cluster.mjs';
 import { report } from './_measure.mjs';
 
-const limits = await import('../../dist/esm/limits/index.js');
+const limits = { ...(await import('../../dist/esm/limits/index.js')), ...(await import('../../dist/esm/limits/redis-store.js')) };
 const { RateLimiterMemory, RateLimiterRedis } = await import('rate-limiter-flexible');
 const { Redis, Cluster } = await import('ioredis');
 

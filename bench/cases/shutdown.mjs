@@ -36,6 +36,6 @@ const baseline = nsPerSyncCall(() => {
   active++;
   createGuard(() => active--).release();
 });
-if (manager.getShutdownProgress().active_requests !== 0 || active !== 0 || sink !== 0) throw new Error('guards leaked');
+if (manager.getShutdownProgress().activeRequests !== 0 || active !== 0 || sink !== 0) throw new Error('guards leaked');
 manager.dispose();
 report({ track_release_ns: trackRelease, track_dispose_ns: trackDispose, is_shutting_down_ns: isShuttingDown, create_guard_baseline_ns: baseline });

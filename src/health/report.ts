@@ -27,6 +27,38 @@ export interface SystemHealthReport {
   essentialFailures: string[];
 }
 
+/** One component in {@link HealthStatusSnapshot}: its status and counters, times as ISO strings. */
+export interface ComponentStatusSnapshot {
+  /** As the endpoints see it: the held status, or `unknown` when the last result is too old. */
+  status: HealthStatus;
+  essential: boolean;
+  /** True when the last result is older than the maximum age (or there is none). */
+  stale: boolean;
+  consecutiveFailures: number;
+  totalChecks: number;
+  totalFailures: number;
+  /** Mean run time of every check so far, rounded to the microsecond. */
+  avgResponseTimeMs: number;
+  lastError: string | null;
+  /** ISO time of the last run that did not fail. */
+  lastSuccess: string | null;
+  /** ISO time of the last finished run. */
+  lastCheck: string | null;
+}
+
+/** `getHealthStatus()` (the seed's `get_health_status`): every component's status, as plain JSON. */
+export interface HealthStatusSnapshot {
+  status: HealthStatus;
+  ready: boolean;
+  shuttingDown: boolean;
+  /** Why readiness was withdrawn (`setNotReady`), else null. */
+  notReadyReason: string | null;
+  /** True while the background runners run. */
+  running: boolean;
+  summary: HealthSummary;
+  components: Record<string, ComponentStatusSnapshot>;
+}
+
 /**
  * Overall status from the components' statuses: Critical if any essential one is, Unknown when nothing has a
  * fresh result yet, Warning when anything is degraded or unknown, else Healthy (also with no components).

@@ -1,12 +1,13 @@
 import { InvalidConfigError } from '../errors.js';
 import { AwaitedTimers } from '../internal/awaited-timers.js';
-import { parseSection } from '../config.js';
+import { backgroundTimers, systemClock, type Clock } from '../internal/time.js';
+import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
-import { componentCheckConfigSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
-import { aggregateStatus, isServing, summarise, type SystemHealthReport } from './report.js';
+import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
+import { aggregateStatus, isServing, summarise, type ComponentStatusSnapshot, type HealthStatusSnapshot, type SystemHealthReport } from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
-import { runCheck, type RunClocks } from './runner.js';
+import { runCheck } from './runner.js';
 import { HealthStatus } from './status.js';
 import { HealthTelemetry } from './telemetry.js';
 import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
@@ -15,10 +16,8 @@ import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
 export interface HealthCheckSystemOptions {
   /** Where status transitions are logged (the monitoring component); else straight to the OTel logs API. */
   logger?: OperationLogger;
-  /** Wall clock in epoch milliseconds (result times and staleness). Default `Date.now`. */
-  clock?: () => number;
-  /** Monotonic clock in milliseconds (check durations). Default `performance.now`. */
-  monotonicClock?: () => number;
+  /** Wall time for result times and staleness, monotonic time for check durations; default the system clock. */
+  clock?: Clock;
   /** Extra "shutting down" source, e.g. the shutdown manager's gate; readiness is withdrawn while it is true. */
   isShuttingDown?: () => boolean;
   /** Most components that may be registered. Default 256. */
@@ -44,21 +43,22 @@ export class HealthCheckSystem {
   readonly config: HealthCheckConfig;
   private readonly components = new Map<string, Slot>();
   /** Background runner timers, one per component. */
-  private readonly checkRunners = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly checkRunners = new Map<string, NodeJS.Timeout>();
   private readonly telemetry: HealthTelemetry;
-  private readonly clocks: RunClocks;
+  private readonly clock: Clock;
   private readonly stop = new AbortController();
   /** Check timeouts: they keep the process alive only while a caller awaits a run. */
   private readonly timers = new AwaitedTimers();
   private readonly externalShuttingDown: (() => boolean) | undefined;
   private readonly maxComponents: number;
+  private readonly componentSchema: ReturnType<typeof componentSettingsSchema>;
   private started = false;
   private notReadyReason: string | undefined;
 
   constructor(config: HealthCheckConfigInput = {}, options: HealthCheckSystemOptions = {}) {
     this.config = parseSection(healthCheckConfigSchema, config, 'healthChecks');
-    validateCrossFields(this.config);
-    this.clocks = { wall: options.clock ?? Date.now, monotonic: options.monotonicClock ?? (() => performance.now()) };
+    this.componentSchema = componentSettingsSchema(this.config.maxResultAgeMs);
+    this.clock = options.clock ?? systemClock;
     this.externalShuttingDown = options.isShuttingDown;
     this.maxComponents = options.maxComponents ?? 256;
     this.telemetry = new HealthTelemetry({ componentStatuses: () => this.componentStatuses() }, options.logger);
@@ -112,7 +112,7 @@ export class HealthCheckSystem {
     const slot = this.components.get(name);
     if (!slot) throw new InvalidConfigError('component', `no health component named ${JSON.stringify(name)}`);
     await this.timers.hold(this.run(slot));
-    return slot.component.snapshot(this.clocks.wall(), this.config.maxResultAgeMs);
+    return slot.component.snapshot(this.clock.wall(), this.config.maxResultAgeMs);
   }
 
   /**
@@ -127,7 +127,7 @@ export class HealthCheckSystem {
 
   /** The report from the results held now; runs no check (what the probe endpoints use). */
   getHealthReport(): SystemHealthReport {
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     const maxAge = this.config.maxResultAgeMs;
     const components: Record<string, ComponentHealthSnapshot> = {};
     const essentialFailures: string[] = [];
@@ -160,7 +160,7 @@ export class HealthCheckSystem {
    */
   isReady(exclude?: ReadonlySet<string>): boolean {
     if (this.isShuttingDown()) return false;
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     for (const [name, { component }] of this.components) {
       if (!component.isEssential || exclude?.has(name)) continue;
       if (!isServing(component.effectiveStatus(now, this.config.maxResultAgeMs))) return false;
@@ -184,28 +184,28 @@ export class HealthCheckSystem {
   }
 
   /** Plain-JSON status of every component (the seed's `get_health_status`). */
-  getHealthStatus(): Record<string, unknown> {
+  getHealthStatus(): HealthStatusSnapshot {
     const report = this.getHealthReport();
-    const components: Record<string, unknown> = {};
+    const components: Record<string, ComponentStatusSnapshot> = {};
     for (const [name, c] of Object.entries(report.components)) {
       components[name] = {
         status: c.status,
         essential: c.essential,
         stale: c.stale,
-        consecutive_failures: c.consecutiveFailures,
-        total_checks: c.totalChecks,
-        total_failures: c.totalFailures,
-        avg_response_time_ms: Math.round(c.avgResponseTimeMs * 1000) / 1000,
-        last_error: c.lastError ?? null,
-        last_success: c.lastSuccessTime === undefined ? null : new Date(c.lastSuccessTime).toISOString(),
-        last_check: c.lastCheckTime === undefined ? null : new Date(c.lastCheckTime).toISOString(),
+        consecutiveFailures: c.consecutiveFailures,
+        totalChecks: c.totalChecks,
+        totalFailures: c.totalFailures,
+        avgResponseTimeMs: Math.round(c.avgResponseTimeMs * 1000) / 1000,
+        lastError: c.lastError ?? null,
+        lastSuccess: c.lastSuccessTime === undefined ? null : new Date(c.lastSuccessTime).toISOString(),
+        lastCheck: c.lastCheckTime === undefined ? null : new Date(c.lastCheckTime).toISOString(),
       };
     }
     return {
       status: report.status,
       ready: report.ready,
-      shutting_down: report.shuttingDown,
-      not_ready_reason: this.notReadyReason ?? null,
+      shuttingDown: report.shuttingDown,
+      notReadyReason: this.notReadyReason ?? null,
       running: this.started && !this.stop.signal.aborted,
       summary: report.summary,
       components,
@@ -233,7 +233,7 @@ export class HealthCheckSystem {
   private run(slot: Slot): Promise<CheckOutcome | undefined> {
     if (slot.inFlight) return slot.inFlight;
     if (this.stop.signal.aborted) return Promise.resolve(undefined);
-    const run = runCheck(slot.component, this.telemetry, this.clocks, this.stop.signal, this.timers).then((outcome) => {
+    const run = runCheck(slot.component, this.telemetry, this.clock, this.stop.signal, this.timers).then((outcome) => {
       slot.inFlight = undefined;
       if (slot.registered && !this.stop.signal.aborted) {
         const change = slot.component.record(outcome);
@@ -256,7 +256,8 @@ export class HealthCheckSystem {
   private schedule(slot: Slot, delayMs: number): void {
     const name = slot.component.name;
     this.cancelRunner(name);
-    const timer = setTimeout(guarded('health_runner', () => {
+    // Background work nobody awaits: the runner's timer never keeps the process alive.
+    const timer = backgroundTimers.setTimeout(guarded('health_runner', () => {
       this.checkRunners.delete(name);
       const next = () => {
         if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
@@ -267,13 +268,12 @@ export class HealthCheckSystem {
         next();
       });
     }), delayMs);
-    timer.unref?.();
     this.checkRunners.set(name, timer);
   }
 
   private cancelRunner(name: string): void {
     const timer = this.checkRunners.get(name);
-    if (timer !== undefined) clearTimeout(timer);
+    backgroundTimers.clearTimeout(timer);
     this.checkRunners.delete(name);
   }
 
@@ -281,45 +281,15 @@ export class HealthCheckSystem {
     const path = `healthChecks.components.${name}`;
     if (typeof config !== 'object' || config === null) throw new InvalidConfigError(path, 'config must be an object');
     const merged = { ...this.config.defaults, ...this.config.components[name], ...config };
-    const settings = parseSection(componentCheckConfigSchema, merged, path);
-    if (settings.warningThreshold > settings.criticalThreshold) {
-      throw new InvalidConfigError(`${path}.warningThreshold`, `must not exceed criticalThreshold (${settings.criticalThreshold})`);
-    }
-    const worstAge = settings.intervalMs + settings.timeoutMs;
-    if (worstAge > this.config.maxResultAgeMs) {
-      throw new InvalidConfigError(
-        `${path}.intervalMs`,
-        `intervalMs + timeoutMs (${worstAge} ms) exceeds healthChecks.maxResultAgeMs (${this.config.maxResultAgeMs} ms), so every result would read as stale`,
-      );
-    }
-    return settings;
+    return parseSection(this.componentSchema, merged, path);
   }
 
   private *componentStatuses(): Iterable<readonly [ComponentHealth, HealthStatus]> {
-    const now = this.clocks.wall();
+    const now = this.clock.wall();
     for (const { component } of this.components.values()) yield [component, component.effectiveStatus(now, this.config.maxResultAgeMs)] as const;
   }
 
   private *componentStatusList(): Iterable<{ status: HealthStatus; essential: boolean }> {
     for (const [component, status] of this.componentStatuses()) yield { status, essential: component.isEssential };
-  }
-}
-
-function validateCrossFields(config: HealthCheckConfig): void {
-  const d = config.defaults;
-  if (d.warningThreshold > d.criticalThreshold) {
-    throw new InvalidConfigError('healthChecks.defaults.warningThreshold', `must not exceed criticalThreshold (${d.criticalThreshold})`);
-  }
-  if (d.intervalMs + d.timeoutMs > config.maxResultAgeMs) {
-    throw new InvalidConfigError(
-      'healthChecks.maxResultAgeMs',
-      `must be at least defaults.intervalMs + defaults.timeoutMs (${d.intervalMs + d.timeoutMs} ms), else every result would read as stale`,
-    );
-  }
-  if (config.memoryWarningRatio > config.memoryCriticalRatio) {
-    throw new InvalidConfigError('healthChecks.memoryWarningRatio', `must not exceed memoryCriticalRatio (${config.memoryCriticalRatio})`);
-  }
-  if (config.eventLoopDelayWarningMs > config.eventLoopDelayCriticalMs) {
-    throw new InvalidConfigError('healthChecks.eventLoopDelayWarningMs', `must not exceed eventLoopDelayCriticalMs (${config.eventLoopDelayCriticalMs})`);
   }
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 import { AdminServerError } from './errors.js';

@@ -1,33 +1,36 @@
+import type { HealthStatusSnapshot } from '../health/report.js';
+import type { ResourceUsageReport } from '../limits/manager.js';
+import type { RateLimitStats } from '../limits/stats.js';
 import type { LogLevel } from '../pipeline.js';
 import { LOG_LEVELS } from '../monitoring/config.js';
 import type { LogEntry, LogFilter } from '../monitoring/log-sink.js';
 import type { Alert, ResolvedAlert } from '../monitoring/alerts/types.js';
+import type { MonitorHealth } from '../monitoring/monitor.js';
 import { recentTraces, type TraceSummary } from '../monitoring/recent-traces.js';
 import type { RequestSeriesPoint } from '../monitoring/request-series.js';
-import type { AlertRow, ComponentRow, LogRow, OperationRow, ResourceRow, StatusDocument, TraceRow } from './status-types.js';
-import { arr, bool, clip, int, num, numOrNull, obj, primitives, str, strOrNull } from './status-values.js';
-
-export type * from './status-types.js';
+import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
+import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
+import type { AlertRow, ComponentRow, LogRow, OperationRow, ResourceRow, ShutdownProgressRow, StatusDocument, TraceRow } from './status-types.js';
 
 /**
  * The components the status document reads, typed structurally so any object with these methods will do
- * (`system.components` does). Values typed `unknown` are read defensively: a missing field shows as empty.
+ * (`system.components` does).
  */
 export interface StatusSources {
   readonly recovery: {
-    healthCheck(): Record<string, unknown>;
-    breakerStates(): ReadonlyArray<{ readonly operation: string; readonly state: string; readonly since: number }>;
+    healthCheck(): Pick<RecoveryHealth, 'stats'>;
+    breakerStates(): readonly BreakerStatus[];
   };
-  readonly limits: { getRateLimitStats(): unknown; getResourceUsage(): unknown };
-  readonly health: { getHealthStatus(): unknown };
+  readonly limits: { getRateLimitStats(): RateLimitStats; getResourceUsage(): ResourceUsageReport };
+  readonly health: { getHealthStatus(): HealthStatusSnapshot };
   readonly monitor: {
-    healthCheck?(): unknown;
+    healthCheck?(): Pick<MonitorHealth, 'status' | 'problems'>;
     getActiveAlerts?(): readonly Alert[];
     getResolvedAlerts?(limit?: number): readonly ResolvedAlert[];
     getRecentLogs?(filter?: LogFilter): readonly LogEntry[];
     getRequestSeries?(): readonly RequestSeriesPoint[];
   };
-  readonly shutdown: { getShutdownProgress(): unknown };
+  readonly shutdown: { getShutdownProgress(): ShutdownProgressSnapshot };
   /** Protected operations in flight (`system.activeOperationCount()`). */
   readonly activeOperations?: () => number;
   /** Trace link template with `{traceId}` (`admin.traceUrlTemplate`); only http(s) templates make links. */
@@ -77,9 +80,9 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     ...(LEVELS.has(level) ? { level: level as LogLevel } : {}),
     ...(correlationId !== '' ? { correlationId } : {}),
   };
-  const monitorHealth = obj(sources.monitor.healthCheck?.());
-  const limits = obj(sources.limits.getRateLimitStats());
-  const progress = primitives(sources.shutdown.getShutdownProgress());
+  const monitorHealth = sources.monitor.healthCheck?.();
+  const limits = sources.limits.getRateLimitStats();
+  const progress = progressRow(sources.shutdown.getShutdownProgress());
   const template = sources.traceUrlTemplate;
   const linkable = typeof template === 'string' && /^https?:\/\//i.test(template) && template.includes('{traceId}');
   const traces = sources.traces ?? ((n: number) => recentTraces.list(n));
@@ -94,15 +97,15 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     health: healthView(sources.health.getHealthStatus()),
     operations: operationRows(sources.recovery, now),
     rateLimiting: {
-      enabled: bool(limits.enabled),
-      store: str(limits.store),
-      scopes: (['global', 'operation', 'user'] as const).map((scope) => ({ scope, allowed: int(obj(limits[scope]).allowed), rejected: int(obj(limits[scope]).rejected) })),
-      trackedUsers: int(obj(limits.users).tracked),
-      topRejectedUsers: arr(limits.topRejectedUsers)
+      enabled: limits.enabled,
+      store: limits.store,
+      scopes: (['global', 'operation', 'user'] as const).map((scope) => ({ scope, allowed: limits[scope].allowed, rejected: limits[scope].rejected })),
+      trackedUsers: limits.users.tracked,
+      topRejectedUsers: limits.topRejectedUsers
         .slice(0, STATUS_LIMITS.topUsers)
-        .map((u) => ({ userId: clip(str(obj(u).userId), 256), rejections: int(obj(u).rejections), error: int(obj(u).error) })),
+        .map((u) => ({ userId: clip(u.userId, 256), rejections: u.rejections, error: u.error })),
     },
-    resources: resourceView(obj(sources.limits.getResourceUsage())),
+    resources: resourceView(sources.limits.getResourceUsage()),
     alerts: {
       active: (sources.monitor.getActiveAlerts?.() ?? []).slice(0, STATUS_LIMITS.alerts).map((a) => alertRow(a, undefined)),
       resolved: (sources.monitor.getResolvedAlerts?.(STATUS_LIMITS.resolvedAlerts) ?? []).slice(0, STATUS_LIMITS.resolvedAlerts).map((a) => alertRow(a, a.resolvedAt)),
@@ -118,66 +121,71 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
         .slice(0, traceLimit)
         .map((t) => traceRow(t, linkable ? template : undefined)),
     },
-    shutdown: { inProgress: progress.shutting_down === true || typeof progress.started_at === 'string', progress },
+    shutdown: { inProgress: progress.shuttingDown || progress.startedAt !== null, progress },
     series: (sources.monitor.getRequestSeries?.() ?? []).slice(-STATUS_LIMITS.seriesPoints).map((p) => ({
-      timestamp: num(p.timestamp),
-      requestsPerSecond: num(p.requestsPerSecond),
-      errorRate: num(p.errorRate),
-      p99Ms: numOrNull(p.p99Ms),
+      timestamp: p.timestamp,
+      requestsPerSecond: p.requestsPerSecond,
+      errorRate: p.errorRate,
+      p99Ms: p.p99Ms,
     })),
     monitoring: {
-      status: str(monitorHealth.status, 'unknown'),
-      problems: arr(monitorHealth.problems).slice(0, 50).map((p) => clip(str(p), STATUS_LIMITS.text)),
+      status: monitorHealth?.status ?? 'unknown',
+      problems: (monitorHealth?.problems ?? []).slice(0, 50).map((p) => clip(p, STATUS_LIMITS.text)),
     },
   };
 }
 
-function healthView(raw: unknown): StatusDocument['health'] {
-  const h = obj(raw);
-  const components: ComponentRow[] = Object.entries(obj(h.components)).map(([name, value]) => {
-    const c = obj(value);
-    return {
-      name: clip(name, 256),
-      status: str(c.status, 'unknown'),
-      essential: bool(c.essential),
-      stale: bool(c.stale),
-      lastCheck: strOrNull(c.last_check),
-      avgResponseTimeMs: num(c.avg_response_time_ms),
-      consecutiveFailures: int(c.consecutive_failures),
-      lastError: c.last_error === null || c.last_error === undefined ? null : clip(str(c.last_error), STATUS_LIMITS.text),
-    };
-  });
+/** At most `max` characters, with an ellipsis when cut: names and messages from outside stay bounded. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}\u2026`;
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function healthView(h: HealthStatusSnapshot): StatusDocument['health'] {
+  const components: ComponentRow[] = Object.entries(h.components).map(([name, c]) => ({
+    name: clip(name, 256),
+    status: c.status,
+    essential: c.essential,
+    stale: c.stale,
+    lastCheck: c.lastCheck,
+    avgResponseTimeMs: c.avgResponseTimeMs,
+    consecutiveFailures: c.consecutiveFailures,
+    lastError: c.lastError === null ? null : clip(c.lastError, STATUS_LIMITS.text),
+  }));
   return {
-    status: str(h.status, 'unknown'),
-    ready: bool(h.ready),
-    shuttingDown: bool(h.shutting_down),
-    notReadyReason: strOrNull(h.not_ready_reason),
+    status: h.status,
+    ready: h.ready,
+    shuttingDown: h.shuttingDown,
+    notReadyReason: h.notReadyReason,
     components: components.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 }
 
 function operationRows(recovery: StatusSources['recovery'], now: number): OperationRow[] {
-  const stats = obj(recovery.healthCheck().stats);
+  const stats = recovery.healthCheck().stats;
   const breakers = new Map(recovery.breakerStates().map((b) => [b.operation, b] as const));
   const names = new Set<string>([...Object.keys(stats), ...breakers.keys()]);
   const rows: OperationRow[] = [];
   for (const name of names) {
-    const s = obj(stats[name]);
+    const s = stats[name];
     const b = breakers.get(name);
-    const successes = int(s.successes);
-    const failures = int(s.failures);
+    const successes = s?.successes ?? 0;
+    const failures = s?.failures ?? 0;
     rows.push({
       name: clip(name, 256),
-      calls: int(s.calls),
+      calls: s?.calls ?? 0,
       successes,
       failures,
-      rejections: int(s.rejections),
-      retries: int(s.retries),
-      timeouts: int(s.timeouts),
+      rejections: s?.rejections ?? 0,
+      retries: s?.retries ?? 0,
+      timeouts: s?.timeouts ?? 0,
       errorRate: successes + failures === 0 ? 0 : failures / (successes + failures),
-      meanMs: num(s.mean_latency_ms),
-      p50Ms: num(s.p50_latency_ms),
-      p99Ms: num(s.p99_latency_ms),
+      meanMs: s?.meanLatencyMs ?? 0,
+      p50Ms: s?.p50LatencyMs ?? 0,
+      p99Ms: s?.p99LatencyMs ?? 0,
       breaker: b === undefined ? null : { state: b.state, since: new Date(b.since).toISOString(), timeInStateMs: Math.max(0, now - b.since) },
     });
   }
@@ -185,29 +193,35 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
   return rows.sort((a, b) => b.calls - a.calls || (a.name < b.name ? -1 : 1)).slice(0, STATUS_LIMITS.operations);
 }
 
-function resourceView(u: Record<string, unknown>): StatusDocument['resources'] {
-  const l = obj(u.limits);
+function resourceView(u: ResourceUsageReport): StatusDocument['resources'] {
+  const l = u.limits;
   const rows: ResourceRow[] = [
-    { resource: 'memory', unit: 'bytes', current: num(u.memoryBytes), peak: num(u.peakMemoryBytes), limit: numOrNull(l.maxMemoryBytes) },
-    { resource: 'cpu', unit: '%', current: num(u.cpuPercent), peak: num(u.peakCpuPercent), limit: numOrNull(l.maxCpuPercent) },
-    { resource: 'event_loop_delay', unit: 'ms', current: num(u.eventLoopDelayMs), peak: num(u.peakEventLoopDelayMs), limit: numOrNull(l.maxEventLoopDelayMs) },
-    { resource: 'operations', unit: '', current: num(u.activeOperations), peak: num(u.peakOperations), limit: numOrNull(l.maxActiveOperations) },
-    { resource: 'db_connections', unit: '', current: num(u.databaseConnections), peak: num(u.peakDatabaseConnections), limit: numOrNull(l.maxDbConnections) },
+    { resource: 'memory', unit: 'bytes', current: u.memoryBytes, peak: u.peakMemoryBytes, limit: l.maxMemoryBytes },
+    { resource: 'cpu', unit: '%', current: u.cpuPercent, peak: u.peakCpuPercent, limit: l.maxCpuPercent },
+    { resource: 'event_loop_delay', unit: 'ms', current: u.eventLoopDelayMs, peak: u.peakEventLoopDelayMs, limit: l.maxEventLoopDelayMs },
+    { resource: 'operations', unit: '', current: u.activeOperations, peak: u.peakOperations, limit: l.maxActiveOperations },
+    { resource: 'db_connections', unit: '', current: u.databaseConnections, peak: u.peakDatabaseConnections, limit: l.maxDbConnections },
   ];
-  return { rows, waitingForPermit: int(u.waitingForPermit), permitsRefused: int(u.permitsRefused) };
+  return { rows, waitingForPermit: u.waitingForPermit, permitsRefused: u.permitsRefused };
+}
+
+function progressRow(p: ShutdownProgressSnapshot): ShutdownProgressRow {
+  // The snapshot is the row, with the one free-text field bounded; the assignment checks the two types agree.
+  const row: ShutdownProgressRow = { ...p, reason: p.reason === null ? null : clip(p.reason, STATUS_LIMITS.text) };
+  return row;
 }
 
 function alertRow(a: Alert, resolvedAt: number | undefined): AlertRow {
   const strings = (record: Readonly<Record<string, string>>): Record<string, string> =>
-    Object.fromEntries(Object.entries(record).slice(0, 50).map(([k, v]) => [clip(k, 256), clip(str(v), STATUS_LIMITS.text)]));
+    Object.fromEntries(Object.entries(record).slice(0, 50).map(([k, v]) => [clip(k, 256), clip(v, STATUS_LIMITS.text)]));
   return {
-    name: clip(str(a.name), 256),
-    state: resolvedAt === undefined ? str(a.state) : 'resolved',
-    severity: str(a.severity),
-    value: num(a.value),
-    since: new Date(num(a.activeAt)).toISOString(),
-    firedAt: a.firedAt === undefined ? null : new Date(a.firedAt).toISOString(),
-    resolvedAt: resolvedAt === undefined ? null : new Date(resolvedAt).toISOString(),
+    name: clip(a.name, 256),
+    state: resolvedAt === undefined ? a.state : 'resolved',
+    severity: a.severity,
+    value: a.value,
+    since: new Date(a.activeAt).toISOString(),
+    firedAt: iso(a.firedAt),
+    resolvedAt: iso(resolvedAt),
     labels: strings(a.labels),
     annotations: strings(a.annotations),
   };
@@ -223,9 +237,9 @@ function logRow(e: LogEntry): LogRow {
   return {
     timestamp: new Date(e.timestamp).toISOString(),
     level: e.level,
-    component: clip(str(e.component), 256),
-    operation: clip(str(e.operation), 256),
-    message: clip(str(e.message), STATUS_LIMITS.text),
+    component: clip(e.component, 256),
+    operation: clip(e.operation, 256),
+    message: clip(e.message, STATUS_LIMITS.text),
     correlationId: e.correlationId === undefined ? null : clip(e.correlationId, 256),
     traceId: e.traceId ?? null,
     details: clip(details, 500),

@@ -1,7 +1,17 @@
+/**
+ * The contract of `GET /status.json`: what the status page's script reads. This module imports nothing, so
+ * browser code can import it type-only; `status-data.ts` checks at compile time that the components' own
+ * types still fit these (every key camelCase; snake_case only in values that are names of the conventions,
+ * such as phases, breaker states and resource names).
+ */
+
+/** Health of a component or of the system. */
+export type StatusHealth = 'healthy' | 'warning' | 'critical' | 'unknown';
+
 /** One health component on the status page. */
 export interface ComponentRow {
   name: string;
-  status: string;
+  status: StatusHealth;
   essential: boolean;
   stale: boolean;
   /** ISO time of the last check, null before the first. */
@@ -26,13 +36,13 @@ export interface OperationRow {
   p50Ms: number;
   p99Ms: number;
   /** null when the operation has no breaker (yet). */
-  breaker: { state: string; since: string; timeInStateMs: number } | null;
+  breaker: { state: 'closed' | 'open' | 'half_open'; since: string; timeInStateMs: number } | null;
 }
 
 /** One resource against its limit. */
 export interface ResourceRow {
-  resource: string;
-  unit: string;
+  resource: 'memory' | 'cpu' | 'event_loop_delay' | 'operations' | 'db_connections';
+  unit: 'bytes' | '%' | 'ms' | '';
   current: number;
   peak: number;
   /** null when unlimited. */
@@ -42,8 +52,8 @@ export interface ResourceRow {
 /** An active or recently resolved alert. */
 export interface AlertRow {
   name: string;
-  state: string;
-  severity: string;
+  state: 'pending' | 'firing' | 'resolved';
+  severity: 'critical' | 'warning' | 'info';
   value: number;
   /** When the condition started holding. */
   since: string;
@@ -56,7 +66,7 @@ export interface AlertRow {
 /** One recent log entry. */
 export interface LogRow {
   timestamp: string;
-  level: string;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
   component: string;
   operation: string;
   message: string;
@@ -71,6 +81,7 @@ export interface TraceRow {
   traceId: string;
   spanId: string;
   operation: string;
+  /** `success`, `error`, `rejected`, or `unknown`. */
   outcome: string;
   durationMs: number;
   endedAt: string;
@@ -80,15 +91,39 @@ export interface TraceRow {
   url: string | null;
 }
 
+/** The shutdown's state, as `getShutdownProgress()` reports it. */
+export interface ShutdownProgressRow {
+  /** `running`, `initiate_shutdown`, `stop_accepting_requests`, `finish_active_requests`, `save_state`, `cleanup_resources` or `terminated`. */
+  phase: string;
+  ready: boolean;
+  shuttingDown: boolean;
+  forced: boolean;
+  reason: string | null;
+  startedAt: string | null;
+  elapsedMs: number;
+  activeRequests: number;
+  acceptedRequests: number;
+  rejectedRequests: number;
+  drainedRequests: number;
+  abandonedRequests: number;
+  handlersRegistered: number;
+  handlersRun: number;
+  handlersFailed: number;
+  handlersTimedOut: number;
+  checkpointsSaved: number;
+  uncaughtErrors: number;
+}
+
 /** `GET /status.json`: everything the status page shows. */
 export interface StatusDocument {
   generatedAt: string;
   process: { pid: number; uptimeSeconds: number; nodeVersion: string; activeOperations: number | null };
-  health: { status: string; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: ComponentRow[] };
+  health: { status: StatusHealth; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: ComponentRow[] };
   operations: OperationRow[];
   rateLimiting: {
     enabled: boolean;
-    store: string;
+    /** Where decisions are made: `memory`, `redis`, `custom` or `fallback`. */
+    store: 'memory' | 'redis' | 'custom' | 'fallback';
     scopes: Array<{ scope: 'global' | 'operation' | 'user'; allowed: number; rejected: number }>;
     trackedUsers: number;
     /** Busiest users by refusals, heaviest first (space-saving estimates; `error` bounds the overcount). */
@@ -98,7 +133,8 @@ export interface StatusDocument {
   alerts: { active: AlertRow[]; resolved: AlertRow[] };
   logs: { filter: { level: string | null; correlationId: string | null; limit: number }; entries: LogRow[] };
   traces: { attached: boolean; urlTemplate: string | null; recent: TraceRow[] };
-  shutdown: { inProgress: boolean; progress: Record<string, string | number | boolean | null> };
+  shutdown: { inProgress: boolean; progress: ShutdownProgressRow };
   series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; p99Ms: number | null }>;
-  monitoring: { status: string; problems: string[] };
+  /** `unknown` when the monitor reports nothing. */
+  monitoring: { status: 'healthy' | 'warning' | 'critical' | 'unknown'; problems: string[] };
 }

@@ -1,10 +1,12 @@
+import type { Timers } from './time.js';
+
 /**
  * Timers of background work that a caller may also await (a health check's timeout, a notifier's retry
  * backoff). Left alone they are `unref()`ed, so background work never keeps the process alive; while a
  * caller holds them through {@link AwaitedTimers.hold}, every one of them (present and future) is ref'd,
  * because an awaited timer that lets the process exit ends a script with an unsettled promise (exit code 13).
  */
-export class AwaitedTimers {
+export class AwaitedTimers implements Timers {
   private readonly timers = new Set<NodeJS.Timeout>();
   private holders = 0;
 

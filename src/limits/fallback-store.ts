@@ -1,9 +1,9 @@
 import { InvalidConfigError, isProductionError, type RateLimitScope } from '../errors.js';
 import type { OperationLogger } from '../pipeline.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import type { FailureMode, RateLimiterConfig } from './config.js';
 import { MemoryRateLimitStore, type MemoryStoreOptions } from './memory-store.js';
-import { StoreBreaker } from './store-breaker.js';
+import { StoreBreaker, type StoreBreakerView } from './store-breaker.js';
 import { RateLimitStoreUnavailableError } from './store-errors.js';
 import type { RateLimitStore, RateLimitStoreStatus } from './store.js';
 
@@ -36,7 +36,11 @@ export interface FallbackStoreOptions extends Omit<MemoryStoreOptions, 'share'> 
  */
 export class FallbackRateLimitStore implements RateLimitStore {
   readonly type: string;
-  readonly breaker: StoreBreaker;
+  /** The store breaker's state (`closed`, `open`, `half_open`) and how often it opened. */
+  get breaker(): StoreBreakerView {
+    return this.storeBreaker;
+  }
+  private readonly storeBreaker: StoreBreaker;
   readonly failureMode: FailureMode;
   /** The store deciding under `local_fallback`. */
   readonly local: RateLimitStore | undefined;
@@ -60,12 +64,12 @@ export class FallbackRateLimitStore implements RateLimitStore {
     const share = options.localShare ?? 1;
     if (!(share > 0 && share <= 1)) throw new InvalidConfigError('localShare', `must be in (0, 1], got ${share}`);
     this.type = primary.type;
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? hotPathClock;
     this.failureMode = options.failureMode ?? 'local_fallback';
     this.cooldownMs = options.breakerCooldownMs ?? 1000;
-    this.breaker = new StoreBreaker(options.breakerThreshold ?? 3, this.cooldownMs, this.clock);
+    this.storeBreaker = new StoreBreaker(options.breakerThreshold ?? 3, this.cooldownMs, this.clock);
     this.local = this.failureMode === 'local_fallback' ? (options.local ?? new MemoryRateLimitStore({ ...options, share })) : undefined;
-    this.subscription = primary.onAvailable?.(() => this.breaker.probeNow());
+    this.subscription = primary.onAvailable?.(() => this.storeBreaker.probeNow());
   }
 
   /** Sets the policy on the primary and on the local store (which scales it to its share). */
@@ -76,8 +80,8 @@ export class FallbackRateLimitStore implements RateLimitStore {
 
   /** The primary's decision while the breaker lets calls through, else the failure mode's; see the class comment. */
   consume(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number> {
-    if (!this.breaker.allow()) return this.without(scope, key, cost, now);
-    const startedAt = now ?? this.clock();
+    if (!this.storeBreaker.allow()) return this.without(scope, key, cost, now);
+    const startedAt = now ?? this.clock.monotonic();
     let result: number | Promise<number>;
     try {
       result = this.primary.consume(scope, key, cost, now);
@@ -113,7 +117,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
     if (isProductionError(error)) throw error;
     this.failures++;
     this.lastError = error instanceof Error ? error.message : String(error);
-    const opened = this.breaker.failure(startedAt);
+    const opened = this.storeBreaker.failure(startedAt);
     if (!this.inFallback) {
       this.inFallback = true;
       this.fallbacks++;
@@ -135,7 +139,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
         return Number.NaN;
       case 'fail_closed':
         this.decidedWithout.fail_closed++;
-        throw new RateLimitStoreUnavailableError(Math.max(1, this.breaker.retryAfterMs()), this.lastError);
+        throw new RateLimitStoreUnavailableError(Math.max(1, this.storeBreaker.retryAfterMs()), this.lastError);
       case 'local_fallback':
         this.decidedWithout.local_fallback++;
         return this.local!.consume(scope, key, cost, now);
@@ -143,7 +147,7 @@ export class FallbackRateLimitStore implements RateLimitStore {
   }
 
   private succeeded(): void {
-    this.breaker.success();
+    this.storeBreaker.success();
     if (!this.inFallback) return;
     this.inFallback = false;
     this.log('info', `Rate-limit decisions are back on the ${this.type} store`, { failureMode: this.failureMode, failures: this.failures });

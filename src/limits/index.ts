@@ -1,27 +1,39 @@
-export { RateLimitingManager, type RateLimitingManagerOptions, type OperationPermit, type DatabaseConnection } from './manager.js';
-export { type RateLimitDecision, type RateLimiter, type RateLimitAlgorithm, LimiterCell } from './decision.js';
-export { TokenBucket, TokenBucketCell } from './token-bucket.js';
-export { SlidingWindow, SlidingWindowCell } from './sliding-window.js';
-export { FixedWindow, FixedWindowCell } from './fixed-window.js';
-export { LeakyBucket, LeakyBucketCell } from './leaky-bucket.js';
-export { KeyedRateLimiter, SingleRateLimiter, createRateLimiter, createAlgorithm, type KeyedLimiterOptions, type SavedCells } from './keyed-limiter.js';
-export { BoundedKeyMap } from './key-map.js';
-export { RATE_LIMIT_SCOPES, type RateLimitStore, type RateLimitStoreStatus, type StoreState } from './store.js';
-export { MemoryRateLimitStore, type MemoryStoreOptions } from './memory-store.js';
+/** Rate limits (global, per operation, per user; in memory, on Redis, or in a store of your own), resource limits and permits. */
+export {
+  RateLimitingManager,
+  type RateLimitingManagerOptions,
+  type OperationPermit,
+  type DatabaseConnection,
+  type ResourceUsageReport,
+  type LimitsHealth,
+} from './manager.js';
+export type { RateLimitStats, DecisionCounts, OperationDecisions, StoreFailures } from './stats.js';
+export { ResourceUsage, type ResourceUsageSnapshot, type ResourceProbe } from './resource-usage.js';
+export type { RateLimitStore, RateLimitStoreStatus, StoreState } from './store.js';
+export { MemoryRateLimitStore, type MemoryStoreOptions, type TrackedUsers } from './memory-store.js';
+export type { StoreBreakerView, StoreBreakerState } from './store-breaker.js';
+export type { SavedCells } from './keyed-limiter.js';
 export { FallbackRateLimitStore, type FallbackStoreOptions } from './fallback-store.js';
-export { RedisRateLimiter, type RedisDecision, type ScriptReply, type ScriptRunner } from './redis-limiter.js';
-export { RedisRateLimitStore, type RedisStoreOptions } from './redis-store.js';
 export type { RedisClient } from './redis-client.js';
-export { StoreTimeoutError } from './reply-timeout.js';
-export { StoreBreaker, type StoreBreakerState } from './store-breaker.js';
-export type { LimiterState, SavedLimiter } from './limiter-state.js';
 export { RateLimitStoreUnavailableError } from './store-errors.js';
-export { ResourceUsage, processProbe, type ResourceProbe } from './resource-usage.js';
-export { PermitPool, type PermitPoolOptions } from './permit-pool.js';
-export { rateLimitHeaders, MAX_SF_INTEGER, type RateLimitHeaders } from './headers.js';
-export type { RateLimitStats, DecisionCounts } from './stats.js';
-export { monotonicClock, type Clock } from './clock.js';
-export * from './config.js';
-export { TopK, type TopKEntry } from './top-k.js';
-export { REJECTED_USERS_TRACKED } from './rate-gate.js';
-export { TOP_REJECTED_USERS } from './stats.js';
+export type { LimiterState, SavedLimiter } from './limiter-state.js';
+export type { RateLimitDecision } from './decision.js';
+export { rateLimitHeaders, type RateLimitHeaders } from './headers.js';
+export {
+  rateLimitConfigSchema,
+  rateLimiterConfigSchema,
+  failureModeSchema,
+  redisStoreConfigSchema,
+  redisClusterStoreConfigSchema,
+  resourceLimitsSchema,
+  type RateLimitConfig,
+  type RateLimitConfigInput,
+  type RateLimiterConfig,
+  type RateLimiterConfigInput,
+  type FailureMode,
+  type RedisStoreConfig,
+  type RedisClusterStoreConfig,
+  type SharedStoreConfig,
+  type ResourceLimits,
+  type ResourceLimitsInput,
+} from './config.js';

@@ -1,6 +1,6 @@
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { InvalidConfigError } from '../errors.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import { rateLimiterConfigSchema, type RateLimiterConfig, type RateLimiterConfigInput } from './config.js';
 import { toDecision, type LimiterCell, type RateLimitAlgorithm, type RateLimitDecision, type RateLimiter } from './decision.js';
 import { FixedWindow } from './fixed-window.js';
@@ -12,7 +12,7 @@ import { TokenBucket } from './token-bucket.js';
 
 /** Options of an in-memory keyed limiter. */
 export interface KeyedLimiterOptions {
-  /** Monotonic ms clock; default `performance.now`. */
+  /** Clock whose monotonic time the limiters read; default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Keys whose state is kept; default 100,000. */
   maxKeys?: number;
@@ -61,7 +61,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
     options: KeyedLimiterOptions = {},
   ) {
     this.config = algorithm.config;
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? hotPathClock;
     this.maxKeyLength = options.maxKeyLength ?? 256;
     this.cells = new BoundedKeyMap<C>(options.maxKeys ?? 100_000, options.idleMs ?? 600_000);
   }
@@ -69,7 +69,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
   tryAcquire(key: string, cost = 1): RateLimitDecision {
     checkKey(key);
     checkCost(cost);
-    const now = this.clock();
+    const now = this.clock.monotonic();
     const cell = this.cell(key, now);
     return toDecision(this.algorithm, cell, now, this.algorithm.take(cell, now, cost));
   }
@@ -86,7 +86,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
 
   /** The current allowance of `key` without consuming anything. */
   peek(key: string): RateLimitDecision {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     const cell = this.cell(key, now);
     return toDecision(this.algorithm, cell, now, 0);
   }
@@ -140,7 +140,7 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
 
   /** Drops idle keys, inspecting at most `budget`. */
   sweep(budget = 10_000): number {
-    return this.cells.sweep(this.clock(), budget);
+    return this.cells.sweep(this.clock.monotonic(), budget);
   }
 
   /** Forgets every key. */
@@ -157,18 +157,18 @@ export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements R
 
   constructor(
     readonly algorithm: RateLimitAlgorithm<C>,
-    clock: Clock = monotonicClock,
+    clock: Clock = hotPathClock,
   ) {
     this.config = algorithm.config;
     this.clock = clock;
-    this.cell = algorithm.createCell(clock());
+    this.cell = algorithm.createCell(clock.monotonic());
   }
 
   /** Decides on `cost`; the key is ignored (one shared allowance). */
   tryAcquire(key = '', cost = 1): RateLimitDecision {
     checkKey(key);
     checkCost(cost);
-    const now = this.clock();
+    const now = this.clock.monotonic();
     return toDecision(this.algorithm, this.cell, now, this.algorithm.take(this.cell, now, cost));
   }
 
@@ -184,7 +184,7 @@ export class SingleRateLimiter<C extends LimiterCell = LimiterCell> implements R
 
   /** The current allowance without consuming anything. */
   peek(): RateLimitDecision {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     return toDecision(this.algorithm, this.cell, now, 0);
   }
 

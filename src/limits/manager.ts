@@ -1,8 +1,8 @@
-import { parseSection } from '../config.js';
+import { parseSection } from '../internal/validation.js';
 import { BulkheadRejectedError, InvalidConfigError, ResourceExhaustedError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { OperationLogger, RateLimitGate, ResourceGate } from '../pipeline.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import {
   rateLimitConfigSchema,
   rateLimiterConfigSchema,
@@ -19,10 +19,12 @@ import type { LimiterState } from './limiter-state.js';
 import { RateGate } from './rate-gate.js';
 import type { RedisClient } from './redis-client.js';
 import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
-import { rateLimitStats, type RateLimitStats } from './stats.js';
+import { rateLimitStats, type RateLimitStats, type StoreFailures } from './stats.js';
+import type { ResourceUsageSnapshot } from './resource-usage.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import { buildStore, type BuiltStore } from './store-factory.js';
-import type { RateLimitStore, StoreState } from './store.js';
+import type { RateLimitStore, RateLimitStoreStatus, StoreState } from './store.js';
+import type { ResourceName } from '../errors.js';
 
 /** A held operation permit (seed: `OperationPermit`). */
 export type OperationPermit = Guard;
@@ -31,7 +33,7 @@ export type DatabaseConnection = Guard;
 
 /** Options of {@link RateLimitingManager}. */
 export interface RateLimitingManagerOptions {
-  /** Monotonic ms clock for every limiter and the store breaker; default `performance.now`. */
+  /** Clock for every limiter, the store breaker and resource sampling (its monotonic time); default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Receives store fallback and recovery transitions. */
   logger?: OperationLogger;
@@ -49,6 +51,35 @@ export interface RateLimitingManagerOptions {
   store?: RateLimitStore;
   /** Report metrics through the OTel meter; default true. */
   metrics?: boolean;
+}
+
+/** `getResourceUsage()`: current and peak use, the waits and refusals of the pools, and the limits. */
+export interface ResourceUsageReport extends ResourceUsageSnapshot {
+  readonly waitingForPermit: number;
+  readonly waitingForDbConnection: number;
+  readonly permitsRefused: number;
+  readonly dbConnectionsRefused: number;
+  /** The configured limits; null when unlimited. */
+  readonly limits: {
+    readonly maxMemoryBytes: number | null;
+    readonly memoryMeasure: 'rss' | 'heap';
+    readonly maxCpuPercent: number | null;
+    readonly maxActiveOperations: number;
+    readonly maxDbConnections: number;
+    readonly maxEventLoopDelayMs: number | null;
+  };
+}
+
+/** `healthCheck()` of the limits: a resource over its limit, or the shared store away. */
+export interface LimitsHealth {
+  /** False when a resource limit is exceeded or decisions fell back from the shared store. */
+  readonly healthy: boolean;
+  readonly status: 'healthy' | 'warning' | 'critical';
+  /** The resource over its limit, if any. */
+  readonly exceededResource: ResourceName | null;
+  readonly store: RateLimitStoreStatus;
+  readonly rateLimiting: { readonly enabled: boolean; readonly active: boolean; readonly trackedUsers: number };
+  readonly resources: ResourceUsageReport;
 }
 
 /** Per-user state evicted by the idle sweep per sampling tick at most (keeps each tick short). */
@@ -76,7 +107,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   constructor(rateLimiting: RateLimitConfigInput = {}, resourceLimits: ResourceLimitsInput = {}, options: RateLimitingManagerOptions = {}) {
     this.rateLimiting = parseSection(rateLimitConfigSchema, rateLimiting, 'rateLimiting');
     this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? hotPathClock;
     this.built = buildStore(this.rateLimiting, { clock: this.clock, logger: options.logger, store: options.store, redisClient: options.redisClient });
     this.gate = new RateGate(this.rateLimiting, this.built.store, this.clock);
     const limits = this.resourceLimits;
@@ -208,7 +239,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   }
 
   /** Current and peak resource use and the limits, as plain JSON. */
-  getResourceUsage(): Record<string, unknown> {
+  getResourceUsage(): ResourceUsageReport {
     const usage = this.syncUsage().toJSON();
     const l = this.resourceLimits;
     return {
@@ -229,8 +260,8 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   }
 
   /** Plain JSON health: `healthy` false when a resource limit is exceeded or the store is not on Redis. */
-  healthCheck(): Record<string, unknown> {
-    let exceeded: string | null = null;
+  healthCheck(): LimitsHealth {
+    let exceeded: ResourceName | null = null;
     try {
       this.checkResourceLimits();
     } catch (error) {
@@ -274,7 +305,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     if (this.built.owned) await this.built.store.close?.();
   }
 
-  private storeStatus(): Record<string, unknown> {
+  private storeStatus(): RateLimitStoreStatus {
     return { ...(this.built.store.status?.() ?? { type: this.built.store.type, state: 'custom', healthy: true }) };
   }
 
@@ -282,7 +313,7 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     return this.built.store.status?.().state ?? 'custom';
   }
 
-  private storeFailures(): { fail_open: number; fail_closed: number; local_fallback: number } {
+  private storeFailures(): StoreFailures {
     return this.built.fallback?.decidedWithout ?? { fail_open: 0, fail_closed: 0, local_fallback: 0 };
   }
 

@@ -1,13 +1,20 @@
 import { InvalidConfigError, type RateLimitScope } from '../errors.js';
-import { monotonicClock, type Clock } from './clock.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
 import { scalePolicy, type RateLimiterConfig } from './config.js';
 import { checkCost, checkKey, createAlgorithm, KeyedRateLimiter, SingleRateLimiter } from './keyed-limiter.js';
 import { savedLimiters, type LimiterState, type SavedLimiter } from './limiter-state.js';
 import type { RateLimitStore, RateLimitStoreStatus } from './store.js';
 
+/** The per-user state one limiter keeps, bounded: users tracked, evicted at capacity, expired when idle. */
+export interface TrackedUsers {
+  readonly size: number;
+  readonly evicted: number;
+  readonly expired: number;
+}
+
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryStoreOptions {
-  /** Monotonic ms clock; default `performance.now`. */
+  /** Clock whose monotonic time the limiters read; default the system clock, read through `node:perf_hooks`. */
   clock?: Clock;
   /** Users whose state is kept; the least recently seen is evicted past it. Default 100,000. */
   maxTrackedUsers?: number;
@@ -40,7 +47,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly maxKeyLength: number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.clock = options.clock ?? monotonicClock;
+    this.clock = options.clock ?? hotPathClock;
     this.maxTrackedUsers = options.maxTrackedUsers ?? 100_000;
     this.userIdleMs = options.userIdleMs ?? 600_000;
     this.maxKeyLength = options.maxKeyLength ?? 256;
@@ -68,7 +75,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   /** One decision, synchronously and without allocating; `now` defaults to this store's clock. See {@link RateLimitStore.consume}. */
-  consume(scope: RateLimitScope, key: string, cost: number, now = this.clock()): number {
+  consume(scope: RateLimitScope, key: string, cost: number, now = this.clock.monotonic()): number {
     if (scope === 'user') {
       if (this.overrides.size > 0) {
         const own = this.overrides.get(key);
@@ -81,7 +88,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   /** Gives back `cost` a `consume` of the same call took. */
-  refund(scope: RateLimitScope, key: string, cost: number, now = this.clock()): void {
+  refund(scope: RateLimitScope, key: string, cost: number, now = this.clock.monotonic()): void {
     if (scope === 'user') {
       const own = this.overrides.size > 0 ? this.overrides.get(key) : undefined;
       if (own !== undefined) own.refund(now, cost);
@@ -103,8 +110,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { type: this.type, state: 'memory', healthy: true };
   }
 
-  /** The per-user default limiter, when a default policy is set. */
-  get users(): KeyedRateLimiter | undefined {
+  /** The per-user default limiter's bookkeeping, when a default policy is set. */
+  get users(): TrackedUsers | undefined {
     return this.userDefault;
   }
 
@@ -115,7 +122,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Every limiter's state worth keeping (at most `maxTrackedUsers` users), times relative to now. */
   exportState(): LimiterState {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     const limiters: SavedLimiter[] = [];
     const single = (scope: RateLimitScope, key: string | undefined, limiter: SingleRateLimiter | undefined) => {
       const data = limiter?.save(now);
@@ -134,7 +141,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
    * is the same; users seen since start-up keep their live state. Returns how many cells were restored.
    */
   restoreState(state: unknown): number {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     let restored = 0;
     for (const { saved, savedAt } of savedLimiters(state, now)) {
       if (saved.scope === 'user' && saved.key === null) {

@@ -3,6 +3,7 @@ import { getMeter } from '../telemetry/api.js';
 import { ATTR, METRIC } from '../telemetry/names.js';
 import type { OperationTable } from './operation-table.js';
 import type { ResourceUsage } from './resource-usage.js';
+import type { StoreFailures } from './stats.js';
 
 /** What the limits metrics read at collection time. */
 export interface LimitsMetricsSource {
@@ -14,7 +15,7 @@ export interface LimitsMetricsSource {
   /** Per-user states dropped: [capacity evictions, idle expiries]. */
   userEvictions(): [number, number];
   /** Decisions made without the store, by failure mode. */
-  storeFailures(): { fail_open: number; fail_closed: number; local_fallback: number };
+  storeFailures(): StoreFailures;
 }
 
 const RESOURCE_ATTRS = {

@@ -1,12 +1,13 @@
 import { AbortedError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
+import { awaitedTimers, onAbort } from '../internal/time.js';
 
 interface Waiter {
   resolve: (guard: Guard) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** Removes the waiter's abort listener. */
+  aborted: Guard | undefined;
   prev: Waiter | undefined;
   next: Waiter | undefined;
 }
@@ -63,23 +64,22 @@ export class PermitPool {
     if (this.closed) return this.refuse('closed');
     if (this.options.timeoutMs === 0 || this.waiting >= this.options.queueSize) return this.refuse('full');
     return new Promise<Guard>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined, signal, onAbort: undefined, prev: this.tail, next: undefined };
+      const waiter: Waiter = { resolve, reject, timer: undefined, aborted: undefined, prev: this.tail, next: undefined };
       if (this.tail === undefined) this.head = waiter;
       else this.tail.next = waiter;
       this.tail = waiter;
       this.waiting++;
-      waiter.timer = setTimeout(() => {
+      // Ref'd (awaited): the caller awaits this wait, and an unref'd timer would let the process exit under it.
+      waiter.timer = awaitedTimers.setTimeout(() => {
         this.unlink(waiter);
         this.refused++;
         reject(this.options.refuse('timeout'));
       }, this.options.timeoutMs);
-      // Not unref'd: the caller awaits this wait, and an unref'd timer would let the process exit under it.
       if (signal !== undefined) {
-        waiter.onAbort = () => {
+        waiter.aborted = onAbort(signal, (reason) => {
           this.unlink(waiter);
-          reject(new AbortedError(signal.reason));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+          reject(new AbortedError(reason));
+        });
       }
     });
   }
@@ -101,10 +101,10 @@ export class PermitPool {
   }
 
   private unlink(waiter: Waiter): void {
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    awaitedTimers.clearTimeout(waiter.timer);
+    waiter.aborted?.release();
     waiter.timer = undefined;
-    waiter.onAbort = undefined;
+    waiter.aborted = undefined;
     if (waiter.prev !== undefined) waiter.prev.next = waiter.next;
     else if (this.head === waiter) this.head = waiter.next;
     else return;

@@ -1,5 +1,5 @@
 import { InvalidConfigError, RateLimitedError, ShuttingDownError, type RateLimitScope } from '../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../internal/time.js';
 import type { RateLimitConfig, RateLimiterConfig } from './config.js';
 import { boundedKey } from './keys.js';
 import { OperationTable, type OperationEntry } from './operation-table.js';
@@ -82,7 +82,7 @@ export class RateGate {
     const entry = this.operations.get(operation);
     const key = this.limitedUser(userId);
     // One clock reading for the whole check: in-process stores decide every scope at the same instant.
-    const now = this.clock();
+    const now = this.clock.monotonic();
     let wait = 0;
     let r: Outcome;
     let global: Outcome;

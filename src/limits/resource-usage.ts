@@ -1,6 +1,25 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../internal/time.js';
+
+/** Current and peak resource use as plain JSON. */
+export interface ResourceUsageSnapshot {
+  readonly memoryBytes: number;
+  readonly peakMemoryBytes: number;
+  /** Share of all available cores, 0 to 100. */
+  readonly cpuPercent: number;
+  readonly peakCpuPercent: number;
+  /** Event-loop delay p99 over the last sample interval. */
+  readonly eventLoopDelayMs: number;
+  readonly peakEventLoopDelayMs: number;
+  /** Operation permits held. */
+  readonly activeOperations: number;
+  readonly peakOperations: number;
+  readonly databaseConnections: number;
+  readonly peakDatabaseConnections: number;
+  /** Samples taken. */
+  readonly samples: number;
+}
 
 /** Where samples come from; tests inject their own. */
 export interface ResourceProbe {
@@ -89,12 +108,12 @@ export class ResourceUsage {
     this.cores = Math.max(1, probe.cores?.() ?? availableCores());
     // The baseline is the process's start (no CPU spent yet), so the first figure is the average since then
     // rather than a ratio over the few microseconds between construction and the first sample.
-    this.lastCpuAt = clock() - (probe.uptimeMs?.() ?? process.uptime() * 1000);
+    this.lastCpuAt = clock.monotonic() - (probe.uptimeMs?.() ?? process.uptime() * 1000);
   }
 
   /** Takes one sample of memory, CPU and event-loop delay. */
   sample(): void {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     this.memoryBytes = this.probe.memoryBytes(this.measure);
     if (this.memoryBytes > this.peakMemoryBytes) this.peakMemoryBytes = this.memoryBytes;
     const elapsedMs = now - this.lastCpuAt;
@@ -117,7 +136,7 @@ export class ResourceUsage {
   }
 
   /** Plain JSON: current and peak values. */
-  toJSON(): Record<string, number> {
+  toJSON(): ResourceUsageSnapshot {
     return {
       memoryBytes: this.memoryBytes,
       peakMemoryBytes: this.peakMemoryBytes,

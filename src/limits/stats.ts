@@ -1,12 +1,25 @@
-import type { KeyedRateLimiter } from './keyed-limiter.js';
+import type { TrackedUsers } from './memory-store.js';
 import type { RateGate } from './rate-gate.js';
-import type { StoreState } from './store.js';
+import type { FailureMode } from './config.js';
+import type { RateLimitStoreStatus, StoreState } from './store.js';
 
 /** Allowed and rejected decisions of one scope. */
 export interface DecisionCounts {
   allowed: number;
   rejected: number;
 }
+
+/** One operation's decisions per scope, and whether it has a limit of its own. */
+export interface OperationDecisions {
+  global: DecisionCounts;
+  operation: DecisionCounts;
+  user: DecisionCounts;
+  /** True when the operation has its own limit. */
+  limited: boolean;
+}
+
+/** Checks decided without the shared store, by failure mode (keys are the `failureMode` values). */
+export type StoreFailures = Record<FailureMode, number>;
 
 /** `getRateLimitStats()`: plain JSON. */
 export interface RateLimitStats {
@@ -17,16 +30,16 @@ export interface RateLimitStats {
   global: DecisionCounts;
   operation: DecisionCounts;
   user: DecisionCounts;
-  /** Per operation (past the cap, `_other`): counts named `<scope>.<decision>`, and `limited` 1 when it has its own limit. */
-  operations: Record<string, Record<string, number>>;
+  /** Per operation name (past the cap, `_other`). */
+  operations: Record<string, OperationDecisions>;
   /** Per-user state: tracked keys, capacity evictions, idle expiries, users with their own limit. */
   users: { tracked: number; evicted: number; expired: number; overrides: number };
   /** Checks decided without the store, by failure mode. */
-  storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
+  storeFailures: StoreFailures;
   /** The busiest users by refusals (any scope), heaviest first, at most 10; counts are space-saving estimates. */
   topRejectedUsers: Array<{ userId: string; rejections: number; error: number }>;
   /** The shared store's details (Redis, Redis Cluster, or your own store), null in memory. */
-  redis: Record<string, unknown> | null;
+  redis: RateLimitStoreStatus | null;
 }
 
 /** How many of the busiest users `getRateLimitStats()` lists. */
@@ -37,10 +50,10 @@ export interface StatsSource {
   readonly enabled: boolean;
   readonly state: StoreState;
   /** The shared store's status, undefined in memory. */
-  readonly details: Record<string, unknown> | undefined;
+  readonly details: RateLimitStoreStatus | undefined;
   /** The in-memory per-user limiter (the store's, or the local fallback's). */
-  readonly users: KeyedRateLimiter | undefined;
-  readonly storeFailures: { fail_open: number; fail_closed: number; local_fallback: number };
+  readonly users: TrackedUsers | undefined;
+  readonly storeFailures: StoreFailures;
 }
 
 /** Builds the stats object from the gate's counters. */
@@ -71,13 +84,10 @@ export function rateLimitStats(gate: RateGate, source: StatsSource): RateLimitSt
     stats.user.allowed += entry.userAllowed;
     stats.user.rejected += entry.userRejected;
     stats.operations[entry.name] = {
-      'global.allowed': entry.globalAllowed,
-      'global.rejected': entry.globalRejected,
-      'operation.allowed': entry.operationAllowed,
-      'operation.rejected': entry.operationRejected,
-      'user.allowed': entry.userAllowed,
-      'user.rejected': entry.userRejected,
-      limited: entry.config === undefined ? 0 : 1,
+      global: { allowed: entry.globalAllowed, rejected: entry.globalRejected },
+      operation: { allowed: entry.operationAllowed, rejected: entry.operationRejected },
+      user: { allowed: entry.userAllowed, rejected: entry.userRejected },
+      limited: entry.config !== undefined,
     };
   }
   return stats;

@@ -1,7 +1,15 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../internal/time.js';
 
 /** State of the store as decisions see it. */
 export type StoreBreakerState = 'closed' | 'open' | 'half_open';
+
+/** What a store breaker shows of itself. */
+export interface StoreBreakerView {
+  /** `closed`, `open`, or `half_open` (a probe may go through). */
+  readonly state: StoreBreakerState;
+  /** Times it opened. */
+  readonly opened: number;
+}
 
 /**
  * A consecutive-failure breaker for the rate-limit store: `threshold` failures in a row open it for
@@ -30,20 +38,20 @@ export class StoreBreaker {
   /** Current state. */
   get state(): StoreBreakerState {
     if (!this.open) return 'closed';
-    return this.probing || this.clock() >= this.openUntil ? 'half_open' : 'open';
+    return this.probing || this.clock.monotonic() >= this.openUntil ? 'half_open' : 'open';
   }
 
   /** True when this decision may use the store; at most one probe at a time while half open. */
   allow(): boolean {
     if (!this.open) return true;
-    if (this.probing || this.clock() < this.openUntil) return false;
+    if (this.probing || this.clock.monotonic() < this.openUntil) return false;
     this.probing = true;
     return true;
   }
 
   /** Ms until the next probe may run. */
   retryAfterMs(): number {
-    return this.open ? Math.max(0, this.openUntil - this.clock()) : 0;
+    return this.open ? Math.max(0, this.openUntil - this.clock.monotonic()) : 0;
   }
 
   /** A store call succeeded; returns true when this closed the breaker. */
@@ -57,7 +65,7 @@ export class StoreBreaker {
 
   /** A store call that started at `startedAt` (this clock) failed; returns true when this opened the breaker. */
   failure(startedAt: number): boolean {
-    const now = this.clock();
+    const now = this.clock.monotonic();
     const wasProbe = this.probing;
     this.probing = false;
     if (this.open) {
@@ -76,6 +84,6 @@ export class StoreBreaker {
 
   /** Lets the next decision probe at once (the connection came back). */
   probeNow(): void {
-    if (this.open) this.openUntil = this.clock();
+    if (this.open) this.openUntil = this.clock.monotonic();
   }
 }

@@ -1,6 +1,6 @@
 import { InvalidConfigError } from '../errors.js';
 import type { OperationLogger } from '../pipeline.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../internal/time.js';
 import { localShareOf, type RateLimitConfig } from './config.js';
 import { FallbackRateLimitStore } from './fallback-store.js';
 import { MemoryRateLimitStore } from './memory-store.js';

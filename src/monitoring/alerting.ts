@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, type BatchObservableCallback, type Meter, type ObservableGauge, type Tracer } from '@opentelemetry/api';
+import type { Clock } from '../internal/time.js';
 import type { LogLevel } from '../pipeline.js';
 import { ATTR, METRIC } from '../telemetry/names.js';
 import { AlertEngine, type EvaluationResult } from './alerts/engine.js';
@@ -14,7 +15,8 @@ export interface AlertingOptions {
   readonly log: (level: LogLevel, component: string, operation: string, message: string, metadata?: Record<string, unknown>) => void;
   readonly tracer: Tracer;
   readonly meter: Meter;
-  readonly clock: () => number;
+  /** Alert times are its wall time. */
+  readonly clock: Clock;
   /** Resolved alerts kept (a ring); default 50. */
   readonly resolvedHistory?: number;
 }
@@ -56,12 +58,12 @@ export class Alerting {
 
   /** Adds or replaces a rule. */
   addRule(rule: AlertRuleInput): AlertRule {
-    return this.engine.addRule(rule, this.options.clock());
+    return this.engine.addRule(rule, this.options.clock.wall());
   }
 
   /** Removes a rule, resolving its firing alerts. */
   removeRule(name: string): boolean {
-    return this.engine.removeRule(name, this.options.clock());
+    return this.engine.removeRule(name, this.options.clock.wall());
   }
 
   /** The rules. */
@@ -81,7 +83,7 @@ export class Alerting {
 
   /** Evaluates every rule on `snapshot`. */
   evaluate(snapshot: MetricSnapshot): EvaluationResult {
-    this.lastEvaluation = this.engine.evaluate(snapshot, this.options.clock());
+    this.lastEvaluation = this.engine.evaluate(snapshot, this.options.clock.wall());
     return this.lastEvaluation;
   }
 

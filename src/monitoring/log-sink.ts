@@ -23,7 +23,18 @@ export interface LogEntry {
   readonly spanId: string | undefined;
 }
 
-/** Filter of `getRecentLogs`. */
+/** The recent-logs ring's use (`monitor.healthCheck().logBuffer`). */
+export interface LogBufferStats {
+  /** Entries held. */
+  size: number;
+  capacity: number;
+  /** Entries overwritten by newer ones. */
+  overwritten: number;
+  /** Minimum level logged. */
+  minLevel: LogLevel;
+}
+
+/** Which recent entries `getRecentLogs` returns. */
 export interface LogFilter {
   /** Minimum level. */
   readonly level?: LogLevel;
@@ -133,7 +144,7 @@ export class LogSink {
   }
 
   /** Ring use for `healthCheck()`. */
-  stats(): { size: number; capacity: number; overwritten: number; minLevel: LogLevel } {
+  stats(): LogBufferStats {
     const minLevel = (Object.keys(LEVEL_RANK) as LogLevel[]).find((l) => LEVEL_RANK[l] === this.minRank)!;
     return { size: this.ring.size, capacity: this.ring.capacity, overwritten: this.ring.overwritten, minLevel };
   }

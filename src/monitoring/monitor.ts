@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Meter } from '@opentelemetry/api';
 import type { z } from 'zod';
-import { toInvalidConfig } from '../config.js';
-import type { Guard } from '../guard.js';
+import { systemClock, type Clock } from '../internal/time.js';
+import { parseSection } from '../internal/validation.js';
+import { createGuard, type Guard } from '../guard.js';
 import type { LogLevel, MonitorComponent } from '../pipeline.js';
 import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
 import { Alerting } from './alerting.js';
@@ -15,7 +16,7 @@ import type { AlertRule, AlertRuleInput } from './alerts/rule.js';
 import type { Alert, ResolvedAlert } from './alerts/types.js';
 import { monitoringConfigSchema, type MonitoringConfig } from './config.js';
 import { missingReadersError, telemetryHub } from './hub.js';
-import { LogSink, type LogEntry, type LogFilter } from './log-sink.js';
+import { LogSink, type LogBufferStats, type LogEntry, type LogFilter } from './log-sink.js';
 import { MetricsFacade, type MetricTags, type MetricType, type TimerHandle } from './metrics.js';
 import { RequestSeries, type RequestSeriesPoint } from './request-series.js';
 import { Ring } from './ring.js';
@@ -27,16 +28,14 @@ export type MonitoringConfigInput = z.input<typeof monitoringConfigSchema>;
 
 /** Extra wiring of a {@link ProductionMonitor}. */
 export interface ProductionMonitorOptions {
-  /** Clock for alert evaluation (ms since the epoch). */
-  readonly clock?: () => number;
+  /** Clock of alert evaluation and metric retention (its wall time); default the system clock. */
+  readonly clock?: Clock;
   /** Notifiers besides the configured Alertmanager and webhook, e.g. a `CallbackNotifier`. */
   readonly notifiers?: readonly AlertNotifier[];
   /** Delivery settings of `notifiers` (defaults: 5 s timeout, 3 retries, 1000 queued alerts, 500 ms backoff). */
   readonly delivery?: Partial<DeliveryOptions>;
   /** Rules added after the defaults (a rule with a default's name replaces it). */
   readonly alertRules?: readonly AlertRuleInput[];
-  /** Protected operations in flight, for `getSystemStats()` (the system passes its count). */
-  readonly activeOperations?: () => number;
   /** Meter for the monitor's instruments (default: the API's global meter, taken now). */
   readonly meter?: Meter;
 }
@@ -45,7 +44,7 @@ export interface ProductionMonitorOptions {
 export interface MonitorHealth {
   readonly status: 'healthy' | 'warning' | 'critical';
   readonly problems: string[];
-  readonly logBuffer: ReturnType<LogSink['stats']>;
+  readonly logBuffer: LogBufferStats;
   readonly metricReaders: 'attached' | 'missing';
   readonly alerts: { readonly rules: number; readonly active: number; readonly evaluations: number; readonly evaluationErrors: number; readonly droppedGroups: number; readonly lastEvaluationAt: number | undefined; readonly lastEvaluationMs: number | undefined; readonly evaluationLagMs: number | undefined };
   readonly notifiers: DeliveryStats[];
@@ -67,21 +66,20 @@ export class ProductionMonitor implements MonitorComponent {
   private readonly subscription: Guard;
   private readonly history: Ring<MetricSnapshot>;
   private readonly series: RequestSeries;
-  private readonly clock: () => number;
-  private readonly activeOperations: () => number;
+  private readonly clock: Clock;
+  private activeOperations: () => number;
   private externalUrl: string;
   private closed: Promise<void> | undefined;
+  private readonly runningTimers = (): number => this.facade.running.count;
 
   constructor(config: MonitoringConfigInput = {}, options: ProductionMonitorOptions = {}) {
-    const parsed = monitoringConfigSchema.safeParse(config);
-    if (!parsed.success) throw toInvalidConfig(parsed.error, 'monitoring');
-    this.config = parsed.data;
+    this.config = parseSection(monitoringConfigSchema, config, 'monitoring');
     const c = this.config;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     const meter = options.meter ?? getMeter();
     this.sink = new LogSink(getOtelLogger(), c.logLevel, c.logBufferSize);
     this.facade = new MetricsFacade(meter, c.cardinalityLimit);
-    this.activeOperations = options.activeOperations ?? (() => this.facade.running.count);
+    this.activeOperations = this.runningTimers;
     this.stats = leaseSystemStats(c.statsIntervalMs, c.runtimeMetrics ? meter : undefined);
     this.externalUrl = c.externalUrl ?? `http://${hostname()}:9464`;
     const externalUrl = (): string => this.externalUrl;
@@ -121,6 +119,17 @@ export class ProductionMonitor implements MonitorComponent {
   /** The base URL of alerts' `generatorURL` now. */
   getExternalUrl(): string {
     return this.externalUrl;
+  }
+
+  /**
+   * Makes `count` the source of `getSystemStats().activeOperations` (a `ProductionSystem` passes its count of
+   * protected operations in flight); releasing the guard gives back the default, the timers running.
+   */
+  countActiveOperations(count: () => number): Guard {
+    this.activeOperations = count;
+    return createGuard(() => {
+      if (this.activeOperations === count) this.activeOperations = this.runningTimers;
+    });
   }
 
   /** Writes one log record: an OTel log record with the conventions' attributes, and an entry in the ring. */
@@ -164,7 +173,7 @@ export class ProductionMonitor implements MonitorComponent {
    */
   async getMetrics(): Promise<Record<string, MetricPoint[]>> {
     const fresh = await telemetryHub.requireSource().collectSnapshot();
-    const since = this.clock() - this.config.metricsRetentionMs;
+    const since = this.clock.wall() - this.config.metricsRetentionMs;
     const snapshots = this.history.newest(this.history.capacity, (s) => s.timestamp >= since).reverse();
     const out: Record<string, MetricPoint[]> = {};
     for (const snapshot of [...snapshots, fresh]) {
@@ -244,11 +253,11 @@ export class ProductionMonitor implements MonitorComponent {
   }
 
   /** The monitor's own state: buffer use, evaluation lag, notifier queues, dropped items. */
-  healthCheck(): MonitorHealth & Record<string, unknown> {
+  healthCheck(): MonitorHealth {
     const alerts = this.alerting.stats();
     const last = alerts.lastEvaluation;
     const attached = telemetryHub.source() !== undefined;
-    const lag = last === undefined ? undefined : Math.max(0, this.clock() - last.at);
+    const lag = last === undefined ? undefined : Math.max(0, this.clock.wall() - last.at);
     const problems: string[] = [];
     if (!attached) problems.push('no metric readers attached: alerts are not evaluated');
     if (lag !== undefined && lag > 3 * this.config.alertEvaluationIntervalMs) problems.push(`alert evaluation is ${lag} ms behind`);

@@ -10,13 +10,22 @@ import {
   type IBreaker,
 } from 'cockatiel';
 import { CircuitOpenError } from '../errors.js';
+import type { Guard } from '../guard.js';
+import type { BreakerState } from '../pipeline.js';
+import { EventEmitter } from '../internal/event.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 import type { CircuitBreakerConfig } from './config.js';
 
-/** Breaker states as reported in metrics, status and span events. */
-export type BreakerState = 'closed' | 'open' | 'half_open';
+export type { BreakerState };
 
 /** Every breaker state, in the order the state gauge reports them. */
 export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
+
+/** A breaker's change of state. */
+export interface BreakerStateChange {
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+}
 
 /** Exported breaker state, restorable through `initialState` so a restart does not forget an open circuit. */
 export interface BreakerSnapshot {
@@ -73,7 +82,7 @@ export class CircuitBreaker {
   private trialsInFlight = 0;
   private reported: BreakerState;
   private stateSince: number;
-  private readonly transitionListeners: Array<(from: BreakerState, to: BreakerState) => void> = [];
+  private readonly transitions = new EventEmitter<BreakerStateChange>((error) => reportInternalError('error_recovery', error));
 
   constructor(
     readonly operation: string,
@@ -118,13 +127,9 @@ export class CircuitBreaker {
     return Math.max(0, (own.openedAt ?? 0) + this.config.recoveryTimeoutMs - Date.now());
   }
 
-  /** Subscribes to state transitions; returns an unsubscribe function. */
-  onTransition(listener: (from: BreakerState, to: BreakerState) => void): () => void {
-    this.transitionListeners.push(listener);
-    return () => {
-      const i = this.transitionListeners.indexOf(listener);
-      if (i >= 0) this.transitionListeners.splice(i, 1);
-    };
+  /** Subscribes to state transitions; releasing the guard unsubscribes. */
+  onTransition(listener: (change: BreakerStateChange) => void): Guard {
+    return this.transitions.subscribe(listener);
   }
 
   /**
@@ -248,6 +253,6 @@ export class CircuitBreaker {
     const from = this.reported;
     this.reported = next;
     this.stateSince = Date.now();
-    for (const listener of this.transitionListeners) listener(from, next);
+    this.transitions.emit({ from, to: next });
   }
 }

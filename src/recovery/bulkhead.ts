@@ -1,6 +1,7 @@
 import { BulkheadPolicy, bulkhead } from 'cockatiel';
 import { AbortedError, BulkheadRejectedError } from '../errors.js';
 import type { BulkheadConfig } from './config.js';
+import { raceAbort } from '../internal/time.js';
 
 const never = new AbortController().signal;
 
@@ -38,15 +39,7 @@ export class Bulkhead {
     }
     if (signal === undefined) return this.policy.execute(fn, never);
     if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new AbortedError(signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     const run = this.policy.execute(() => (signal.aborted ? Promise.reject(new AbortedError(signal.reason)) : fn()), never);
-    return Promise.race([run, aborted]).finally(() => {
-      signal.removeEventListener('abort', onAbort!);
-      run.catch(() => undefined);
-    });
+    return raceAbort(run, signal, (reason) => new AbortedError(reason));
   }
 }

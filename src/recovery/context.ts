@@ -1,5 +1,8 @@
 import type { Span } from '@opentelemetry/api';
+import type { CallState, OperationContext } from '../pipeline.js';
 import { AbortedError, TimeoutError } from '../errors.js';
+import type { Guard } from '../guard.js';
+import { onAbort } from '../internal/time.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
 import type { OperationStats } from './stats.js';
 
@@ -7,38 +10,6 @@ import type { OperationStats } from './stats.js';
 export interface ClosedBreaker {
   recordClosedSuccess(): void;
   recordClosedFailure(error: unknown): Promise<void> | undefined;
-}
-
-/** What a protected operation receives. */
-export interface OperationContext {
-  /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
-  readonly signal: AbortSignal;
-  /** 1-based number of this attempt. */
-  readonly attempt: number;
-  /** Correlation ID of the call (caller's, baggage's, or the trace ID). */
-  readonly correlationId: string;
-  /** The operation's span; the operation runs in its context, so the user's own spans nest under it. */
-  readonly span: Span;
-  /** The user the call is made for, if any. */
-  readonly userId: string | undefined;
-  /** The operation's name. */
-  readonly operationName: string;
-}
-
-/** Per-call state shared by the attempts of one protected call. */
-export interface CallState {
-  readonly operationName: string;
-  readonly userId: string | undefined;
-  readonly correlationId: string;
-  readonly span: Span;
-  /** The caller's own abort signal. */
-  readonly callerSignal: AbortSignal | undefined;
-  /** Fired when a shutdown abandons in-flight requests. */
-  readonly abandonSignal: AbortSignal | undefined;
-  /** Attempts started so far. */
-  attempts: number;
-  /** The error of the last failed attempt. */
-  lastError: unknown;
 }
 
 /**
@@ -53,8 +24,8 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private resolve: ((value: T) => void) | undefined;
   private reject: ((error: unknown) => void) | undefined;
   private timedOut: TimeoutError | undefined;
-  private callerListener: (() => void) | undefined;
-  private abandonListener: (() => void) | undefined;
+  private callerAbort: Guard | undefined;
+  private abandonAbort: Guard | undefined;
 
   constructor(
     private readonly call: CallState,
@@ -86,10 +57,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       if (callerSignal?.aborted) controller.abort(new AbortedError(callerSignal.reason));
       if (abandonSignal) {
         if (abandonSignal.aborted) controller.abort(abandonSignal.reason);
-        else if (this.resolve !== undefined) {
-          this.abandonListener = () => controller.abort(abandonSignal.reason);
-          abandonSignal.addEventListener('abort', this.abandonListener, { once: true });
-        }
+        else if (this.resolve !== undefined) this.abandonAbort = onAbort(abandonSignal, (reason) => controller.abort(reason));
       }
     }
     return this.controller.signal;
@@ -110,8 +78,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       const callerSignal = this.call.callerSignal;
       if (callerSignal !== undefined) {
         if (callerSignal.aborted) return this.callerAborted();
-        this.callerListener = () => this.callerAborted();
-        callerSignal.addEventListener('abort', this.callerListener, { once: true });
+        this.callerAbort = onAbort(callerSignal, () => this.callerAborted());
       }
       let pending: Promise<T>;
       try {
@@ -161,7 +128,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private finish(): void {
     this.resolve = this.reject = undefined;
     this.deadlines?.remove(this);
-    if (this.callerListener) this.call.callerSignal?.removeEventListener('abort', this.callerListener);
-    if (this.abandonListener) this.call.abandonSignal?.removeEventListener('abort', this.abandonListener);
+    this.callerAbort?.release();
+    this.abandonAbort?.release();
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../internal/time.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 
 /** One pending deadline; the owner links it into a {@link DeadlineQueue} and is told when it expires. */
@@ -22,7 +23,7 @@ export class DeadlineQueue {
   private timer: NodeJS.Timeout | undefined;
   private size = 0;
 
-  constructor(private readonly clock: () => number) {}
+  constructor(private readonly clock: Clock) {}
 
   /** Entries waiting. */
   get pending(): number {
@@ -62,12 +63,12 @@ export class DeadlineQueue {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(this.fire, Math.max(0, at - this.clock()));
+    this.timer = setTimeout(this.fire, Math.max(0, at - this.clock.monotonic()));
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
-    const now = this.clock();
+    const now = this.clock.monotonic();
     let entry = this.head;
     while (entry !== null && entry.deadline <= now) {
       const next = entry.next;

@@ -1,11 +1,18 @@
-export { ErrorRecoveryManager, type ErrorRecoveryOptions, type BreakerTransition, type OperationPatch } from './manager.js';
-export { CircuitBreaker, BREAKER_STATES, type BreakerState, type BreakerSnapshot } from './breaker.js';
-export { Bulkhead } from './bulkhead.js';
-export { OperationRecovery, isOperationFailure, type Operation, type RecoveryListener } from './operation.js';
-export { OperationStats } from './stats.js';
-export type { OperationContext, CallState } from './context.js';
-export { retryDelayMs } from './backoff.js';
-export { abortableSleep } from './sleep.js';
-export { DeadlineQueue, type DeadlineEntry } from './deadlines.js';
-export { validateOperationName, MAX_OPERATION_NAME_LENGTH } from './names.js';
-export * from './config.js';
+/** Error recovery: per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with statistics. */
+export { ErrorRecoveryManager, type ErrorRecoveryOptions, type OperationPatch, type RecoveryHealth, type BreakerStatus } from './manager.js';
+export type { BreakerSnapshot } from './breaker.js';
+export type { Operation } from './operation.js';
+export type { OperationStatsSnapshot } from './stats.js';
+export { MAX_OPERATION_NAME_LENGTH } from './names.js';
+export {
+  errorRecoveryConfigSchema,
+  operationRecoveryConfigSchema,
+  retryConfigSchema,
+  circuitBreakerConfigSchema,
+  bulkheadConfigSchema,
+  type ErrorRecoveryConfig,
+  type OperationRecoveryConfig,
+  type RetryConfig,
+  type CircuitBreakerConfig,
+  type BulkheadConfig,
+} from './config.js';

@@ -1,7 +1,12 @@
 import { trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
-import { parseSection } from '../config.js';
-import { BREAKER_STATES, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import type { Guard } from '../guard.js';
+import { EventEmitter } from '../internal/event.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
+import { systemClock, type Clock } from '../internal/time.js';
+import { parseSection } from '../internal/validation.js';
+import type { BreakerTransition, CallState, OperationPolicy, RecoveryListener } from '../pipeline.js';
+import type { BreakerSnapshot, BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
   type CircuitBreakerConfig,
@@ -9,26 +14,50 @@ import {
   type OperationRecoveryConfig,
   type RetryConfig,
 } from './config.js';
-import type { CallState } from './context.js';
-import { OperationRecovery, asBreakerSnapshot, type Operation, type RecoveryListener } from './operation.js';
-import { OperationStats } from './stats.js';
+import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
+import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
   /** When false, operations run once with no retry, breaker, bulkhead or timeout (stats are still kept). */
   enabled?: boolean;
-  /** Monotonic clock in ms for timeouts; defaults to `performance.now`. */
-  clock?: () => number;
+  /** Clock of timeouts and call durations (its monotonic time); default the system clock. */
+  clock?: Clock;
   /** Told about retries; the production system's telemetry listens here. */
   listener?: RecoveryListener;
 }
 
-/** Breaker transition event. */
-export interface BreakerTransition {
+/** One operation's breaker: its state and since when (epoch ms). */
+export interface BreakerStatus {
   readonly operation: string;
-  readonly from: BreakerState;
-  readonly to: BreakerState;
+  readonly state: BreakerState;
+  /** Wall-clock time it entered the state, ms since the epoch. */
+  readonly since: number;
+}
+
+/** The recovery layer's health as plain JSON (the seed's `health_check`). */
+export interface RecoveryHealth {
+  /** False when `errorRecoveryEnabled` is off (operations run once, unprotected). */
+  readonly enabled: boolean;
+  /** Operations with policies built. */
+  readonly operations: number;
+  /** `degraded` while any breaker is open. */
+  readonly status: 'healthy' | 'degraded';
+  readonly openCircuitBreakers: string[];
+  readonly halfOpenCircuitBreakers: string[];
+  /** Breakers per state. */
+  readonly breakerStates: Record<BreakerState, number>;
+  /** Statistics by operation name. */
+  readonly stats: Record<string, OperationStatsSnapshot>;
+}
+
+/** One retry, as the manager fans it out to its listeners. */
+interface RetryEvent {
+  readonly call: CallState;
+  readonly failedAttempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
 }
 
 /** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
@@ -61,14 +90,12 @@ export class ErrorRecoveryManager {
   private readonly overrides = new Map<string, OperationRecoveryConfig>();
   private readonly stats = new Map<string, OperationStats>();
   private readonly restored = new Map<string, BreakerSnapshot>();
-  private readonly transitionListeners: Array<(event: BreakerTransition) => void> = [];
-  private readonly clock: () => number;
-  private readonly recoveryListeners: RecoveryListener[] = [];
+  private readonly transitions = new EventEmitter<BreakerTransition>((error) => reportInternalError('error_recovery', error));
+  private readonly clock: Clock;
+  private readonly retries = new EventEmitter<RetryEvent>((error) => reportInternalError('error_recovery', error));
   /** Fans recovery events out to every subscribed listener (telemetry is one). */
   private readonly listener: RecoveryListener = {
-    onRetry: (call, failedAttempt, delayMs, error) => {
-      for (const listener of this.recoveryListeners) listener.onRetry(call, failedAttempt, delayMs, error);
-    },
+    onRetry: (call, failedAttempt, delayMs, error) => this.retries.emit({ call, failedAttempt, delayMs, error }),
   };
   readonly enabled: boolean;
 
@@ -77,13 +104,13 @@ export class ErrorRecoveryManager {
     options: ErrorRecoveryOptions = {},
   ) {
     this.enabled = options.enabled ?? true;
-    this.clock = options.clock ?? (() => performance.now());
-    if (options.listener) this.recoveryListeners.push(options.listener);
+    this.clock = options.clock ?? systemClock;
+    if (options.listener) this.addListener(options.listener);
   }
 
   /** The cached policies of `name`, built on first use. Throws INVALID_CONFIG for a bad or one-too-many name. */
-  policyFor(name: string): OperationRecovery {
-    return this.operations.get(name) ?? this.build(name);
+  policyFor(name: string): OperationPolicy {
+    return this.policy(name);
   }
 
   /**
@@ -96,7 +123,7 @@ export class ErrorRecoveryManager {
     operation: Operation<T>,
     options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string } = {},
   ): Promise<T> {
-    const policy = this.policyFor(operationName);
+    const policy = this.policy(operationName);
     const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
     const call: CallState = {
       operationName,
@@ -108,13 +135,13 @@ export class ErrorRecoveryManager {
       attempts: 0,
       lastError: undefined,
     };
-    const start = this.clock();
+    const start = this.clock.monotonic();
     try {
       const value = await policy.execute(operation, call, options.idempotent ?? true);
-      policy.stats.record(true, (this.clock() - start) / 1000);
+      policy.stats.record(true, (this.clock.monotonic() - start) / 1000);
       return value;
     } catch (error) {
-      policy.stats.record(false, (this.clock() - start) / 1000);
+      policy.stats.record(false, (this.clock.monotonic() - start) / 1000);
       throw error;
     }
   }
@@ -156,7 +183,7 @@ export class ErrorRecoveryManager {
   }
 
   /** The operation's statistics as plain numbers, or undefined when it never ran. */
-  getOperationStats(operationName: string): Record<string, number> | undefined {
+  getOperationStats(operationName: string): OperationStatsSnapshot | undefined {
     return this.stats.get(operationName)?.toJSON();
   }
 
@@ -170,27 +197,19 @@ export class ErrorRecoveryManager {
     this.statsFor(operationName).recordRejection();
   }
 
-  /** Subscribes to retries of every operation; returns an unsubscribe function. */
-  addListener(listener: RecoveryListener): () => void {
-    this.recoveryListeners.push(listener);
-    return () => {
-      const i = this.recoveryListeners.indexOf(listener);
-      if (i >= 0) this.recoveryListeners.splice(i, 1);
-    };
+  /** Subscribes to retries of every operation; releasing the guard unsubscribes. */
+  addListener(listener: RecoveryListener): Guard {
+    return this.retries.subscribe((e) => listener.onRetry(e.call, e.failedAttempt, e.delayMs, e.error));
   }
 
-  /** Subscribes to breaker transitions of every operation. */
-  onBreakerTransition(listener: (event: BreakerTransition) => void): () => void {
-    this.transitionListeners.push(listener);
-    return () => {
-      const i = this.transitionListeners.indexOf(listener);
-      if (i >= 0) this.transitionListeners.splice(i, 1);
-    };
+  /** Subscribes to breaker transitions of every operation; releasing the guard unsubscribes. */
+  onBreakerTransition(listener: (event: BreakerTransition) => void): Guard {
+    return this.transitions.subscribe(listener);
   }
 
   /** Every operation's breaker state and time in state, for the state gauge and the status page. */
-  breakerStates(): Array<{ operation: string; state: BreakerState; since: number }> {
-    const out: Array<{ operation: string; state: BreakerState; since: number }> = [];
+  breakerStates(): BreakerStatus[] {
+    const out: BreakerStatus[] = [];
     for (const [operation, policy] of this.operations) {
       if (policy.breaker) out.push({ operation, state: policy.breaker.state, since: policy.breaker.since });
     }
@@ -222,16 +241,19 @@ export class ErrorRecoveryManager {
   }
 
   /** Plain JSON health of the recovery layer (the seed's `health_check`). */
-  healthCheck(): Record<string, unknown> {
+  healthCheck(): RecoveryHealth {
     const states = this.breakerStates();
-    const open = states.filter((s) => s.state === 'open').map((s) => s.operation);
+    const named = (state: BreakerState): string[] => states.filter((s) => s.state === state).map((s) => s.operation);
+    const open = named('open');
+    const breakerStates = { closed: 0, open: 0, half_open: 0 } satisfies Record<BreakerState, number>;
+    for (const s of states) breakerStates[s.state]++;
     return {
       enabled: this.enabled,
       operations: this.operations.size,
-      open_circuit_breakers: open,
-      half_open_circuit_breakers: states.filter((s) => s.state === 'half_open').map((s) => s.operation),
       status: open.length > 0 ? 'degraded' : 'healthy',
-      breaker_states: Object.fromEntries(BREAKER_STATES.map((s) => [s, states.filter((x) => x.state === s).length])),
+      openCircuitBreakers: open,
+      halfOpenCircuitBreakers: named('half_open'),
+      breakerStates,
       stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
     };
   }
@@ -239,6 +261,10 @@ export class ErrorRecoveryManager {
   /** Stops every timeout timer. */
   shutdown(): void {
     for (const policy of this.operations.values()) policy.stop();
+  }
+
+  private policy(name: string): OperationRecovery {
+    return this.operations.get(name) ?? this.build(name);
   }
 
   private resolved(name: string): OperationRecoveryConfig {
@@ -266,9 +292,7 @@ export class ErrorRecoveryManager {
       : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
     const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name));
     this.restored.delete(name);
-    policy.breaker?.onTransition((from, to) => {
-      for (const listener of this.transitionListeners) listener({ operation: name, from, to });
-    });
+    policy.breaker?.onTransition(({ from, to }) => this.transitions.emit({ operation: name, from, to }));
     this.operations.set(name, policy);
     return policy;
   }

@@ -7,19 +7,14 @@ import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
-import { AttemptContext, type CallState, type OperationContext } from './context.js';
+import type { CallState, OperationContext, RecoveryListener } from '../pipeline.js';
+import { AttemptContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
-import { abortableSleep } from './sleep.js';
+import { sleep, type Clock } from '../internal/time.js';
 import { OperationStats } from './stats.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
-
-/** What recovery reports while it works; telemetry listens, recovery does not know about spans or logs. */
-export interface RecoveryListener {
-  /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */
-  onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void;
-}
 
 /**
  * The production layer's own rejections (rate limited, circuit open, shutting down, aborted...) are never
@@ -46,7 +41,7 @@ export class OperationRecovery {
     readonly name: string,
     readonly config: OperationRecoveryConfig,
     private readonly listener: RecoveryListener,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     stats: OperationStats,
     breakerState?: BreakerSnapshot,
   ) {
@@ -101,7 +96,8 @@ export class OperationRecovery {
     const delay = retryDelayMs(this.retryConfig!, retryNumber);
     this.stats.retries++;
     this.listener.onRetry(call, retryNumber, delay, call.lastError);
-    await abortableSleep(delay, call.callerSignal, call.abandonSignal);
+    // cockatiel 3.2.1's retry sleep ignores abort: ours ends at once on the caller's abort or a shutdown.
+    await sleep(delay, call.callerSignal, call.abandonSignal);
   }
 
   private attempt<T>(operation: Operation<T>, call: CallState): Promise<T> {
@@ -129,7 +125,7 @@ export class OperationRecovery {
         return Promise.reject(error);
       }
     }
-    return ctx.run(operation, this.clock());
+    return ctx.run(operation, this.clock.monotonic());
   }
 }
 

@@ -1,3 +1,23 @@
+/** One operation's statistics as plain JSON (`getOperationStats`, the recovery health's `stats`). */
+export interface OperationStatsSnapshot {
+  /** Calls finished or refused. */
+  readonly calls: number;
+  readonly successes: number;
+  readonly failures: number;
+  /** Retries made (each retry once, not each attempt). */
+  readonly retries: number;
+  /** Calls refused before they ran (rate limit, resources, permit, shutdown). */
+  readonly rejections: number;
+  /** Attempts cut off by their timeout. */
+  readonly timeouts: number;
+  /** Mean duration of the calls that ran. */
+  readonly meanLatencyMs: number;
+  /** Median of the recent durations. */
+  readonly p50LatencyMs: number;
+  /** 99th percentile of the recent durations. */
+  readonly p99LatencyMs: number;
+}
+
 /**
  * Counters and a ring of recent durations for one operation. The ring gives the p99 on demand, so the hot
  * path writes one float and bumps integers.
@@ -43,7 +63,7 @@ export class OperationStats {
   }
 
   /** Plain JSON view: counts, mean and p50/p99 latency in milliseconds. */
-  toJSON(): Record<string, number> {
+  toJSON(): OperationStatsSnapshot {
     const ran = this.successes + this.failures;
     return {
       calls: this.calls,
@@ -52,9 +72,9 @@ export class OperationStats {
       retries: this.retries,
       rejections: this.rejections,
       timeouts: this.timeouts,
-      mean_latency_ms: ran === 0 ? 0 : (this.totalSeconds / ran) * 1000,
-      p50_latency_ms: this.quantile(0.5) * 1000,
-      p99_latency_ms: this.quantile(0.99) * 1000,
+      meanLatencyMs: ran === 0 ? 0 : (this.totalSeconds / ran) * 1000,
+      p50LatencyMs: this.quantile(0.5) * 1000,
+      p99LatencyMs: this.quantile(0.99) * 1000,
     };
   }
 }

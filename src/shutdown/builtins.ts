@@ -1,6 +1,6 @@
 import { metrics, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import { settleWithin } from './clock.js';
+import { onAbort, settleWithin } from '../internal/time.js';
 import type { ShutdownHandler } from './handler.js';
 import { ConnectionDrain, isDrainable } from './server-drain.js';
 
@@ -150,11 +150,11 @@ export function createServerCloseHandler(server: ClosableServer, options: Server
     initiate: () => drain?.start(),
     async cleanup(signal) {
       stopListening();
-      const onAbort = (): void => {
+      // At the step's deadline every connection goes, busy or not.
+      const deadline = onAbort(signal, () => {
         drain?.closeAll();
         server.closeAllConnections?.();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       try {
         // Connections idle now are closed; busy ones finish their response first.
         if (drain) {
@@ -167,7 +167,7 @@ export function createServerCloseHandler(server: ClosableServer, options: Server
         }
         await settleWithin(closed, signal);
       } finally {
-        signal.removeEventListener('abort', onAbort);
+        deadline.release();
       }
     },
   };

@@ -5,27 +5,17 @@
 export { GracefulShutdownManager } from './manager.js';
 export type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js';
 export { shutdownConfigSchema, type ShutdownConfig } from './config.js';
-export { ShutdownPhase, SHUTDOWN_PHASES, type WorkingPhase } from './phases.js';
-export { ActiveRequestGuard, ShutdownProgress, type ShutdownProgressSnapshot } from './progress.js';
-export {
-  DEFAULT_HANDLER_PRIORITY,
-  type HandlerOptions,
-  type HandlerOutcome,
-  type HandlerResult,
-  type HandlerStep,
-  type ShutdownHandler,
-} from './handler.js';
+export { ShutdownPhase, type WorkingPhase } from './phases.js';
+export type { ShutdownProgressSnapshot } from './progress.js';
+export { DEFAULT_HANDLER_PRIORITY, type HandlerOptions, type HandlerOutcome, type HandlerResult, type HandlerStep, type ShutdownHandler } from './handler.js';
 export type { CheckpointRecord, PhaseOutcome, PhaseReport, ShutdownReport } from './report.js';
-export { FileCheckpointStore, checkpointFileName, type CheckpointFileSystem, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
-export type { ShutdownClock } from './clock.js';
+export { FileCheckpointStore, type CheckpointFileSystem, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
 export type { ProcessEvents, ProcessListener } from './process-hooks.js';
-export { SHUTDOWN_ATTR, SHUTDOWN_SPAN_NAME } from './telemetry.js';
 export {
   TELEMETRY_FLUSH_PRIORITY,
   createCleanupHandler,
   createServerCloseHandler,
   createTelemetryFlushHandler,
-  registeredTelemetryProviders,
   type CleanupStep,
   type ClosableServer,
   type ServerCloseOptions,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { OperationLogger } from '../pipeline.js';
 import type { CheckpointStore } from './checkpoint.js';
-import type { ShutdownClock } from './clock.js';
+import type { Clock } from '../internal/time.js';
 import type { shutdownConfigSchema } from './config.js';
 import type { ProcessEvents } from './process-hooks.js';
 
@@ -12,8 +12,8 @@ export type ShutdownConfigInput = z.input<typeof shutdownConfigSchema>;
 export interface GracefulShutdownOptions {
   /** Receives a record per phase transition, handler failure, signal and uncaught error. */
   logger?: OperationLogger;
-  /** Time source; default the real clock. */
-  clock?: ShutdownClock;
+  /** Time source (its wall time: phase times, checkpoint timestamps, the report); default the system clock. */
+  clock?: Clock;
   /** Ends the process after a signal-initiated shutdown; default `process.exit`. */
   exit?: (code: number) => void;
   /** Where SaveState writes; default a {@link FileCheckpointStore} in `config.checkpointDir` when set. */

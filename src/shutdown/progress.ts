@@ -1,5 +1,7 @@
 import { ShuttingDownError } from '../errors.js';
 import type { Guard } from '../guard.js';
+import { onAbort } from '../internal/time.js';
+import type { HandlerOutcome } from './handler.js';
 import { ShutdownPhase } from './phases.js';
 
 /**
@@ -29,92 +31,233 @@ export class ActiveRequestGuard implements Guard {
   }
 }
 
-/** Plain JSON view of a shutdown in progress, as shown on the status page. */
+/** Plain JSON view of the shutdown state (`getShutdownProgress()`, the status page). */
 export interface ShutdownProgressSnapshot {
+  /** The current phase (a `production.shutdown.phase` attribute value). */
   phase: ShutdownPhase;
+  /** False from InitiateShutdown on: readiness probes should fail. */
   ready: boolean;
-  shutting_down: boolean;
+  /** True once new requests are refused. */
+  shuttingDown: boolean;
+  /** True once the shutdown was forced (second signal, overall deadline, or a direct call). */
   forced: boolean;
+  /** What started it; null while running. */
   reason: string | null;
-  started_at: string | null;
-  elapsed_ms: number;
-  active_requests: number;
-  accepted_requests: number;
-  rejected_requests: number;
-  drained_requests: number;
-  abandoned_requests: number;
-  handlers_registered: number;
-  handlers_run: number;
-  handlers_failed: number;
-  handlers_timed_out: number;
-  checkpoints_saved: number;
-  uncaught_errors: number;
+  /** ISO time it started; null while running. */
+  startedAt: string | null;
+  /** Milliseconds since it started; 0 while running. */
+  elapsedMs: number;
+  /** Requests in flight. */
+  activeRequests: number;
+  /** Requests admitted since start. */
+  acceptedRequests: number;
+  /** Requests refused with SHUTTING_DOWN. */
+  rejectedRequests: number;
+  /** Requests in flight at StopAcceptingRequests that finished in time. */
+  drainedRequests: number;
+  /** Requests still running when draining gave up; their signals fired. */
+  abandonedRequests: number;
+  handlersRegistered: number;
+  /** Handler steps run (any outcome). */
+  handlersRun: number;
+  /** Handler steps that threw or rejected. */
+  handlersFailed: number;
+  /** Handler steps cut off by their timeout or their phase's deadline. */
+  handlersTimedOut: number;
+  /** Checkpoints taken during SaveState. */
+  checkpointsSaved: number;
+  /** Uncaught exceptions and unhandled rejections seen by the installed handlers. */
+  uncaughtErrors: number;
 }
 
-/** Live state of a shutdown: the phase, request counters and handler tallies. Shared with request guards. */
-export class ShutdownProgress {
-  /** The current phase. */
-  phase: ShutdownPhase = ShutdownPhase.Running;
-  /** False from InitiateShutdown on: readiness probes should fail. */
-  ready = true;
-  /** False from StopAcceptingRequests on: new requests are refused. */
-  accepting = true;
-  /** Requests in flight. */
-  active = 0;
-  /** Requests admitted since start. */
-  accepted = 0;
-  /** Requests refused with SHUTTING_DOWN. */
-  rejected = 0;
-  /** Requests that finished while the shutdown waited for them. */
-  drained = 0;
+/**
+ * Where a shutdown is, each state with what exists only from then on:
+ * - `running`: no shutdown yet;
+ * - `initiated`: readiness withdrawn (InitiateShutdown), requests still admitted;
+ * - `refusing`: new requests refused (StopAcceptingRequests, or forced), the ones in flight draining;
+ * - `drained`: draining is over: every request finished, or the rest were abandoned;
+ * - `terminated`: the sequence ended.
+ */
+export type ShutdownState =
+  | { readonly kind: 'running' }
+  | { readonly kind: 'initiated'; readonly reason: string; readonly startedAt: number; readonly forced: false }
+  | { readonly kind: 'refusing'; readonly reason: string; readonly startedAt: number; readonly forced: boolean; readonly inFlightAtStop: number }
+  | Drained
+  | (Omit<Drained, 'kind'> & { readonly kind: 'terminated'; readonly finishedAt: number });
+
+interface Drained {
+  readonly kind: 'drained';
+  readonly reason: string;
+  readonly startedAt: number;
+  readonly forced: boolean;
+  readonly inFlightAtStop: number;
+  /** Requests in flight at the stop that finished in time. */
+  readonly drained: number;
   /** Requests still running when draining gave up. */
-  abandoned = 0;
-  /** Requests in flight when new ones stopped being accepted. */
-  inFlightAtStop = 0;
-  /** Handler steps run (any outcome). */
-  handlersRun = 0;
-  /** Handler steps that threw or rejected. */
-  handlersFailed = 0;
-  /** Handler steps cut off by their timeout or their phase's deadline. */
-  handlersTimedOut = 0;
-  /** Checkpoints taken during SaveState. */
-  checkpointsSaved = 0;
-  /** Uncaught exceptions and unhandled rejections seen by the installed handlers. */
-  uncaughtErrors = 0;
-  /** True once `forceShutdown()` ran (second signal, overall deadline, or a direct call). */
-  forced = false;
-  /** When the shutdown started, ms since the epoch; 0 while running. */
-  startedAt = 0;
+  readonly abandoned: number;
+}
+
+/**
+ * The live state of a shutdown: a {@link ShutdownState} the manager moves through its methods, the phase,
+ * the request counters (shared with the request guards) and the handler tallies.
+ */
+export class ShutdownProgress {
+  private current: ShutdownState = { kind: 'running' };
+  private currentPhase: ShutdownPhase = ShutdownPhase.Running;
+  // Mirrors the state (running or initiated): read on the hot path of every request, so a plain field.
+  private admitting = true;
+  private active = 0;
+  private accepted = 0;
+  private rejected = 0;
+  private handlersRun = 0;
+  private handlersFailed = 0;
+  private handlersTimedOut = 0;
+  private checkpointsSaved = 0;
+  private uncaughtErrors = 0;
   private drainWaiter: (() => void) | undefined;
 
-  /** Plain JSON form for the status page. */
-  snapshot(reason: string, handlersRegistered: number, now: number): ShutdownProgressSnapshot {
-    const started = this.startedAt > 0;
+  /** The state now. */
+  get state(): ShutdownState {
+    return this.current;
+  }
+
+  /** The current phase. */
+  get phase(): ShutdownPhase {
+    return this.currentPhase;
+  }
+
+  /** False from InitiateShutdown on. */
+  get ready(): boolean {
+    return this.current.kind === 'running';
+  }
+
+  /** False once new requests are refused. */
+  get accepting(): boolean {
+    return this.admitting;
+  }
+
+  /** True once the shutdown was forced. */
+  get forced(): boolean {
+    return this.current.kind !== 'running' && this.current.forced;
+  }
+
+  /** Requests in flight. */
+  get activeRequests(): number {
+    return this.active;
+  }
+
+  /** Epoch ms the shutdown started; 0 while running. */
+  get startedAt(): number {
+    return this.current.kind === 'running' ? 0 : this.current.startedAt;
+  }
+
+  /** Requests drained and abandoned so far (0 and 0 until draining is over). */
+  get drainCounts(): { readonly drained: number; readonly abandoned: number } {
+    const s = this.current;
+    return s.kind === 'drained' || s.kind === 'terminated' ? { drained: s.drained, abandoned: s.abandoned } : { drained: 0, abandoned: 0 };
+  }
+
+  /** Requests refused with SHUTTING_DOWN. */
+  get rejectedRequests(): number {
+    return this.rejected;
+  }
+
+  /** Handler steps run, failed and timed out, and checkpoints saved. */
+  get tallies(): { readonly handlersRun: number; readonly handlersFailed: number; readonly handlersTimedOut: number; readonly checkpointsSaved: number } {
+    return { handlersRun: this.handlersRun, handlersFailed: this.handlersFailed, handlersTimedOut: this.handlersTimedOut, checkpointsSaved: this.checkpointsSaved };
+  }
+
+  /** Running → initiated: readiness is withdrawn, requests are still admitted. */
+  begin(reason: string, now: number): void {
+    if (this.current.kind === 'running') this.current = { kind: 'initiated', reason, startedAt: now, forced: false };
+  }
+
+  /** Enters `phase` (the manager's sequence decides the order). */
+  enter(phase: ShutdownPhase): void {
+    this.currentPhase = phase;
+  }
+
+  /** Refuses new requests from now on, counting those in flight as the ones to drain. */
+  stopAccepting(): void {
+    const s = this.current;
+    if (s.kind !== 'initiated') return;
+    this.admitting = false;
+    this.current = { kind: 'refusing', reason: s.reason, startedAt: s.startedAt, forced: false, inFlightAtStop: this.active };
+  }
+
+  /** Marks the shutdown forced and stops admitting (when it still did). */
+  force(reason: string, now: number): void {
+    this.begin(reason, now);
+    this.stopAccepting();
+    const s = this.current;
+    if (s.kind !== 'running' && s.kind !== 'initiated' && !s.forced) this.current = { ...s, forced: true };
+  }
+
+  /** Draining is over: every request of the stop that is not running now finished; the rest are abandoned. */
+  endDrain(): { readonly drained: number; readonly abandoned: number } {
+    const s = this.current;
+    if (s.kind === 'refusing') {
+      this.current = { ...s, kind: 'drained', drained: Math.max(0, s.inFlightAtStop - this.active), abandoned: this.active };
+    }
+    return this.drainCounts;
+  }
+
+  /** The sequence ended. */
+  terminate(now: number): void {
+    this.admitting = false;
+    const s = this.current;
+    if (s.kind === 'running' || s.kind === 'terminated') return;
+    const drained = s.kind === 'drained' ? s : { ...s, inFlightAtStop: 'inFlightAtStop' in s ? s.inFlightAtStop : 0, drained: 0, abandoned: 0 };
+    this.current = { ...drained, kind: 'terminated', finishedAt: now };
+  }
+
+  /** Counts one handler step by its outcome. */
+  recordHandler(outcome: HandlerOutcome): void {
+    this.handlersRun++;
+    if (outcome === 'failed') this.handlersFailed++;
+    else if (outcome === 'timed_out') this.handlersTimedOut++;
+  }
+
+  /** Counts one checkpoint saved. */
+  recordCheckpoint(): void {
+    this.checkpointsSaved++;
+  }
+
+  /** Counts one uncaught exception or unhandled rejection. */
+  recordUncaughtError(): void {
+    this.uncaughtErrors++;
+  }
+
+  /** Plain JSON form. */
+  snapshot(handlersRegistered: number, now: number): ShutdownProgressSnapshot {
+    const s = this.current;
+    const started = s.kind !== 'running';
+    const { drained, abandoned } = this.drainCounts;
     return {
-      phase: this.phase,
+      phase: this.currentPhase,
       ready: this.ready,
-      shutting_down: !this.accepting,
+      shuttingDown: !this.admitting,
       forced: this.forced,
-      reason: started ? reason : null,
-      started_at: started ? new Date(this.startedAt).toISOString() : null,
-      elapsed_ms: started ? now - this.startedAt : 0,
-      active_requests: this.active,
-      accepted_requests: this.accepted,
-      rejected_requests: this.rejected,
-      drained_requests: this.drained,
-      abandoned_requests: this.abandoned,
-      handlers_registered: handlersRegistered,
-      handlers_run: this.handlersRun,
-      handlers_failed: this.handlersFailed,
-      handlers_timed_out: this.handlersTimedOut,
-      checkpoints_saved: this.checkpointsSaved,
-      uncaught_errors: this.uncaughtErrors,
+      reason: started ? s.reason : null,
+      startedAt: started ? new Date(s.startedAt).toISOString() : null,
+      elapsedMs: started ? now - s.startedAt : 0,
+      activeRequests: this.active,
+      acceptedRequests: this.accepted,
+      rejectedRequests: this.rejected,
+      drainedRequests: drained,
+      abandonedRequests: abandoned,
+      handlersRegistered,
+      handlersRun: this.handlersRun,
+      handlersFailed: this.handlersFailed,
+      handlersTimedOut: this.handlersTimedOut,
+      checkpointsSaved: this.checkpointsSaved,
+      uncaughtErrors: this.uncaughtErrors,
     };
   }
 
   /** Hot path: admits one request or throws SHUTTING_DOWN. */
   track(): Guard {
-    if (!this.accepting) {
+    if (!this.admitting) {
       this.rejected++;
       throw new ShuttingDownError();
     }
@@ -135,12 +278,11 @@ export class ShutdownProgress {
     return new Promise((resolve) => {
       const finish = (drained: boolean) => {
         this.drainWaiter = undefined;
-        signal.removeEventListener('abort', onAbort);
+        aborted.release();
         resolve(drained);
       };
-      const onAbort = () => finish(false);
       this.drainWaiter = () => finish(true);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const aborted = onAbort(signal, () => finish(false));
     });
   }
 }

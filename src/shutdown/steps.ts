@@ -2,8 +2,9 @@ import type { Span } from '@opentelemetry/api';
 import { TimeoutError } from '../errors.js';
 import type { LogLevel } from '../pipeline.js';
 import type { CheckpointStore, ShutdownCheckpoint } from './checkpoint.js';
-import { Deadline, settleWithin, type Settled, type ShutdownClock } from './clock.js';
+import { Deadline, settleWithin, type Clock, type Settled } from '../internal/time.js';
 import { priorityGroups, type HandlerOutcome, type HandlerResult, type HandlerStep, type RegisteredHandler } from './handler.js';
+import type { HandlerRegistry } from './registry.js';
 import { describeError } from './process-hooks.js';
 import type { ShutdownProgress } from './progress.js';
 import type { CheckpointRecord, PhaseOutcome } from './report.js';
@@ -27,9 +28,9 @@ export class HandlerRunner {
   span: Span | undefined;
 
   constructor(
-    private readonly handlers: ReadonlyMap<string, RegisteredHandler>,
+    private readonly handlers: HandlerRegistry,
     private readonly progress: ShutdownProgress,
-    private readonly clock: ShutdownClock,
+    private readonly clock: Clock,
     private readonly store: CheckpointStore | undefined,
     private readonly log: ShutdownLog,
   ) {}
@@ -53,8 +54,8 @@ export class HandlerRunner {
   }
 
   private async runOne(h: RegisteredHandler, step: HandlerStep, parentSignal: AbortSignal, timeoutMs: number): Promise<HandlerOutcome> {
-    const deadline = new Deadline(this.clock, timeoutMs, `shutdown handler ${h.name}.${step}`, parentSignal);
-    const start = this.clock.now();
+    const deadline = new Deadline(timeoutMs, `shutdown handler ${h.name}.${step}`, parentSignal);
+    const start = this.clock.wall();
     let settled: Settled<unknown>;
     try {
       const work = step === 'saveState' ? this.saveState(h, deadline.signal) : h.handler[step]!(deadline.signal);
@@ -72,11 +73,8 @@ export class HandlerRunner {
           : deadline.signal.reason instanceof TimeoutError
             ? 'timed_out'
             : 'aborted';
-    const durationMs = this.clock.now() - start;
-    const p = this.progress;
-    p.handlersRun++;
-    if (outcome === 'failed') p.handlersFailed++;
-    else if (outcome === 'timed_out') p.handlersTimedOut++;
+    const durationMs = this.clock.wall() - start;
+    this.progress.recordHandler(outcome);
     const error = settled.status === 'error' ? describeError(settled.error) : undefined;
     this.results.push({ name: h.name, step, outcome, durationMs, ...(error ? { error: String(error['exception.message']) } : {}) });
     if (outcome !== 'completed') {
@@ -97,12 +95,12 @@ export class HandlerRunner {
     const state: unknown = await h.handler.saveState!(signal);
     // A late answer was already reported as timed out; saving it now would contradict the report.
     if (state === undefined || signal.aborted) return;
-    const now = this.clock.now();
+    const now = this.clock.wall();
     const checkpoint: ShutdownCheckpoint = { version: 1, component: h.name, timestamp: new Date(now).toISOString(), timestampMs: now, state };
     if (this.store !== undefined) await this.store.save(checkpoint);
     if (signal.aborted) return;
     this.checkpoints.set(h.name, checkpoint);
     this.checkpointRecords.push({ component: h.name, timestamp: checkpoint.timestamp, persisted: this.store !== undefined });
-    this.progress.checkpointsSaved++;
+    this.progress.recordCheckpoint();
   }
 }

@@ -1,5 +1,6 @@
 import { TraceFlags, type Attributes, type AttributeValue, type SpanContext } from '@opentelemetry/api';
 import { DURATION_BUCKETS_SECONDS, METRIC } from './names.js';
+import { systemClock, type Clock } from '../internal/time.js';
 
 /** One exemplar: a sampled call's trace and span, the value it recorded, and when (ms since the epoch). */
 export interface Exemplar {
@@ -87,7 +88,7 @@ export class ExemplarStore {
     /** Bucket boundaries the slots follow (the instrument's advice). */
     readonly boundaries: readonly number[],
     private capacity: number,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Series held. */
@@ -117,7 +118,7 @@ export class ExemplarStore {
     series.traceIds[slot] = span.traceId;
     series.spanIds[slot] = span.spanId;
     series.values[slot] = value;
-    series.timesMs[slot] = this.clock();
+    series.timesMs[slot] = this.clock.wall();
   }
 
   /** The read side: the series recorded with attributes equal to `attributes`, if any. */

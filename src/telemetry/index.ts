@@ -1,5 +1,2 @@
-export * from './names.js';
-export * from './api.js';
-export * from './correlation.js';
-export { reportInternalError, internalErrorCounts, guarded, INTERNAL_ERROR_LOG_INTERVAL_MS } from './internal-errors.js';
-export { LogSummarizer, SUPPRESSED_ATTR, SUMMARY_INTERVAL_ATTR } from './log-summary.js';
+/** Correlation IDs from outside: the one validation every entry point applies. */
+export { CORRELATION_ID_PATTERN, MAX_CORRELATION_ID_LENGTH, isValidCorrelationId, correlationIdFromHeaders, currentCorrelationId, type CorrelationIdSource, type CorrelationIdRejected } from './correlation.js';

@@ -1,9 +1,6 @@
 import { SpanStatusCode, trace, type Attributes, type Histogram, type Counter, type Span } from '@opentelemetry/api';
 import { ProductionError, RateLimitedError, CircuitOpenError } from '../errors.js';
-import type { OperationLogger } from '../pipeline.js';
-import type { BreakerTransition } from '../recovery/manager.js';
-import type { CallState } from '../recovery/context.js';
-import type { RecoveryListener } from '../recovery/operation.js';
+import type { BreakerTransition, CallState, OperationLogger, RecoveryListener } from '../pipeline.js';
 import { getMeter } from './api.js';
 import { operationDurationExemplars, type ExemplarStore } from './exemplars.js';
 import { LogSummarizer } from './log-summary.js';

@@ -2,17 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkCacheHealth,
-  checkDatabaseHealth,
-  checkErrorRecoveryHealth,
-  checkEventLoopHealth,
-  checkKnowledgeEngineHealth,
-  checkMemoryHealth,
-  checkRateLimiterStoreHealth,
-  checkStorageHealth,
-  registerBuiltInChecks,
-} from '../../src/health/index.js';
+import { checkCacheHealth, checkDatabaseHealth, checkKnowledgeEngineHealth, checkMemoryHealth, checkStorageHealth, registerBuiltInChecks } from '../../src/health/index.js';
+import { checkErrorRecoveryHealth } from '../../src/health/checks/recovery.js';
+import { checkEventLoopHealth } from '../../src/health/checks/event-loop.js';
+import { checkRateLimiterStoreHealth } from '../../src/health/checks/rate-limiter-store.js';
 import { system } from './helpers.js';
 
 const signal = new AbortController().signal;

@@ -1,13 +1,9 @@
-import {
-  HealthCheckSystem,
-  type HealthCheckConfigInput,
-  type HealthCheckResult,
-  type HealthCheckSystemOptions,
-} from '../../src/health/index.js';
+import { dateClock } from '../support/clock.js';
+import { HealthCheckSystem, type HealthCheckConfigInput, type HealthCheckResult, type HealthCheckSystemOptions } from '../../src/health/index.js';
 
 /** A system on the (fakeable) Date clock for both wall time and durations. */
 export function system(config: HealthCheckConfigInput = {}, options: HealthCheckSystemOptions = {}): HealthCheckSystem {
-  return new HealthCheckSystem(config, { clock: () => Date.now(), monotonicClock: () => Date.now(), ...options });
+  return new HealthCheckSystem(config, { clock: dateClock, ...options });
 }
 
 /** What a {@link Probe} does on its next runs. */

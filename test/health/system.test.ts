@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, TimeoutError } from '../../src/errors.js';
-import { HealthCheckSystem, aggregateStatus } from '../../src/health/index.js';
+import { HealthCheckSystem } from '../../src/health/index.js';
+import { aggregateStatus } from '../../src/health/report.js';
 import { Probe, system } from './helpers.js';
 
 beforeEach(() => {
@@ -291,11 +292,7 @@ describe('readiness for the shutdown manager', () => {
     await health.performFullHealthCheck();
     const status = health.getHealthStatus();
     expect(JSON.parse(JSON.stringify(status))).toEqual(status);
-    expect(status).toMatchObject({
-      status: 'healthy',
-      ready: true,
-      components: { c: { status: 'healthy', essential: false, total_checks: 1, consecutive_failures: 0 } },
-    });
+    expect(status).toMatchObject({ status: 'healthy', ready: true, components: { c: { status: 'healthy', essential: false, totalChecks: 1, consecutiveFailures: 0 } } });
     await health.shutdown();
   });
 });

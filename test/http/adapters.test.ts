@@ -2,13 +2,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createExpressAdminMiddleware,
-  createFastifyAdminPlugin,
-  createAdminRequestHandler,
-  HEALTH_CONTENT_TYPE,
-  PROMETHEUS_CONTENT_TYPE,
-} from '../../src/http/index.js';
+import { createExpressAdminMiddleware, createFastifyAdminPlugin, createAdminRequestHandler } from '../../src/http/index.js';
+import { PROMETHEUS_CONTENT_TYPE, HEALTH_CONTENT_TYPE } from '../../src/http/routes.js';
 import { createServer } from 'node:http';
 import { freePort } from '../support/helpers.js';
 import { healthDoc, healthFixture, request } from './helpers.js';

@@ -1,12 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
-import {
-  AdminServerError,
-  createAdminServer,
-  HEALTH_CONTENT_TYPE,
-  PROMETHEUS_CONTENT_TYPE,
-  type AdminServer,
-} from '../../src/http/index.js';
+import { AdminServerError, createAdminServer, type AdminServer } from '../../src/http/index.js';
+import { PROMETHEUS_CONTENT_TYPE, HEALTH_CONTENT_TYPE } from '../../src/http/routes.js';
 import { freePort } from '../support/helpers.js';
 import { healthDoc, healthFixture, request } from './helpers.js';
 

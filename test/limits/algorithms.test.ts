@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, SingleRateLimiter, TokenBucket } from '../../src/limits/index.js';
+import { createRateLimiter, SingleRateLimiter } from '../../src/limits/keyed-limiter.js';
+import { TokenBucket } from '../../src/limits/token-bucket.js';
 import { InvalidConfigError } from '../../src/errors.js';
+import type { Clock } from '../../src/internal/time.js';
+import { clockOf } from '../support/clock.js';
 
-function fakeClock(start = 1_000) {
-  const clock = { now: start, fn: () => clock.now };
+function fakeClock(start = 1_000): { now: number; fn: Clock } {
+  const clock: { now: number; fn: Clock } = { now: start, fn: clockOf(() => clock.now) };
   return clock;
 }
 
@@ -36,7 +39,7 @@ describe('token bucket', () => {
   });
 
   it('keeps keys apart and rejects a bad cost with INVALID_CONFIG', () => {
-    const l = createRateLimiter({ algorithm: 'token_bucket', capacity: 1, refillPerSecond: 1 }, { clock: () => 0 });
+    const l = createRateLimiter({ algorithm: 'token_bucket', capacity: 1, refillPerSecond: 1 }, { clock: clockOf(() => 0) });
     expect(l.tryAcquire('a').allowed).toBe(true);
     expect(l.tryAcquire('b').allowed).toBe(true);
     expect(l.tryAcquire('a').allowed).toBe(false);

@@ -4,15 +4,16 @@ import { describe, expect, it } from 'vitest';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-import { BoundedKeyMap, createRateLimiter, LimiterCell, RateLimitingManager } from '../../src/limits/index.js';
+import { RateLimitingManager } from '../../src/limits/index.js';
+import { BoundedKeyMap } from '../../src/limits/key-map.js';
+import { createRateLimiter } from '../../src/limits/keyed-limiter.js';
+import { LimiterCell } from '../../src/limits/decision.js';
+import { clockOf } from '../support/clock.js';
 
 describe('per-key state stays bounded', () => {
   it('a million distinct keys never hold more than the cap; evictions are counted', () => {
     let now = 0;
-    const limiter = createRateLimiter(
-      { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
-      { clock: () => now, maxKeys: 10_000, idleMs: 60_000 },
-    );
+    const limiter = createRateLimiter({ algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, { clock: clockOf(() => now), maxKeys: 10_000, idleMs: 60_000 });
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 1_000_000; i++) {
@@ -50,7 +51,7 @@ describe('per-key state stays bounded', () => {
   });
 
   it('stores very long and odd keys as bounded digests without mixing them up', () => {
-    const limiter = createRateLimiter({ algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, { clock: () => 0, maxKeyLength: 32 });
+    const limiter = createRateLimiter({ algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, { clock: clockOf(() => 0), maxKeyLength: 32 });
     const long = 'x'.repeat(1_000_000);
     expect(limiter.tryAcquire(long).allowed).toBe(true);
     expect(limiter.tryAcquire(long).allowed).toBe(false);
@@ -66,7 +67,7 @@ describe('per-key state stays bounded', () => {
     const m = new RateLimitingManager(
       { perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 1 }, maxTrackedUsers: 1000, userIdleMs: 60_000 },
       {},
-      { clock: () => now, metrics: false },
+      { clock: clockOf(() => now), metrics: false },
     );
     for (let i = 0; i < 50_000; i++) {
       now += 0.01;

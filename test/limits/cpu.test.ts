@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RateLimitingManager, ResourceUsage, type ResourceProbe } from '../../src/limits/index.js';
 import { leaseSystemStats } from '../../src/monitoring/system-stats.js';
+import { clockOf } from '../support/clock.js';
 
 // Regression (issue 11, finding 6): /status showed cpu peak 436 % on a 2-core machine just after start-up:
 // the first sample was a ratio over the microseconds since the sampler was made, and the figure was a
@@ -41,7 +42,7 @@ describe('CPU use: a share of all cores, 0 to 100 %', () => {
     const probe = new InjectedProbe(2, 400);
     probe.cpu = 700_000;
     const clock = { now: 0 };
-    const usage = new ResourceUsage(probe, () => clock.now, 'rss');
+    const usage = new ResourceUsage(probe, clockOf(() => clock.now), 'rss');
     probe.cpu = 704_360;
     clock.now = 1;
     usage.sample();
@@ -72,7 +73,7 @@ describe('CPU use: a share of all cores, 0 to 100 %', () => {
     );
     const probe = new InjectedProbe(4, 1000);
     const clock = { now: 0 };
-    const m = new RateLimitingManager({}, { maxCpuPercent: 60 }, { probe, clock: () => clock.now, metrics: false });
+    const m = new RateLimitingManager({}, { maxCpuPercent: 60 }, { probe, clock: clockOf(() => clock.now), metrics: false });
     try {
       clock.now = 1000;
       probe.cpu += 2_000_000; // two of four cores busy: 50 %

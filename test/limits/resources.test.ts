@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, BulkheadRejectedError, ResourceExhaustedError } from '../../src/errors.js';
 import { RateLimitingManager, type ResourceLimitsInput, type ResourceProbe } from '../../src/limits/index.js';
+import { clockOf } from '../support/clock.js';
 
 class FakeProbe implements ResourceProbe {
   memory = 100;
@@ -28,7 +29,7 @@ const managers: RateLimitingManager[] = [];
 function setup(limits: ResourceLimitsInput) {
   const probe = new FakeProbe();
   const clock = { now: 0 };
-  const m = new RateLimitingManager({}, limits, { probe, clock: () => clock.now, metrics: false });
+  const m = new RateLimitingManager({}, limits, { probe, clock: clockOf(() => clock.now), metrics: false });
   managers.push(m);
   return { m, probe, clock };
 }

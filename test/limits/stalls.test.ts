@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimitingManager, StoreTimeoutError, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { RateLimitingManager, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { StoreTimeoutError } from '../../src/limits/reply-timeout.js';
 import { withReplyTimeout } from '../../src/limits/reply-timeout.js';
 import { eventually, freePort, type ChildHandle } from '../support/helpers.js';
 import { startRedisServer } from './support/redis-server.js';

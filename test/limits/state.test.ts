@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProductionSystem, RATE_LIMIT_CHECKPOINT, RateLimitedError, checkpointFileName } from '../../src/index.js';
+import { createProductionSystem, RATE_LIMIT_CHECKPOINT, RateLimitedError } from '../../src/index.js';
+import { checkpointFileName } from '../../src/shutdown/checkpoint.js';
 import { RateLimitingManager, type RateLimitConfigInput, type RateLimiterConfigInput } from '../../src/limits/index.js';
+import { clockOf } from '../support/clock.js';
 
 const managers: RateLimitingManager[] = [];
 afterEach(async () => {
@@ -14,7 +16,7 @@ afterEach(async () => {
 /** A manager on its own monotonic clock, as a fresh process has (its origin differs from the last run's). */
 function process(config: RateLimitConfigInput, origin: number) {
   const clock = { now: origin };
-  const m = new RateLimitingManager(config, {}, { metrics: false, clock: () => clock.now });
+  const m = new RateLimitingManager(config, {}, { metrics: false, clock: clockOf(() => clock.now) });
   managers.push(m);
   return { m, clock };
 }

@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, type RateLimitScope } from '../../src/errors.js';
-import {
-  FallbackRateLimitStore,
-  MemoryRateLimitStore,
-  RateLimitingManager,
-  RateLimitStoreUnavailableError,
-  StoreBreaker,
-  type RateLimiterConfig,
-  type RateLimitStore,
-} from '../../src/limits/index.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, RateLimitingManager, RateLimitStoreUnavailableError, type RateLimiterConfig, type RateLimitStore } from '../../src/limits/index.js';
+import { StoreBreaker } from '../../src/limits/store-breaker.js';
+import type { Clock } from '../../src/internal/time.js';
+import { clockOf } from '../support/clock.js';
 
 const fixed = (limit: number): RateLimiterConfig => ({ algorithm: 'fixed_window', limit, windowMs: 3_600_000 });
 
@@ -19,7 +14,7 @@ class FlakyStore implements RateLimitStore {
   readonly calls: string[] = [];
   private readonly inner: MemoryRateLimitStore;
   private readonly listeners = new Set<() => void>();
-  constructor(clock: () => number) {
+  constructor(clock: Clock) {
     this.inner = new MemoryRateLimitStore({ clock });
   }
   setPolicy(scope: RateLimitScope, key: string | undefined, policy: RateLimiterConfig | null): void {
@@ -58,7 +53,7 @@ afterEach(async () => {
 
 describe('MemoryRateLimitStore', () => {
   it('decides each scope on its own policy; NaN where none applies; a user policy replaces the default', () => {
-    const store = new MemoryRateLimitStore({ clock: () => 0 });
+    const store = new MemoryRateLimitStore({ clock: clockOf(() => 0) });
     expect(store.consume('global', '', 1)).toBeNaN();
     store.setPolicy('global', undefined, fixed(1));
     store.setPolicy('operation', 'search', fixed(2));
@@ -78,10 +73,8 @@ describe('MemoryRateLimitStore', () => {
 
   it('admits its share of every limit (a share outside (0, 1] is INVALID_CONFIG)', () => {
     expect(() => new MemoryRateLimitStore({ share: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'share' }));
-    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }),
-    );
-    const store = new MemoryRateLimitStore({ clock: () => 0, share: 0.25 });
+    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }));
+    const store = new MemoryRateLimitStore({ clock: clockOf(() => 0), share: 0.25 });
     store.setPolicy('user', undefined, fixed(20));
     store.setPolicy('global', undefined, { algorithm: 'token_bucket', capacity: 8, refillPerSecond: 0.001 });
     expect(Array.from({ length: 10 }, () => store.consume('user', 'u', 1) <= 0).filter(Boolean)).toHaveLength(5);
@@ -91,12 +84,8 @@ describe('MemoryRateLimitStore', () => {
 
 describe('a store of your own behind RateLimitingManager', () => {
   it('decides global, operation and user through the one interface and refunds the earlier scopes on refusal', async () => {
-    const store = new FlakyStore(() => 0);
-    const m = new RateLimitingManager(
-      { global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) },
-      {},
-      { metrics: false, store },
-    );
+    const store = new FlakyStore(clockOf(() => 0));
+    const m = new RateLimitingManager({ global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) }, {}, { metrics: false, store });
     managers.push(m);
     await m.checkRateLimit('search', 'alice');
     await expect(m.checkRateLimit('search', 'alice')).rejects.toMatchObject({ code: 'RATE_LIMITED', scope: 'user' });
@@ -136,8 +125,8 @@ describe('a store of your own behind RateLimitingManager', () => {
 describe('FallbackRateLimitStore', () => {
   function setup(options: ConstructorParameters<typeof FallbackRateLimitStore>[1] = {}) {
     const clock = { now: 1000 };
-    const primary = new FlakyStore(() => clock.now);
-    const store = new FallbackRateLimitStore(primary, { clock: () => clock.now, breakerThreshold: 3, breakerCooldownMs: 500, ...options });
+    const primary = new FlakyStore(clockOf(() => clock.now));
+    const store = new FallbackRateLimitStore(primary, { clock: clockOf(() => clock.now), breakerThreshold: 3, breakerCooldownMs: 500, ...options });
     store.setPolicy('user', undefined, fixed(20));
     return { clock, primary, store };
   }
@@ -212,13 +201,8 @@ describe('FallbackRateLimitStore', () => {
 
   it('a scope refused synchronously while another is pending on the store fails the check as a promise and gives the other back', async () => {
     const clock = { now: 0 };
-    const primary = new FlakyStore(() => clock.now);
-    const store = new FallbackRateLimitStore(primary, {
-      clock: () => clock.now,
-      failureMode: 'fail_closed',
-      breakerThreshold: 1,
-      breakerCooldownMs: 500,
-    });
+    const primary = new FlakyStore(clockOf(() => clock.now));
+    const store = new FallbackRateLimitStore(primary, { clock: clockOf(() => clock.now), failureMode: 'fail_closed', breakerThreshold: 1, breakerCooldownMs: 500 });
     const m = new RateLimitingManager({ global: fixed(10), perUser: fixed(10) }, {}, { metrics: false, store });
     managers.push(m);
     primary.failing = true;
@@ -235,7 +219,7 @@ describe('FallbackRateLimitStore', () => {
   });
 
   it('passes our own errors through: a missing package or bad input is not an outage', async () => {
-    const primary = new FlakyStore(() => 0);
+    const primary = new FlakyStore(clockOf(() => 0));
     primary.consume = () => Promise.reject(new InvalidConfigError('rateLimiting.store', 'npm install ioredis'));
     const store = new FallbackRateLimitStore(primary, { failureMode: 'fail_open' });
     await expect(store.consume('user', 'u', 1)).rejects.toBeInstanceOf(InvalidConfigError);
@@ -246,7 +230,7 @@ describe('FallbackRateLimitStore', () => {
 describe('StoreBreaker', () => {
   it('counts calls that failed together once; calls started after a failure count again', () => {
     let now = 0;
-    const breaker = new StoreBreaker(3, 1000, () => now);
+    const breaker = new StoreBreaker(3, 1000, clockOf(() => now));
     now = 100;
     for (let i = 0; i < 50; i++) breaker.failure(0);
     expect(breaker.failure(100)).toBe(false);

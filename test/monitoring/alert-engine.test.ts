@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AlertEngine,
-  histogramQuantile,
-  type AlertNotification,
-  type AlertRuleInput,
-  type AlertTransition,
-} from '../../src/monitoring/index.js';
+import { type AlertNotification, type AlertRuleInput } from '../../src/monitoring/index.js';
+import { AlertEngine } from '../../src/monitoring/alerts/engine.js';
+import { histogramQuantile } from '../../src/monitoring/alerts/series.js';
+import { type AlertTransition } from '../../src/monitoring/alerts/types.js';
 import { counter, gauge, histogram, snapshot } from './helpers.js';
 
 const OP = 'production.operation.name';

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { freePort, requireBinary, spawnService, type ChildHandle, waitForHttpOk } from '../support/helpers.js';
 import { installEmbedded } from './helpers.js';
+import { clockOf } from '../support/clock.js';
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -67,18 +68,8 @@ describe('Alertmanager client against a real Alertmanager', () => {
         alertResendIntervalMs: 60_000,
       },
       {
-        clock: () => Date.now() + offset,
-        alertRules: [
-          {
-            name: 'PaymentsDown',
-            metric: 'test.payments.healthy',
-            comparison: '<',
-            threshold: 1,
-            severity: 'critical',
-            labels: { team: 'payments' },
-            annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' },
-          },
-        ],
+        clock: clockOf(() => Date.now() + offset),
+        alertRules: [{ name: 'PaymentsDown', metric: 'test.payments.healthy', comparison: '<', threshold: 1, severity: 'critical', labels: { team: 'payments' }, annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' } }],
       },
     );
     try {

@@ -1,7 +1,7 @@
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ensureEmbeddedTelemetry, type EmbeddedTelemetry } from '../../src/sdk/index.js';
-import type { MetricSnapshot, SnapshotMetric } from '../../src/monitoring/index.js';
+import type { MetricSnapshot, SnapshotMetric } from '../../src/monitoring/snapshot.js';
 
 /** The embedded providers with in-memory span and log exporters (one setup per test file: vitest forks per file). */
 export function installEmbedded(options: { cardinalityLimit?: number; alertIntervalMs?: number } = {}): {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, CircuitOpenError, RateLimitedError } from '../../src/errors.js';
-import type { BreakerTransition } from '../../src/recovery/index.js';
+import type { BreakerTransition } from '../../src/pipeline.js';
 import { call, manager } from './helpers.js';
 
 const fail = async (): Promise<never> => {

@@ -1,11 +1,13 @@
 import { trace } from '@opentelemetry/api';
-import { ErrorRecoveryManager, errorRecoveryConfigSchema, type RecoveryListener } from '../../src/recovery/index.js';
-import type { CallState } from '../../src/recovery/context.js';
+import type { RecoveryListener } from '../../src/pipeline.js';
+import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '../../src/recovery/index.js';
+import type { CallState } from '../../src/pipeline.js';
+import { dateClock } from '../support/clock.js';
 
-/** A manager on the injected (fakeable) Date clock, with the given defaults. */
+/** A manager on a Date clock (fake timers move it), with the given defaults. */
 export function manager(defaults: Record<string, unknown> = {}, listener?: RecoveryListener): ErrorRecoveryManager {
   const config = errorRecoveryConfigSchema.parse({ defaults });
-  return new ErrorRecoveryManager(config, { clock: () => Date.now(), ...(listener ? { listener } : {}) });
+  return new ErrorRecoveryManager(config, { clock: dateClock, ...(listener ? { listener } : {}) });
 }
 
 /** A fresh call state, as the system makes per call. */

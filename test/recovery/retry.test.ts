@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, CircuitOpenError, RateLimitedError, TimeoutError } from '../../src/errors.js';
-import { retryDelayMs, retryConfigSchema } from '../../src/recovery/index.js';
+import { retryDelayMs } from '../../src/recovery/backoff.js';
+import { retryConfigSchema } from '../../src/recovery/config.js';
 import { call, flush, manager } from './helpers.js';
 
 describe('retryDelayMs', () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, BulkheadRejectedError, TimeoutError } from '../../src/errors.js';
-import { DeadlineQueue } from '../../src/recovery/index.js';
+import { DeadlineQueue } from '../../src/recovery/deadlines.js';
 import { call, flush, manager } from './helpers.js';
+import { manualClock } from '../support/clock.js';
 
 describe('timeout', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -93,24 +94,24 @@ describe('timeout', () => {
   });
 
   it('DeadlineQueue expires in order and re-arms for the next head', () => {
-    let now = 0;
-    const q = new DeadlineQueue(() => now);
+    const clock = manualClock(0);
+    const q = new DeadlineQueue(clock);
     const expired: number[] = [];
     const entry = (deadline: number) => ({ deadline, prev: null, next: null, expire: () => void expired.push(deadline) });
     const a = entry(100);
     const b = entry(150);
     const c = entry(200);
     q.add(a);
-    now = 50;
+    clock.now = 50;
     q.add(b);
     q.add(c);
     q.remove(b);
     q.remove(b);
     expect(q.pending).toBe(2);
-    now = 100;
+    clock.now = 100;
     vi.advanceTimersByTime(100);
     expect(expired).toEqual([100]);
-    now = 200;
+    clock.now = 200;
     vi.advanceTimersByTime(100);
     expect(expired).toEqual([100, 200]);
     expect(q.pending).toBe(0);

@@ -20,7 +20,9 @@ import {
 } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, CircuitOpenError, TimeoutError } from '../../src/errors.js';
-import { CircuitBreaker, circuitBreakerConfigSchema, isOperationFailure } from '../../src/recovery/index.js';
+import { CircuitBreaker } from '../../src/recovery/breaker.js';
+import { circuitBreakerConfigSchema } from '../../src/recovery/index.js';
+import { isOperationFailure } from '../../src/recovery/operation.js';
 import { call, flush, manager } from '../recovery/helpers.js';
 
 // The defects of cockatiel 3.2.1 that src/recovery/ works around, one case each. Every case first pins the

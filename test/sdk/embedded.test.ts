@@ -1,7 +1,8 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { describe, expect, it } from 'vitest';
-import { ProductionMonitor, telemetryHub } from '../../src/monitoring/index.js';
+import { ProductionMonitor } from '../../src/monitoring/index.js';
+import { telemetryHub } from '../../src/monitoring/hub.js';
 import { ensureEmbeddedTelemetry, productionReader } from '../../src/sdk/index.js';
 import { getMeter } from '../../src/telemetry/api.js';
 

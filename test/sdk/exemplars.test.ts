@@ -5,6 +5,7 @@ import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, productionReader } f
 import { ExemplarStore, operationDurationExemplars } from '../../src/telemetry/exemplars.js';
 import { DURATION_BUCKETS_SECONDS } from '../../src/telemetry/names.js';
 import { samples } from './exposition-parse.js';
+import { clockOf } from '../support/clock.js';
 
 const ctx = (n: number, sampled = true): SpanContext => ({
   traceId: n.toString(16).padStart(32, '0'),
@@ -15,7 +16,7 @@ const ctx = (n: number, sampled = true): SpanContext => ({
 describe('ExemplarStore', () => {
   const clockAt = (start: number) => {
     let now = start;
-    return { clock: () => now, advance: (ms: number) => (now += ms) };
+    return { clock: clockOf(() => now), advance: (ms: number) => (now += ms) };
   };
 
   it('keeps only sampled calls, one per bucket, the newest replacing the older one', () => {

@@ -40,7 +40,7 @@ describe('request draining', () => {
     const manager = new GracefulShutdownManager(config);
     const a = startRequest(manager);
     const b = startRequest(manager);
-    expect(manager.getShutdownProgress()).toMatchObject({ active_requests: 2, accepted_requests: 2 });
+    expect(manager.getShutdownProgress()).toMatchObject({ activeRequests: 2, acceptedRequests: 2 });
     const done = manager.initiateShutdown();
     await vi.advanceTimersByTimeAsync(0);
     expect(manager.getPhase()).toBe('finish_active_requests');
@@ -81,10 +81,10 @@ describe('request draining', () => {
     expect(report.requestsDrained).toBe(1);
     expect(report.requestsAbandoned).toBe(1);
     expect(report.forced).toBe(false);
-    expect(manager.getShutdownProgress()).toMatchObject({ abandoned_requests: 1, drained_requests: 1, active_requests: 1 });
+    expect(manager.getShutdownProgress()).toMatchObject({ abandonedRequests: 1, drainedRequests: 1, activeRequests: 1 });
     // The abandoned request's guard still releases cleanly later.
     stuck.finish();
-    expect(manager.getShutdownProgress().active_requests).toBe(0);
+    expect(manager.getShutdownProgress().activeRequests).toBe(0);
   });
 
   it('keeps serving during preStopDelayMs while readiness already fails', async () => {
@@ -131,12 +131,12 @@ describe('request draining', () => {
     guard.release();
     guard.release();
     expect(guard.released).toBe(true);
-    expect(manager.getShutdownProgress().active_requests).toBe(0);
+    expect(manager.getShutdownProgress().activeRequests).toBe(0);
     {
       using scoped = manager.trackActiveRequest();
       expect(scoped.released).toBe(false);
-      expect(manager.getShutdownProgress().active_requests).toBe(1);
+      expect(manager.getShutdownProgress().activeRequests).toBe(1);
     }
-    expect(manager.getShutdownProgress().active_requests).toBe(0);
+    expect(manager.getShutdownProgress().activeRequests).toBe(0);
   });
 });

@@ -81,9 +81,9 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     // During preStopDelayMs the service kept serving requests that arrived after SIGTERM.
     expect(outcomes.some((o) => o.kind === 'ok' && o.startedAt > sigtermAt + 100)).toBe(true);
     // Every request the service admitted completed with 200; none was abandoned.
-    expect(stats.progress).toMatchObject({ phase: 'terminated', forced: false, abandoned_requests: 0, active_requests: 0 });
-    expect(stats.progress.accepted_requests).toBe(ok);
-    expect(stats.progress.drained_requests as number).toBeGreaterThan(0);
+    expect(stats.progress).toMatchObject({ phase: 'terminated', forced: false, abandonedRequests: 0, activeRequests: 0 });
+    expect(stats.progress.acceptedRequests).toBe(ok);
+    expect(stats.progress.drainedRequests as number).toBeGreaterThan(0);
 
     // The telemetry flush exported every operation span: one per request that ran, one per refusal.
     expect(receiver.problems).toEqual([]);
@@ -120,7 +120,7 @@ describe('graceful shutdown end to end (child process, OTLP/HTTP receiver)', () 
     expect(exit, service.output()).toMatchObject({ code: 1, signal: null });
     expect(exit.at - secondAt).toBeLessThan(5000);
     const stats = exitStats(service.output());
-    expect(stats.progress).toMatchObject({ forced: true, abandoned_requests: 4, accepted_requests: 4 });
+    expect(stats.progress).toMatchObject({ forced: true, abandonedRequests: 4, acceptedRequests: 4 });
     const results = await Promise.all(inFlight);
     expect(results.every((r) => r.kind !== 'ok')).toBe(true);
     expect(receiver.problems).toEqual([]);

@@ -82,7 +82,7 @@ describe('graceful shutdown with keep-alive clients (child process, OTLP receive
 
     const output = service.output();
     expect(exit, output).toMatchObject({ code: 0, signal: null });
-    expect(exitStats(output).progress).toMatchObject({ phase: 'terminated', forced: false, abandoned_requests: 0 });
+    expect(exitStats(output).progress).toMatchObject({ phase: 'terminated', forced: false, abandonedRequests: 0 });
     const initiatedAt = phaseStartedAt(output, 'initiate_shutdown')!;
     const listenerClosedAt = phaseStartedAt(output, 'stop_accepting_requests')!;
     expect(initiatedAt).toBeGreaterThanOrEqual(sigtermAt - 50);

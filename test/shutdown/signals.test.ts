@@ -58,7 +58,7 @@ describe('signals', () => {
     await manager.initiateShutdown();
     await vi.advanceTimersByTimeAsync(0);
     expect(exit).not.toHaveBeenCalled();
-    remove();
+    remove.release();
     expect(proc.listenerCount('SIGHUP')).toBe(0);
   });
 
@@ -86,14 +86,14 @@ describe('uncaught errors', () => {
     const uninstall = manager.installUncaughtErrorHandlers();
     proc.emit('uncaughtException', new TypeError('boom'), 'uncaughtException');
     proc.emit('unhandledRejection', 'plain reason', Promise.resolve());
-    expect(manager.getShutdownProgress().uncaught_errors).toBe(2);
+    expect(manager.getShutdownProgress().uncaughtErrors).toBe(2);
     expect(manager.isShutdownInitiated()).toBe(false);
     const critical = logger.records.filter((r) => r.level === 'critical');
     expect(critical.map((r) => [r.operation, r.metadata?.['error.type'], r.metadata?.['exception.message']])).toEqual([
       ['uncaughtException', 'TypeError', 'boom'],
       ['unhandledRejection', 'string', 'plain reason'],
     ]);
-    uninstall();
+    uninstall.release();
     expect(proc.listenerCount('uncaughtException')).toBe(0);
     expect(proc.listenerCount('unhandledRejection')).toBe(0);
   });

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileStatusPageScript, inlineStatusPageScript } from '../../scripts/status-page-script.mjs';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../src/http/index.js';
-import { DIST_CJS, DIST_ESM, requireBuild } from '../support/helpers.js';
+import { join } from 'node:path';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../src/http/status-page.js';
+import { ROOT, requireBuild } from '../support/helpers.js';
 
 // The status page's script is src/http/status-page/page.ts, compiled and inlined at build time with its hash
 // in the CSP. The browser test (page.test.ts) runs it in Chromium; these check the build step itself.
@@ -23,9 +24,11 @@ describe('the status page script, built from its own source file', () => {
   });
 
   it('is the same page in the built ES module and CommonJS packages', async () => {
-    requireBuild();
-    const esm = (await import(pathToFileURL(DIST_ESM).href)) as { STATUS_PAGE_HTML: string; STATUS_PAGE_CSP: string };
-    const cjs = createRequire(import.meta.url)(DIST_CJS) as { STATUS_PAGE_HTML: string; STATUS_PAGE_CSP: string };
+    // The page is internal (not in the public API): read the built module that holds it.
+    const module = 'http/status-page.js';
+    requireBuild(`dist/esm/${module}`, `dist/cjs/${module}`);
+    const esm = (await import(pathToFileURL(join(ROOT, 'dist/esm', module)).href)) as { STATUS_PAGE_HTML: string; STATUS_PAGE_CSP: string };
+    const cjs = createRequire(import.meta.url)(join(ROOT, 'dist/cjs', module)) as { STATUS_PAGE_HTML: string; STATUS_PAGE_CSP: string };
     for (const built of [esm, cjs]) {
       expect(built.STATUS_PAGE_HTML).toBe(STATUS_PAGE_HTML);
       expect(built.STATUS_PAGE_CSP).toBe(STATUS_PAGE_CSP);

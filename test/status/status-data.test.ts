@@ -1,22 +1,24 @@
 import { createHash } from 'node:crypto';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import {
-  AdminRoutes,
-  buildStatusDocument,
-  STATUS_LIMITS,
-  STATUS_PAGE_CSP,
-  STATUS_PAGE_HTML,
-  type StatusSources,
-} from '../../src/http/index.js';
-import { RateLimitingManager, TopK } from '../../src/limits/index.js';
-import { RequestSeries, recentTraces, type Alert, type LogEntry, type LogFilter, type ResolvedAlert } from '../../src/monitoring/index.js';
+import { buildStatusDocument, type StatusSources } from '../../src/http/index.js';
+import { AdminRoutes } from '../../src/http/routes.js';
+import { STATUS_LIMITS } from '../../src/http/status-data.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../src/http/status-page.js';
+import { RateLimitingManager } from '../../src/limits/index.js';
+import { TopK } from '../../src/limits/top-k.js';
+import { type Alert, type LogEntry, type LogFilter, type ResolvedAlert } from '../../src/monitoring/index.js';
+import { RequestSeries } from '../../src/monitoring/request-series.js';
+import { recentTraces } from '../../src/monitoring/recent-traces.js';
 import { Alerting } from '../../src/monitoring/alerting.js';
 import { ErrorRecoveryManager } from '../../src/recovery/index.js';
+import { HealthCheckSystem } from '../../src/health/index.js';
+import { GracefulShutdownManager } from '../../src/shutdown/index.js';
 import { RecentTracesProcessor } from '../../src/sdk/recent-traces.js';
 import { errorRecoveryConfigSchema } from '../../src/recovery/config.js';
 import { getMeter, getTracer } from '../../src/telemetry/api.js';
 import { gauge, histogram, snapshot } from '../monitoring/helpers.js';
+import { clockOf } from '../support/clock.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const BOUNDS = [0.005, 0.01, 0.1, 1];
@@ -76,6 +78,7 @@ async function sources(): Promise<{
     }
   }
   const filters: LogFilter[] = [];
+  const shutdown = new GracefulShutdownManager({});
   const entries = logs(1000);
   const resolved: ResolvedAlert[] = [{ ...alert('Gone', 'firing'), resolvedAt: 3_000 }];
   return {
@@ -89,14 +92,12 @@ async function sources(): Promise<{
         getHealthStatus: () => ({
           status: 'warning',
           ready: true,
+          shuttingDown: false,
+          notReadyReason: null,
+          running: true,
+          summary: { total: 1, healthy: 0, warning: 0, critical: 1, unknown: 0 },
           components: {
-            [XSS]: {
-              status: 'critical',
-              essential: false,
-              last_error: XSS,
-              avg_response_time_ms: 2,
-              last_check: '2026-01-01T00:00:00.000Z',
-            },
+            [XSS]: { status: 'critical', essential: false, stale: false, consecutiveFailures: 3, totalChecks: 3, totalFailures: 3, avgResponseTimeMs: 2, lastError: XSS, lastSuccess: null, lastCheck: '2026-01-01T00:00:00.000Z' },
           },
         }),
       },
@@ -112,14 +113,7 @@ async function sources(): Promise<{
         },
         getRequestSeries: () => [{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }],
       },
-      shutdown: {
-        getShutdownProgress: () => ({
-          phase: 'drain_requests',
-          shutting_down: true,
-          started_at: '2026-01-01T00:00:00.000Z',
-          nested: { dropped: true },
-        }),
-      },
+      shutdown: { getShutdownProgress: () => ({ ...shutdown.getShutdownProgress(), phase: 'finish_active_requests', shuttingDown: true, reason: `x${'y'.repeat(5000)}`, startedAt: '2026-01-01T00:00:00.000Z' }) },
       activeOperations: () => 4,
       traceUrlTemplate: 'http://jaeger.local/trace/{traceId}',
       traces: (n) =>
@@ -157,10 +151,8 @@ describe('buildStatusDocument', () => {
       ['Pending', 'pending'],
     ]);
     expect(doc.alerts.resolved[0]).toMatchObject({ name: 'Gone', state: 'resolved', resolvedAt: new Date(3_000).toISOString() });
-    expect(doc.shutdown).toEqual({
-      inProgress: true,
-      progress: { phase: 'drain_requests', shutting_down: true, started_at: '2026-01-01T00:00:00.000Z' },
-    });
+    expect(doc.shutdown).toMatchObject({ inProgress: true, progress: { phase: 'finish_active_requests', shuttingDown: true, startedAt: '2026-01-01T00:00:00.000Z', activeRequests: 0 } });
+    expect(doc.shutdown.progress.reason).toHaveLength(STATUS_LIMITS.text);
     expect(doc.process.activeOperations).toBe(4);
     expect(doc.series).toEqual([{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }]);
     expect(doc.traces.recent[0]).toMatchObject({ operation: XSS, url: `http://jaeger.local/trace/${'a'.repeat(32)}` });
@@ -193,22 +185,26 @@ describe('buildStatusDocument', () => {
     await limits.shutdown();
   });
 
-  it('tolerates components that report nothing useful', () => {
+  it('shows fresh components with nothing to report, and a monitor without a health view, as empty', async () => {
+    const limits = new RateLimitingManager({}, {}, { metrics: false });
     const doc = buildStatusDocument({
-      recovery: { healthCheck: () => ({}), breakerStates: () => [] },
-      limits: { getRateLimitStats: () => null, getResourceUsage: () => 'nope' },
-      health: { getHealthStatus: () => undefined },
+      recovery: new ErrorRecoveryManager(errorRecoveryConfigSchema.parse({})),
+      limits,
+      health: new HealthCheckSystem({}),
       monitor: {},
-      shutdown: { getShutdownProgress: () => 42 },
+      shutdown: new GracefulShutdownManager({}),
       traces: () => [],
     });
     expect(doc).toMatchObject({
       operations: [],
       alerts: { active: [], resolved: [] },
       logs: { entries: [] },
-      shutdown: { inProgress: false, progress: {} },
-      health: { status: 'unknown', components: [] },
+      shutdown: { inProgress: false, progress: { phase: 'running', shuttingDown: false, startedAt: null } },
+      health: { status: 'healthy', components: [] },
+      monitoring: { status: 'unknown', problems: [] },
+      rateLimiting: { store: 'memory', trackedUsers: 0 },
     });
+    await limits.shutdown();
   });
 });
 
@@ -302,7 +298,7 @@ describe('bounded parts behind the page', () => {
       log: () => undefined,
       tracer: getTracer(),
       meter: getMeter(),
-      clock: () => now,
+      clock: clockOf(() => now),
       resolvedHistory: 2,
     });
     alerting.addRule({

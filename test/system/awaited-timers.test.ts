@@ -74,7 +74,7 @@ const CASES: Array<{ wait: string; script: string; expected: string }> = [
   {
     wait: 'notifier flush (DeliveryQueue.idle, then close with grace)',
     script: `
-      const { DeliveryQueue } = await import('@llmkg/production');
+      const { DeliveryQueue } = await import('./dist/esm/monitoring/alerts/notifier.js');
       const notifier = { name: 'hung', notify: hang };
       const queue = new DeliveryQueue(notifier, { timeoutMs: 300, maxRetries: 1, maxQueue: 10, backoffMs: 100 });
       const alert = { status: 'firing', labels: { alertname: 'A' }, annotations: {}, startsAt: '', endsAt: '', generatorURL: '', fingerprint: 'f' };

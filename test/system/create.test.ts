@@ -2,14 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CircuitOpenError, ShuttingDownError, createProductionSystem, type ProductionSystem } from '../../src/index.js';
+import { CircuitOpenError, ShuttingDownError, createProductionSystem, type StandardProductionSystem } from '../../src/index.js';
 import { freePort } from '../support/helpers.js';
 
 // No SDK is registered in this file: createProductionSystem sets up the embedded providers and readers.
 describe('createProductionSystem on embedded defaults', () => {
   const checkpointDir = mkdtempSync(join(tmpdir(), 'production-ckpt-'));
   const engine = { healthCheck: async () => ({ healthy: true }), stats: () => ({ entities: 3 }) };
-  let system: ProductionSystem<typeof engine>;
+  let system: StandardProductionSystem<typeof engine>;
 
   afterAll(async () => {
     await system?.shutdown();
@@ -26,15 +26,7 @@ describe('createProductionSystem on embedded defaults', () => {
       system.executeProtectedOperation('graph.neighbours', 'alice', async (ctx) => `${ctx.userId}:${ctx.attempt}`),
     ).resolves.toBe('alice:1');
     const status = system.getSystemStatus();
-    expect(Object.keys(status).sort()).toEqual([
-      'error_recovery',
-      'health',
-      'monitoring',
-      'rate_limiting',
-      'resources',
-      'shutdown',
-      'system',
-    ]);
+    expect(Object.keys(status).sort()).toEqual(['errorRecovery', 'health', 'monitoring', 'rateLimiting', 'resources', 'shutdown', 'system']);
     expect(() => JSON.stringify(status)).not.toThrow();
   });
 

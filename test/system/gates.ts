@@ -7,13 +7,14 @@ import { ProductionMonitor } from '../../src/monitoring/index.js';
 import { ErrorRecoveryManager } from '../../src/recovery/index.js';
 import { createCleanupHandler, GracefulShutdownManager } from '../../src/shutdown/index.js';
 import { ProductionSystem } from '../../src/system.js';
+import type { Clock } from '../../src/internal/time.js';
 
 /** What {@link observedSystem} builds on. */
 export interface ObservedSystemOptions {
   /** Merged over the defaults below (fast retries, no default alert rules). */
   readonly config?: ProductionConfigInput;
   /** The rate limiters' monotonic clock; a constant one makes `retryAfterMs` exact. */
-  readonly limitsClock?: () => number;
+  readonly limitsClock?: Clock;
 }
 
 /**
@@ -33,7 +34,7 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     },
     {},
   );
-  const monitor = new ProductionMonitor(config.monitoring, { activeOperations: (): number => system.activeOperationCount() });
+  const monitor = new ProductionMonitor(config.monitoring);
   const recovery = new ErrorRecoveryManager(config.errorRecovery);
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, {
     logger: monitor,
@@ -89,7 +90,8 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     return permit && noting(permit, 'release permit');
   };
 
-  const system: ProductionSystem = new ProductionSystem({}, config, { recovery, limits, shutdown, monitor, health });
+  // The system gives the monitor its active-operations source, as in createProductionSystem.
+  const system = new ProductionSystem({}, config, { recovery, limits, shutdown, monitor, health });
   return {
     system,
     steps,
@@ -97,8 +99,8 @@ export function observedSystem(options: ObservedSystemOptions = {}) {
     logs: (): LogEntry[] => monitor.getRecentLogs().reverse(),
     /** Requests the shutdown manager counts in flight and permits the limits count in use. */
     held: () => ({
-      requests: shutdown.getShutdownProgress().active_requests,
-      permits: limits.getResourceUsage().activeOperations as number,
+      requests: shutdown.getShutdownProgress().activeRequests,
+      permits: limits.getResourceUsage().activeOperations,
     }),
   };
 }

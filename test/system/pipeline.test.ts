@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, RateLimitedError, ShuttingDownError } from '../../src/errors.js';
+import { clockOf } from '../support/clock.js';
 import { installTestOtel } from '../support/otel.js';
 import { observedSystem } from './gates.js';
 
@@ -37,7 +38,7 @@ describe('executeProtectedOperation', () => {
   it('a rejection stops the pipeline before the operation and is a rejected span', async () => {
     // One call per user, and a clock that stands still: alice's second call waits exactly 1 / 4 s.
     const perUser = { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 4 } as const;
-    const { system, steps, held, logs } = observedSystem({ config: { rateLimiting: { perUser } }, limitsClock: () => 0 });
+    const { system, steps, held, logs } = observedSystem({ config: { rateLimiting: { perUser } }, limitsClock: clockOf(() => 0) });
     await system.executeProtectedOperation('graph.query', 'alice', async () => 1);
     steps.length = 0;
     otel.spans.reset();

@@ -122,12 +122,11 @@ function chart(id: string, points: SeriesPoint[], key: 'requestsPerSecond' | 'er
   label.textContent = last === undefined ? 'no data yet' : `${format(last)} (max ${format(top)})`;
 }
 
-function shutdownText(progress: StatusDocument['shutdown']['progress']): string {
-  const p = progress;
+function shutdownText(p: StatusDocument['shutdown']['progress']): string {
   return (
-    `Shutting down: phase ${String(p.phase)}${p.reason ? ` (${String(p.reason)})` : ''}, ${dur(Number(p.elapsed_ms) || 0)} elapsed, ` +
-    `${String(p.active_requests)} requests in flight, ${String(p.drained_requests)} drained, ` +
-    `handlers ${String(p.handlers_run)}/${String(p.handlers_registered)}${p.forced ? ' · FORCED' : ''}`
+    `Shutting down: phase ${p.phase}${p.reason ? ` (${p.reason})` : ''}, ${dur(p.elapsedMs)} elapsed, ` +
+    `${p.activeRequests} requests in flight, ${p.drainedRequests} drained, ` +
+    `handlers ${p.handlersRun}/${p.handlersRegistered}${p.forced ? ' · FORCED' : ''}`
   );
 }
 

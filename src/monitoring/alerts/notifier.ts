@@ -1,4 +1,5 @@
 import { AwaitedTimers } from '../../internal/awaited-timers.js';
+import { callWithTimeout, sleepUnlessAborted } from '../../internal/time.js';
 import { reportInternalError } from '../../telemetry/internal-errors.js';
 import type { AlertNotification } from './types.js';
 
@@ -127,7 +128,7 @@ export class DeliveryQueue {
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       if (attempt > 0) {
         const delay = Math.min(30_000, base * 2 ** (attempt - 1));
-        if (!(await this.wait(delay))) return false;
+        if (!(await sleepUnlessAborted(delay, this.stop.signal, this.timers))) return false;
       }
       try {
         await this.attempt(batch);
@@ -143,45 +144,12 @@ export class DeliveryQueue {
   // Settles on the notifier's answer, the timeout or shutdown, whichever comes first, so a notifier that
   // ignores its signal cannot hold the queue.
   private attempt(batch: AlertNotification[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const controller = new AbortController();
-      let settled = false;
-      const finish = (error?: Error): void => {
-        if (settled) return;
-        settled = true;
-        this.timers.clearTimeout(timer);
-        this.stop.signal.removeEventListener('abort', onStop);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const fail = (error: Error): void => {
-        controller.abort(error);
-        finish(error);
-      };
-      const onStop = (): void => fail(new Error(`${this.notifier.name}: delivery stopped by shutdown`));
-      const timer = this.timers.setTimeout(() => fail(new Error(`${this.notifier.name} timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-      this.stop.signal.addEventListener('abort', onStop, { once: true });
-      Promise.resolve()
-        .then(() => this.notifier.notify(batch, controller.signal))
-        .then(
-          () => finish(),
-          (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
-        );
-    });
-  }
-
-  private wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve(false);
-      const onStop = (): void => {
-        this.timers.clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = this.timers.setTimeout(() => {
-        this.stop.signal.removeEventListener('abort', onStop);
-        resolve(true);
-      }, ms);
-      this.stop.signal.addEventListener('abort', onStop, { once: true });
+    const name = this.notifier.name;
+    return callWithTimeout((signal) => this.notifier.notify(batch, signal), this.options.timeoutMs, {
+      what: name,
+      stop: this.stop.signal,
+      stopError: () => new Error(`${name}: delivery stopped by shutdown`),
+      timers: this.timers,
     });
   }
 }

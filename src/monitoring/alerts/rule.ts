@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError } from '../../errors.js';
+import { parseSection } from '../../internal/validation.js';
 
 /** How a rule turns series into one number per alert instance. */
 export type AlertAggregation = 'value' | 'rate' | 'ratio' | 'quantile';
@@ -72,16 +73,12 @@ export type AlertRule = z.output<typeof alertRuleSchema>;
 
 /** Validates a rule; a bad field raises INVALID_CONFIG naming `alertRules.<name>.<field>`. */
 export function parseAlertRule(input: AlertRuleInput, maxWindowMs?: number): AlertRule {
-  const result = alertRuleSchema.safeParse(input);
   const label = typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : '(unnamed)';
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new InvalidConfigError(['alertRules', label, ...issue.path.map(String)].join('.'), issue.message);
-  }
-  if (maxWindowMs !== undefined && (result.data.windowMs ?? 0) > maxWindowMs) {
+  const rule = parseSection(alertRuleSchema, input, `alertRules.${label}`);
+  if (maxWindowMs !== undefined && (rule.windowMs ?? 0) > maxWindowMs) {
     throw new InvalidConfigError(`alertRules.${label}.windowMs`, `exceeds monitoring.metricsRetentionMs (${maxWindowMs} ms)`);
   }
-  return result.data;
+  return rule;
 }
 
 /** True when `value compare threshold` holds; NaN (no data) never holds. */
