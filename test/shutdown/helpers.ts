@@ -23,8 +23,10 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
  */
 export function phaseReached(manager: GracefulShutdownManager, phase: ShutdownPhase): Promise<void> {
   const reached = deferred();
-  manager.onPhaseChange((entered) => {
-    if (entered === phase) reached.resolve();
+  const subscription = manager.onPhaseChange((entered) => {
+    if (entered !== phase) return;
+    subscription.release();
+    reached.resolve();
   });
   return reached.promise;
 }

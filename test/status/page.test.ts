@@ -5,6 +5,9 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, requireBinary, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
 import { startService, type Service } from '../instrumentation/helpers.js';
+import { buildStatusDocument, createAdminServer } from '../../src/http/index.js';
+import { deferred, phaseReached } from '../shutdown/helpers.js';
+import { observedSystem } from '../system/gates.js';
 
 // The status page end to end, in Debian's headless Chromium: a service on the built package fails until a
 // breaker opens and an alert fires, then the page must show both, filter logs by correlation ID, and show
@@ -210,4 +213,43 @@ describe('the /status page of the example service under the preload', () => {
     expect(await page.locator('#logs').textContent()).toContain('graph.search');
     await page.close();
   }, 50_000);
+});
+
+describe('the /status page during a graceful shutdown', () => {
+  it('shows the shutdown banner from the typed progress: phase, reason, requests in flight and drained, handlers run', async () => {
+    // In process, on the real components and the sources' page: one request holds the drain phase open.
+    const { system } = observedSystem();
+    const { shutdown } = system.components;
+    const admin = createAdminServer({
+      config: { port: 0 },
+      status: (query) => buildStatusDocument({ ...system.components, activeOperations: () => system.activeOperationCount() }, query),
+    });
+    const { port } = await admin.listen();
+    const release = deferred();
+    const inFlight = system.executeProtectedOperation('graph.slow', 'alice', () => release.promise);
+    const draining = phaseReached(shutdown, 'finish_active_requests');
+    const report = shutdown.initiateShutdown('page test');
+    const page = await browser!.newPage();
+    try {
+      await draining;
+      await page.goto(`http://127.0.0.1:${port}/status`);
+      await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+      const banner = page.locator('#shutdown');
+      expect(await banner.isVisible()).toBe(true);
+      const registered = shutdown.getShutdownProgress().handlersRegistered;
+      expect(registered).toBeGreaterThan(0);
+      expect(await banner.textContent()).toMatch(
+        new RegExp(`^Shutting down: phase finish_active_requests \\(page test\\), \\d+s elapsed, 1 requests in flight, 0 drained, handlers \\d+/${registered}$`),
+      );
+    } finally {
+      release.resolve();
+      await page.close();
+      await inFlight;
+      await report;
+      // Chromium keeps a socket it opened ahead of need, which the server would otherwise wait out (idleTimeoutMs).
+      const closed = admin.close();
+      admin.server.closeAllConnections();
+      await closed;
+    }
+  }, 30_000);
 });
