@@ -5,7 +5,7 @@ import { adminServerConfigSchema } from './http/config.js';
 import { healthCheckConfigSchema } from './health/config.js';
 import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
 import { monitoringConfigSchema } from './monitoring/config.js';
-import { errorRecoveryConfigSchema, operationRecoveryConfigSchema } from './recovery/config.js';
+import { errorRecoveryConfigSchema, type operationRecoveryConfigSchema } from './recovery/config.js';
 import { shutdownConfigSchema } from './shutdown/config.js';
 
 /** Schema of {@link ProductionConfig}: the seed's sections plus recovery defaults and the admin server. */
@@ -121,7 +121,7 @@ export function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
-    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Plain, value) : value;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key], value) : value;
   }
   return out;
 }
@@ -152,11 +152,11 @@ function envNameForPath(path: string): string | undefined {
 export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ProductionConfig {
   if (!isPlainObject(input)) throw new InvalidConfigError('(root)', 'config must be a plain object');
   const fromEnv = configFromEnv(env);
-  const merged = deepMerge(fromEnv, input as Plain);
+  const merged = deepMerge(fromEnv, input);
   const result = productionConfigSchema.safeParse(merged);
   if (!result.success) {
     const bad = result.error.issues[0]!.path.join('.');
-    const envOnly = envNameForPath(bad) !== undefined && !hasPath(input as Plain, bad);
+    const envOnly = envNameForPath(bad) !== undefined && !hasPath(input, bad);
     throw toInvalidConfig(result.error, '', envOnly ? envNameForPath : undefined);
   }
   return result.data;

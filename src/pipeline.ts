@@ -112,8 +112,8 @@ export interface OperationLogger {
 
 /** The engine the production layer protects. Every member is optional. */
 export interface Engine {
-  /** Health of the engine itself; throw or return `{ healthy: false }` when it is unwell. */
-  healthCheck?(): unknown | Promise<unknown>;
+  /** Health of the engine itself, or a promise of it; throw or return `{ healthy: false }` when it is unwell. */
+  healthCheck?(): unknown;
   /** Plain statistics, shown on the status page and in the engine health check. */
   stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }

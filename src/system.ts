@@ -105,9 +105,9 @@ class OperationRuntime {
     readonly attrs: OperationAttributes,
   ) {}
 
-  run<T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T> {
-    return this.recovery.execute(operation, call, idempotent);
-  }
+  /** Step 6 for one call; a bound function made once per operation, so `context.with` needs no closure per call. */
+  readonly run = <T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T> =>
+    this.recovery.execute(operation, call, idempotent);
 }
 
 /**
@@ -207,7 +207,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
-      const value = await (context.with(ctx, runtime.run, runtime, operation, call, options?.idempotent ?? true) as Promise<T>);
+      const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
       runtime.recovery.stats.record(true, seconds);
@@ -235,7 +235,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    */
   configureOperation(operationName: string, operationConfig: OperationConfigInput): void {
     const { rateLimit, ...recovery } = operationConfig;
-    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery as OperationPatch);
+    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (rateLimit !== undefined) this.components.limits.configureOperationRateLimit(operationName, rateLimit);
     this.runtimes.delete(operationName);
   }

@@ -8,7 +8,7 @@ import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckCo
 import { aggregateStatus, isServing, summarise, type ComponentStatusSnapshot, type HealthStatusSnapshot, type SystemHealthReport } from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck } from './runner.js';
-import { HealthStatus } from './status.js';
+import { type HealthStatus } from './status.js';
 import { HealthTelemetry } from './telemetry.js';
 import { guarded, reportInternalError } from '../telemetry/internal-errors.js';
 
@@ -224,7 +224,7 @@ export class HealthCheckSystem {
     if (this.stop.signal.aborted) return;
     this.stop.abort(new Error('health checks stopped'));
     for (const name of [...this.checkRunners.keys()]) this.cancelRunner(name);
-    const inFlight = [...this.components.values()].map((slot) => slot.inFlight);
+    const inFlight = [...this.components.values()].flatMap((slot) => slot.inFlight ?? []);
     await Promise.all(inFlight);
     for (const slot of this.components.values()) slot.component.check.close?.();
     this.telemetry.close();

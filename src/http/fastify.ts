@@ -32,7 +32,8 @@ const PLACEHOLDER_ORIGIN = 'http://admin.invalid';
 /** The admin endpoints as a Fastify plugin (GET routes; Fastify adds HEAD itself). */
 export function createFastifyAdminPlugin(options: AdminHandlerOptions = {}): FastifyAdminPlugin {
   const routes = new AdminRoutes(options);
-  return async (instance) => {
+  // A plugin that returns a promise needs no `done` callback; there is nothing to await, so it is not async.
+  return (instance) => {
     for (const path of ADMIN_ROUTES) {
       instance.get(path, async (request, reply) => {
         const metricsHandler = path === '/metrics' ? routes.metricsRequestHandler : undefined;
@@ -54,5 +55,6 @@ export function createFastifyAdminPlugin(options: AdminHandlerOptions = {}): Fas
         return reply.send(Buffer.from(body));
       });
     }
+    return Promise.resolve();
   };
 }

@@ -12,8 +12,8 @@ const MAX_SECOND_CHANCES = 16;
  */
 export class BoundedKeyMap<C extends LimiterCell> {
   private readonly map = new Map<string, C>();
-  private keys: (string | undefined)[] = new Array(16);
-  private cells: (C | undefined)[] = new Array(16);
+  private keys: (string | undefined)[] = new Array<string | undefined>(16);
+  private cells: (C | undefined)[] = new Array<C | undefined>(16);
   private head = 0;
   private length = 0;
   /** Entries dropped to stay under the cap while still active. */
@@ -55,8 +55,8 @@ export class BoundedKeyMap<C extends LimiterCell> {
   /** Drops everything. */
   clear(): void {
     this.map.clear();
-    this.keys = new Array(16);
-    this.cells = new Array(16);
+    this.keys = new Array<string | undefined>(16);
+    this.cells = new Array<C | undefined>(16);
     this.head = this.length = 0;
   }
 
@@ -122,8 +122,8 @@ export class BoundedKeyMap<C extends LimiterCell> {
 
   private grow(): void {
     const size = this.keys.length;
-    const keys: (string | undefined)[] = new Array(size * 2);
-    const cells: (C | undefined)[] = new Array(size * 2);
+    const keys: (string | undefined)[] = new Array<string | undefined>(size * 2);
+    const cells: (C | undefined)[] = new Array<C | undefined>(size * 2);
     for (let i = 0; i < this.length; i++) {
       keys[i] = this.keys[(this.head + i) & (size - 1)];
       cells[i] = this.cells[(this.head + i) & (size - 1)];

@@ -104,11 +104,11 @@ export class KeyedRateLimiter<C extends LimiterCell = LimiterCell> implements Ra
   /** The cells worth keeping (not back to a full allowance), at most `max`, for a checkpoint. */
   save(now: number, max = Infinity): SavedCells {
     const out: SavedCells = [];
-    const save = this.algorithm.saveCell;
-    if (save === undefined) return out;
+    const algorithm = this.algorithm;
+    if (algorithm.saveCell === undefined) return out;
     for (const [key, cell] of this.cells.entries()) {
       if (out.length >= max) break;
-      const data = save.call(this.algorithm, cell, now);
+      const data = algorithm.saveCell(cell, now);
       if (data !== undefined) out.push([key, ...data]);
     }
     return out;

@@ -51,5 +51,5 @@ export function savedLimiters(state: unknown, now: number): { saved: SavedLimite
     throw new InvalidConfigError(['rateLimitState', ...issue.path.map(String)].join('.'), issue.message);
   }
   const savedAt = now - Math.max(0, Date.now() - parsed.data.savedAtMs);
-  return parsed.data.limiters.map((saved) => ({ saved: saved as SavedLimiter, savedAt }));
+  return parsed.data.limiters.map((saved) => ({ saved, savedAt }));
 }

@@ -243,7 +243,12 @@ function valueOf(asked: Asked): number {
 function count(entry: OperationEntry, scope: RateLimitScope, value: number): void {
   if (value !== value) return;
   const allowed = !(value > 0);
-  if (scope === 'global') allowed ? entry.globalAllowed++ : entry.globalRejected++;
-  else if (scope === 'operation') allowed ? entry.operationAllowed++ : entry.operationRejected++;
-  else allowed ? entry.userAllowed++ : entry.userRejected++;
+  if (scope === 'global') {
+    if (allowed) entry.globalAllowed++;
+    else entry.globalRejected++;
+  } else if (scope === 'operation') {
+    if (allowed) entry.operationAllowed++;
+    else entry.operationRejected++;
+  } else if (allowed) entry.userAllowed++;
+  else entry.userRejected++;
 }

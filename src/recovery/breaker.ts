@@ -1,6 +1,6 @@
 import {
   BrokenCircuitError,
-  CircuitBreakerPolicy,
+  type CircuitBreakerPolicy,
   CircuitState,
   ConsecutiveBreaker,
   IsolatedCircuitError,
@@ -204,7 +204,7 @@ export class CircuitBreaker {
       if (counted && this.policy.state === CircuitState.Closed && !this.isFailure(error)) {
         this.probation.remaining = Math.max(this.probation.remaining, this.config.successThreshold);
       }
-      throw this.translate(error);
+      throw this.callerError(error);
     } finally {
       this.trialsInFlight--;
       this.refresh();
@@ -228,12 +228,11 @@ export class CircuitBreaker {
     };
   }
 
-  private readonly translate = (error: unknown): never => {
-    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-      throw new CircuitOpenError(this.operation, this.retryAfterMs());
-    }
-    throw error;
-  };
+  /** What the caller sees: cockatiel's open-circuit errors become CIRCUIT_OPEN, anything else passes as it was. */
+  private callerError(error: unknown): unknown {
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) return new CircuitOpenError(this.operation, this.retryAfterMs());
+    return error;
+  }
 
   private computeState(): BreakerState {
     switch (this.policy.state) {

@@ -1,4 +1,4 @@
-import { BulkheadPolicy, bulkhead } from 'cockatiel';
+import { type BulkheadPolicy, bulkhead } from 'cockatiel';
 import { AbortedError, BulkheadRejectedError } from '../errors.js';
 import type { BulkheadConfig } from './config.js';
 import { raceAbort } from '../internal/time.js';

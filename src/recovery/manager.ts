@@ -71,7 +71,7 @@ function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Recor
     if (value === undefined) continue;
     const current = out[key];
     const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
-    out[key] = bothObjects ? { ...(current as object), ...(value as object) } : value;
+    out[key] = bothObjects ? { ...current, ...value } : value;
   }
   return out;
 }
@@ -148,12 +148,12 @@ export class ErrorRecoveryManager {
 
   /** Sets the retry policy of one operation (`false` turns retries off); unset fields keep their values. */
   configureRetry(operationName: string, config: Partial<RetryConfig> | false): void {
-    this.configureOperation(operationName, { retry: config as RetryConfig | false });
+    this.configureOperation(operationName, { retry: config });
   }
 
   /** Sets the circuit breaker of one operation (`false` turns it off); unset fields keep their values. */
   configureCircuitBreaker(operationName: string, config: Partial<CircuitBreakerConfig> | false): void {
-    this.configureOperation(operationName, { circuitBreaker: config as CircuitBreakerConfig | false });
+    this.configureOperation(operationName, { circuitBreaker: config });
   }
 
   /**
@@ -171,7 +171,7 @@ export class ErrorRecoveryManager {
     const existing = this.operations.get(operationName);
     if (existing) {
       const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, merged.circuitBreaker);
-      if (keepBreaker) this.restored.set(operationName, existing.breaker!.snapshot());
+      if (keepBreaker) this.restored.set(operationName, existing.breaker.snapshot());
       existing.stop();
       this.operations.delete(operationName);
     }

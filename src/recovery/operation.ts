@@ -11,7 +11,7 @@ import type { CallState, OperationContext, RecoveryListener } from '../pipeline.
 import { AttemptContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
 import { sleep, type Clock } from '../internal/time.js';
-import { OperationStats } from './stats.js';
+import { type OperationStats } from './stats.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;

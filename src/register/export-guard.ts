@@ -28,8 +28,9 @@ function errorType(error: unknown): string {
 
 function describe(error: unknown): string {
   const e = error as { message?: unknown; cause?: { message?: unknown } } | undefined;
-  const cause = e?.cause?.message ? ` (${String(e.cause.message)})` : '';
-  return `${e?.message ? String(e.message) : String(error)}${cause}`;
+  const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(error);
+  const cause = typeof e?.cause?.message === 'string' && e.cause.message !== '' ? ` (${e.cause.message})` : '';
+  return `${message}${cause}`;
 }
 
 /** Counts exported items and reports the first failure of one exporter once. */

@@ -7,10 +7,14 @@ import { moduleRequire } from '../internal/module-require.js';
 import type { OtlpProtocol, PreloadSettings } from './env.js';
 import { countDataPoints, ExportGuard, guardExporter, type ExportedSignal } from './export-guard.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
+import type * as OtlpLogsHttp from '@opentelemetry/exporter-logs-otlp-http';
+import type * as OtlpMetricsHttp from '@opentelemetry/exporter-metrics-otlp-http';
+import type * as OtlpTraceHttp from '@opentelemetry/exporter-trace-otlp-http';
 
-type TraceModule = typeof import('@opentelemetry/exporter-trace-otlp-http');
-type MetricsModule = typeof import('@opentelemetry/exporter-metrics-otlp-http');
-type LogsModule = typeof import('@opentelemetry/exporter-logs-otlp-http');
+// Types only (erased): the modules themselves are loaded when configured.
+type TraceModule = typeof OtlpTraceHttp;
+type MetricsModule = typeof OtlpMetricsHttp;
+type LogsModule = typeof OtlpLogsHttp;
 
 const OTLP_PACKAGES = {
   trace: { 'http/json': '@opentelemetry/exporter-trace-otlp-http', 'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto' },

@@ -2,6 +2,7 @@
 // and span IDs, so `grep trace_id` joins logs to traces in any log shipper.
 import type { Context } from '@opentelemetry/api';
 import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import { inspect } from 'node:util';
 
 const LEVEL = ['trace', 'trace', 'trace', 'trace', 'trace', 'debug', 'debug', 'debug', 'debug', 'info', 'info', 'info', 'info', 'warn', 'warn', 'warn', 'warn', 'error', 'error', 'error', 'error', 'fatal', 'fatal', 'fatal', 'fatal'];
 
@@ -41,7 +42,9 @@ export class JsonLinesLogProcessor implements LogRecordProcessor {
     try {
       text = JSON.stringify(line, safe);
     } catch {
-      text = JSON.stringify({ time: line.time, level: line.level, msg: String(record.body) });
+      // A body JSON cannot write (a cycle) is written as inspect shows it, not as "[object Object]".
+      const msg = typeof record.body === 'string' ? record.body : inspect(record.body, { depth: 4, breakLength: Infinity });
+      text = JSON.stringify({ time: line.time, level: line.level, msg });
     }
     this.stream.write(`${text}\n`);
   }

@@ -8,6 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import { diag, DiagConsoleLogger } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+// Types only (erased): these modules are loaded when the settings use them.
+import type * as InstrumentationApi from '@opentelemetry/instrumentation';
+import type * as InstrumentationHttp from '@opentelemetry/instrumentation-http';
+import type * as SdkNode from '@opentelemetry/sdk-node';
 import {
   defaultResource,
   detectResources,
@@ -85,7 +89,7 @@ export interface PreloadTelemetry {
 }
 
 function httpInstrumentation(adminPort: () => number): Instrumentation {
-  const { HttpInstrumentation } = moduleRequire('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { HttpInstrumentation } = moduleRequire('@opentelemetry/instrumentation-http') as typeof InstrumentationHttp;
   return new HttpInstrumentation({
     // Scrapes and probes of the admin server are not the service's traffic.
     ignoreIncomingRequestHook: (request: IncomingMessage) => request.socket?.localPort === adminPort(),
@@ -107,7 +111,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
   const resource = preloadResource(settings, options.version);
 
   if (needsNodeSdk(settings)) {
-    const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+    const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof SdkNode;
     const exporters = buildExporters(settings, options.report);
     const sdk = new Sdk({
       // Our reader, views and the recent-traces processor for /status, with the exporters' processors.
@@ -130,7 +134,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     guards: [],
     embedded: { ...cardinality, resource, logRecordProcessors: settings.logs.includes('console') ? [new JsonLinesLogProcessor(process.stdout)] : [] },
     instrumentHttp() {
-      const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+      const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
       registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort)] });
       patchHttpModules();
     },

@@ -46,7 +46,7 @@ export interface TelemetryFlushOptions {
 }
 
 async function callAll(providers: readonly FlushableProvider[], method: 'forceFlush' | 'shutdown', signal: AbortSignal): Promise<void> {
-  const calls = providers.map((p) => (typeof p[method] === 'function' ? p[method]!() : undefined));
+  const calls = providers.flatMap((p) => (typeof p[method] === 'function' ? [p[method]()] : []));
   const settled = await settleWithin(Promise.allSettled(calls), signal);
   if (settled.status !== 'ok') throw signal.reason ?? new Error(`telemetry ${method} did not finish`);
   const failed = settled.value.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -65,10 +65,10 @@ export function createTelemetryFlushHandler(options: TelemetryFlushOptions = {})
     async finalize(signal) {
       const list = providers();
       // Every provider is flushed and shut down even when one fails; the first failure is reported.
-      let firstError: unknown;
-      await callAll(list, 'forceFlush', signal).catch((error: unknown) => (firstError ??= error));
-      if (shutdown && !signal.aborted) await callAll(list, 'shutdown', signal).catch((error: unknown) => (firstError ??= error));
-      if (firstError !== undefined) throw firstError;
+      let failure: { error: unknown } | undefined;
+      await callAll(list, 'forceFlush', signal).catch((error: unknown) => (failure ??= { error }));
+      if (shutdown && !signal.aborted) await callAll(list, 'shutdown', signal).catch((error: unknown) => (failure ??= { error }));
+      if (failure !== undefined) throw failure.error;
     },
   };
 }

@@ -12,7 +12,7 @@ import { shutdownConfigSchema, type ShutdownConfig } from './config.js';
 import type { HandlerOptions, ShutdownHandler } from './handler.js';
 import type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js';
 import { ShutdownPhase, type WorkingPhase } from './phases.js';
-import { describeError, ProcessHooks, type ProcessEvents } from './process-hooks.js';
+import { describeError, ProcessHooks } from './process-hooks.js';
 import { ShutdownProgress, type ShutdownProgressSnapshot } from './progress.js';
 import { HandlerRegistry } from './registry.js';
 import { buildReport, type PhaseOutcome, type PhaseReport, type ShutdownReport } from './report.js';
@@ -67,7 +67,7 @@ export class GracefulShutdownManager implements ShutdownGate {
         uncaughtError: () => this.progress.recordUncaughtError(),
         log: (level, op, msg, meta) => this.log(level, op, msg, meta),
       },
-      options.processEvents ?? (process as unknown as ProcessEvents),
+      options.processEvents ?? process,
       options.exit ?? ((code) => process.exit(code)),
     );
   }

@@ -91,8 +91,8 @@ export class ProcessHooks {
   installUncaughtErrorHandlers(): Guard {
     if (this.errorListeners === undefined) {
       const listeners = new ProcessListeners(this.events);
-      listeners.add('uncaughtException', ((error: unknown) => this.onUncaught(error, 'uncaughtException')) as ProcessListener);
-      listeners.add('unhandledRejection', ((reason: unknown) => this.onUncaught(reason, 'unhandledRejection')) as ProcessListener);
+      listeners.add('uncaughtException', (error: unknown) => this.onUncaught(error, 'uncaughtException'));
+      listeners.add('unhandledRejection', (reason: unknown) => this.onUncaught(reason, 'unhandledRejection'));
       this.errorListeners = listeners;
     }
     return createGuard(() => this.uninstallUncaughtErrorHandlers());

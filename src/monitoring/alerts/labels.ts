@@ -22,7 +22,7 @@ export function fingerprint(labels: Readonly<Record<string, string>>): string {
   for (const name of Object.keys(labels).sort()) {
     mix(encoder.encode(name));
     mix(separator);
-    mix(encoder.encode(labels[name]!));
+    mix(encoder.encode(labels[name]));
     mix(separator);
   }
   return hash.toString(16).padStart(16, '0');
