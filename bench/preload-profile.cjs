@@ -20,7 +20,11 @@ if (require.main === module) {
       if (mode === 'otlp') env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
       if (mode === 'disabled') env.OTEL_SDK_DISABLED = 'true';
       const root = path.join(__dirname, '..');
-      const r = spawnSync(process.execPath, ['-r', __filename, '-r', './instrumentation', '-e', 'void 0'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const r = spawnSync(process.execPath, ['-r', __filename, '-r', './instrumentation', '-e', 'void 0'], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       process.exitCode = r.status ?? 1;
     });
   });
@@ -67,7 +71,10 @@ if (require.main === module) {
     const loading = [...own.values()].reduce((a, b) => a + b, 0) - setup;
     const modules = [...count.values()].reduce((a, b) => a + b, 0) - 1;
     const rows = [...own].sort((a, b) => b[1] - a[1]);
-    const out = [`preload ${preloadMs?.toFixed(0)} ms: loading ${modules} modules ${loading.toFixed(0)} ms, set-up ${setup.toFixed(0)} ms`, '    ms  modules  package'];
+    const out = [
+      `preload ${preloadMs?.toFixed(0)} ms: loading ${modules} modules ${loading.toFixed(0)} ms, set-up ${setup.toFixed(0)} ms`,
+      '    ms  modules  package',
+    ];
     for (const [name, ms] of rows) if (ms >= 1) out.push(`${ms.toFixed(0).padStart(6)}  ${String(count.get(name)).padStart(7)}  ${name}`);
     process.stderr.write(`${out.join('\n')}\n`);
   });

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const json = process.argv.includes('--json');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const files = readdirSync(join(here, 'cases')).filter((f) => f.endsWith('.mjs') && !f.startsWith('_')).sort();
+const files = readdirSync(join(here, 'cases'))
+  .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+  .sort();
 const result = {};
 for (const file of files) {
   if (only && !file.startsWith(only)) continue;

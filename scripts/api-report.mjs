@@ -37,7 +37,15 @@ try {
         mainEntryPointFilePath,
         compiler: {
           overrideTsconfig: {
-            compilerOptions: { target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], skipLibCheck: true },
+            compilerOptions: {
+              target: 'ES2022',
+              lib: ['ES2023', 'ESNext.Disposable'],
+              module: 'NodeNext',
+              moduleResolution: 'NodeNext',
+              strict: true,
+              types: ['node'],
+              skipLibCheck: true,
+            },
             files: [mainEntryPointFilePath],
           },
         },
@@ -57,7 +65,9 @@ try {
             // declaration line would change the report whenever a line moves.
             'ae-undocumented': { logLevel: 'none', addToApiReportFile: false },
             // A type that a public signature uses must be exported too.
-            'ae-forgotten-export': typesFromMain ? { logLevel: 'none', addToApiReportFile: true } : { logLevel: 'error', addToApiReportFile: false },
+            'ae-forgotten-export': typesFromMain
+              ? { logLevel: 'none', addToApiReportFile: true }
+              : { logLevel: 'error', addToApiReportFile: false },
           },
           tsdocMessageReporting: { default: { logLevel: 'none' } },
         },
@@ -68,7 +78,9 @@ try {
     const result = Extractor.invoke(config, { localBuild: update });
     if (!result.succeeded) {
       failed = true;
-      console.error(`api: ${report}: ${result.errorCount} errors, ${result.warningCount} warnings${result.apiReportChanged ? '; the public surface changed: run `npm run api:update`, review and commit api/' : ''}`);
+      console.error(
+        `api: ${report}: ${result.errorCount} errors, ${result.warningCount} warnings${result.apiReportChanged ? '; the public surface changed: run `npm run api:update`, review and commit api/' : ''}`,
+      );
     } else if (update && result.apiReportChanged) {
       console.log(`api: ${report} updated`);
     }

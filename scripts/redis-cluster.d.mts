@@ -30,4 +30,8 @@ export interface LocalRedisCluster {
 }
 
 /** Starts a cluster of `masters` masters (no replicas) on free loopback ports. */
-export function startRedisCluster(options?: { masters?: number; nodeTimeoutMs?: number; readyTimeoutMs?: number }): Promise<LocalRedisCluster>;
+export function startRedisCluster(options?: {
+  masters?: number;
+  nodeTimeoutMs?: number;
+  readyTimeoutMs?: number;
+}): Promise<LocalRedisCluster>;

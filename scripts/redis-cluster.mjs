@@ -65,9 +65,24 @@ class ClusterNode {
     this.port = port;
     this.dir = dir;
     this.args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-      '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs),
-      '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      String(nodeTimeoutMs),
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
     ];
     this.child = undefined;
     this.output = '';
@@ -155,7 +170,9 @@ export async function startRedisCluster({ masters = 3, nodeTimeoutMs = 1000, rea
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const cluster = await startRedisCluster();
-  process.stdout.write(`Redis Cluster ready: ${cluster.seeds.join(',')}\n(PRODUCTION_REDIS_CLUSTER_NODES=${cluster.seeds.join(',')}); Ctrl-C stops it\n`);
+  process.stdout.write(
+    `Redis Cluster ready: ${cluster.seeds.join(',')}\n(PRODUCTION_REDIS_CLUSTER_NODES=${cluster.seeds.join(',')}); Ctrl-C stops it\n`,
+  );
   const quit = () => cluster.stop().then(() => process.exit(0));
   process.once('SIGINT', quit);
   process.once('SIGTERM', quit);

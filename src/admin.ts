@@ -31,10 +31,17 @@ function adminUrl(address: AdminServerAddress): string {
  * 127.0.0.1:9464 from the `admin` config, and registers it to stop listening at shutdown without resetting a
  * keep-alive scraper or probe. Alerts then link to this server's `/status`, unless `monitoring.externalUrl` is set.
  */
-export async function startAdminServer(system: AdminServerHost, overrides: AdminServerConfigInput = {}): Promise<{ server: AdminServer; address: AdminServerAddress }> {
+export async function startAdminServer(
+  system: AdminServerHost,
+  overrides: AdminServerConfigInput = {},
+): Promise<{ server: AdminServer; address: AdminServerAddress }> {
   const { monitor, health, shutdown } = system.components;
   const adminConfig = { ...system.config.admin, ...overrides };
-  const sources: StatusSources = { ...system.components, activeOperations: () => system.activeOperationCount(), traceUrlTemplate: adminConfig.traceUrlTemplate };
+  const sources: StatusSources = {
+    ...system.components,
+    activeOperations: () => system.activeOperationCount(),
+    traceUrlTemplate: adminConfig.traceUrlTemplate,
+  };
   const server = createAdminServer({
     config: adminConfig,
     health,

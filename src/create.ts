@@ -95,7 +95,10 @@ export function createProductionSystemWithConfig<E extends Engine>(
 
 function build<E extends Engine>(engine: E, config: ProductionConfig, options: CreateProductionSystemOptions): StandardProductionSystem<E> {
   // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
-  const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({ cardinalityLimit: config.monitoring.cardinalityLimit, ...options.telemetry });
+  const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({
+    cardinalityLimit: config.monitoring.cardinalityLimit,
+    ...options.telemetry,
+  });
   const monitor = new ProductionMonitor(config.monitoring);
   const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
@@ -105,14 +108,36 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     engine,
     config: config.healthChecks,
     openBreakers: () => recovery.openBreakers(),
-    ...(config.rateLimiting.store.type !== 'memory' || options.limits?.store !== undefined ? { rateLimiterStore: () => limits.healthCheck() } : {}),
+    ...(config.rateLimiting.store.type !== 'memory' || options.limits?.store !== undefined
+      ? { rateLimiterStore: () => limits.healthCheck() }
+      : {}),
   });
 
-  shutdown.registerHandler('health', createCleanupHandler(() => health.setNotReady('shutting down'), { step: 'initiate' }), { priority: PRIORITY.readiness });
-  shutdown.registerHandler(BREAKER_CHECKPOINT, { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() }, { priority: PRIORITY.state });
-  shutdown.registerHandler(RATE_LIMIT_CHECKPOINT, { saveState: () => limits.exportState() ?? null, cleanup: () => limits.shutdown() }, { priority: PRIORITY.components });
-  shutdown.registerHandler('health_checks', createCleanupHandler(() => health.shutdown()), { priority: PRIORITY.components });
-  shutdown.registerHandler('monitoring', createCleanupHandler(() => monitor.shutdown()), { priority: PRIORITY.monitoring });
+  shutdown.registerHandler(
+    'health',
+    createCleanupHandler(() => health.setNotReady('shutting down'), { step: 'initiate' }),
+    { priority: PRIORITY.readiness },
+  );
+  shutdown.registerHandler(
+    BREAKER_CHECKPOINT,
+    { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() },
+    { priority: PRIORITY.state },
+  );
+  shutdown.registerHandler(
+    RATE_LIMIT_CHECKPOINT,
+    { saveState: () => limits.exportState() ?? null, cleanup: () => limits.shutdown() },
+    { priority: PRIORITY.components },
+  );
+  shutdown.registerHandler(
+    'health_checks',
+    createCleanupHandler(() => health.shutdown()),
+    { priority: PRIORITY.components },
+  );
+  shutdown.registerHandler(
+    'monitoring',
+    createCleanupHandler(() => monitor.shutdown()),
+    { priority: PRIORITY.monitoring },
+  );
   const flush = createTelemetryFlushHandler();
   shutdown.registerHandler(
     'telemetry',

@@ -5,14 +5,7 @@
 
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
-  | 'SHUTTING_DOWN'
-  | 'RATE_LIMITED'
-  | 'RESOURCE_EXHAUSTED'
-  | 'BULKHEAD_REJECTED'
-  | 'CIRCUIT_OPEN'
-  | 'TIMEOUT'
-  | 'INVALID_CONFIG'
-  | 'ABORTED';
+  'SHUTTING_DOWN' | 'RATE_LIMITED' | 'RESOURCE_EXHAUSTED' | 'BULKHEAD_REJECTED' | 'CIRCUIT_OPEN' | 'TIMEOUT' | 'INVALID_CONFIG' | 'ABORTED';
 
 /** Base class of every error the production layer raises. A user's own error is never wrapped in this. */
 export abstract class ProductionError extends Error {

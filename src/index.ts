@@ -18,7 +18,14 @@ export {
   type StandardComponents,
 } from './create.js';
 export type { AdminServerAddress } from './admin.js';
-export { ProductionSystem, MAX_ID_LENGTH, type ProductionComponents, type ProductionSystemOptions, type ProtectedOperationOptions, type SystemStatus } from './system.js';
+export {
+  ProductionSystem,
+  MAX_ID_LENGTH,
+  type ProductionComponents,
+  type ProductionSystemOptions,
+  type ProtectedOperationOptions,
+  type SystemStatus,
+} from './system.js';
 export type { EmbeddedTelemetryOptions } from './sdk/embedded.js';
 export type { ProductionReadersOptions } from './sdk/readers.js';
 export type { ProductionReaderOptions } from './sdk/production-reader.js';

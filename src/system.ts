@@ -9,7 +9,18 @@ import type { ShutdownReport } from './shutdown/report.js';
 import { InvalidConfigError, ProductionError } from './errors.js';
 import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
-import type { BreakerTransition, CallState, Engine, MonitorComponent, OperationContext, OperationPolicy, RateLimitGate, RecoveryListener, ResourceGate, ShutdownGate } from './pipeline.js';
+import type {
+  BreakerTransition,
+  CallState,
+  Engine,
+  MonitorComponent,
+  OperationContext,
+  OperationPolicy,
+  RateLimitGate,
+  RecoveryListener,
+  ResourceGate,
+  ShutdownGate,
+} from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';

@@ -22,7 +22,9 @@ export function installOtel(readers = [new PullReader()]) {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard, { maxQueueSize: 8192, maxExportBatchSize: 2048, scheduledDelayMillis: 100 })] }),
+    new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(discard, { maxQueueSize: 8192, maxExportBatchSize: 2048, scheduledDelayMillis: 100 })],
+    }),
   );
   metrics.setGlobalMeterProvider(new MeterProvider({ readers }));
 }

@@ -13,7 +13,10 @@ if (which === undefined) {
   const out = Object.fromEntries(CASES.map((name) => [`${name}_ns`, Infinity]));
   for (let round = 0; round < 3; round++) {
     for (const name of CASES) {
-      const ns = execFileSync(process.execPath, [fileURLToPath(import.meta.url), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const ns = execFileSync(process.execPath, [fileURLToPath(import.meta.url), name], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       out[`${name}_ns`] = Math.min(out[`${name}_ns`], Number(ns.trim()));
     }
   }
@@ -26,7 +29,8 @@ if (which === undefined) {
 }
 
 async function cockatielWrap() {
-  const { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, bulkhead, circuitBreaker, handleAll, retry, timeout, wrap } = await import('cockatiel');
+  const { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, bulkhead, circuitBreaker, handleAll, retry, timeout, wrap } =
+    await import('cockatiel');
   return wrap(
     retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
     circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),

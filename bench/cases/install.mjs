@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Under `npm run bench`, npm_config_* describe this repository; the consumer's npm must not see them.
 const env = {};
-for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('npm_') || /^npm_config_(cache|registry|userconfig)$/.test(k)) env[k] = v;
+for (const [k, v] of Object.entries(process.env))
+  if (!k.startsWith('npm_') || /^npm_config_(cache|registry|userconfig)$/.test(k)) env[k] = v;
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const megabytes = (path) => Number(execFileSync('du', ['-sm', path], { encoding: 'utf8' }).split('\t')[0]);
 

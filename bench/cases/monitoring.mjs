@@ -58,7 +58,13 @@ const latency = meter.createHistogram('production.operation.duration', {
 });
 const registry = new client.Registry();
 const pcRequests = new client.Counter({ name: 'bench_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry] });
-const pcLatency = new client.Histogram({ name: 'production_operation_duration', help: 'Duration', labelNames: ['production_operation_name', 'production_outcome'], buckets: BUCKETS, registers: [registry] });
+const pcLatency = new client.Histogram({
+  name: 'production_operation_duration',
+  help: 'Duration',
+  labelNames: ['production_operation_name', 'production_outcome'],
+  buckets: BUCKETS,
+  registers: [registry],
+});
 /** Adds series `from` to `to` (exclusive) of each half: counter series and histogram series, 5 values each. */
 function addSeries(from, to) {
   for (let i = from; i < to; i++) {

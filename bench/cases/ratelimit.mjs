@@ -69,7 +69,11 @@ out.ratelimit_rlflexible_ns = await asyncNs((key) => rlf.consume(key));
 
 const none = new limits.RateLimitingManager({}, {}, { metrics: false });
 out.ratelimit_check_none_ns = syncNs((key) => none.checkRateLimit('op', key) === undefined);
-const bucket = new limits.RateLimitingManager({ global: { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG } }, {}, { metrics: false });
+const bucket = new limits.RateLimitingManager(
+  { global: { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG } },
+  {},
+  { metrics: false },
+);
 out.ratelimit_check_bucket_ns = syncNs((key) => bucket.checkRateLimit('op', key) === undefined);
 await none.shutdown();
 await bucket.shutdown();
@@ -95,7 +99,14 @@ async function interleaved(contenders, rounds = 4) {
   return best;
 }
 
-const STORE = { keyPrefix: 'bench:', failureMode: 'fail_closed', timeoutMs: 5000, breakerThreshold: 3, breakerCooldownMs: 1000, connectTimeoutMs: 5000 };
+const STORE = {
+  keyPrefix: 'bench:',
+  failureMode: 'fail_closed',
+  timeoutMs: 5000,
+  breakerThreshold: 3,
+  breakerCooldownMs: 1000,
+  connectTimeoutMs: 5000,
+};
 const POLICY = { algorithm: 'token_bucket', capacity: BIG, refillPerSecond: BIG };
 
 /** Our store (through the RateLimitStore interface) against rate-limiter-flexible on `client`, interleaved. */
@@ -119,7 +130,9 @@ out.ratelimit_redis_cluster_ops_s = null;
 out.ratelimit_rlflexible_redis_cluster_ops_s = null;
 if (existsSync('/usr/bin/redis-server')) {
   const port = await freePort();
-  const server = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const server = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   try {
     await waitForPort(port);
     const url = `redis://127.0.0.1:${port}`;

@@ -38,4 +38,9 @@ const baseline = nsPerSyncCall(() => {
 });
 if (manager.getShutdownProgress().activeRequests !== 0 || active !== 0 || sink !== 0) throw new Error('guards leaked');
 manager.dispose();
-report({ track_release_ns: trackRelease, track_dispose_ns: trackDispose, is_shutting_down_ns: isShuttingDown, create_guard_baseline_ns: baseline });
+report({
+  track_release_ns: trackRelease,
+  track_dispose_ns: trackDispose,
+  is_shutting_down_ns: isShuttingDown,
+  create_guard_baseline_ns: baseline,
+});

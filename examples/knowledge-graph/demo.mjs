@@ -109,15 +109,37 @@ async function watchAlerts() {
 // The script: seed, steady load, then faults on two routes, then recovery.
 const phases = [
   { at: 0.0, label: 'steady load', faults: [] },
-  { at: 0.2, label: 'graph.path failing 90%, graph.search +250 ms', faults: [{ route: 'graph.path', errorRate: 0.9 }, { route: 'graph.search', latencyMs: 250 }] },
-  { at: 0.65, label: 'faults cleared, breaker recovering', faults: [{ route: 'graph.path', errorRate: 0 }, { route: 'graph.search', latencyMs: 0 }] },
+  {
+    at: 0.2,
+    label: 'graph.path failing 90%, graph.search +250 ms',
+    faults: [
+      { route: 'graph.path', errorRate: 0.9 },
+      { route: 'graph.search', latencyMs: 250 },
+    ],
+  },
+  {
+    at: 0.65,
+    label: 'faults cleared, breaker recovering',
+    faults: [
+      { route: 'graph.path', errorRate: 0 },
+      { route: 'graph.search', latencyMs: 0 },
+    ],
+  },
 ];
 
 try {
   await waitUntilUp();
   const words = ['graph', 'node', 'edge', 'path', 'search', 'query', 'index', 'vertex', 'label', 'schema'];
-  for (let i = 0; i < 60; i++) await seed('/entities', { method: 'POST', body: JSON.stringify({ id: `e${i}`, name: `${words[i % 10]} ${words[(i * 7) % 10]} ${i}`, type: i % 3 === 0 ? 'Concept' : 'Thing' }) });
-  for (let i = 1; i < 60; i++) await seed('/relations', { method: 'POST', body: JSON.stringify({ from: `e${i}`, to: `e${Math.floor(i / 2)}`, type: i % 2 ? 'part_of' : 'related_to' }) });
+  for (let i = 0; i < 60; i++)
+    await seed('/entities', {
+      method: 'POST',
+      body: JSON.stringify({ id: `e${i}`, name: `${words[i % 10]} ${words[(i * 7) % 10]} ${i}`, type: i % 3 === 0 ? 'Concept' : 'Thing' }),
+    });
+  for (let i = 1; i < 60; i++)
+    await seed('/relations', {
+      method: 'POST',
+      body: JSON.stringify({ from: `e${i}`, to: `e${Math.floor(i / 2)}`, type: i % 2 ? 'part_of' : 'related_to' }),
+    });
 
   const started = Date.now();
   const endAt = started + seconds * 1000;

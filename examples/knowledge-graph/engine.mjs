@@ -45,10 +45,12 @@ export class KnowledgeGraph {
   /** @param {{ id?: unknown, name: unknown, type: unknown }} input @returns {Entity} */
   addEntity(input) {
     const id = input.id === undefined ? randomUUID() : check(input.id, 'id', ID_PATTERN);
-    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > NAME_MAX) throw new GraphInputError('BAD_REQUEST', 400, `name must be a non-empty string of at most ${NAME_MAX} characters`);
+    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > NAME_MAX)
+      throw new GraphInputError('BAD_REQUEST', 400, `name must be a non-empty string of at most ${NAME_MAX} characters`);
     const type = check(input.type, 'type', TYPE_PATTERN);
     if (this.entities.has(id)) throw new GraphInputError('CONFLICT', 409, `entity ${id} already exists`);
-    if (this.entities.size >= this.maxEntities) throw new GraphInputError('GRAPH_FULL', 507, `the graph holds its maximum of ${this.maxEntities} entities`);
+    if (this.entities.size >= this.maxEntities)
+      throw new GraphInputError('GRAPH_FULL', 507, `the graph holds its maximum of ${this.maxEntities} entities`);
     const entity = { id, name: input.name.trim(), type };
     this.entities.set(id, entity);
     this.edges.set(id, []);
@@ -68,9 +70,14 @@ export class KnowledgeGraph {
     for (const id of [from, to]) if (!this.entities.has(id)) throw new GraphInputError('NOT_FOUND', 404, `entity ${id} does not exist`);
     const out = /** @type {Array<{ to: string, type: string, direction: 'out' | 'in' }>} */ (this.edges.get(from));
     if (out.some((e) => e.direction === 'out' && e.to === to && e.type === type)) return { from, to, type };
-    if (this.relationCount >= this.maxRelations) throw new GraphInputError('GRAPH_FULL', 507, `the graph holds its maximum of ${this.maxRelations} relations`);
+    if (this.relationCount >= this.maxRelations)
+      throw new GraphInputError('GRAPH_FULL', 507, `the graph holds its maximum of ${this.maxRelations} relations`);
     out.push({ to, type, direction: 'out' });
-    /** @type {Array<{ to: string, type: string, direction: 'out' | 'in' }>} */ (this.edges.get(to)).push({ to: from, type, direction: 'in' });
+    /** @type {Array<{ to: string, type: string, direction: 'out' | 'in' }>} */ (this.edges.get(to)).push({
+      to: from,
+      type,
+      direction: 'in',
+    });
     this.relationCount++;
     return { from, to, type };
   }
@@ -150,7 +157,12 @@ export class KnowledgeGraph {
   healthCheck() {
     const fill = Math.max(this.entities.size / this.maxEntities, this.relationCount / this.maxRelations);
     return fill >= 0.9
-      ? { status: 'warning', message: `the graph is ${Math.round(fill * 100)}% full`, entities: this.entities.size, relations: this.relationCount }
+      ? {
+          status: 'warning',
+          message: `the graph is ${Math.round(fill * 100)}% full`,
+          entities: this.entities.size,
+          relations: this.relationCount,
+        }
       : { status: 'healthy', entities: this.entities.size, relations: this.relationCount };
   }
 
@@ -159,7 +171,14 @@ export class KnowledgeGraph {
     /** @type {Record<string, number>} */
     const byType = {};
     for (const e of this.entities.values()) byType[e.type] = (byType[e.type] ?? 0) + 1;
-    return { entities: this.entities.size, relations: this.relationCount, entity_types: byType, max_entities: this.maxEntities, max_relations: this.maxRelations, uptime_seconds: (Date.now() - this.startedAt) / 1000 };
+    return {
+      entities: this.entities.size,
+      relations: this.relationCount,
+      entity_types: byType,
+      max_entities: this.maxEntities,
+      max_relations: this.maxRelations,
+      uptime_seconds: (Date.now() - this.startedAt) / 1000,
+    };
   }
 
   /** JSON-serialisable state, for the shutdown checkpoint. */
@@ -172,7 +191,8 @@ export class KnowledgeGraph {
 
   /** Replaces the graph with a checkpointed state; returns what was loaded. @param {any} state */
   importState(state) {
-    if (state?.version !== 1 || !Array.isArray(state.entities) || !Array.isArray(state.relations)) throw new GraphInputError('BAD_CHECKPOINT', 500, 'unrecognised graph checkpoint');
+    if (state?.version !== 1 || !Array.isArray(state.entities) || !Array.isArray(state.relations))
+      throw new GraphInputError('BAD_CHECKPOINT', 500, 'unrecognised graph checkpoint');
     this.entities.clear();
     this.edges.clear();
     this.relationCount = 0;

@@ -17,7 +17,8 @@ const MAX_ROUTES = 100;
 
 /** @param {unknown} value @param {string} path @param {number} max */
 function rate(value, path, max) {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) throw new InvalidConfigError(path, `expected a number from 0 to ${max}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
+    throw new InvalidConfigError(path, `expected a number from 0 to ${max}`);
   return value;
 }
 
@@ -45,12 +46,14 @@ export class FaultInjector {
    */
   configure(input) {
     const route = input?.route ?? '*';
-    if (typeof route !== 'string' || !/^(\*|[a-z][a-z0-9_.]{0,99})$/.test(route)) throw new InvalidConfigError('faults.route', 'expected an operation name like graph.search, or *');
+    if (typeof route !== 'string' || !/^(\*|[a-z][a-z0-9_.]{0,99})$/.test(route))
+      throw new InvalidConfigError('faults.route', 'expected an operation name like graph.search, or *');
     const errorRate = rate(input.errorRate ?? 0, 'faults.errorRate', 1);
     const latencyMs = rate(input.latencyMs ?? 0, 'faults.latencyMs', 60_000);
     if (errorRate === 0 && latencyMs === 0) this.routes.delete(route);
     else {
-      if (!this.routes.has(route) && this.routes.size >= MAX_ROUTES) throw new InvalidConfigError('faults.route', `at most ${MAX_ROUTES} routes have faults`);
+      if (!this.routes.has(route) && this.routes.size >= MAX_ROUTES)
+        throw new InvalidConfigError('faults.route', `at most ${MAX_ROUTES} routes have faults`);
       this.routes.set(route, { errorRate, latencyMs });
     }
     return this.list();

@@ -28,10 +28,12 @@ export function sendJson(res, status, body, headers = {}) {
  */
 export function sendError(res, error, correlationId) {
   const code = typeof error?.code === 'string' ? error.code : 'INTERNAL';
-  const status = STATUS_BY_CODE[/** @type {keyof typeof STATUS_BY_CODE} */ (code)] ?? (typeof error?.status === 'number' ? error.status : 500);
+  const status =
+    STATUS_BY_CODE[/** @type {keyof typeof STATUS_BY_CODE} */ (code)] ?? (typeof error?.status === 'number' ? error.status : 500);
   /** @type {Record<string, string>} */
   const headers = {};
-  if (typeof error?.retryAfterMs === 'number' && (status === 429 || status === 503)) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  if (typeof error?.retryAfterMs === 'number' && (status === 429 || status === 503))
+    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
   const message = status >= 500 && code === 'INTERNAL' ? 'internal error' : String(error?.message ?? error);
   sendJson(res, status, { error: { code, message, correlationId } }, headers);
 }
@@ -61,6 +63,7 @@ export async function readJson(req) {
   } catch {
     throw new RequestError('BAD_REQUEST', 400, 'the body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError('BAD_REQUEST', 400, 'the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RequestError('BAD_REQUEST', 400, 'the body must be a JSON object');
   return value;
 }

@@ -47,7 +47,16 @@ class ClientError {
   }
 }
 /** Operation names: low cardinality, one per route. */
-const OPS = ['graph.entity.create', 'graph.entity.get', 'graph.relation.create', 'graph.neighbours', 'graph.path', 'graph.search', 'graph.stats', 'admin.faults'];
+const OPS = [
+  'graph.entity.create',
+  'graph.entity.get',
+  'graph.relation.create',
+  'graph.neighbours',
+  'graph.path',
+  'graph.search',
+  'graph.stats',
+  'admin.faults',
+];
 for (const op of OPS) system.configureOperation(op, { retry: { retryOn: notInput }, circuitBreaker: { failureOn: notInput } });
 
 let breakerOpenings = 0;
@@ -57,8 +66,32 @@ recovery.onBreakerTransition((event) => {
 
 if (/^(1|true)$/i.test(env.KG_FAST_ALERTS ?? '')) {
   // Shorter windows so a one-minute demo sees the default alerts fire; same names replace the defaults.
-  monitor.addAlertRule({ name: 'ProductionHighErrorRate', metric: 'production.operation.duration', match: { 'production.outcome': 'error' }, aggregation: 'ratio', denominator: { match: {} }, windowMs: 30_000, groupBy: ['production.operation.name'], comparison: '>', threshold: 0.05, forMs: 5_000, severity: 'critical', annotations: { summary: 'High error rate on {{ $labels.production_operation_name }}' } });
-  monitor.addAlertRule({ name: 'ProductionCircuitOpen', metric: 'production.circuit_breaker.state', match: { state: 'open' }, aggregation: 'value', groupBy: ['production.operation.name'], comparison: '>=', threshold: 1, forMs: 5_000, severity: 'critical', annotations: { summary: 'Circuit breaker open on {{ $labels.production_operation_name }}' } });
+  monitor.addAlertRule({
+    name: 'ProductionHighErrorRate',
+    metric: 'production.operation.duration',
+    match: { 'production.outcome': 'error' },
+    aggregation: 'ratio',
+    denominator: { match: {} },
+    windowMs: 30_000,
+    groupBy: ['production.operation.name'],
+    comparison: '>',
+    threshold: 0.05,
+    forMs: 5_000,
+    severity: 'critical',
+    annotations: { summary: 'High error rate on {{ $labels.production_operation_name }}' },
+  });
+  monitor.addAlertRule({
+    name: 'ProductionCircuitOpen',
+    metric: 'production.circuit_breaker.state',
+    match: { state: 'open' },
+    aggregation: 'value',
+    groupBy: ['production.operation.name'],
+    comparison: '>=',
+    threshold: 1,
+    forMs: 5_000,
+    severity: 'critical',
+    annotations: { summary: 'Circuit breaker open on {{ $labels.production_operation_name }}' },
+  });
 }
 
 /**
@@ -97,13 +130,40 @@ const ROUTES = [
   ['POST', /^\/entities$/, 'graph.entity.create', false, (_m, _u, body) => graph.addEntity(body)],
   ['GET', /^\/entities\/([^/]+)$/, 'graph.entity.get', true, (m) => found(graph.getEntity(segment(m[1])), 'entity')],
   ['POST', /^\/relations$/, 'graph.relation.create', false, (_m, _u, body) => graph.addRelation(body)],
-  ['GET', /^\/entities\/([^/]+)\/neighbours$/, 'graph.neighbours', true, (m, url) => ({ neighbours: found(graph.neighbours(segment(m[1]), { type: url.searchParams.get('type') ?? undefined, limit: limitOf(url) }), 'entity') })],
-  ['GET', /^\/path$/, 'graph.path', true, (_m, url) => {
-    const result = graph.shortestPath(url.searchParams.get('from') ?? '', url.searchParams.get('to') ?? '', Math.min(Number(url.searchParams.get('maxDepth') ?? 6) || 6, 10));
-    return result === null ? { path: null, relations: [] } : found(result, 'entity');
-  }],
+  [
+    'GET',
+    /^\/entities\/([^/]+)\/neighbours$/,
+    'graph.neighbours',
+    true,
+    (m, url) => ({
+      neighbours: found(
+        graph.neighbours(segment(m[1]), { type: url.searchParams.get('type') ?? undefined, limit: limitOf(url) }),
+        'entity',
+      ),
+    }),
+  ],
+  [
+    'GET',
+    /^\/path$/,
+    'graph.path',
+    true,
+    (_m, url) => {
+      const result = graph.shortestPath(
+        url.searchParams.get('from') ?? '',
+        url.searchParams.get('to') ?? '',
+        Math.min(Number(url.searchParams.get('maxDepth') ?? 6) || 6, 10),
+      );
+      return result === null ? { path: null, relations: [] } : found(result, 'entity');
+    },
+  ],
   ['GET', /^\/search$/, 'graph.search', true, (_m, url) => ({ results: graph.search(url.searchParams.get('q') ?? '', limitOf(url)) })],
-  ['GET', /^\/stats$/, 'graph.stats', true, () => ({ graph: graph.stats(), service: { breaker_openings: breakerOpenings, faults: faults.list() } })],
+  [
+    'GET',
+    /^\/stats$/,
+    'graph.stats',
+    true,
+    () => ({ graph: graph.stats(), service: { breaker_openings: breakerOpenings, faults: faults.list() } }),
+  ],
   ['POST', /^\/admin\/faults$/, 'admin.faults', false, (_m, _u, body) => ({ faults: faults.configure(body) })],
   ['GET', /^\/admin\/faults$/, 'admin.faults', true, () => ({ faults: faults.list() })],
 ];
@@ -196,5 +256,7 @@ server.listen(port, host, () => {
   server.on('error', (error) => monitor.log('error', 'knowledge_graph', 'http_server', `HTTP server error: ${error.message}`));
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
-  process.stderr.write(`[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`);
+  process.stderr.write(
+    `[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`,
+  );
 });

@@ -50,8 +50,16 @@ export function registerBuiltInChecks(health: HealthCheckSystem, deps: BuiltInCh
     registered.push(name);
   };
   if (deps.engine) add('engine', createEngineCheck(deps.engine));
-  add('memory', createMemoryCheck({ warningRatio: config.memoryWarningRatio, criticalRatio: config.memoryCriticalRatio, ...(config.memoryLimitBytes ? { limitBytes: config.memoryLimitBytes } : {}) }));
-  if (config.storagePath !== undefined) add('storage', createStorageCheck({ path: config.storagePath, minFreeBytes: config.storageMinFreeBytes }));
+  add(
+    'memory',
+    createMemoryCheck({
+      warningRatio: config.memoryWarningRatio,
+      criticalRatio: config.memoryCriticalRatio,
+      ...(config.memoryLimitBytes ? { limitBytes: config.memoryLimitBytes } : {}),
+    }),
+  );
+  if (config.storagePath !== undefined)
+    add('storage', createStorageCheck({ path: config.storagePath, minFreeBytes: config.storageMinFreeBytes }));
   add('event_loop', createEventLoopCheck({ warningMs: config.eventLoopDelayWarningMs, criticalMs: config.eventLoopDelayCriticalMs }));
   if (deps.openBreakers) add('error_recovery', createErrorRecoveryCheck(deps.openBreakers));
   if (deps.rateLimiterStore) add('rate_limiter_store', createRateLimiterStoreCheck(deps.rateLimiterStore));

@@ -106,7 +106,9 @@ export class ComponentHealth {
       const recovering = (from === HealthStatus.Critical || from === HealthStatus.Warning) && this.consecutiveSuccesses < recoveryThreshold;
       if (!recovering) this.status = outcome.status === 'warning' ? HealthStatus.Warning : HealthStatus.Healthy;
     }
-    return from === this.status ? undefined : { component: this.name, from, to: this.status, error: outcome.status === 'critical' ? this.lastError : undefined };
+    return from === this.status
+      ? undefined
+      : { component: this.name, from, to: this.status, error: outcome.status === 'critical' ? this.lastError : undefined };
   }
 
   /** True when there is no result, or the last one finished more than `maxAgeMs` before `now`. */

@@ -9,7 +9,11 @@ const componentFields = {
 };
 
 /** A component's settings must let a fresh result exist: warning before critical, a run within the result's age. */
-function refineComponent(c: { warningThreshold: number; criticalThreshold: number; intervalMs: number; timeoutMs: number }, maxResultAgeMs: number | undefined, ctx: z.RefinementCtx): void {
+function refineComponent(
+  c: { warningThreshold: number; criticalThreshold: number; intervalMs: number; timeoutMs: number },
+  maxResultAgeMs: number | undefined,
+  ctx: z.RefinementCtx,
+): void {
   if (c.warningThreshold > c.criticalThreshold) {
     ctx.addIssue({ code: 'custom', path: ['warningThreshold'], message: `must not exceed criticalThreshold (${c.criticalThreshold})` });
   }
@@ -65,7 +69,11 @@ export const healthCheckConfigSchema = z
     memoryLimitBytes: z.number().int().positive().optional(),
     /** Directory whose free space and writability are checked; unset skips the storage check. */
     storagePath: z.string().optional(),
-    storageMinFreeBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+    storageMinFreeBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(100 * 1024 * 1024),
     eventLoopDelayWarningMs: z.number().positive().default(200),
     eventLoopDelayCriticalMs: z.number().positive().default(1000),
     /** Per-component overrides of `defaults`, keyed by component name (built-ins: engine, memory, storage, ...). */
@@ -81,10 +89,18 @@ export const healthCheckConfigSchema = z
       });
     }
     if (c.memoryWarningRatio > c.memoryCriticalRatio) {
-      ctx.addIssue({ code: 'custom', path: ['memoryWarningRatio'], message: `must not exceed memoryCriticalRatio (${c.memoryCriticalRatio})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryWarningRatio'],
+        message: `must not exceed memoryCriticalRatio (${c.memoryCriticalRatio})`,
+      });
     }
     if (c.eventLoopDelayWarningMs > c.eventLoopDelayCriticalMs) {
-      ctx.addIssue({ code: 'custom', path: ['eventLoopDelayWarningMs'], message: `must not exceed eventLoopDelayCriticalMs (${c.eventLoopDelayCriticalMs})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eventLoopDelayWarningMs'],
+        message: `must not exceed eventLoopDelayCriticalMs (${c.eventLoopDelayCriticalMs})`,
+      });
     }
   });
 

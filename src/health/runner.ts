@@ -13,7 +13,13 @@ import type { HealthTelemetry } from './telemetry.js';
  * happens when `stop` aborts (shutdown). The timeout timer comes from `timers`: unref'd for a background
  * run, ref'd while a caller awaits the run (see {@link AwaitedTimers}). Never rejects.
  */
-export async function runCheck(component: ComponentHealth, telemetry: HealthTelemetry, clock: Clock, stop: AbortSignal, timers: AwaitedTimers): Promise<CheckOutcome> {
+export async function runCheck(
+  component: ComponentHealth,
+  telemetry: HealthTelemetry,
+  clock: Clock,
+  stop: AbortSignal,
+  timers: AwaitedTimers,
+): Promise<CheckOutcome> {
   const span = telemetry.startCheckSpan(component);
   const start = clock.monotonic();
   let status: CheckOutcome['status'];
@@ -22,12 +28,16 @@ export async function runCheck(component: ComponentHealth, telemetry: HealthTele
   let type: string | undefined;
   let timedOut = false;
   try {
-    const raw = await callWithTimeout((signal) => context.with(telemetry.contextFor(span), invoke, undefined, component, signal), component.config.timeoutMs, {
-      what: `health.check ${component.name}`,
-      stop,
-      stopError: (reason) => (reason instanceof Error ? reason : new Error('health checks stopped')),
-      timers,
-    });
+    const raw = await callWithTimeout(
+      (signal) => context.with(telemetry.contextFor(span), invoke, undefined, component, signal),
+      component.config.timeoutMs,
+      {
+        what: `health.check ${component.name}`,
+        stop,
+        stopError: (reason) => (reason instanceof Error ? reason : new Error('health checks stopped')),
+        timers,
+      },
+    );
     result = normaliseResult(raw);
     status = result.status ?? 'healthy';
   } catch (caught) {
@@ -37,7 +47,15 @@ export async function runCheck(component: ComponentHealth, telemetry: HealthTele
     type = errorType(caught);
     result = { status: 'critical', output: error };
   }
-  const outcome: CheckOutcome = { status, result, error, errorType: type, timedOut, durationMs: clock.monotonic() - start, time: clock.wall() };
+  const outcome: CheckOutcome = {
+    status,
+    result,
+    error,
+    errorType: type,
+    timedOut,
+    durationMs: clock.monotonic() - start,
+    time: clock.wall(),
+  };
   telemetry.finishCheck(component, span, outcome);
   return outcome;
 }

@@ -4,8 +4,22 @@ import { backgroundTimers, systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { OperationLogger } from '../pipeline.js';
 import { ComponentHealth, type ComponentHealthSnapshot, type HealthTransition } from './component.js';
-import { componentSettingsSchema, healthCheckConfigSchema, type ComponentCheckConfig, type ComponentCheckConfigInput, type HealthCheckConfig, type HealthCheckConfigInput } from './config.js';
-import { aggregateStatus, isServing, summarise, type ComponentStatusSnapshot, type HealthStatusSnapshot, type SystemHealthReport } from './report.js';
+import {
+  componentSettingsSchema,
+  healthCheckConfigSchema,
+  type ComponentCheckConfig,
+  type ComponentCheckConfigInput,
+  type HealthCheckConfig,
+  type HealthCheckConfigInput,
+} from './config.js';
+import {
+  aggregateStatus,
+  isServing,
+  summarise,
+  type ComponentStatusSnapshot,
+  type HealthStatusSnapshot,
+  type SystemHealthReport,
+} from './report.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck } from './runner.js';
 import { type HealthStatus } from './status.js';
@@ -73,11 +87,18 @@ export class HealthCheckSystem {
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new InvalidConfigError('name', `component name must match ${NAME_PATTERN} (got ${JSON.stringify(name)})`);
     }
-    if (typeof check !== 'function') throw new InvalidConfigError(`healthChecks.components.${name}`, 'check must be a function (signal) => Promise<result>');
-    if (this.components.has(name)) throw new InvalidConfigError(`healthChecks.components.${name}`, 'a component with this name is already registered');
-    if (this.components.size >= this.maxComponents) throw new InvalidConfigError('healthChecks.components', `at most ${this.maxComponents} components may be registered`);
+    if (typeof check !== 'function')
+      throw new InvalidConfigError(`healthChecks.components.${name}`, 'check must be a function (signal) => Promise<result>');
+    if (this.components.has(name))
+      throw new InvalidConfigError(`healthChecks.components.${name}`, 'a component with this name is already registered');
+    if (this.components.size >= this.maxComponents)
+      throw new InvalidConfigError('healthChecks.components', `at most ${this.maxComponents} components may be registered`);
     const settings = this.componentConfig(name, config);
-    const slot: Slot = { component: new ComponentHealth(name, check, settings, isEssential !== false), inFlight: undefined, registered: true };
+    const slot: Slot = {
+      component: new ComponentHealth(name, check, settings, isEssential !== false),
+      inFlight: undefined,
+      registered: true,
+    };
     this.components.set(name, slot);
     if (this.started && !this.stop.signal.aborted) this.schedule(slot, 0);
     return slot.component;
@@ -257,17 +278,20 @@ export class HealthCheckSystem {
     const name = slot.component.name;
     this.cancelRunner(name);
     // Background work nobody awaits: the runner's timer never keeps the process alive.
-    const timer = backgroundTimers.setTimeout(guarded('health_runner', () => {
-      this.checkRunners.delete(name);
-      const next = () => {
-        if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
-      };
-      // A failed run is reported and the runner goes on: a component must not stop being probed.
-      this.run(slot).then(next, (error: unknown) => {
-        reportInternalError('health_runner', error);
-        next();
-      });
-    }), delayMs);
+    const timer = backgroundTimers.setTimeout(
+      guarded('health_runner', () => {
+        this.checkRunners.delete(name);
+        const next = () => {
+          if (slot.registered && !this.stop.signal.aborted) this.schedule(slot, slot.component.config.intervalMs);
+        };
+        // A failed run is reported and the runner goes on: a component must not stop being probed.
+        this.run(slot).then(next, (error: unknown) => {
+          reportInternalError('health_runner', error);
+          next();
+        });
+      }),
+      delayMs,
+    );
     this.checkRunners.set(name, timer);
   }
 
@@ -286,7 +310,8 @@ export class HealthCheckSystem {
 
   private *componentStatuses(): Iterable<readonly [ComponentHealth, HealthStatus]> {
     const now = this.clock.wall();
-    for (const { component } of this.components.values()) yield [component, component.effectiveStatus(now, this.config.maxResultAgeMs)] as const;
+    for (const { component } of this.components.values())
+      yield [component, component.effectiveStatus(now, this.config.maxResultAgeMs)] as const;
   }
 
   private *componentStatusList(): Iterable<{ status: HealthStatus; essential: boolean }> {

@@ -1,4 +1,14 @@
-import { SpanKind, SpanStatusCode, context, trace, type Histogram, type ObservableGauge, type ObservableCallback, type Tracer, type Span } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Histogram,
+  type ObservableGauge,
+  type ObservableCallback,
+  type Tracer,
+  type Span,
+} from '@opentelemetry/api';
 import { LEVEL_SEVERITY, LEVEL_TEXT } from '../telemetry/severity.js';
 import type { LogLevel, OperationLogger } from '../pipeline.js';
 import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
@@ -49,7 +59,11 @@ export class HealthTelemetry {
 
   /** Starts the span of one run: `health.check <component>`, a root or child of the active context. */
   startCheckSpan(component: ComponentHealth): Span {
-    return this.tracer.startSpan(`health.check ${component.name}`, { kind: SpanKind.INTERNAL, attributes: component.attributes }, context.active());
+    return this.tracer.startSpan(
+      `health.check ${component.name}`,
+      { kind: SpanKind.INTERNAL, attributes: component.attributes },
+      context.active(),
+    );
   }
 
   /** The context a check runs in, so its own spans (a DB ping) nest under the check's span. */
@@ -75,7 +89,12 @@ export class HealthTelemetry {
     // A first healthy result after start-up is routine: debug, so a start prints no line per component.
     const level = change.from === 'unknown' && change.to === 'healthy' ? 'debug' : LEVEL_OF[change.to];
     const message = `Component ${change.component} is ${change.to} (was ${change.from})${change.error ? `: ${change.error}` : ''}`;
-    const metadata = { [ATTR.component]: change.component, 'production.health.from': change.from, 'production.health.to': change.to, ...(change.error ? { 'error.message': change.error } : {}) };
+    const metadata = {
+      [ATTR.component]: change.component,
+      'production.health.from': change.from,
+      'production.health.to': change.to,
+      ...(change.error ? { 'error.message': change.error } : {}),
+    };
     if (this.logger) {
       this.logger.log(level, 'health', 'health.transition', message, metadata);
       return;

@@ -3,9 +3,25 @@ export { createAdminServer, type AdminServer, type AdminServerOptions, type Admi
 export { AdminServerError, type AdminServerErrorCode } from './errors.js';
 export { createAdminRequestHandler, type AdminRequestHandler } from './node-handler.js';
 export { createExpressAdminMiddleware, type ExpressAdminMiddleware } from './express.js';
-export { createFastifyAdminPlugin, type FastifyAdminPlugin, type FastifyInstanceLike, type FastifyReplyLike, type FastifyRequestLike } from './fastify.js';
+export {
+  createFastifyAdminPlugin,
+  type FastifyAdminPlugin,
+  type FastifyInstanceLike,
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+} from './fastify.js';
 export type { AdminHandlerOptions, HealthSource, AdminMetricsSource, MetricsRequestHandler, MetricsTextSource } from './routes.js';
 export type { HealthDocumentIdentity } from './render.js';
 export { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 export { buildStatusDocument, type StatusSources } from './status-data.js';
-export type { StatusDocument, StatusHealth, ComponentRow, OperationRow, ResourceRow, AlertRow, LogRow, TraceRow, ShutdownProgressRow } from './status-types.js';
+export type {
+  StatusDocument,
+  StatusHealth,
+  ComponentRow,
+  OperationRow,
+  ResourceRow,
+  AlertRow,
+  LogRow,
+  TraceRow,
+  ShutdownProgressRow,
+} from './status-types.js';

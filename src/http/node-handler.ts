@@ -56,7 +56,8 @@ export function handlerFor(routes: AdminRoutes): AdminRequestHandler {
       .then((response) => {
         if (response) writeAdminResponse(res, method, response);
         else if (next) next();
-        else writeAdminResponse(res, method, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'not found\n' });
+        else
+          writeAdminResponse(res, method, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'not found\n' });
       })
       // Also catches a throw while writing (or in `next`): a request must never become an unhandled rejection.
       .catch(guarded('admin_server', (error: unknown) => fail(res, error)));

@@ -40,7 +40,12 @@ function reasonOf(c: ComponentHealthSnapshot): string {
  * The IETF document of a report. `detailed` adds `checks` (keyed `component:measurement`) and outputs;
  * without it only the overall status is told.
  */
-export function renderHealthDocument(report: SystemHealthReport, shuttingDown: boolean, detailed: boolean, identity: HealthDocumentIdentity): IetfHealthDocument {
+export function renderHealthDocument(
+  report: SystemHealthReport,
+  shuttingDown: boolean,
+  detailed: boolean,
+  identity: HealthDocumentIdentity,
+): IetfHealthDocument {
   const status: IetfHealthStatus = shuttingDown ? 'fail' : toIetfStatus(report.status);
   const doc: IetfHealthDocument = { status, ...identity };
   if (!detailed) return doc;
@@ -74,7 +79,13 @@ export function readiness(report: SystemHealthReport, shuttingDown: boolean, exc
  * The Kubernetes-style listing of `/readyz?verbose`: `[+]name ok`, `[-]name failed: reason`, `[+]name
  * excluded: ok`, then the verdict. Reasons are withheld from unauthorised readers.
  */
-export function renderReadyzVerbose(report: SystemHealthReport, shuttingDown: boolean, exclude: ReadonlySet<string>, ready: boolean, detailed: boolean): string {
+export function renderReadyzVerbose(
+  report: SystemHealthReport,
+  shuttingDown: boolean,
+  exclude: ReadonlySet<string>,
+  ready: boolean,
+  detailed: boolean,
+): string {
   const lines: string[] = [shuttingDown ? `[-]shutdown failed: ${detailed ? 'shutting down' : 'reason withheld'}` : '[+]shutdown ok'];
   for (const c of Object.values(report.components)) {
     if (!c.essential) continue;

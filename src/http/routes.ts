@@ -170,7 +170,8 @@ export class AdminRoutes {
     const ready = readiness(report, shuttingDown, exclude);
     const verbose = flag(request.query, 'verbose');
     // Like Kubernetes: a failure always lists the checks, so the probe log says why.
-    const body = ready && !verbose ? 'ok\n' : renderReadyzVerbose(report, shuttingDown, exclude, ready, this.authorised(request.authorization));
+    const body =
+      ready && !verbose ? 'ok\n' : renderReadyzVerbose(report, shuttingDown, exclude, ready, this.authorised(request.authorization));
     return respond(ready ? 200 : 503, TEXT, body);
   }
 
@@ -178,7 +179,11 @@ export class AdminRoutes {
     const report = this.options.health?.getHealthReport();
     const shuttingDown = this.shuttingDown(report);
     if (!report) {
-      return respond(shuttingDown ? 503 : 200, HEALTH_CONTENT_TYPE, JSON.stringify({ status: shuttingDown ? 'fail' : 'pass', ...this.identity }));
+      return respond(
+        shuttingDown ? 503 : 200,
+        HEALTH_CONTENT_TYPE,
+        JSON.stringify({ status: shuttingDown ? 'fail' : 'pass', ...this.identity }),
+      );
     }
     const doc = renderHealthDocument(report, shuttingDown, this.authorised(request.authorization), this.identity);
     return respond(doc.status === 'fail' ? 503 : 200, HEALTH_CONTENT_TYPE, JSON.stringify(doc));
@@ -187,7 +192,8 @@ export class AdminRoutes {
   private async metrics(): Promise<AdminResponse> {
     const source = this.options.metrics;
     if (source === undefined) return respond(404, TEXT, 'no metrics source is configured\n');
-    if (isMetricsRequestHandler(source)) throw new Error('this metrics source writes the response itself; the adapter must call it with (req, res)');
+    if (isMetricsRequestHandler(source))
+      throw new Error('this metrics source writes the response itself; the adapter must call it with (req, res)');
     return respond(200, PROMETHEUS_CONTENT_TYPE, await (source as MetricsTextSource)());
   }
 

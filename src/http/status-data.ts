@@ -10,7 +10,16 @@ import { recentTraces, type TraceSummary } from '../monitoring/recent-traces.js'
 import type { RequestSeriesPoint } from '../monitoring/request-series.js';
 import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
-import type { AlertRow, ComponentRow, LogRow, OperationRow, ResourceRow, ShutdownProgressRow, StatusDocument, TraceRow } from './status-types.js';
+import type {
+  AlertRow,
+  ComponentRow,
+  LogRow,
+  OperationRow,
+  ResourceRow,
+  ShutdownProgressRow,
+  StatusDocument,
+  TraceRow,
+} from './status-types.js';
 
 /**
  * The components the status document reads, typed structurally so any object with these methods will do
@@ -99,7 +108,11 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     rateLimiting: {
       enabled: limits.enabled,
       store: limits.store,
-      scopes: (['global', 'operation', 'user'] as const).map((scope) => ({ scope, allowed: limits[scope].allowed, rejected: limits[scope].rejected })),
+      scopes: (['global', 'operation', 'user'] as const).map((scope) => ({
+        scope,
+        allowed: limits[scope].allowed,
+        rejected: limits[scope].rejected,
+      })),
       trackedUsers: limits.users.tracked,
       topRejectedUsers: limits.topRejectedUsers
         .slice(0, STATUS_LIMITS.topUsers)
@@ -108,7 +121,9 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     resources: resourceView(sources.limits.getResourceUsage()),
     alerts: {
       active: (sources.monitor.getActiveAlerts?.() ?? []).slice(0, STATUS_LIMITS.alerts).map((a) => alertRow(a, undefined)),
-      resolved: (sources.monitor.getResolvedAlerts?.(STATUS_LIMITS.resolvedAlerts) ?? []).slice(0, STATUS_LIMITS.resolvedAlerts).map((a) => alertRow(a, a.resolvedAt)),
+      resolved: (sources.monitor.getResolvedAlerts?.(STATUS_LIMITS.resolvedAlerts) ?? [])
+        .slice(0, STATUS_LIMITS.resolvedAlerts)
+        .map((a) => alertRow(a, a.resolvedAt)),
     },
     logs: {
       filter: { level: filter.level ?? null, correlationId: filter.correlationId ?? null, limit: logLimit },
@@ -186,7 +201,8 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
       meanMs: s?.meanLatencyMs ?? 0,
       p50Ms: s?.p50LatencyMs ?? 0,
       p99Ms: s?.p99LatencyMs ?? 0,
-      breaker: b === undefined ? null : { state: b.state, since: new Date(b.since).toISOString(), timeInStateMs: Math.max(0, now - b.since) },
+      breaker:
+        b === undefined ? null : { state: b.state, since: new Date(b.since).toISOString(), timeInStateMs: Math.max(0, now - b.since) },
     });
   }
   // Busiest first, so the cap drops the quiet ones.
@@ -213,7 +229,11 @@ function progressRow(p: ShutdownProgressSnapshot): ShutdownProgressRow {
 
 function alertRow(a: Alert, resolvedAt: number | undefined): AlertRow {
   const strings = (record: Readonly<Record<string, string>>): Record<string, string> =>
-    Object.fromEntries(Object.entries(record).slice(0, 50).map(([k, v]) => [clip(k, 256), clip(v, STATUS_LIMITS.text)]));
+    Object.fromEntries(
+      Object.entries(record)
+        .slice(0, 50)
+        .map(([k, v]) => [clip(k, 256), clip(v, STATUS_LIMITS.text)]),
+    );
   return {
     name: clip(a.name, 256),
     state: resolvedAt === undefined ? a.state : 'resolved',

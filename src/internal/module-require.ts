@@ -23,6 +23,9 @@ export function requireOptionalPeer<T>(name: string, path: string, neededFor: st
   } catch (error) {
     const code = (error as { code?: unknown } | undefined)?.code;
     if (code !== 'MODULE_NOT_FOUND' || !String((error as Error).message).includes(`'${name}'`)) throw error;
-    throw new InvalidConfigError(path, `${neededFor} needs the optional peer dependency ${name}, which is not installed: npm install ${name}`);
+    throw new InvalidConfigError(
+      path,
+      `${neededFor} needs the optional peer dependency ${name}, which is not installed: npm install ${name}`,
+    );
   }
 }

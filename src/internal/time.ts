@@ -230,7 +230,11 @@ export interface CallWithTimeoutOptions {
  * waits on work that hangs (as OTel's `callWithTimeout`, with the abort handed to the work). A late
  * rejection of `fn` is caught.
  */
-export function callWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, options: CallWithTimeoutOptions): Promise<T> {
+export function callWithTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  options: CallWithTimeoutOptions,
+): Promise<T> {
   const timers = options.timers ?? awaitedTimers;
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
@@ -255,7 +259,10 @@ export function callWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, time
     }, timeoutMs);
     const stop = options.stop;
     // An already aborted stop cuts off at once (onAbort calls back synchronously) and the work never starts.
-    if (stop !== undefined) stopped = onAbort(stop, (reason) => cutOff(reason, options.stopError?.(reason) ?? (reason instanceof Error ? reason : new Error(`${options.what} stopped`))));
+    if (stop !== undefined)
+      stopped = onAbort(stop, (reason) =>
+        cutOff(reason, options.stopError?.(reason) ?? (reason instanceof Error ? reason : new Error(`${options.what} stopped`))),
+      );
     if (settled) return;
     let work: Promise<T>;
     try {

@@ -88,7 +88,8 @@ export function parseRedisNode(node: string): RedisNodeAddress | undefined {
   } catch {
     return undefined;
   }
-  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) return undefined;
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/'))
+    return undefined;
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port === '' ? 6379 : Number(url.port),
@@ -120,7 +121,13 @@ export const redisClusterStoreConfigSchema = z.strictObject({
   type: z.literal('redis_cluster'),
   /** Seed nodes, `host:port` or `redis://[user:password@]host:port` (`rediss://` for TLS); the rest is discovered. */
   nodes: z
-    .array(z.string().min(1).max(2048).refine((n) => parseRedisNode(n) !== undefined, 'must be host:port or a redis:// or rediss:// URL'))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(2048)
+        .refine((n) => parseRedisNode(n) !== undefined, 'must be host:port or a redis:// or rediss:// URL'),
+    )
     .min(1)
     .max(100),
   ...sharedStoreFields,

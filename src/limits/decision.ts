@@ -72,7 +72,12 @@ export interface RateLimitAlgorithm<C extends LimiterCell = LimiterCell> {
 export const EPSILON = 1e-9;
 
 /** Builds the public decision from a `take` result. */
-export function toDecision<C extends LimiterCell>(algorithm: RateLimitAlgorithm<C>, cell: C, now: number, result: number): RateLimitDecision {
+export function toDecision<C extends LimiterCell>(
+  algorithm: RateLimitAlgorithm<C>,
+  cell: C,
+  now: number,
+  result: number,
+): RateLimitDecision {
   return {
     allowed: result <= 0,
     remaining: Math.max(0, Math.floor(algorithm.remaining(cell, now) + EPSILON)),

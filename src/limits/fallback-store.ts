@@ -121,7 +121,10 @@ export class FallbackRateLimitStore implements RateLimitStore {
     if (!this.inFallback) {
       this.inFallback = true;
       this.fallbacks++;
-      this.log('warn', `Rate-limit store unavailable; applying ${this.failureMode}`, { failureMode: this.failureMode, error: this.lastError });
+      this.log('warn', `Rate-limit store unavailable; applying ${this.failureMode}`, {
+        failureMode: this.failureMode,
+        error: this.lastError,
+      });
     }
     if (opened) this.log('warn', 'Rate-limit store breaker opened; decisions skip the store', { cooldownMs: this.cooldownMs });
     if (this.failureMode === 'local_fallback' && this.breaker.state === 'closed') {

@@ -29,7 +29,9 @@ export function rateLimitHeaders(decision: RateLimitDecision | RateLimitedError,
   const policy = policyName(name);
   if (decision instanceof RateLimitedError) {
     const seconds = retrySeconds(decision.retryAfterMs);
-    return seconds === undefined ? { RateLimit: `${policy};r=0` } : { 'Retry-After': String(seconds), RateLimit: `${policy};r=0;t=${seconds}` };
+    return seconds === undefined
+      ? { RateLimit: `${policy};r=0` }
+      : { 'Retry-After': String(seconds), RateLimit: `${policy};r=0;t=${seconds}` };
   }
   const headers: RateLimitHeaders = {
     'RateLimit-Policy': `${policy};q=${sfInteger(decision.limit, Math.floor)};w=${atLeastOne(sfInteger(decision.windowMs / 1000, Math.ceil))}`,

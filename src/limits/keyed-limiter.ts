@@ -43,7 +43,8 @@ export function checkCost(cost: number): void {
 
 /** Throws INVALID_CONFIG (at `userId`, the key callers pass) unless `key` is a string. */
 export function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new InvalidConfigError('userId', `must be a string, got ${key === null ? 'null' : Array.isArray(key) ? 'an array' : typeof key}`);
+  if (typeof key !== 'string')
+    throw new InvalidConfigError('userId', `must be a string, got ${key === null ? 'null' : Array.isArray(key) ? 'an array' : typeof key}`);
 }
 
 /** One limiter's saved cells: [key, ...numbers of the algorithm's `saveCell`]. */

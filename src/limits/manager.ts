@@ -108,7 +108,12 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     this.rateLimiting = parseSection(rateLimitConfigSchema, rateLimiting, 'rateLimiting');
     this.resourceLimits = parseSection(resourceLimitsSchema, resourceLimits, 'resourceLimits');
     this.clock = options.clock ?? hotPathClock;
-    this.built = buildStore(this.rateLimiting, { clock: this.clock, logger: options.logger, store: options.store, redisClient: options.redisClient });
+    this.built = buildStore(this.rateLimiting, {
+      clock: this.clock,
+      logger: options.logger,
+      store: options.store,
+      redisClient: options.redisClient,
+    });
     this.gate = new RateGate(this.rateLimiting, this.built.store, this.clock);
     const limits = this.resourceLimits;
     this.operationPermits = new PermitPool({
@@ -200,7 +205,10 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
   configureUserRateLimit(userId: string, config: RateLimiterConfigInput | null): void {
     if (typeof userId !== 'string') throw new InvalidConfigError('userId', 'must be a string');
     if (config !== null && this.gate.overrideCount >= this.rateLimiting.maxTrackedUsers) {
-      throw new InvalidConfigError('userId', `at most ${this.rateLimiting.maxTrackedUsers} users (maxTrackedUsers) may have their own limit`);
+      throw new InvalidConfigError(
+        'userId',
+        `at most ${this.rateLimiting.maxTrackedUsers} users (maxTrackedUsers) may have their own limit`,
+      );
     }
     const policy = config === null ? null : parseSection(rateLimiterConfigSchema, config, 'rateLimiting.perUser');
     this.gate.configureUser(userId, policy);

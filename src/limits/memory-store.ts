@@ -132,7 +132,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     for (const [name, limiter] of this.operations) single('operation', name, limiter);
     for (const [user, limiter] of this.overrides) single('user', user, limiter);
     const users = this.userDefault?.save(now, this.maxTrackedUsers);
-    if (users !== undefined && users.length > 0) limiters.push({ scope: 'user', key: null, policy: this.userDefault!.config, cells: users });
+    if (users !== undefined && users.length > 0)
+      limiters.push({ scope: 'user', key: null, policy: this.userDefault!.config, cells: users });
     return { version: 1, savedAtMs: Date.now(), limiters };
   }
 
@@ -150,9 +151,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
         for (const [key, ...data] of saved.cells) if (users.load(key, data, savedAt, now)) restored++;
         continue;
       }
-      const limiter = saved.scope === 'global' ? this.global : (saved.scope === 'operation' ? this.operations : this.overrides).get(saved.key ?? '');
+      const limiter =
+        saved.scope === 'global' ? this.global : (saved.scope === 'operation' ? this.operations : this.overrides).get(saved.key ?? '');
       const data = saved.cells[0]?.slice(1) as number[] | undefined;
-      if (limiter !== undefined && data !== undefined && samePolicy(limiter.config, saved.policy) && limiter.load(data, savedAt, now)) restored++;
+      if (limiter !== undefined && data !== undefined && samePolicy(limiter.config, saved.policy) && limiter.load(data, savedAt, now))
+        restored++;
     }
     return restored;
   }

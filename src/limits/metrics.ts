@@ -55,7 +55,7 @@ export class LimitsMetrics {
     });
     this.resourceUsage = this.meter.createObservableGauge(METRIC.resourceUsage, {
       description:
-        'Sampled resource use, in each resource\'s unit: memory in bytes, cpu in percent of all available cores (0 to 100), operations and db_connections held, event_loop_delay p99 in ms',
+        "Sampled resource use, in each resource's unit: memory in bytes, cpu in percent of all available cores (0 to 100), operations and db_connections held, event_loop_delay p99 in ms",
       unit: '1',
     });
     this.storeState = this.meter.createObservableGauge('production.rate_limit.store.state', {

@@ -76,7 +76,8 @@ export class RateGate {
   /** The check; see the class comment. INVALID_CONFIG for an operation name or user id that is not a string. */
   check(operation: string, userId: string | undefined): void | Promise<void> {
     if (typeof operation !== 'string') throw new InvalidConfigError('operationName', `must be a string, got ${typeName(operation)}`);
-    if (userId !== undefined && typeof userId !== 'string') throw new InvalidConfigError('userId', `must be a string or undefined, got ${typeName(userId)}`);
+    if (userId !== undefined && typeof userId !== 'string')
+      throw new InvalidConfigError('userId', `must be a string or undefined, got ${typeName(userId)}`);
     if (!this.active) return;
     const store = this.store;
     const entry = this.operations.get(operation);
@@ -90,7 +91,8 @@ export class RateGate {
     // A store that throws synchronously part-way (ours never do) leaves an earlier scope's unit taken: stricter.
     if (this.hasGlobal) {
       global = r = store.consume('global', '', 1, now);
-      if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, r, this.askOperation(entry, operation, now), this.askUser(key, now));
+      if (typeof r !== 'number')
+        return this.settle(entry, operation, userId, key, now, r, this.askOperation(entry, operation, now), this.askUser(key, now));
       if (r > 0) return this.refuse('global', r, entry, userId, global, own, operation, now);
       if (r === r) entry.globalAllowed++;
       if (r < 0) wait = -r;
@@ -137,7 +139,16 @@ export class RateGate {
   }
 
   /** A synchronous refusal by `scope`: counts it, gives back what the scopes before it took, throws. */
-  private refuse(scope: RateLimitScope, retryMs: number, entry: OperationEntry, userId: string | undefined, global: Outcome, own: Outcome, operation: string, now: number): never {
+  private refuse(
+    scope: RateLimitScope,
+    retryMs: number,
+    entry: OperationEntry,
+    userId: string | undefined,
+    global: Outcome,
+    own: Outcome,
+    operation: string,
+    now: number,
+  ): never {
     count(entry, scope, retryMs);
     if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
     if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation, now);
@@ -146,7 +157,16 @@ export class RateGate {
   }
 
   /** The rest of a check once the store answered with a promise: every scope asked is settled, then decided in order. */
-  private async settle(entry: OperationEntry, operation: string, userId: string | undefined, key: string | undefined, now: number, global: Outcome, own: Outcome, user: Outcome): Promise<void> {
+  private async settle(
+    entry: OperationEntry,
+    operation: string,
+    userId: string | undefined,
+    key: string | undefined,
+    now: number,
+    global: Outcome,
+    own: Outcome,
+    user: Outcome,
+  ): Promise<void> {
     const [g, o, u] = await Promise.allSettled([global, own, user]);
     const asked: Asked[] = [
       { scope: 'global', key: '', settled: g },

@@ -73,7 +73,8 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
       const name = key ?? '';
       if (policy === null) this.operations.delete(name);
       else this.operations.set(name, new RedisRateLimiter(this, policy, `o:${redisKeyPart(name, this.maxKeyLength)}`, this.maxKeyLength));
-    } else if (key === undefined) this.userDefault = policy === null ? undefined : new RedisRateLimiter(this, policy, 'u', this.maxKeyLength);
+    } else if (key === undefined)
+      this.userDefault = policy === null ? undefined : new RedisRateLimiter(this, policy, 'u', this.maxKeyLength);
     else if (policy === null) this.overrides.delete(key);
     // A user's own policy shares the `u` namespace: switching policy keeps what the user consumed.
     else this.overrides.set(key, new RedisRateLimiter(this, policy, 'u', this.maxKeyLength));
@@ -100,7 +101,8 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   run<R, T>(script: LuaScript, key: string, args: string[], map: (reply: R) => T): Promise<T> {
     const client = this.client;
     if (client !== undefined && client.status === 'ready') return this.call(client, script, key, args, map);
-    if (this.everReady || this.closed) return Promise.reject(new Error(`Redis is not connected (${this.closed ? 'closed' : client?.status})`));
+    if (this.everReady || this.closed)
+      return Promise.reject(new Error(`Redis is not connected (${this.closed ? 'closed' : client?.status})`));
     // The first connection is still being made: wait for it within the same timeout.
     return this.waitReady(this.config.timeoutMs).then(() => this.call(this.client!, script, key, args, map));
   }
@@ -124,7 +126,11 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
             this.scriptLoads++;
             client.eval(script.source, 1, key, ...args).then(done, reject);
           } else if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
-            reject(new Error(`${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`));
+            reject(
+              new Error(
+                `${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`,
+              ),
+            );
           } else reject(error);
         });
       },

@@ -34,13 +34,23 @@ export interface StoreDependencies {
  * store that admits `localShare` of every limit); or the caller's own store, as it is.
  */
 export function buildStore(config: RateLimitConfig, deps: StoreDependencies): BuiltStore {
-  const memoryOptions = { clock: deps.clock, maxTrackedUsers: config.maxTrackedUsers, userIdleMs: config.userIdleMs, maxKeyLength: config.maxKeyLength };
+  const memoryOptions = {
+    clock: deps.clock,
+    maxTrackedUsers: config.maxTrackedUsers,
+    userIdleMs: config.userIdleMs,
+    maxKeyLength: config.maxKeyLength,
+  };
   const storeConfig = config.store;
   if (deps.store !== undefined) {
-    if (storeConfig.type !== 'memory') throw new InvalidConfigError('rateLimiting.store', `a store passed as an option replaces the configured ${storeConfig.type} store; leave rateLimiting.store unset`);
+    if (storeConfig.type !== 'memory')
+      throw new InvalidConfigError(
+        'rateLimiting.store',
+        `a store passed as an option replaces the configured ${storeConfig.type} store; leave rateLimiting.store unset`,
+      );
     const store = deps.store;
     const fallback = store instanceof FallbackRateLimitStore ? store : undefined;
-    const memory = store instanceof MemoryRateLimitStore ? store : fallback?.local instanceof MemoryRateLimitStore ? fallback.local : undefined;
+    const memory =
+      store instanceof MemoryRateLimitStore ? store : fallback?.local instanceof MemoryRateLimitStore ? fallback.local : undefined;
     return { store, memory, fallback, owned: false };
   }
   if (storeConfig.type === 'memory' || !config.enabled) {

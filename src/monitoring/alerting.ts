@@ -42,7 +42,10 @@ export class Alerting {
         for (const queue of this.queues) queue.enqueue(alerts);
       },
     });
-    this.gauge = options.meter.createObservableGauge(METRIC.alerts, { description: 'Active alerts: 1 per pending or firing alert', unit: '1' });
+    this.gauge = options.meter.createObservableGauge(METRIC.alerts, {
+      description: 'Active alerts: 1 per pending or firing alert',
+      unit: '1',
+    });
     this.observe = (result) => {
       for (const alert of this.engine.activeAlerts()) {
         result.observe(this.gauge, 1, { ...alert.labels, [ATTR.alertState]: alert.state });
@@ -118,10 +121,18 @@ export class Alerting {
     });
     const span = this.options.tracer.startSpan(
       'alert',
-      { kind: SpanKind.INTERNAL, root: true, attributes: { [ATTR.alertName]: alert.name, [ATTR.severity]: alert.severity, [ATTR.alertState]: t.to } },
+      {
+        kind: SpanKind.INTERNAL,
+        root: true,
+        attributes: { [ATTR.alertName]: alert.name, [ATTR.severity]: alert.severity, [ATTR.alertState]: t.to },
+      },
       ROOT_CONTEXT,
     );
-    span.addEvent(`alert.${t.to}`, { 'production.alert.from': t.from, 'production.alert.value': alert.value, 'production.alert.fingerprint': alert.fingerprint }, t.at);
+    span.addEvent(
+      `alert.${t.to}`,
+      { 'production.alert.from': t.from, 'production.alert.value': alert.value, 'production.alert.fingerprint': alert.fingerprint },
+      t.at,
+    );
     span.end();
   }
 }

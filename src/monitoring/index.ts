@@ -10,7 +10,15 @@ export type { SystemStats } from './system-stats.js';
 export type { MetricPoint, PointAttributes, HistogramValue, SnapshotMetricKind } from './snapshot.js';
 export type { EvaluationResult } from './alerts/engine.js';
 export { DEFAULT_ALERT_RULES } from './alerts/default-rules.js';
-export { alertRuleSchema, type AlertRule, type AlertRuleInput, type AlertAggregation, type AlertComparison, type AlertSeverity, type MatchValue } from './alerts/rule.js';
+export {
+  alertRuleSchema,
+  type AlertRule,
+  type AlertRuleInput,
+  type AlertAggregation,
+  type AlertComparison,
+  type AlertSeverity,
+  type MatchValue,
+} from './alerts/rule.js';
 export type { Alert, AlertState, AlertNotification, ResolvedAlert } from './alerts/types.js';
 export type { RequestSeriesPoint } from './request-series.js';
 export type { TraceSummary } from './recent-traces.js';

@@ -116,7 +116,14 @@ export class LogSink {
     if (correlationId !== undefined) attributes[ATTR.correlationId] = correlationId;
     if (executionTimeMs !== undefined) attributes[ATTR.executionTimeMs] = executionTimeMs;
     const timestamp = Date.now();
-    this.logger.emit({ timestamp, severityNumber: LEVEL_SEVERITY[level], severityText: LEVEL_TEXT[level], body: message, attributes, context: ctx });
+    this.logger.emit({
+      timestamp,
+      severityNumber: LEVEL_SEVERITY[level],
+      severityText: LEVEL_TEXT[level],
+      body: message,
+      attributes,
+      context: ctx,
+    });
     this.ring.push({
       timestamp,
       level,
@@ -135,11 +142,13 @@ export class LogSink {
   recent(filter: LogFilter = {}): LogEntry[] {
     const minRank = filter.level === undefined ? 0 : LEVEL_RANK[filter.level];
     const { component, operation, correlationId } = filter;
-    return this.ring.newest(filter.limit ?? 100, (e) =>
-      LEVEL_RANK[e.level] >= minRank &&
-      (component === undefined || e.component === component) &&
-      (operation === undefined || e.operation === operation) &&
-      (correlationId === undefined || e.correlationId === correlationId),
+    return this.ring.newest(
+      filter.limit ?? 100,
+      (e) =>
+        LEVEL_RANK[e.level] >= minRank &&
+        (component === undefined || e.component === component) &&
+        (operation === undefined || e.operation === operation) &&
+        (correlationId === undefined || e.correlationId === correlationId),
     );
   }
 

@@ -67,7 +67,8 @@ export class MetricsFacade {
 
   /** Records `value` on the instrument `name` of kind `type`. */
   recordMetric(name: string, value: number, type: MetricType, tags?: MetricTags): void {
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidConfigError(`metrics.${name}.value`, `expected a number, got ${String(value)}`);
+    if (typeof value !== 'number' || Number.isNaN(value))
+      throw new InvalidConfigError(`metrics.${name}.value`, `expected a number, got ${String(value)}`);
     const entry = this.entries.get(name) ?? this.create(name, type);
     if (entry.type !== type) throw new InvalidConfigError(`metrics.${name}.type`, `${name} is a ${entry.type}, not a ${type}`);
     const attributes = tags === undefined ? EMPTY : this.capped(entry, tags);
@@ -100,8 +101,10 @@ export class MetricsFacade {
   }
 
   private create(name: string, type: MetricType): Entry {
-    if (!NAME_PATTERN.test(name)) throw new InvalidConfigError(`metrics.${name}.name`, 'instrument names match [A-Za-z][A-Za-z0-9_./-]{0,254}');
-    if (this.entries.size >= MAX_INSTRUMENTS) throw new InvalidConfigError(`metrics.${name}.name`, `at most ${MAX_INSTRUMENTS} distinct metric names`);
+    if (!NAME_PATTERN.test(name))
+      throw new InvalidConfigError(`metrics.${name}.name`, 'instrument names match [A-Za-z][A-Za-z0-9_./-]{0,254}');
+    if (this.entries.size >= MAX_INSTRUMENTS)
+      throw new InvalidConfigError(`metrics.${name}.name`, `at most ${MAX_INSTRUMENTS} distinct metric names`);
     const description = `Recorded through ProductionMonitor (${type})`;
     const instrument: AnyInstrument =
       type === 'counter'
@@ -162,7 +165,11 @@ class Timer implements TimerHandle {
       else {
         // Distinct error types per operation are capped like the pipeline's, the rest reported as _OTHER.
         const type = this.attrs.errors.size < MAX_ERROR_TYPES ? errorType : '_OTHER';
-        attributes = this.attrs.errors.get(type) ?? { [ATTR.operationName]: this.operation, [ATTR.outcome]: 'error', [ATTR.errorType]: type };
+        attributes = this.attrs.errors.get(type) ?? {
+          [ATTR.operationName]: this.operation,
+          [ATTR.outcome]: 'error',
+          [ATTR.errorType]: type,
+        };
         if (this.attrs.errors.size < MAX_ERROR_TYPES) this.attrs.errors.set(type, attributes);
       }
     }

@@ -46,7 +46,16 @@ export interface MonitorHealth {
   readonly problems: string[];
   readonly logBuffer: LogBufferStats;
   readonly metricReaders: 'attached' | 'missing';
-  readonly alerts: { readonly rules: number; readonly active: number; readonly evaluations: number; readonly evaluationErrors: number; readonly droppedGroups: number; readonly lastEvaluationAt: number | undefined; readonly lastEvaluationMs: number | undefined; readonly evaluationLagMs: number | undefined };
+  readonly alerts: {
+    readonly rules: number;
+    readonly active: number;
+    readonly evaluations: number;
+    readonly evaluationErrors: number;
+    readonly droppedGroups: number;
+    readonly lastEvaluationAt: number | undefined;
+    readonly lastEvaluationMs: number | undefined;
+    readonly evaluationLagMs: number | undefined;
+  };
   readonly notifiers: DeliveryStats[];
   readonly metrics: { readonly instruments: number; readonly overflowedRecords: number; readonly retainedSnapshots: number };
 }
@@ -261,7 +270,8 @@ export class ProductionMonitor implements MonitorComponent {
     const problems: string[] = [];
     if (!attached) problems.push('no metric readers attached: alerts are not evaluated');
     if (lag !== undefined && lag > 3 * this.config.alertEvaluationIntervalMs) problems.push(`alert evaluation is ${lag} ms behind`);
-    for (const n of alerts.notifiers) if (n.failed > 0 && n.sent === 0) problems.push(`notifier ${n.name} has not delivered (${n.lastError ?? 'unknown error'})`);
+    for (const n of alerts.notifiers)
+      if (n.failed > 0 && n.sent === 0) problems.push(`notifier ${n.name} has not delivered (${n.lastError ?? 'unknown error'})`);
     return {
       status: problems.length === 0 ? 'healthy' : 'warning',
       problems,

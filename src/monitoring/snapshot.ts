@@ -4,7 +4,9 @@
  */
 
 /** Attribute values as the metrics SDK reports them. */
-export type PointAttributes = Readonly<Record<string, string | number | boolean | undefined | (string | number | boolean | null | undefined)[]>>;
+export type PointAttributes = Readonly<
+  Record<string, string | number | boolean | undefined | (string | number | boolean | null | undefined)[]>
+>;
 
 /** Kind of a metric stream. */
 export type SnapshotMetricKind = 'counter' | 'updowncounter' | 'gauge' | 'histogram';

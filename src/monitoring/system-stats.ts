@@ -58,7 +58,12 @@ class Sampler {
     meter: Meter | undefined,
   ) {
     this.histogram.enable();
-    this.current = { cpuPercent: 0, eventLoopDelayMs: { p50: 0, p99: 0, max: 0, mean: 0 }, eventLoopUtilization: 0, gc: { count: 0, totalMs: 0 } };
+    this.current = {
+      cpuPercent: 0,
+      eventLoopDelayMs: { p50: 0, p99: 0, max: 0, mean: 0 },
+      eventLoopUtilization: 0,
+      gc: { count: 0, totalMs: 0 },
+    };
     this.observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         this.gcCount++;
@@ -69,7 +74,10 @@ class Sampler {
     });
     this.observer.observe({ entryTypes: ['gc'] });
     if (meter) this.instrument(meter);
-    this.timer = setInterval(guarded('system_stats', () => this.sample()), intervalMs);
+    this.timer = setInterval(
+      guarded('system_stats', () => this.sample()),
+      intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -91,7 +99,10 @@ class Sampler {
     const toMs = (ns: number): number => (Number.isFinite(ns) ? ns / 1e6 : 0);
     this.current = {
       cpuPercent,
-      eventLoopDelayMs: h.count > 0 ? { p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max), mean: toMs(h.mean) } : this.current.eventLoopDelayMs,
+      eventLoopDelayMs:
+        h.count > 0
+          ? { p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max), mean: toMs(h.mean) }
+          : this.current.eventLoopDelayMs,
       eventLoopUtilization: elu.utilization,
       gc: { count: this.gcCount, totalMs: this.gcMs },
     };
@@ -117,15 +128,33 @@ class Sampler {
       unit: 's',
       advice: { explicitBucketBoundaries: [0.001, 0.01, 0.1, 1, 10] },
     });
-    const cpu = meter.createObservableGauge(RUNTIME_METRIC.cpuUtilization, { description: 'CPU used by the process over the last sampling interval, per available CPU', unit: '1' });
-    const rss = meter.createObservableUpDownCounter(RUNTIME_METRIC.memoryUsage, { description: 'Resident set size of the process', unit: 'By' });
+    const cpu = meter.createObservableGauge(RUNTIME_METRIC.cpuUtilization, {
+      description: 'CPU used by the process over the last sampling interval, per available CPU',
+      unit: '1',
+    });
+    const rss = meter.createObservableUpDownCounter(RUNTIME_METRIC.memoryUsage, {
+      description: 'Resident set size of the process',
+      unit: 'By',
+    });
     const uptime = meter.createObservableGauge(RUNTIME_METRIC.uptime, { description: 'Time since the process started', unit: 's' });
     const heapUsed = meter.createObservableGauge(RUNTIME_METRIC.heapUsed, { description: 'V8 heap in use', unit: 'By' });
     const heapLimit = meter.createObservableGauge(RUNTIME_METRIC.heapLimit, { description: 'V8 heap size limit', unit: 'By' });
-    const p50 = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayP50, { description: 'Event-loop delay, 50th percentile over the last sampling interval', unit: 's' });
-    const p99 = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayP99, { description: 'Event-loop delay, 99th percentile over the last sampling interval', unit: 's' });
-    const max = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayMax, { description: 'Event-loop delay, maximum over the last sampling interval', unit: 's' });
-    const elu = meter.createObservableGauge(RUNTIME_METRIC.eventLoopUtilization, { description: 'Share of the last sampling interval the event loop was busy', unit: '1' });
+    const p50 = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayP50, {
+      description: 'Event-loop delay, 50th percentile over the last sampling interval',
+      unit: 's',
+    });
+    const p99 = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayP99, {
+      description: 'Event-loop delay, 99th percentile over the last sampling interval',
+      unit: 's',
+    });
+    const max = meter.createObservableGauge(RUNTIME_METRIC.eventLoopDelayMax, {
+      description: 'Event-loop delay, maximum over the last sampling interval',
+      unit: 's',
+    });
+    const elu = meter.createObservableGauge(RUNTIME_METRIC.eventLoopUtilization, {
+      description: 'Share of the last sampling interval the event loop was busy',
+      unit: '1',
+    });
     const observables = [cpu, rss, uptime, heapUsed, heapLimit, p50, p99, max, elu];
     const callback: BatchObservableCallback = (result) => {
       const stats = this.current;

@@ -176,10 +176,12 @@ export class CircuitBreaker {
    */
   recordClosedFailure(error: unknown): Promise<void> | undefined {
     if (!this.isFailure(error) || this.policy.state !== CircuitState.Closed) return undefined;
-    return this.policy.execute(() => Promise.reject(error)).then(
-      () => undefined,
-      () => undefined,
-    );
+    return this.policy
+      .execute(() => Promise.reject(error))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 
   private async trial<T>(fn: () => Promise<T>): Promise<T> {
@@ -230,7 +232,8 @@ export class CircuitBreaker {
 
   /** What the caller sees: cockatiel's open-circuit errors become CIRCUIT_OPEN, anything else passes as it was. */
   private callerError(error: unknown): unknown {
-    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) return new CircuitOpenError(this.operation, this.retryAfterMs());
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
+      return new CircuitOpenError(this.operation, this.retryAfterMs());
     return error;
   }
 

@@ -1,5 +1,11 @@
 /** Error recovery: per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with statistics. */
-export { ErrorRecoveryManager, type ErrorRecoveryOptions, type OperationPatch, type RecoveryHealth, type BreakerStatus } from './manager.js';
+export {
+  ErrorRecoveryManager,
+  type ErrorRecoveryOptions,
+  type OperationPatch,
+  type RecoveryHealth,
+  type BreakerStatus,
+} from './manager.js';
 export type { BreakerSnapshot } from './breaker.js';
 export type { Operation } from './operation.js';
 export type { OperationStatsSnapshot } from './stats.js';

@@ -164,9 +164,16 @@ export class ErrorRecoveryManager {
   configureOperation(operationName: string, config: OperationPatch): void {
     validateOperationName(operationName);
     if (!this.overrides.has(operationName) && this.overrides.size >= this.config.maxOperations) {
-      throw new InvalidConfigError('operationName', `more than errorRecovery.maxOperations (${this.config.maxOperations}) configured operations`);
+      throw new InvalidConfigError(
+        'operationName',
+        `more than errorRecovery.maxOperations (${this.config.maxOperations}) configured operations`,
+      );
     }
-    const merged = parseSection(operationRecoveryConfigSchema, mergePatch(this.resolved(operationName), config), `operations.${operationName}`);
+    const merged = parseSection(
+      operationRecoveryConfigSchema,
+      mergePatch(this.resolved(operationName), config),
+      `operations.${operationName}`,
+    );
     this.overrides.set(operationName, merged);
     const existing = this.operations.get(operationName);
     if (existing) {
@@ -218,7 +225,9 @@ export class ErrorRecoveryManager {
 
   /** Names of operations whose breaker is open. */
   openBreakers(): string[] {
-    return this.breakerStates().filter((b) => b.state === 'open').map((b) => b.operation);
+    return this.breakerStates()
+      .filter((b) => b.state === 'open')
+      .map((b) => b.operation);
   }
 
   /** Breaker snapshots of every operation, for a checkpoint. */
@@ -276,7 +285,10 @@ export class ErrorRecoveryManager {
     if (stats === undefined) {
       validateOperationName(name);
       if (this.stats.size >= this.config.maxOperations) {
-        throw new InvalidConfigError('operationName', `more than errorRecovery.maxOperations (${this.config.maxOperations}) distinct operation names`);
+        throw new InvalidConfigError(
+          'operationName',
+          `more than errorRecovery.maxOperations (${this.config.maxOperations}) distinct operation names`,
+        );
       }
       stats = new OperationStats(this.config.latencySamples);
       this.stats.set(name, stats);

@@ -118,7 +118,12 @@ export class OperationRecovery {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats, closedBreaker);
     // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.
-    if (this.deadlines === undefined && closedBreaker === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
+    if (
+      this.deadlines === undefined &&
+      closedBreaker === undefined &&
+      call.callerSignal === undefined &&
+      call.abandonSignal === undefined
+    ) {
       try {
         return Promise.resolve(operation(ctx));
       } catch (error) {
@@ -136,17 +141,22 @@ export class OperationRecovery {
 function inAttemptSpan<T>(operation: Operation<T>): Operation<T> {
   return (ctx) => {
     const parent = trace.setSpan(context.active(), ctx.span);
-    return getTracer().startActiveSpan(`${ctx.operationName} attempt`, { attributes: { [ATTR.attempt]: ctx.attempt } }, parent, async (span) => {
-      try {
-        return await operation(ctx);
-      } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        if (error instanceof Error) span.recordException(error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return getTracer().startActiveSpan(
+      `${ctx.operationName} attempt`,
+      { attributes: { [ATTR.attempt]: ctx.attempt } },
+      parent,
+      async (span) => {
+        try {
+          return await operation(ctx);
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          if (error instanceof Error) span.recordException(error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   };
 }
 

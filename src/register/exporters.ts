@@ -1,8 +1,19 @@
 // The exporters the OTEL_* variables ask for, for the preload's NodeSDK. Each OTLP exporter module is loaded
 // only when its signal and encoding are configured, so an unused one costs no start-up time.
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  ConsoleMetricExporter,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { moduleRequire } from '../internal/module-require.js';
 import type { OtlpProtocol, PreloadSettings } from './env.js';
 import { countDataPoints, ExportGuard, guardExporter, type ExportedSignal } from './export-guard.js';
@@ -40,7 +51,12 @@ export interface PreloadExporters {
 export function buildExporters(settings: PreloadSettings, report: (message: string) => void): PreloadExporters {
   const guards: ExportGuard[] = [];
   const guard = (signal: ExportedSignal, protocol: OtlpProtocol, target: string | undefined, path: string): ExportGuard => {
-    const created = new ExportGuard({ signal, componentType: `otlp_${protocol.replace('/', '_')}_${signal === 'metric_data_point' ? 'metric' : signal}_exporter`, target: target ?? `http://localhost:4318/v1/${path}`, report });
+    const created = new ExportGuard({
+      signal,
+      componentType: `otlp_${protocol.replace('/', '_')}_${signal === 'metric_data_point' ? 'metric' : signal}_exporter`,
+      target: target ?? `http://localhost:4318/v1/${path}`,
+      report,
+    });
     guards.push(created);
     return created;
   };
@@ -51,21 +67,37 @@ export function buildExporters(settings: PreloadSettings, report: (message: stri
     if (kind === 'otlp') {
       const protocol = settings.protocols.traces;
       const { OTLPTraceExporter } = otlpModule<TraceModule>('trace', protocol);
-      const exporter = guardExporter<Parameters<SpanExporter['export']>[0], SpanExporter>(new OTLPTraceExporter(), guard('span', protocol, settings.endpoints.traces, 'traces'), (spans) => spans.length);
+      const exporter = guardExporter<Parameters<SpanExporter['export']>[0], SpanExporter>(
+        new OTLPTraceExporter(),
+        guard('span', protocol, settings.endpoints.traces, 'traces'),
+        (spans) => spans.length,
+      );
       spanProcessors.push(new BatchSpanProcessor(exporter));
     }
   }
 
   // OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT: the reader does not read them itself.
   const periodic = (exporter: PushMetricExporter): IMetricReader =>
-    new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.metricExport.intervalMs, exportTimeoutMillis: settings.metricExport.timeoutMs });
+    new PeriodicExportingMetricReader({
+      exporter,
+      exportIntervalMillis: settings.metricExport.intervalMs,
+      exportTimeoutMillis: settings.metricExport.timeoutMs,
+    });
   const metricReaders: IMetricReader[] = [];
   for (const kind of settings.metrics) {
     if (kind === 'console') metricReaders.push(periodic(new ConsoleMetricExporter()));
     if (kind === 'otlp') {
       const protocol = settings.protocols.metrics;
       const { OTLPMetricExporter } = otlpModule<MetricsModule>('metrics', protocol);
-      metricReaders.push(periodic(guardExporter(new OTLPMetricExporter(), guard('metric_data_point', protocol, settings.endpoints.metrics, 'metrics'), countDataPoints)));
+      metricReaders.push(
+        periodic(
+          guardExporter(
+            new OTLPMetricExporter(),
+            guard('metric_data_point', protocol, settings.endpoints.metrics, 'metrics'),
+            countDataPoints,
+          ),
+        ),
+      );
     }
   }
 
@@ -75,7 +107,11 @@ export function buildExporters(settings: PreloadSettings, report: (message: stri
     if (kind === 'otlp') {
       const protocol = settings.protocols.logs;
       const { OTLPLogExporter } = otlpModule<LogsModule>('logs', protocol);
-      const exporter = guardExporter<Parameters<LogRecordExporter['export']>[0], LogRecordExporter>(new OTLPLogExporter(), guard('log', protocol, settings.endpoints.logs, 'logs'), (records) => records.length);
+      const exporter = guardExporter<Parameters<LogRecordExporter['export']>[0], LogRecordExporter>(
+        new OTLPLogExporter(),
+        guard('log', protocol, settings.endpoints.logs, 'logs'),
+        (records) => records.length,
+      );
       logRecordProcessors.push(new BatchLogRecordProcessor({ exporter, ...settings.batchLogs }));
     }
   }

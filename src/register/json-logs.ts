@@ -4,7 +4,33 @@ import type { Context } from '@opentelemetry/api';
 import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
 import { inspect } from 'node:util';
 
-const LEVEL = ['trace', 'trace', 'trace', 'trace', 'trace', 'debug', 'debug', 'debug', 'debug', 'info', 'info', 'info', 'info', 'warn', 'warn', 'warn', 'warn', 'error', 'error', 'error', 'error', 'fatal', 'fatal', 'fatal', 'fatal'];
+const LEVEL = [
+  'trace',
+  'trace',
+  'trace',
+  'trace',
+  'trace',
+  'debug',
+  'debug',
+  'debug',
+  'debug',
+  'info',
+  'info',
+  'info',
+  'info',
+  'warn',
+  'warn',
+  'warn',
+  'warn',
+  'error',
+  'error',
+  'error',
+  'error',
+  'fatal',
+  'fatal',
+  'fatal',
+  'fatal',
+];
 
 function isoTime(hr: readonly [number, number]): string {
   return new Date(hr[0] * 1000 + Math.floor(hr[1] / 1e6)).toISOString();

@@ -132,7 +132,11 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     mode: 'embedded',
     sdk: undefined,
     guards: [],
-    embedded: { ...cardinality, resource, logRecordProcessors: settings.logs.includes('console') ? [new JsonLinesLogProcessor(process.stdout)] : [] },
+    embedded: {
+      ...cardinality,
+      resource,
+      logRecordProcessors: settings.logs.includes('console') ? [new JsonLinesLogProcessor(process.stdout)] : [],
+    },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
       registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort)] });

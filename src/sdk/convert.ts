@@ -17,31 +17,37 @@ export function toSnapshot(resourceMetrics: ResourceMetrics, timestamp = Date.no
           });
           break;
         case DataPointType.GAUGE:
-          metrics.push({ ...base, kind: 'gauge', points: metric.dataPoints.map((p): SnapshotPoint => ({ attributes: p.attributes, value: p.value })) });
+          metrics.push({
+            ...base,
+            kind: 'gauge',
+            points: metric.dataPoints.map((p): SnapshotPoint => ({ attributes: p.attributes, value: p.value })),
+          });
           break;
         case DataPointType.HISTOGRAM:
           metrics.push({
             ...base,
             kind: 'histogram',
-            points: metric.dataPoints.map(
-              (p): SnapshotPoint => ({
-                attributes: p.attributes,
-                value: p.value.count,
-                histogram: {
-                  boundaries: p.value.buckets.boundaries,
-                  counts: p.value.buckets.counts,
-                  count: p.value.count,
-                  sum: p.value.sum ?? 0,
-                  ...(p.value.min !== undefined ? { min: p.value.min } : {}),
-                  ...(p.value.max !== undefined ? { max: p.value.max } : {}),
-                },
-              }),
-            ),
+            points: metric.dataPoints.map((p): SnapshotPoint => ({
+              attributes: p.attributes,
+              value: p.value.count,
+              histogram: {
+                boundaries: p.value.buckets.boundaries,
+                counts: p.value.buckets.counts,
+                count: p.value.count,
+                sum: p.value.sum ?? 0,
+                ...(p.value.min !== undefined ? { min: p.value.min } : {}),
+                ...(p.value.max !== undefined ? { max: p.value.max } : {}),
+              },
+            })),
           });
           break;
         case DataPointType.EXPONENTIAL_HISTOGRAM:
           // Count and sum only: quantile rules work on explicit-bucket histograms.
-          metrics.push({ ...base, kind: 'histogram', points: metric.dataPoints.map((p): SnapshotPoint => ({ attributes: p.attributes, value: p.value.count })) });
+          metrics.push({
+            ...base,
+            kind: 'histogram',
+            points: metric.dataPoints.map((p): SnapshotPoint => ({ attributes: p.attributes, value: p.value.count })),
+          });
           break;
       }
     }

@@ -100,7 +100,11 @@ function setUp(options: EmbeddedTelemetryOptions): State {
   }
   let tracerProvider: NodeTracerProvider | undefined;
   if (!apiHas('trace')) {
-    tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [recentTracesProcessor(), ...(options.spanProcessors ?? [])], ...(options.sampler ? { sampler: options.sampler } : {}) });
+    tracerProvider = new NodeTracerProvider({
+      resource,
+      spanProcessors: [recentTracesProcessor(), ...(options.spanProcessors ?? [])],
+      ...(options.sampler ? { sampler: options.sampler } : {}),
+    });
     if (!trace.setGlobalTracerProvider(tracerProvider)) {
       void tracerProvider.shutdown();
       tracerProvider = undefined;
@@ -116,7 +120,9 @@ function setUp(options: EmbeddedTelemetryOptions): State {
   }
   let propagator = false;
   if (!apiHas('propagation')) {
-    propagator = propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    propagator = propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
   }
   let loggerProvider: LoggerProvider | undefined = new LoggerProvider({ resource, processors: [...(options.logRecordProcessors ?? [])] });
   if (logs.setGlobalLoggerProvider(loggerProvider) !== loggerProvider) {

@@ -28,5 +28,12 @@ export {
 export { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions, type EmbeddedRegistrations } from './embedded.js';
 export { RecentTracesProcessor, recentTracesProcessor, productionSpanProcessors, DEFAULT_RECENT_TRACES } from './recent-traces.js';
 export type { MetricsSource } from '../monitoring/hub.js';
-export type { MetricSnapshot, SnapshotMetric, SnapshotPoint, SnapshotMetricKind, HistogramValue, PointAttributes } from '../monitoring/snapshot.js';
+export type {
+  MetricSnapshot,
+  SnapshotMetric,
+  SnapshotPoint,
+  SnapshotMetricKind,
+  HistogramValue,
+  PointAttributes,
+} from '../monitoring/snapshot.js';
 export type { RecentTraceSource, TraceSummary } from '../monitoring/recent-traces.js';

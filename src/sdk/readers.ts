@@ -13,7 +13,6 @@ export interface ProductionReadersOptions extends ProductionReaderOptions {
 /** Default cardinality limit, the SDK's own. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
-
 /**
  * The process-wide reader, created on first call (later calls return it and ignore `options`). Once it
  * is shut down, the next call makes a fresh one.

@@ -69,7 +69,6 @@ export class RecentTracesProcessor implements SpanProcessor, RecentTraceSource {
   }
 }
 
-
 /**
  * The process-wide {@link RecentTracesProcessor}, created on first call (later calls return it and
  * ignore `capacity`); after its provider shut it down, the next call makes a fresh one.

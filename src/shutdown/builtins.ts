@@ -80,7 +80,10 @@ export type CleanupStep = 'initiate' | 'stopAccepting' | 'cleanup';
  * A handler that runs `close` in one step (default CleanupResources): stop background timers, close a
  * connection pool, mark health not-ready (`step: 'initiate'`), stop a server (`step: 'stopAccepting'`).
  */
-export function createCleanupHandler(close: (signal: AbortSignal) => Promise<void> | void, options: { step?: CleanupStep } = {}): ShutdownHandler {
+export function createCleanupHandler(
+  close: (signal: AbortSignal) => Promise<void> | void,
+  options: { step?: CleanupStep } = {},
+): ShutdownHandler {
   const step = options.step ?? 'cleanup';
   return { [step]: (signal: AbortSignal) => close(signal) };
 }

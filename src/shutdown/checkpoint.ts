@@ -67,7 +67,13 @@ export function checkpointFileName(component: string): string {
 function isCheckpoint(value: unknown): value is ShutdownCheckpoint {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return v.version === 1 && typeof v.component === 'string' && typeof v.timestamp === 'string' && typeof v.timestampMs === 'number' && 'state' in v;
+  return (
+    v.version === 1 &&
+    typeof v.component === 'string' &&
+    typeof v.timestamp === 'string' &&
+    typeof v.timestampMs === 'number' &&
+    'state' in v
+  );
 }
 
 /**
@@ -117,7 +123,10 @@ export class FileCheckpointStore implements CheckpointStore {
     const body = JSON.stringify(checkpoint);
     await this.removeStaleTempFiles();
     const target = this.pathFor(checkpoint.component);
-    const temp = join(this.directory, `.${checkpointFileName(checkpoint.component)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    const temp = join(
+      this.directory,
+      `.${checkpointFileName(checkpoint.component)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`,
+    );
     await this.fs.mkdir(this.directory, { recursive: true, mode: 0o700 });
     try {
       const file = await this.fs.open(temp, 'wx', 0o600);

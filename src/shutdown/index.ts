@@ -7,7 +7,14 @@ export type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js'
 export { shutdownConfigSchema, type ShutdownConfig } from './config.js';
 export { ShutdownPhase, type WorkingPhase } from './phases.js';
 export type { ShutdownProgressSnapshot } from './progress.js';
-export { DEFAULT_HANDLER_PRIORITY, type HandlerOptions, type HandlerOutcome, type HandlerResult, type HandlerStep, type ShutdownHandler } from './handler.js';
+export {
+  DEFAULT_HANDLER_PRIORITY,
+  type HandlerOptions,
+  type HandlerOutcome,
+  type HandlerResult,
+  type HandlerStep,
+  type ShutdownHandler,
+} from './handler.js';
 export type { CheckpointRecord, PhaseOutcome, PhaseReport, ShutdownReport } from './report.js';
 export { FileCheckpointStore, type CheckpointFileSystem, type CheckpointStore, type ShutdownCheckpoint } from './checkpoint.js';
 export type { ProcessEvents, ProcessListener } from './process-hooks.js';

@@ -38,7 +38,9 @@ export class GracefulShutdownManager implements ShutdownGate {
   private readonly phaseReports: PhaseReport[] = [];
   private readonly abandonController = new AbortController();
   private readonly forceController = new AbortController();
-  private readonly phaseChanges = new EventEmitter<ShutdownPhase>((error) => this.log('error', this.progress.phase, 'Shutdown phase listener threw', describeError(error)));
+  private readonly phaseChanges = new EventEmitter<ShutdownPhase>((error) =>
+    this.log('error', this.progress.phase, 'Shutdown phase listener threw', describeError(error)),
+  );
   private readonly tracer = getTracer();
   private readonly clock: Clock;
   private readonly logger: OperationLogger | undefined;
@@ -57,7 +59,9 @@ export class GracefulShutdownManager implements ShutdownGate {
     this.store = options.checkpointStore ?? (this.config.checkpointDir ? new FileCheckpointStore(this.config.checkpointDir) : undefined);
     this.handlers = new HandlerRegistry(this.config.handlerTimeoutMs);
     this.gauge = new ShutdownPhaseGauge(() => this.progress.phase);
-    this.runner = new HandlerRunner(this.handlers, this.progress, this.clock, this.store, (level, op, msg, meta) => this.log(level, op, msg, meta));
+    this.runner = new HandlerRunner(this.handlers, this.progress, this.clock, this.store, (level, op, msg, meta) =>
+      this.log(level, op, msg, meta),
+    );
     this.hooks = new ProcessHooks(
       this.config,
       {
@@ -200,7 +204,9 @@ export class GracefulShutdownManager implements ShutdownGate {
     const parent = trace.setSpan(context.active(), span);
     this.log('warn', 'initiate', `Graceful shutdown initiated (${reason})`, { reason, active_requests: p.activeRequests });
     try {
-      await this.phase(parent, ShutdownPhase.InitiateShutdown, cfg.preStopDelayMs + cfg.stopAcceptingTimeoutMs, (s) => this.initiatePhase(s));
+      await this.phase(parent, ShutdownPhase.InitiateShutdown, cfg.preStopDelayMs + cfg.stopAcceptingTimeoutMs, (s) =>
+        this.initiatePhase(s),
+      );
       await this.phase(parent, ShutdownPhase.StopAcceptingRequests, cfg.stopAcceptingTimeoutMs, (s) => this.stopAcceptingPhase(s));
       await this.phase(parent, ShutdownPhase.FinishActiveRequests, cfg.drainTimeoutMs, (s) => this.drainPhase(s));
       await this.phase(parent, ShutdownPhase.SaveState, cfg.saveStateTimeoutMs, (s) => this.runner.run('saveState', s));
@@ -217,18 +223,27 @@ export class GracefulShutdownManager implements ShutdownGate {
     p.terminate(finishedAt);
     this.enter(ShutdownPhase.Terminated);
     const { drained, abandoned } = p.drainCounts;
-    span.setAttributes({ [SHUTDOWN_ATTR.forced]: p.forced, [SHUTDOWN_ATTR.requestsDrained]: drained, [SHUTDOWN_ATTR.requestsAbandoned]: abandoned });
+    span.setAttributes({
+      [SHUTDOWN_ATTR.forced]: p.forced,
+      [SHUTDOWN_ATTR.requestsDrained]: drained,
+      [SHUTDOWN_ATTR.requestsAbandoned]: abandoned,
+    });
     if (p.forced) span.setStatus({ code: SpanStatusCode.ERROR, message: 'shutdown forced' });
     const tallies = p.tallies;
-    this.log(p.forced ? 'error' : 'info', 'terminated', `Shutdown ${p.forced ? 'forced' : 'complete'} after ${finishedAt - p.startedAt} ms`, {
-      reason,
-      forced: p.forced,
-      requests_drained: drained,
-      requests_abandoned: abandoned,
-      handlers_failed: tallies.handlersFailed,
-      handlers_timed_out: tallies.handlersTimedOut,
-      checkpoints_saved: tallies.checkpointsSaved,
-    });
+    this.log(
+      p.forced ? 'error' : 'info',
+      'terminated',
+      `Shutdown ${p.forced ? 'forced' : 'complete'} after ${finishedAt - p.startedAt} ms`,
+      {
+        reason,
+        forced: p.forced,
+        requests_drained: drained,
+        requests_abandoned: abandoned,
+        handlers_failed: tallies.handlersFailed,
+        handlers_timed_out: tallies.handlersTimedOut,
+        checkpoints_saved: tallies.checkpointsSaved,
+      },
+    );
     span.end();
     // Last: flush telemetry, after the shutdown span and the final log record exist.
     const flushed = await this.finalizeStep();
@@ -236,7 +251,12 @@ export class GracefulShutdownManager implements ShutdownGate {
     return buildReport(reason, p, finishedAt, this.phaseReports, this.runner, flushed);
   }
 
-  private async phase(parent: Context, phase: WorkingPhase, timeoutMs: number, body: (signal: AbortSignal) => Promise<PhaseOutcome>): Promise<void> {
+  private async phase(
+    parent: Context,
+    phase: WorkingPhase,
+    timeoutMs: number,
+    body: (signal: AbortSignal) => Promise<PhaseOutcome>,
+  ): Promise<void> {
     if (this.progress.forced) {
       this.phaseReports.push({ phase, startedAt: 0, durationMs: 0, outcome: 'skipped' });
       return;
@@ -271,7 +291,9 @@ export class GracefulShutdownManager implements ShutdownGate {
   private stopAcceptingPhase(signal: AbortSignal): Promise<PhaseOutcome> {
     const p = this.progress;
     p.stopAccepting();
-    this.log('info', ShutdownPhase.StopAcceptingRequests, `Refusing new requests; ${p.activeRequests} in flight`, { active_requests: p.activeRequests });
+    this.log('info', ShutdownPhase.StopAcceptingRequests, `Refusing new requests; ${p.activeRequests} in flight`, {
+      active_requests: p.activeRequests,
+    });
     return this.runner.run('stopAccepting', signal);
   }
 
@@ -305,7 +327,10 @@ export class GracefulShutdownManager implements ShutdownGate {
     const p = this.progress;
     if (p.forced || this.finished) return;
     p.force(reason, this.clock.wall());
-    this.log('error', 'force', `Forcing shutdown (${reason}) with ${p.activeRequests} requests in flight`, { reason, active_requests: p.activeRequests });
+    this.log('error', 'force', `Forcing shutdown (${reason}) with ${p.activeRequests} requests in flight`, {
+      reason,
+      active_requests: p.activeRequests,
+    });
     this.abandonInFlight(`shutdown forced (${reason})`);
     this.forceController.abort(new ShuttingDownError(`Shutdown forced (${reason})`));
   }
@@ -314,7 +339,8 @@ export class GracefulShutdownManager implements ShutdownGate {
   private abandonInFlight(why: string): void {
     if (this.abandonController.signal.aborted) return;
     const { abandoned } = this.progress.endDrain();
-    if (abandoned > 0) this.log('warn', ShutdownPhase.FinishActiveRequests, `Abandoning ${abandoned} requests: ${why}`, { requests_abandoned: abandoned });
+    if (abandoned > 0)
+      this.log('warn', ShutdownPhase.FinishActiveRequests, `Abandoning ${abandoned} requests: ${why}`, { requests_abandoned: abandoned });
     this.abandonController.abort(new ShuttingDownError(`Request abandoned: ${why}`));
   }
 

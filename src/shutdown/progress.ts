@@ -81,7 +81,13 @@ export interface ShutdownProgressSnapshot {
 export type ShutdownState =
   | { readonly kind: 'running' }
   | { readonly kind: 'initiated'; readonly reason: string; readonly startedAt: number; readonly forced: false }
-  | { readonly kind: 'refusing'; readonly reason: string; readonly startedAt: number; readonly forced: boolean; readonly inFlightAtStop: number }
+  | {
+      readonly kind: 'refusing';
+      readonly reason: string;
+      readonly startedAt: number;
+      readonly forced: boolean;
+      readonly inFlightAtStop: number;
+    }
   | Drained
   | (Omit<Drained, 'kind'> & { readonly kind: 'terminated'; readonly finishedAt: number });
 
@@ -163,8 +169,18 @@ export class ShutdownProgress {
   }
 
   /** Handler steps run, failed and timed out, and checkpoints saved. */
-  get tallies(): { readonly handlersRun: number; readonly handlersFailed: number; readonly handlersTimedOut: number; readonly checkpointsSaved: number } {
-    return { handlersRun: this.handlersRun, handlersFailed: this.handlersFailed, handlersTimedOut: this.handlersTimedOut, checkpointsSaved: this.checkpointsSaved };
+  get tallies(): {
+    readonly handlersRun: number;
+    readonly handlersFailed: number;
+    readonly handlersTimedOut: number;
+    readonly checkpointsSaved: number;
+  } {
+    return {
+      handlersRun: this.handlersRun,
+      handlersFailed: this.handlersFailed,
+      handlersTimedOut: this.handlersTimedOut,
+      checkpointsSaved: this.checkpointsSaved,
+    };
   }
 
   /** Running → initiated: readiness is withdrawn, requests are still admitted. */
@@ -207,7 +223,8 @@ export class ShutdownProgress {
     this.admitting = false;
     const s = this.current;
     if (s.kind === 'running' || s.kind === 'terminated') return;
-    const drained = s.kind === 'drained' ? s : { ...s, inFlightAtStop: 'inFlightAtStop' in s ? s.inFlightAtStop : 0, drained: 0, abandoned: 0 };
+    const drained =
+      s.kind === 'drained' ? s : { ...s, inFlightAtStop: 'inFlightAtStop' in s ? s.inFlightAtStop : 0, drained: 0, abandoned: 0 };
     this.current = { ...drained, kind: 'terminated', finishedAt: now };
   }
 

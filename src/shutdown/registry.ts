@@ -35,12 +35,19 @@ export class HandlerRegistry {
   /** Adds `handler` under `name`. Throws INVALID_CONFIG on a bad or duplicate name, a bad handler or option, or past {@link MAX_HANDLERS}. */
   register(name: string, handler: ShutdownHandler, options: HandlerOptions = {}): void {
     const path = `shutdown.handlers.${name}`;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new InvalidConfigError('shutdown.handlers', 'name must be a string of 1 to 200 characters');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200)
+      throw new InvalidConfigError('shutdown.handlers', 'name must be a string of 1 to 200 characters');
     if (this.byName.has(name)) throw new InvalidConfigError(path, 'a handler with this name is already registered');
     if (this.byName.size >= MAX_HANDLERS) throw new InvalidConfigError(path, `at most ${MAX_HANDLERS} handlers`);
     if (typeof handler !== 'object' || handler === null) throw new InvalidConfigError(path, 'handler must be an object');
     const parsed = parseSection(handlerOptionsSchema, options, path);
-    this.byName.set(name, { name, handler, priority: parsed.priority, timeoutMs: parsed.timeoutMs ?? this.defaultTimeoutMs, seq: this.seq++ });
+    this.byName.set(name, {
+      name,
+      handler,
+      priority: parsed.priority,
+      timeoutMs: parsed.timeoutMs ?? this.defaultTimeoutMs,
+      seq: this.seq++,
+    });
   }
 
   /** Removes a handler; true when it was registered. */

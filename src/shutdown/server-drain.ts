@@ -19,7 +19,10 @@ interface SocketState {
 
 /** True when `server` emits the request and connection events the drain needs (node's http and https). */
 export function isDrainable(server: object): server is DrainableServer {
-  return typeof (server as { prependListener?: unknown }).prependListener === 'function' && typeof (server as { listen?: unknown }).listen === 'function';
+  return (
+    typeof (server as { prependListener?: unknown }).prependListener === 'function' &&
+    typeof (server as { listen?: unknown }).listen === 'function'
+  );
 }
 
 /**

@@ -96,7 +96,13 @@ export class HandlerRunner {
     // A late answer was already reported as timed out; saving it now would contradict the report.
     if (state === undefined || signal.aborted) return;
     const now = this.clock.wall();
-    const checkpoint: ShutdownCheckpoint = { version: 1, component: h.name, timestamp: new Date(now).toISOString(), timestampMs: now, state };
+    const checkpoint: ShutdownCheckpoint = {
+      version: 1,
+      component: h.name,
+      timestamp: new Date(now).toISOString(),
+      timestampMs: now,
+      state,
+    };
     if (this.store !== undefined) await this.store.save(checkpoint);
     if (signal.aborted) return;
     this.checkpoints.set(h.name, checkpoint);

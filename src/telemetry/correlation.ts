@@ -71,7 +71,10 @@ export function currentCorrelationId(ctx: Context): string | undefined {
  * The `x-correlation-id` request header when it is a valid correlation ID, else undefined (a repeated
  * header, an empty or unsafe value). For adapters that pass it on as `options.correlationId`.
  */
-export function correlationIdFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, onRejected?: CorrelationIdRejected): string | undefined {
+export function correlationIdFromHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  onRejected?: CorrelationIdRejected,
+): string | undefined {
   const value = headers['x-correlation-id'];
   if (value === undefined || value === '') return undefined;
   if (isValidCorrelationId(value)) return value;
@@ -96,7 +99,8 @@ export class CorrelationIdRejections {
 
   constructor() {
     this.counter = getMeter().createCounter(METRIC.correlationIdRejected, {
-      description: 'Correlation IDs from outside that were ignored (outside the safe character set or longer than 128 characters), by source',
+      description:
+        'Correlation IDs from outside that were ignored (outside the safe character set or longer than 128 characters), by source',
       unit: '{id}',
     });
   }

@@ -59,7 +59,7 @@ export function bucketIndex(boundaries: readonly number[], value: number): numbe
   return lo;
 }
 
-const stringOf = (value: AttributeValue | undefined): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+const stringOf = (value: AttributeValue | undefined): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 
 /** Content key of an attribute set: equal sets (in any key order) have equal keys. */
 export function attributesKey(attributes: Attributes): string {

@@ -1,2 +1,10 @@
 /** Correlation IDs from outside: the one validation every entry point applies. */
-export { CORRELATION_ID_PATTERN, MAX_CORRELATION_ID_LENGTH, isValidCorrelationId, correlationIdFromHeaders, currentCorrelationId, type CorrelationIdSource, type CorrelationIdRejected } from './correlation.js';
+export {
+  CORRELATION_ID_PATTERN,
+  MAX_CORRELATION_ID_LENGTH,
+  isValidCorrelationId,
+  correlationIdFromHeaders,
+  currentCorrelationId,
+  type CorrelationIdSource,
+  type CorrelationIdRejected,
+} from './correlation.js';

@@ -32,7 +32,8 @@ function counter(): Counter {
   let c = counters.get(meter);
   if (c === undefined) {
     c = meter.createCounter(METRIC.internalErrors, {
-      description: 'Errors the library caught in its own scheduled callbacks (samplers, health runners, alert evaluation, notifier queues, flushes, checkpoints)',
+      description:
+        'Errors the library caught in its own scheduled callbacks (samplers, health runners, alert evaluation, notifier queues, flushes, checkpoints)',
       unit: '{error}',
     });
     counters.set(meter, c);

@@ -81,11 +81,17 @@ export class LogSummarizer {
     for (const w of windows) {
       if (w.suppressed === 0) continue;
       try {
-        this.sink.log(w.level, w.component, w.operation, `${w.message} (${w.suppressed} more like this in the last ${this.intervalMs / 1000} s were not logged)`, {
-          ...w.summary,
-          [SUPPRESSED_ATTR]: w.suppressed,
-          [SUMMARY_INTERVAL_ATTR]: this.intervalMs,
-        });
+        this.sink.log(
+          w.level,
+          w.component,
+          w.operation,
+          `${w.message} (${w.suppressed} more like this in the last ${this.intervalMs / 1000} s were not logged)`,
+          {
+            ...w.summary,
+            [SUPPRESSED_ATTR]: w.suppressed,
+            [SUMMARY_INTERVAL_ATTR]: this.intervalMs,
+          },
+        );
       } catch {
         // A broken sink must not break the timer that called us; the next summary tries again.
       }

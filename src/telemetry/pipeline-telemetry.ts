@@ -150,14 +150,24 @@ export class PipelineTelemetry implements RecoveryListener {
       if (error instanceof Error) span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     }
-    const message = rejected ? `Operation rejected: ${type}` : `Operation failed: ${error instanceof Error ? error.message : String(error)}`;
-    this.logs?.log(`${outcome}\u0000${attrs.operationName}\u0000${type}`, rejected ? 'warn' : 'error', 'system', attrs.operationName, message, {
-      [ATTR.correlationId]: call.correlationId,
-      [ATTR.executionTimeMs]: seconds * 1000,
-      [ATTR.errorType]: type,
-      [ATTR.attempts]: call.attempts,
-      ...(call.userId !== undefined ? { [ATTR.userId]: call.userId } : {}),
-    }, { [ATTR.errorType]: type, [ATTR.outcome]: outcome });
+    const message = rejected
+      ? `Operation rejected: ${type}`
+      : `Operation failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.logs?.log(
+      `${outcome}\u0000${attrs.operationName}\u0000${type}`,
+      rejected ? 'warn' : 'error',
+      'system',
+      attrs.operationName,
+      message,
+      {
+        [ATTR.correlationId]: call.correlationId,
+        [ATTR.executionTimeMs]: seconds * 1000,
+        [ATTR.errorType]: type,
+        [ATTR.attempts]: call.attempts,
+        ...(call.userId !== undefined ? { [ATTR.userId]: call.userId } : {}),
+      },
+      { [ATTR.errorType]: type, [ATTR.outcome]: outcome },
+    );
   }
 
   /** A retry is about to wait: span event `retry` and the retries counter. */
@@ -165,12 +175,20 @@ export class PipelineTelemetry implements RecoveryListener {
     const type = errorType(error);
     call.span.addEvent('retry', { [ATTR.attempt]: failedAttempt, [ATTR.retryDelayMs]: delayMs, [ATTR.errorType]: type });
     this.retries.add(1, { [ATTR.operationName]: call.operationName });
-    this.logs?.log(`retry\u0000${call.operationName}\u0000${type}`, 'warn', 'error_recovery', call.operationName, `Attempt ${failedAttempt} failed (${type}); retrying in ${Math.round(delayMs)} ms`, {
-      [ATTR.correlationId]: call.correlationId,
-      [ATTR.attempt]: failedAttempt,
-      [ATTR.retryDelayMs]: delayMs,
-      [ATTR.errorType]: type,
-    }, { [ATTR.errorType]: type });
+    this.logs?.log(
+      `retry\u0000${call.operationName}\u0000${type}`,
+      'warn',
+      'error_recovery',
+      call.operationName,
+      `Attempt ${failedAttempt} failed (${type}); retrying in ${Math.round(delayMs)} ms`,
+      {
+        [ATTR.correlationId]: call.correlationId,
+        [ATTR.attempt]: failedAttempt,
+        [ATTR.retryDelayMs]: delayMs,
+        [ATTR.errorType]: type,
+      },
+      { [ATTR.errorType]: type },
+    );
   }
 
   /** Writes the pending log summaries and stops summarising (at shutdown). */

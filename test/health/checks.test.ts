@@ -2,7 +2,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCacheHealth, checkDatabaseHealth, checkKnowledgeEngineHealth, checkMemoryHealth, checkStorageHealth, registerBuiltInChecks } from '../../src/health/index.js';
+import {
+  checkCacheHealth,
+  checkDatabaseHealth,
+  checkKnowledgeEngineHealth,
+  checkMemoryHealth,
+  checkStorageHealth,
+  registerBuiltInChecks,
+} from '../../src/health/index.js';
 import { checkErrorRecoveryHealth } from '../../src/health/checks/recovery.js';
 import { checkEventLoopHealth } from '../../src/health/checks/event-loop.js';
 import { checkRateLimiterStoreHealth } from '../../src/health/checks/rate-limiter-store.js';

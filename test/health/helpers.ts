@@ -1,5 +1,10 @@
 import { dateClock } from '../support/clock.js';
-import { HealthCheckSystem, type HealthCheckConfigInput, type HealthCheckResult, type HealthCheckSystemOptions } from '../../src/health/index.js';
+import {
+  HealthCheckSystem,
+  type HealthCheckConfigInput,
+  type HealthCheckResult,
+  type HealthCheckSystemOptions,
+} from '../../src/health/index.js';
 
 /** A system on the (fakeable) Date clock for both wall time and durations. */
 export function system(config: HealthCheckConfigInput = {}, options: HealthCheckSystemOptions = {}): HealthCheckSystem {

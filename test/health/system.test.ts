@@ -292,7 +292,11 @@ describe('readiness for the shutdown manager', () => {
     await health.performFullHealthCheck();
     const status = health.getHealthStatus();
     expect(JSON.parse(JSON.stringify(status))).toEqual(status);
-    expect(status).toMatchObject({ status: 'healthy', ready: true, components: { c: { status: 'healthy', essential: false, totalChecks: 1, consecutiveFailures: 0 } } });
+    expect(status).toMatchObject({
+      status: 'healthy',
+      ready: true,
+      components: { c: { status: 'healthy', essential: false, totalChecks: 1, consecutiveFailures: 0 } },
+    });
     await health.shutdown();
   });
 });

@@ -4,7 +4,10 @@ import { Probe } from '../health/helpers.js';
 /** A health system with an essential `db` and a non-essential `cache`, on a clock tests move by hand. */
 export function healthFixture(maxResultAgeMs = 60_000) {
   const clock = { now: Date.now() };
-  const health = new HealthCheckSystem({ maxResultAgeMs, defaults: { criticalThreshold: 1 } }, { clock: { wall: () => clock.now, monotonic: () => performance.now() } });
+  const health = new HealthCheckSystem(
+    { maxResultAgeMs, defaults: { criticalThreshold: 1 } },
+    { clock: { wall: () => clock.now, monotonic: () => performance.now() } },
+  );
   const db = new Probe();
   const cache = new Probe();
   health.registerComponent('db', db.check, {}, true);

@@ -34,14 +34,21 @@ describe('one subscription shape: every onX / addListener returns a Disposable',
   });
 
   it('the recovery manager: onBreakerTransition and addListener', async () => {
-    const m = manager({ retry: { maxRetries: 1, baseDelayMs: 10, jitterFactor: 0 }, timeoutMs: 0, circuitBreaker: { failureThreshold: 1, recoveryTimeoutMs: 1000 } });
+    const m = manager({
+      retry: { maxRetries: 1, baseDelayMs: 10, jitterFactor: 0 },
+      timeoutMs: 0,
+      circuitBreaker: { failureThreshold: 1, recoveryTimeoutMs: 1000 },
+    });
     const transitions: BreakerTransition[] = [];
     const retries: number[] = [];
     const onTransition = m.onBreakerTransition((e) => transitions.push(e));
     const onRetry = m.addListener({ onRetry: (_call, attempt) => retries.push(attempt) });
     expect(Symbol.dispose in onTransition && Symbol.dispose in onRetry).toBe(true);
     onRetry[Symbol.dispose]();
-    const first = m.policyFor('db').execute(fail, call('db'), true).catch(() => undefined);
+    const first = m
+      .policyFor('db')
+      .execute(fail, call('db'), true)
+      .catch(() => undefined);
     await vi.advanceTimersByTimeAsync(10);
     await first;
     expect(transitions.map((t) => `${t.operation}:${t.from}->${t.to}`)).toEqual(['db:closed->open']);

@@ -135,7 +135,11 @@ describe('the time module', () => {
 
   it('callWithTimeout ends at once on stop with the stop error, and never starts work when stop already fired', async () => {
     const stop = new AbortController();
-    const running = callWithTimeout(() => new Promise(() => undefined), 10_000, { what: 'deliver', stop: stop.signal, stopError: () => new Error('stopped by shutdown') });
+    const running = callWithTimeout(() => new Promise(() => undefined), 10_000, {
+      what: 'deliver',
+      stop: stop.signal,
+      stopError: () => new Error('stopped by shutdown'),
+    });
     stop.abort(new Error('shutdown'));
     await expect(running).rejects.toThrow('stopped by shutdown');
     expect(vi.getTimerCount()).toBe(0);

@@ -10,7 +10,9 @@ describe('validation at the edge', () => {
 
   it('parseSection names the first bad field under its prefix', () => {
     expect(parseSection(schema, { port: 1 }, 'admin')).toEqual({ port: 1 });
-    expect(() => parseSection(schema, { port: 1, nested: { ms: 0 } }, 'admin')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.nested.ms' }));
+    expect(() => parseSection(schema, { port: 1, nested: { ms: 0 } }, 'admin')).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'admin.nested.ms' }),
+    );
     expect(() => parseSection(schema, 'nope', '')).toThrow(expect.objectContaining({ path: '(root)' }));
   });
 
@@ -24,15 +26,21 @@ describe('validation at the edge', () => {
   });
 
   it('alert rules go through the same conversion', () => {
-    expect(() => parseAlertRule({ name: 'Hot', metric: 'm', aggregation: 'rate', threshold: 1 })).toThrow(expect.objectContaining({ path: 'alertRules.Hot.windowMs' }));
-    expect(() => parseAlertRule({ name: 'bad name', metric: 'm', threshold: 1 })).toThrow(expect.objectContaining({ path: 'alertRules.bad name.name' }));
+    expect(() => parseAlertRule({ name: 'Hot', metric: 'm', aggregation: 'rate', threshold: 1 })).toThrow(
+      expect.objectContaining({ path: 'alertRules.Hot.windowMs' }),
+    );
+    expect(() => parseAlertRule({ name: 'bad name', metric: 'm', threshold: 1 })).toThrow(
+      expect.objectContaining({ path: 'alertRules.bad name.name' }),
+    );
   });
 
   it("health's cross-field rules are in its schema, so the whole config is refused once, at the edge", () => {
     expect(() => resolveConfig({ healthChecks: { defaults: { warningThreshold: 5, criticalThreshold: 2 } } }, {})).toThrow(
       expect.objectContaining({ path: 'healthChecks.defaults.warningThreshold' }),
     );
-    expect(() => resolveConfig({ healthChecks: { maxResultAgeMs: 10_000 } }, {})).toThrow(expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }));
+    expect(() => resolveConfig({ healthChecks: { maxResultAgeMs: 10_000 } }, {})).toThrow(
+      expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }),
+    );
     expect(() => resolveConfig({ healthChecks: { memoryWarningRatio: 0.99, memoryCriticalRatio: 0.9 } }, {})).toThrow(
       expect.objectContaining({ path: 'healthChecks.memoryWarningRatio' }),
     );
@@ -40,6 +48,8 @@ describe('validation at the edge', () => {
       expect.objectContaining({ path: 'healthChecks.eventLoopDelayWarningMs' }),
     );
     // A variable can break a cross-field rule too: the error names the field the rule guards.
-    expect(() => resolveConfig({}, { PRODUCTION_HEALTH_INTERVAL_MS: '120000' })).toThrow(expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }));
+    expect(() => resolveConfig({}, { PRODUCTION_HEALTH_INTERVAL_MS: '120000' })).toThrow(
+      expect.objectContaining({ path: 'healthChecks.maxResultAgeMs' }),
+    );
   });
 });

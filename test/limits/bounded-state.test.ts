@@ -13,7 +13,10 @@ import { clockOf } from '../support/clock.js';
 describe('per-key state stays bounded', () => {
   it('a million distinct keys never hold more than the cap; evictions are counted', () => {
     let now = 0;
-    const limiter = createRateLimiter({ algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, { clock: clockOf(() => now), maxKeys: 10_000, idleMs: 60_000 });
+    const limiter = createRateLimiter(
+      { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 },
+      { clock: clockOf(() => now), maxKeys: 10_000, idleMs: 60_000 },
+    );
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 1_000_000; i++) {
@@ -51,7 +54,10 @@ describe('per-key state stays bounded', () => {
   });
 
   it('stores very long and odd keys as bounded digests without mixing them up', () => {
-    const limiter = createRateLimiter({ algorithm: 'fixed_window', limit: 1, windowMs: 1000 }, { clock: clockOf(() => 0), maxKeyLength: 32 });
+    const limiter = createRateLimiter(
+      { algorithm: 'fixed_window', limit: 1, windowMs: 1000 },
+      { clock: clockOf(() => 0), maxKeyLength: 32 },
+    );
     const long = 'x'.repeat(1_000_000);
     expect(limiter.tryAcquire(long).allowed).toBe(true);
     expect(limiter.tryAcquire(long).allowed).toBe(false);

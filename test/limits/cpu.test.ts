@@ -42,7 +42,11 @@ describe('CPU use: a share of all cores, 0 to 100 %', () => {
     const probe = new InjectedProbe(2, 400);
     probe.cpu = 700_000;
     const clock = { now: 0 };
-    const usage = new ResourceUsage(probe, clockOf(() => clock.now), 'rss');
+    const usage = new ResourceUsage(
+      probe,
+      clockOf(() => clock.now),
+      'rss',
+    );
     probe.cpu = 704_360;
     clock.now = 1;
     usage.sample();

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../src/errors.js';
-import { MemoryRateLimitStore, rateLimitHeaders, RateLimitingManager, type RateLimitDecision, type RateLimiterConfig } from '../../src/limits/index.js';
+import {
+  MemoryRateLimitStore,
+  rateLimitHeaders,
+  RateLimitingManager,
+  type RateLimitDecision,
+  type RateLimiterConfig,
+} from '../../src/limits/index.js';
 import { createRateLimiter, createAlgorithm, SingleRateLimiter } from '../../src/limits/keyed-limiter.js';
 
 const fixed = (limit: number): RateLimiterConfig => ({ algorithm: 'fixed_window', limit, windowMs: 3_600_000 });

@@ -2,7 +2,12 @@ import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError, RateLimitedError, ShuttingDownError } from '../../src/errors.js';
-import { rateLimitHeaders, RateLimitingManager, type RateLimitingManagerOptions, type RateLimitConfigInput } from '../../src/limits/index.js';
+import {
+  rateLimitHeaders,
+  RateLimitingManager,
+  type RateLimitingManagerOptions,
+  type RateLimitConfigInput,
+} from '../../src/limits/index.js';
 import { clockOf } from '../support/clock.js';
 
 const managers: RateLimitingManager[] = [];
@@ -49,7 +54,10 @@ describe('RateLimitingManager.checkRateLimit', () => {
   });
 
   it('a call refused by a later scope consumes nothing from the earlier ones', () => {
-    const m = manager({ global: bucket(3, 0.001), perOperation: { op: bucket(3, 0.001) }, perUser: bucket(1, 0.001) }, { clock: clockOf(() => 0) });
+    const m = manager(
+      { global: bucket(3, 0.001), perOperation: { op: bucket(3, 0.001) }, perUser: bucket(1, 0.001) },
+      { clock: clockOf(() => 0) },
+    );
     void m.checkRateLimit('op', 'alice');
     for (let i = 0; i < 5; i++) expect(refusal(() => m.checkRateLimit('op', 'alice')).scope).toBe('user');
     // Had the refusals burnt global or operation tokens, these would be refused.
@@ -99,7 +107,10 @@ describe('RateLimitingManager.checkRateLimit', () => {
 
   it('makes a leaky-bucket caller wait for its turn, and shutdown releases waiters', async () => {
     vi.useFakeTimers();
-    const m = manager({ perOperation: { job: { algorithm: 'leaky_bucket', capacity: 5, leakPerSecond: 10, maxWaitMs: 500 } } }, { clock: clockOf(() => 0) });
+    const m = manager(
+      { perOperation: { job: { algorithm: 'leaky_bucket', capacity: 5, leakPerSecond: 10, maxWaitMs: 500 } } },
+      { clock: clockOf(() => 0) },
+    );
     expect(m.checkRateLimit('job', undefined)).toBeUndefined();
     const second = m.checkRateLimit('job', undefined);
     expect(second).toBeInstanceOf(Promise);

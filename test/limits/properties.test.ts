@@ -85,27 +85,36 @@ describe('no algorithm admits more than its limit, whatever the arrival pattern'
 
   it('leaky bucket: departures are spaced by cost / rate, waits and queue stay bounded', () => {
     fc.assert(
-      fc.property(arrivals, fc.integer({ min: 4, max: 12 }), fc.double({ min: 0.2, max: 50, noNaN: true }), fc.integer({ min: 0, max: 3000 }), (pattern, capacity, rate, maxWaitMs) => {
-        let now = 0;
-        const limiter = createRateLimiter({ algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs }, { clock: clockOf(() => now) });
-        const departures: { at: number; cost: number }[] = [];
-        for (const { dt, cost } of pattern) {
-          now += dt;
-          const d = limiter.tryAcquire('k', cost);
-          if (!d.allowed) continue;
-          expect(d.waitMs).toBeLessThanOrEqual(maxWaitMs + 1);
-          // Exact departure: the ceil in waitMs only rounds up what the caller waits.
-          const exact = departures.length === 0 ? now : Math.max(now, departures.at(-1)!.at + (departures.at(-1)!.cost * 1000) / rate);
-          // The caller never leaves before its slot.
-          expect(now + d.waitMs).toBeGreaterThanOrEqual(exact - EPS);
-          departures.push({ at: exact, cost });
-          const queued = ((exact - now) * rate) / 1000;
-          expect(queued + cost).toBeLessThanOrEqual(capacity + EPS);
-        }
-        for (let i = 1; i < departures.length; i++) {
-          expect(departures[i]!.at - departures[i - 1]!.at).toBeGreaterThanOrEqual((departures[i - 1]!.cost * 1000) / rate - EPS);
-        }
-      }),
+      fc.property(
+        arrivals,
+        fc.integer({ min: 4, max: 12 }),
+        fc.double({ min: 0.2, max: 50, noNaN: true }),
+        fc.integer({ min: 0, max: 3000 }),
+        (pattern, capacity, rate, maxWaitMs) => {
+          let now = 0;
+          const limiter = createRateLimiter(
+            { algorithm: 'leaky_bucket', capacity, leakPerSecond: rate, maxWaitMs },
+            { clock: clockOf(() => now) },
+          );
+          const departures: { at: number; cost: number }[] = [];
+          for (const { dt, cost } of pattern) {
+            now += dt;
+            const d = limiter.tryAcquire('k', cost);
+            if (!d.allowed) continue;
+            expect(d.waitMs).toBeLessThanOrEqual(maxWaitMs + 1);
+            // Exact departure: the ceil in waitMs only rounds up what the caller waits.
+            const exact = departures.length === 0 ? now : Math.max(now, departures.at(-1)!.at + (departures.at(-1)!.cost * 1000) / rate);
+            // The caller never leaves before its slot.
+            expect(now + d.waitMs).toBeGreaterThanOrEqual(exact - EPS);
+            departures.push({ at: exact, cost });
+            const queued = ((exact - now) * rate) / 1000;
+            expect(queued + cost).toBeLessThanOrEqual(capacity + EPS);
+          }
+          for (let i = 1; i < departures.length; i++) {
+            expect(departures[i]!.at - departures[i - 1]!.at).toBeGreaterThanOrEqual((departures[i - 1]!.cost * 1000) / rate - EPS);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

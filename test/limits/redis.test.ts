@@ -1,7 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../src/errors.js';
-import { RateLimitingManager, RateLimitStoreUnavailableError, type RateLimitConfigInput, type RateLimiterConfig } from '../../src/limits/index.js';
+import {
+  RateLimitingManager,
+  RateLimitStoreUnavailableError,
+  type RateLimitConfigInput,
+  type RateLimiterConfig,
+} from '../../src/limits/index.js';
 import { RedisRateLimitStore } from '../../src/limits/redis-store.js';
 import { RedisRateLimiter } from '../../src/limits/redis-limiter.js';
 import { eventually, freePort, memoryLogger, type ChildHandle } from '../support/helpers.js';

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, type RateLimitScope } from '../../src/errors.js';
-import { FallbackRateLimitStore, MemoryRateLimitStore, RateLimitingManager, RateLimitStoreUnavailableError, type RateLimiterConfig, type RateLimitStore } from '../../src/limits/index.js';
+import {
+  FallbackRateLimitStore,
+  MemoryRateLimitStore,
+  RateLimitingManager,
+  RateLimitStoreUnavailableError,
+  type RateLimiterConfig,
+  type RateLimitStore,
+} from '../../src/limits/index.js';
 import { StoreBreaker } from '../../src/limits/store-breaker.js';
 import type { Clock } from '../../src/internal/time.js';
 import { clockOf } from '../support/clock.js';
@@ -73,7 +80,9 @@ describe('MemoryRateLimitStore', () => {
 
   it('admits its share of every limit (a share outside (0, 1] is INVALID_CONFIG)', () => {
     expect(() => new MemoryRateLimitStore({ share: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'share' }));
-    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }));
+    expect(() => new FallbackRateLimitStore(new MemoryRateLimitStore(), { localShare: 2 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'localShare' }),
+    );
     const store = new MemoryRateLimitStore({ clock: clockOf(() => 0), share: 0.25 });
     store.setPolicy('user', undefined, fixed(20));
     store.setPolicy('global', undefined, { algorithm: 'token_bucket', capacity: 8, refillPerSecond: 0.001 });
@@ -85,7 +94,11 @@ describe('MemoryRateLimitStore', () => {
 describe('a store of your own behind RateLimitingManager', () => {
   it('decides global, operation and user through the one interface and refunds the earlier scopes on refusal', async () => {
     const store = new FlakyStore(clockOf(() => 0));
-    const m = new RateLimitingManager({ global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) }, {}, { metrics: false, store });
+    const m = new RateLimitingManager(
+      { global: fixed(10), perOperation: { search: fixed(10) }, perUser: fixed(1) },
+      {},
+      { metrics: false, store },
+    );
     managers.push(m);
     await m.checkRateLimit('search', 'alice');
     await expect(m.checkRateLimit('search', 'alice')).rejects.toMatchObject({ code: 'RATE_LIMITED', scope: 'user' });
@@ -126,7 +139,12 @@ describe('FallbackRateLimitStore', () => {
   function setup(options: ConstructorParameters<typeof FallbackRateLimitStore>[1] = {}) {
     const clock = { now: 1000 };
     const primary = new FlakyStore(clockOf(() => clock.now));
-    const store = new FallbackRateLimitStore(primary, { clock: clockOf(() => clock.now), breakerThreshold: 3, breakerCooldownMs: 500, ...options });
+    const store = new FallbackRateLimitStore(primary, {
+      clock: clockOf(() => clock.now),
+      breakerThreshold: 3,
+      breakerCooldownMs: 500,
+      ...options,
+    });
     store.setPolicy('user', undefined, fixed(20));
     return { clock, primary, store };
   }
@@ -202,7 +220,12 @@ describe('FallbackRateLimitStore', () => {
   it('a scope refused synchronously while another is pending on the store fails the check as a promise and gives the other back', async () => {
     const clock = { now: 0 };
     const primary = new FlakyStore(clockOf(() => clock.now));
-    const store = new FallbackRateLimitStore(primary, { clock: clockOf(() => clock.now), failureMode: 'fail_closed', breakerThreshold: 1, breakerCooldownMs: 500 });
+    const store = new FallbackRateLimitStore(primary, {
+      clock: clockOf(() => clock.now),
+      failureMode: 'fail_closed',
+      breakerThreshold: 1,
+      breakerCooldownMs: 500,
+    });
     const m = new RateLimitingManager({ global: fixed(10), perUser: fixed(10) }, {}, { metrics: false, store });
     managers.push(m);
     primary.failing = true;
@@ -230,7 +253,11 @@ describe('FallbackRateLimitStore', () => {
 describe('StoreBreaker', () => {
   it('counts calls that failed together once; calls started after a failure count again', () => {
     let now = 0;
-    const breaker = new StoreBreaker(3, 1000, clockOf(() => now));
+    const breaker = new StoreBreaker(
+      3,
+      1000,
+      clockOf(() => now),
+    );
     now = 100;
     for (let i = 0; i < 50; i++) breaker.failure(0);
     expect(breaker.failure(100)).toBe(false);

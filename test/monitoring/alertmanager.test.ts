@@ -69,7 +69,17 @@ describe('Alertmanager client against a real Alertmanager', () => {
       },
       {
         clock: clockOf(() => Date.now() + offset),
-        alertRules: [{ name: 'PaymentsDown', metric: 'test.payments.healthy', comparison: '<', threshold: 1, severity: 'critical', labels: { team: 'payments' }, annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' } }],
+        alertRules: [
+          {
+            name: 'PaymentsDown',
+            metric: 'test.payments.healthy',
+            comparison: '<',
+            threshold: 1,
+            severity: 'critical',
+            labels: { team: 'payments' },
+            annotations: { summary: 'payments unhealthy', description: 'value {{ $value }}' },
+          },
+        ],
       },
     );
     try {

@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebhookNotifier, AlertmanagerNotifier, type AlertNotification, type AlertNotifier, type WebhookPayload } from '../../src/monitoring/index.js';
+import {
+  WebhookNotifier,
+  AlertmanagerNotifier,
+  type AlertNotification,
+  type AlertNotifier,
+  type WebhookPayload,
+} from '../../src/monitoring/index.js';
 import { DeliveryQueue } from '../../src/monitoring/alerts/notifier.js';
 import { fingerprint } from '../../src/monitoring/alerts/labels.js';
 import { freePort } from '../support/helpers.js';

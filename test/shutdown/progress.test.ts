@@ -55,7 +55,15 @@ describe('shutdown progress as a state union', () => {
     p.recordUncaughtError();
     expect(p.tallies).toEqual({ handlersRun: 4, handlersFailed: 1, handlersTimedOut: 1, checkpointsSaved: 1 });
     const snapshot = p.snapshot(0, 0);
-    expect(snapshot).toMatchObject({ phase: 'running', ready: true, shuttingDown: false, reason: null, startedAt: null, elapsedMs: 0, uncaughtErrors: 1 });
+    expect(snapshot).toMatchObject({
+      phase: 'running',
+      ready: true,
+      shuttingDown: false,
+      reason: null,
+      startedAt: null,
+      elapsedMs: 0,
+      uncaughtErrors: 1,
+    });
     expect(Object.keys(snapshot).filter((k) => k.includes('_'))).toEqual([]);
   });
 });

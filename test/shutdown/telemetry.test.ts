@@ -10,7 +10,13 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCleanupHandler, createServerCloseHandler, createTelemetryFlushHandler, GracefulShutdownManager, TELEMETRY_FLUSH_PRIORITY } from '../../src/shutdown/index.js';
+import {
+  createCleanupHandler,
+  createServerCloseHandler,
+  createTelemetryFlushHandler,
+  GracefulShutdownManager,
+  TELEMETRY_FLUSH_PRIORITY,
+} from '../../src/shutdown/index.js';
 import { registeredTelemetryProviders } from '../../src/shutdown/builtins.js';
 import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import { deferred, phaseReached } from './helpers.js';

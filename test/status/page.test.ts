@@ -239,7 +239,9 @@ describe('the /status page during a graceful shutdown', () => {
       const registered = shutdown.getShutdownProgress().handlersRegistered;
       expect(registered).toBeGreaterThan(0);
       expect(await banner.textContent()).toMatch(
-        new RegExp(`^Shutting down: phase finish_active_requests \\(page test\\), \\d+s elapsed, 1 requests in flight, 0 drained, handlers \\d+/${registered}$`),
+        new RegExp(
+          `^Shutting down: phase finish_active_requests \\(page test\\), \\d+s elapsed, 1 requests in flight, 0 drained, handlers \\d+/${registered}$`,
+        ),
       );
     } finally {
       release.resolve();

@@ -97,7 +97,18 @@ async function sources(): Promise<{
           running: true,
           summary: { total: 1, healthy: 0, warning: 0, critical: 1, unknown: 0 },
           components: {
-            [XSS]: { status: 'critical', essential: false, stale: false, consecutiveFailures: 3, totalChecks: 3, totalFailures: 3, avgResponseTimeMs: 2, lastError: XSS, lastSuccess: null, lastCheck: '2026-01-01T00:00:00.000Z' },
+            [XSS]: {
+              status: 'critical',
+              essential: false,
+              stale: false,
+              consecutiveFailures: 3,
+              totalChecks: 3,
+              totalFailures: 3,
+              avgResponseTimeMs: 2,
+              lastError: XSS,
+              lastSuccess: null,
+              lastCheck: '2026-01-01T00:00:00.000Z',
+            },
           },
         }),
       },
@@ -113,7 +124,15 @@ async function sources(): Promise<{
         },
         getRequestSeries: () => [{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }],
       },
-      shutdown: { getShutdownProgress: () => ({ ...shutdown.getShutdownProgress(), phase: 'finish_active_requests', shuttingDown: true, reason: `x${'y'.repeat(5000)}`, startedAt: '2026-01-01T00:00:00.000Z' }) },
+      shutdown: {
+        getShutdownProgress: () => ({
+          ...shutdown.getShutdownProgress(),
+          phase: 'finish_active_requests',
+          shuttingDown: true,
+          reason: `x${'y'.repeat(5000)}`,
+          startedAt: '2026-01-01T00:00:00.000Z',
+        }),
+      },
       activeOperations: () => 4,
       traceUrlTemplate: 'http://jaeger.local/trace/{traceId}',
       traces: (n) =>
@@ -151,7 +170,10 @@ describe('buildStatusDocument', () => {
       ['Pending', 'pending'],
     ]);
     expect(doc.alerts.resolved[0]).toMatchObject({ name: 'Gone', state: 'resolved', resolvedAt: new Date(3_000).toISOString() });
-    expect(doc.shutdown).toMatchObject({ inProgress: true, progress: { phase: 'finish_active_requests', shuttingDown: true, startedAt: '2026-01-01T00:00:00.000Z', activeRequests: 0 } });
+    expect(doc.shutdown).toMatchObject({
+      inProgress: true,
+      progress: { phase: 'finish_active_requests', shuttingDown: true, startedAt: '2026-01-01T00:00:00.000Z', activeRequests: 0 },
+    });
     expect(doc.shutdown.progress.reason).toHaveLength(STATUS_LIMITS.text);
     expect(doc.process.activeOperations).toBe(4);
     expect(doc.series).toEqual([{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }]);

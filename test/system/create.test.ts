@@ -26,7 +26,15 @@ describe('createProductionSystem on embedded defaults', () => {
       system.executeProtectedOperation('graph.neighbours', 'alice', async (ctx) => `${ctx.userId}:${ctx.attempt}`),
     ).resolves.toBe('alice:1');
     const status = system.getSystemStatus();
-    expect(Object.keys(status).sort()).toEqual(['errorRecovery', 'health', 'monitoring', 'rateLimiting', 'resources', 'shutdown', 'system']);
+    expect(Object.keys(status).sort()).toEqual([
+      'errorRecovery',
+      'health',
+      'monitoring',
+      'rateLimiting',
+      'resources',
+      'shutdown',
+      'system',
+    ]);
     expect(() => JSON.stringify(status)).not.toThrow();
   });
 

@@ -27,12 +27,24 @@ describe('typed status contracts, one JSON naming convention', () => {
   });
 
   it('getSystemStatus has a declared type and camelCase keys all the way down', async () => {
-    system = createProductionSystem({}, { shutdown: { exitProcess: false }, rateLimiting: { perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 0.001 } } }, { env: {} });
+    system = createProductionSystem(
+      {},
+      { shutdown: { exitProcess: false }, rateLimiting: { perUser: { algorithm: 'token_bucket', capacity: 1, refillPerSecond: 0.001 } } },
+      { env: {} },
+    );
     await system.executeProtectedOperation('graph.query', 'alice', async () => 1);
     await system.executeProtectedOperation('graph.query', 'alice', async () => 1).catch(() => undefined);
     await system.getHealthReport();
     const status: SystemStatus = system.getSystemStatus();
-    expect(Object.keys(status).sort()).toEqual(['errorRecovery', 'health', 'monitoring', 'rateLimiting', 'resources', 'shutdown', 'system']);
+    expect(Object.keys(status).sort()).toEqual([
+      'errorRecovery',
+      'health',
+      'monitoring',
+      'rateLimiting',
+      'resources',
+      'shutdown',
+      'system',
+    ]);
     expect(status.system).toMatchObject({ shuttingDown: false, activeOperations: 0, errorRecoveryEnabled: true });
     expect(status.errorRecovery.stats['graph.query']).toMatchObject({ calls: 2, successes: 1, rejections: 1 });
     expect(status.rateLimiting.operations['graph.query']).toMatchObject({ user: { allowed: 1, rejected: 1 }, limited: false });

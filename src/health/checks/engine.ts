@@ -30,8 +30,10 @@ function interpret(reported: unknown): { status: 'healthy' | 'warning' | 'critic
   const record = reported as Record<string, unknown>;
   if (record.healthy === false) return { status: 'critical', output: describe(record) ?? 'engine reports healthy: false' };
   const status = typeof record.status === 'string' ? record.status.toLowerCase() : undefined;
-  if (status !== undefined && FAILING.has(status)) return { status: 'critical', output: describe(record) ?? `engine reports status ${status}` };
-  if (status !== undefined && DEGRADED.has(status)) return { status: 'warning', output: describe(record) ?? `engine reports status ${status}` };
+  if (status !== undefined && FAILING.has(status))
+    return { status: 'critical', output: describe(record) ?? `engine reports status ${status}` };
+  if (status !== undefined && DEGRADED.has(status))
+    return { status: 'warning', output: describe(record) ?? `engine reports status ${status}` };
   return { status: 'healthy' };
 }
 

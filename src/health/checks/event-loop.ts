@@ -12,7 +12,10 @@ export interface EventLoopCheckOptions {
 }
 
 /** Event-loop delay against thresholds, from a histogram that resets after each read. */
-export function checkEventLoopHealth(histogram: Pick<IntervalHistogram, 'percentile' | 'max' | 'mean' | 'reset' | 'count'>, options: EventLoopCheckOptions): HealthCheckResult {
+export function checkEventLoopHealth(
+  histogram: Pick<IntervalHistogram, 'percentile' | 'max' | 'mean' | 'reset' | 'count'>,
+  options: EventLoopCheckOptions,
+): HealthCheckResult {
   const samples = histogram.count;
   // Nanoseconds in the histogram; no sample yet (the first tick) reads as no delay.
   const p99 = samples > 0 ? histogram.percentile(99) / 1e6 : 0;

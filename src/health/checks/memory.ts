@@ -34,7 +34,12 @@ export function checkMemoryHealth(options: MemoryCheckOptions): HealthCheckResul
     observedValue: Math.round(ratio * 10_000) / 100,
     observedUnit: 'percent',
     ...(status === 'healthy' ? {} : { output: `memory at ${(ratio * 100).toFixed(1)}% (${which})` }),
-    details: { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapLimitBytes: heapLimit, ...(options.limitBytes ? { limitBytes: options.limitBytes } : {}) },
+    details: {
+      rssBytes: usage.rss,
+      heapUsedBytes: usage.heapUsed,
+      heapLimitBytes: heapLimit,
+      ...(options.limitBytes ? { limitBytes: options.limitBytes } : {}),
+    },
   };
 }
 

@@ -15,9 +15,12 @@ export interface RateLimiterStoreHealth {
 }
 
 /** The rate limiter's store: an unreachable store is a failure. */
-export async function checkRateLimiterStoreHealth(storeHealth: () => RateLimiterStoreHealth | Promise<RateLimiterStoreHealth>): Promise<HealthCheckResult> {
+export async function checkRateLimiterStoreHealth(
+  storeHealth: () => RateLimiterStoreHealth | Promise<RateLimiterStoreHealth>,
+): Promise<HealthCheckResult> {
   const store = await storeHealth();
-  if (!store.healthy) throw new Error(`rate limiter store${store.type ? ` (${store.type})` : ''} unreachable${store.error ? `: ${store.error}` : ''}`);
+  if (!store.healthy)
+    throw new Error(`rate limiter store${store.type ? ` (${store.type})` : ''} unreachable${store.error ? `: ${store.error}` : ''}`);
   return {
     status: 'healthy',
     measurement: store.latencyMs !== undefined ? 'responseTime' : 'status',

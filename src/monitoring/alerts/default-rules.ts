@@ -111,7 +111,8 @@ export const DEFAULT_ALERT_RULES: readonly AlertRuleInput[] = [
     severity: 'warning',
     annotations: {
       summary: 'Rate-limit rejections surging ({{ $labels.production_rate_limit_scope }})',
-      description: '{{ $value }} of decisions at the {{ $labels.production_rate_limit_scope }} scope were rejections over 5 minutes (threshold 25%).',
+      description:
+        '{{ $value }} of decisions at the {{ $labels.production_rate_limit_scope }} scope were rejections over 5 minutes (threshold 25%).',
     },
   },
 ];

@@ -119,14 +119,28 @@ export class AlertEngine {
   }
 
   /** Counters for `healthCheck()`. */
-  stats(): { rules: number; evaluations: number; lastEvaluation: EvaluationResult | undefined; evaluationErrors: number; droppedGroups: number; activeAlerts: number } {
+  stats(): {
+    rules: number;
+    evaluations: number;
+    lastEvaluation: EvaluationResult | undefined;
+    evaluationErrors: number;
+    droppedGroups: number;
+    activeAlerts: number;
+  } {
     let dropped = 0;
     let active = 0;
     for (const state of this.rules.values()) {
       dropped += state.evaluator.droppedGroups;
       active += state.instances.size;
     }
-    return { rules: this.rules.size, evaluations: this.evaluations, lastEvaluation: this.lastEvaluation, evaluationErrors: this.evaluationErrors, droppedGroups: dropped, activeAlerts: active };
+    return {
+      rules: this.rules.size,
+      evaluations: this.evaluations,
+      lastEvaluation: this.lastEvaluation,
+      evaluationErrors: this.evaluationErrors,
+      droppedGroups: dropped,
+      activeAlerts: active,
+    };
   }
 
   private evaluateRule(state: RuleState, index: SnapshotIndex, now: number, notify: AlertNotification[]): number {

@@ -88,7 +88,15 @@ export class DeliveryQueue {
 
   /** Counters. */
   stats(): DeliveryStats {
-    return { name: this.notifier.name, queued: this.queuedAlerts, inFlight: this.inFlight, sent: this.sent, failed: this.failed, dropped: this.dropped, lastError: this.lastError };
+    return {
+      name: this.notifier.name,
+      queued: this.queuedAlerts,
+      inFlight: this.inFlight,
+      sent: this.sent,
+      failed: this.failed,
+      dropped: this.dropped,
+      lastError: this.lastError,
+    };
   }
 
   /** Gives pending deliveries up to `graceMs` to finish, then aborts them and drops the rest. */

@@ -43,7 +43,13 @@ export class AlertmanagerNotifier implements AlertNotifier {
   notify(alerts: readonly AlertNotification[], signal: AbortSignal): Promise<void> {
     return postJson(
       this.endpoint,
-      alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL })),
+      alerts.map((a) => ({
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: a.startsAt,
+        endsAt: a.endsAt,
+        generatorURL: a.generatorURL,
+      })),
       signal,
     );
   }

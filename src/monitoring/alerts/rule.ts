@@ -61,7 +61,8 @@ export const alertRuleSchema = z
       ctx.addIssue({ code: 'custom', path: ['denominator'], message: 'a ratio needs a denominator' });
     }
     for (const reserved of ['alertname', 'severity']) {
-      if (reserved in rule.labels) ctx.addIssue({ code: 'custom', path: ['labels', reserved], message: `${reserved} is set by the rule itself` });
+      if (reserved in rule.labels)
+        ctx.addIssue({ code: 'custom', path: ['labels', reserved], message: `${reserved} is set by the rule itself` });
     }
   });
 

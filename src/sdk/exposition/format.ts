@@ -16,7 +16,10 @@ export interface NegotiatedFormat {
 
 const PROMETHEUS: NegotiatedFormat = { format: 'prometheus', contentType: PROMETHEUS_CONTENT_TYPE };
 const OPENMETRICS: NegotiatedFormat = { format: 'openmetrics', contentType: OPENMETRICS_CONTENT_TYPE };
-const OPENMETRICS_001: NegotiatedFormat = { format: 'openmetrics', contentType: 'application/openmetrics-text; version=0.0.1; charset=utf-8' };
+const OPENMETRICS_001: NegotiatedFormat = {
+  format: 'openmetrics',
+  contentType: 'application/openmetrics-text; version=0.0.1; charset=utf-8',
+};
 
 // A hostile header cannot make negotiation expensive: only this much of it is read.
 const MAX_ACCEPT_LENGTH = 4096;
@@ -39,7 +42,9 @@ function parseRange(text: string, order: number): MediaRange | undefined {
     const eq = parts[i]!.indexOf('=');
     if (eq < 0) continue;
     const key = parts[i]!.slice(0, eq).trim().toLowerCase();
-    const value = parts[i]!.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    const value = parts[i]!.slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     if (key === 'q') {
       // RFC 9110 qvalue: 0 to 1 with at most three decimals; anything else makes the range unacceptable.
       q = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(value) ? Number(value) : 0;

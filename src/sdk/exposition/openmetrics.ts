@@ -61,7 +61,10 @@ function familyOf(metric: MetricData, name: string): Pick<Family, 'name' | 'type
  * Groups the collected metrics into OpenMetrics families, in order of first appearance. A metric whose
  * name collides with a family of another type is left out (with a diag warning): one name, one type.
  */
-export function openMetricsFamilies(resourceMetrics: ResourceMetrics, options: { withResourceConstantLabels?: RegExp | undefined; withoutScopeInfo: boolean }): Family[] {
+export function openMetricsFamilies(
+  resourceMetrics: ResourceMetrics,
+  options: { withResourceConstantLabels?: RegExp | undefined; withoutScopeInfo: boolean },
+): Family[] {
   const constant = constantLabels(resourceMetrics.resource.attributes, options.withResourceConstantLabels);
   const families = new Map<string, Family>();
   for (const scopeMetrics of resourceMetrics.scopeMetrics) {
@@ -114,7 +117,12 @@ function exemplarsByBucket(exemplars: readonly Exemplar[], boundaries: readonly 
  * The samples of one histogram point: buckets in increasing `le` (canonical numbers) up to and
  * including +Inf, each with the newest exemplar that fell in it, then `_count` and `_sum`.
  */
-export function openMetricsHistogram(family: Family, labels: ScopeLabels, point: DataPoint<Histogram>, lookup: ExemplarLookup | undefined): string {
+export function openMetricsHistogram(
+  family: Family,
+  labels: ScopeLabels,
+  point: DataPoint<Histogram>,
+  lookup: ExemplarLookup | undefined,
+): string {
   const own = renderAttributes(point.attributes);
   const shared = braces(joinLabels(own, labels.plain));
   const { boundaries, counts } = point.value.buckets;

@@ -112,7 +112,12 @@ export class ExpositionWriter {
    * The exposition in chunks handed to `sink`, yielding to the event loop after each chunk. Stops early,
    * without error, once `cancelled()` is true (e.g. the scraper went away).
    */
-  async write(resourceMetrics: ResourceMetrics, format: ExpositionFormat, sink: (chunk: string) => void, cancelled?: () => boolean): Promise<void> {
+  async write(
+    resourceMetrics: ResourceMetrics,
+    format: ExpositionFormat,
+    sink: (chunk: string) => void,
+    cancelled?: () => boolean,
+  ): Promise<void> {
     const out = new Output();
     for (const _ of this.steps(resourceMetrics, format, out, this.sliceMs)) {
       const chunk = out.take();
@@ -167,7 +172,12 @@ export class ExpositionWriter {
         const counter = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
         const name = counter && !base.endsWith('_total') ? `${base}_total` : base;
         const { description, unit } = metric.descriptor;
-        const type = metric.dataPointType === DataPointType.SUM ? (counter ? 'counter' : 'gauge') : (PROMETHEUS_TYPES[metric.dataPointType] ?? 'untyped');
+        const type =
+          metric.dataPointType === DataPointType.SUM
+            ? counter
+              ? 'counter'
+              : 'gauge'
+            : (PROMETHEUS_TYPES[metric.dataPointType] ?? 'untyped');
         out.text += `# HELP ${name} ${escapeHelp(description || 'description missing')}${unit ? `\n# UNIT ${name} ${escapeHelp(unit)}` : ''}\n# TYPE ${name} ${type}\n`;
         yield* this.prometheusSamples(metric, name, labels, out);
       }
