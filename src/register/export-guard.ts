@@ -53,12 +53,10 @@ export class ExportGuard {
   record(count: number, result: ExportResult): void {
     const { signal } = this.options;
     // The meter is taken late: at construction the MeterProvider is not registered yet.
-    this.counter ??= metrics
-      .getMeter('@llmkg/production/instrumentation')
-      .createCounter(`otel.sdk.exporter.${signal}.exported`, {
-        description: `Telemetry items (${signal}) handed to the exporter, with error.type when the export failed`,
-        unit: `{${signal}}`,
-      });
+    this.counter ??= metrics.getMeter('@llmkg/production/instrumentation').createCounter(`otel.sdk.exporter.${signal}.exported`, {
+      description: `Telemetry items (${signal}) handed to the exporter, with error.type when the export failed`,
+      unit: `{${signal}}`,
+    });
     if (result.code === ExportResultCode.SUCCESS) {
       this.counter.add(count, this.ok);
       return;
