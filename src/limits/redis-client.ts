@@ -29,8 +29,9 @@ export function isCluster(client: RedisClient): client is Cluster {
 /**
  * A client for `config`. Commands never queue while disconnected (a queued take would consume after its
  * caller gave up) and are not retried by ioredis: the store applies its own timeout and the failure mode.
- * Auto-pipelining sends the checks issued in one turn of the event loop in one write per node: fewer
- * syscalls on both sides (measured: a quarter more checks per second, a fifth less Redis CPU per check).
+ * One server: the store gathers the checks of one turn of the event loop into a few writes itself (see
+ * `RedisRateLimitStore`), cheaper per check than ioredis auto-pipelining, which also keeps one batch in flight
+ * at a time. A cluster: auto-pipelining sends them in one write per node.
  */
 export function createRedisClient(config: SharedStoreConfig): RedisClient {
   const { Redis, Cluster } = loadIoredis();
@@ -39,7 +40,7 @@ export function createRedisClient(config: SharedStoreConfig): RedisClient {
     connectTimeout: config.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     retryStrategy: (times) => Math.min(50 * times, 1000),
   };
   if (config.type === 'redis') {
@@ -63,6 +64,7 @@ export function createRedisClient(config: SharedStoreConfig): RedisClient {
     clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
     redisOptions: {
       ...options,
+      enableAutoPipelining: true,
       ...(first.username !== undefined ? { username: first.username } : {}),
       ...(first.password !== undefined ? { password: first.password } : {}),
       ...(first.tls ? { tls: {} } : {}),
