@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { InvalidConfigError } from '../errors.js';
 import { requireOptionalPeer } from '../internal/module-require.js';
@@ -29,9 +30,7 @@ export function isCluster(client: RedisClient): client is Cluster {
 /**
  * A client for `config`. Commands never queue while disconnected (a queued take would consume after its
  * caller gave up) and are not retried by ioredis: the store applies its own timeout and the failure mode.
- * One server: the store gathers the checks of one turn of the event loop into a few writes itself (see
- * `RedisRateLimitStore`), cheaper per check than ioredis auto-pipelining, which also keeps one batch in flight
- * at a time. A cluster: auto-pipelining sends them in one write per node.
+ * No auto-pipelining: the store gathers its writes itself ({@link WriteGathering}).
  */
 export function createRedisClient(config: SharedStoreConfig): RedisClient {
   const { Redis, Cluster } = loadIoredis();
@@ -54,7 +53,6 @@ export function createRedisClient(config: SharedStoreConfig): RedisClient {
   const first = seeds[0]!;
   const clusterOptions: ClusterOptions = {
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     // A decision waits at most timeoutMs anyway; bounded redirections keep a lost slot from holding commands long.
     maxRedirections: 4,
     retryDelayOnClusterDown: 50,
@@ -64,7 +62,6 @@ export function createRedisClient(config: SharedStoreConfig): RedisClient {
     clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
     redisOptions: {
       ...options,
-      enableAutoPipelining: true,
       ...(first.username !== undefined ? { username: first.username } : {}),
       ...(first.password !== undefined ? { password: first.password } : {}),
       ...(first.tls ? { tls: {} } : {}),
@@ -74,4 +71,61 @@ export function createRedisClient(config: SharedStoreConfig): RedisClient {
     seeds.map((s) => ({ host: s.host, port: s.port })),
     clusterOptions,
   );
+}
+
+/**
+ * Commands gathered in one socket write at most. Measured on loopback with 64 checks in flight: 16 to 64 ran
+ * alike, 4 and 8 a fifth slower (more syscalls on both sides).
+ */
+export const WRITE_BATCH = 32;
+
+/**
+ * Gathers the commands a store issues in one turn of the event loop into few socket writes: it corks the
+ * client's sockets (every master's, on a cluster) at the first command and uncorks them at the end of the
+ * tick, the pattern of Node's `writable.cork()` documentation, or once {@link WRITE_BATCH} commands wait,
+ * so Redis starts on those while the rest are issued. One syscall each side per batch instead of one per
+ * check, and, unlike ioredis auto-pipelining, no Pipeline and extra promise per command, and no waiting for
+ * a batch's replies before the next batch goes out (measured: half the Node CPU per check, and more checks
+ * per second, on one server and on a cluster). Commands still go out through ioredis, routed as before.
+ */
+export class WriteGathering {
+  private readonly corked: Writable[] = [];
+  private inBatch = 0;
+  private flushQueued = false;
+
+  constructor(private readonly client: RedisClient) {}
+
+  /** Call just before a command is sent. */
+  add(): void {
+    if (this.corked.length > 0) {
+      if (this.inBatch < WRITE_BATCH) {
+        this.inBatch++;
+        return;
+      }
+      this.release();
+    }
+    if (isCluster(this.client)) for (const node of this.client.nodes('master')) this.hold(node.stream);
+    else this.hold(this.client.stream);
+    this.inBatch = 1;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  // A node not yet connected has no stream: its commands are queued by ioredis until it connects.
+  private hold(stream: Writable | undefined): void {
+    if (stream === undefined) return;
+    stream.cork();
+    this.corked.push(stream);
+  }
+
+  private release(): void {
+    for (let s = this.corked.pop(); s !== undefined; s = this.corked.pop()) s.uncork();
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    this.release();
+  };
 }
