@@ -121,7 +121,13 @@ export class WriteGathering {
   }
 
   private release(): void {
-    for (let s = this.corked.pop(); s !== undefined; s = this.corked.pop()) s.uncork();
+    for (let stream = this.corked.pop(); stream !== undefined; stream = this.corked.pop()) {
+      try {
+        stream.uncork();
+      } catch {
+        // A socket that fails its write reports it as an error event to ioredis, which fails its commands.
+      }
+    }
   }
 
   private readonly flush = (): void => {

@@ -125,6 +125,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
             // This node has not seen the script (cold start, restart, SCRIPT FLUSH): EVAL runs it on the same
             // node as the key (a SCRIPT LOAD would go to a random node of a cluster) and caches it there.
             this.scriptLoads++;
+            this.writes?.add();
             client.eval(script.source, 1, key, ...args).then(done, reject);
           } else if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
             reject(new Error(`${message}: this Redis is a Redis Cluster node; configure rateLimiting.store as { type: 'redis_cluster', nodes: [...] }`));
