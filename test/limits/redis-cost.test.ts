@@ -5,7 +5,7 @@ import { RedisRateLimiter, RedisRateLimitStore, type RateLimiterConfig, type Sha
 import { WRITE_BATCH } from '../../src/limits/redis-client.js';
 import { EXPIRY_MARGIN_MS } from '../../src/limits/redis-scripts.js';
 import { freePort, type StartedProcess } from '../support/processes.js';
-import { startRedisServer } from './support/redis-server.js';
+import { connectAdmin, startRedisServer } from './support/redis-server.js';
 
 // What a decision costs Redis and the socket: the checks of one tick share a few writes, and a busy key's SET
 // keeps its expiry (KEEPTTL) while that expiry still outlives the key's state.
@@ -18,9 +18,7 @@ const stores: RedisRateLimitStore[] = [];
 beforeAll(async () => {
   port = await freePort();
   server = await startRedisServer(port);
-  admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-  admin.on('error', () => undefined);
-  await admin.connect();
+  admin = await connectAdmin(port);
 }, 30_000);
 afterAll(async () => {
   admin.disconnect();

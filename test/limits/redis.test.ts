@@ -11,7 +11,7 @@ import {
   type RateLimiterConfig,
 } from '../../src/limits/index.js';
 import { freePort, type StartedProcess } from '../support/processes.js';
-import { startRedisServer } from './support/redis-server.js';
+import { connectAdmin, startRedisServer } from './support/redis-server.js';
 
 let port: number;
 let server: StartedProcess;
@@ -24,9 +24,7 @@ function startRedis(): Promise<StartedProcess> {
 beforeAll(async () => {
   port = await freePort();
   server = await startRedis();
-  admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-  admin.on('error', () => undefined);
-  await admin.connect();
+  admin = await connectAdmin(port);
 }, 30_000);
 afterAll(async () => {
   admin.disconnect();
