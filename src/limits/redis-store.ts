@@ -30,6 +30,7 @@ interface Waiter {
  * slot: EVALSHA, and EVAL on that same node when it answers NOSCRIPT (a cold or restarted node). A call
  * waits `timeoutMs` for its reply (see {@link withReplyTimeout}: a reply that arrived during a stall of our
  * own event loop is not a timeout), and before the very first connection up to `timeoutMs` more for it.
+ * The calls of one turn of the event loop share socket writes ({@link WriteGathering}).
  * Failures reject; wrap the store in a {@link FallbackRateLimitStore} for a failure mode.
  */
 export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
