@@ -26,7 +26,8 @@ function script(name: string, body: string): LuaScript {
 // Reply: { allowed 0/1, remaining, retryAfterMs (-1 = never), resetMs, waitMs, aux } as integers
 // (Lua numbers become integers in replies, hence the explicit rounding); with 'v' one integer, the store's
 // verdict: 0 admitted, -waitMs admitted after waiting, retryAfterMs >= 1 refused, NEVER refused for good.
-// Each script reads only the part of TIME it needs: a Lua statement costs Redis CPU on every decision.
+// Each script reads only the part of TIME it needs, and an admitted brief take returns before the full reply's
+// fields are computed: a Lua statement costs Redis CPU on every decision.
 const PRELUDE = `
 local key = KEYS[1]
 local refund = ARGV[1] == 'r'
@@ -89,6 +90,7 @@ else
   local px = full + ${EXPIRY_MARGIN_MS + KEEP_SLACK_MS}
   redis.call('SET', key, struct.pack('ddd', tokens, at, rel + px), 'PX', px)
 end
+if brief then return 0 end
 return reply(1, math.floor(tokens + 1e-9), 0, full, 0, 0)
 `,
 );
@@ -127,6 +129,7 @@ if c + cost <= limit + 1e-9 then
   else
     redis.call('SET', key, struct.pack('dd', w, c), 'PX', reset + ${EXPIRY_MARGIN_MS})
   end
+  if brief then return 0 end
   return reply(1, math.floor(limit - c + 1e-9), 0, reset, 0, w)
 end
 local retry = reset
@@ -232,6 +235,7 @@ else
   local px = math.ceil(after - now) + ${EXPIRY_MARGIN_MS + KEEP_SLACK_MS}
   redis.call('SET', key, struct.pack('dd', after, now + px), 'PX', px)
 end
+if brief then return -math.ceil(wait) end
 return reply(1, math.floor(cap - (after - now) * per + 1e-9), 0, math.ceil(after - now), math.ceil(wait), 0)
 `,
 );
