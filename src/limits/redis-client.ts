@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { InvalidConfigError } from '../errors.js';
 import { requireOptionalPeer } from '../internal/module-require.js';
 import { parseRedisNode, type SharedStoreConfig } from './config.js';
+import { LOOP_STALL_MS } from './reply-timeout.js';
 
 /** An ioredis client: one server (`Redis`) or a cluster (`Cluster`). */
 export type RedisClient = Redis | Cluster;
@@ -92,6 +94,9 @@ export class WriteGathering {
   private readonly corked: Writable[] = [];
   private inBatch = 0;
   private flushQueued = false;
+  private heldSince = 0;
+  /** When (`performance.now()`) writes last went out more than LOOP_STALL_MS after the first of them was held. */
+  private lateAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly client: RedisClient) {}
 
@@ -109,9 +114,16 @@ export class WriteGathering {
     this.inBatch = 1;
     if (!this.flushQueued) {
       this.flushQueued = true;
+      this.heldSince = performance.now();
       process.nextTick(this.flush);
     }
   }
+
+  /**
+   * True when writes held at or after `startedAt` went out late: a synchronous stall of our loop followed
+   * them in the same tick, so a request may have reached Redis only as the stall ended.
+   */
+  readonly heldBack = (startedAt: number): boolean => this.lateAt >= startedAt;
 
   // A node not yet connected has no stream: its commands are queued by ioredis until it connects.
   private hold(stream: Writable | undefined): void {
@@ -132,6 +144,8 @@ export class WriteGathering {
 
   private readonly flush = (): void => {
     this.flushQueued = false;
+    const now = performance.now();
+    if (now - this.heldSince > LOOP_STALL_MS) this.lateAt = now;
     this.release();
   };
 }

@@ -135,6 +135,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
       },
       this.config.timeoutMs,
       this.onTimeout,
+      this.writes?.heldBack,
     );
   }
 
