@@ -49,11 +49,11 @@ local t = redis.call('TIME')
 // - the buckets store, next to their state, `keep`: the time (their own time scale) until which the key's
 //   expiry is known to hold it. A decision whose state must live no longer than that keeps the expiry; else
 //   it moves it with KEEP_SLACK_MS to spare, so a busy key moves its expiry about once per KEEP_SLACK_MS
-//   rather than on every decision. `keep` is counted from this script's TIME, which is at most microseconds
-//   (and the server's millisecond rounding) off the time Redis counts the expiry from: well inside the
-//   EXPIRY_MARGIN_MS the key lives past the end of its state, which stays. A value of the previous layout (without
-//   `keep`) reads as keep = 0, and the previous scripts read this layout's leading doubles, so replicas of
-//   both versions can share keys during a rolling upgrade.
+//   rather than on every decision. `keep` is counted from this script's TIME, which differs from the time
+//   Redis counts the expiry from by microseconds and its millisecond rounding: far less than the
+//   EXPIRY_MARGIN_MS a key lives past the end of its state. A value of the previous layout (without `keep`)
+//   reads as keep = 0, and the previous scripts read this layout's leading doubles, so replicas of both
+//   versions can share keys during a rolling upgrade.
 
 /**
  * ARGV[3] capacity, ARGV[4] tokens per ms. The key holds tokens, last refill and `keep` packed as three
