@@ -1,6 +1,6 @@
 import type { RateLimitScope } from '../errors.js';
 import type { RateLimiterConfig, SharedStoreConfig } from './config.js';
-import { createRedisClient, isCluster, type RedisClient } from './redis-client.js';
+import { createRedisClient, isCluster, WriteGathering, type RedisClient } from './redis-client.js';
 import { RedisRateLimiter, type ScriptRunner } from './redis-limiter.js';
 import type { LuaScript } from './redis-scripts.js';
 import { redisKeyPart } from './keys.js';
@@ -30,6 +30,7 @@ interface Waiter {
  * slot: EVALSHA, and EVAL on that same node when it answers NOSCRIPT (a cold or restarted node). A call
  * waits `timeoutMs` for its reply (see {@link withReplyTimeout}: a reply that arrived during a stall of our
  * own event loop is not a timeout), and before the very first connection up to `timeoutMs` more for it.
+ * The calls of one turn of the event loop share socket writes ({@link WriteGathering}).
  * Failures reject; wrap the store in a {@link FallbackRateLimitStore} for a failure mode.
  */
 export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
@@ -53,6 +54,8 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   private userDefault: RedisRateLimiter | undefined;
   private readonly overrides = new Map<string, RedisRateLimiter>();
   private readonly maxKeyLength: number;
+  /** Gathers this store's writes, unless the client auto-pipelines them. */
+  private writes: WriteGathering | undefined;
 
   constructor(
     readonly config: SharedStoreConfig,
@@ -118,12 +121,14 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
             reject(error);
           }
         };
+        this.writes?.add();
         client.evalsha(script.sha, 1, key, ...args).then(done, (error: unknown) => {
           const message = error instanceof Error ? error.message : String(error);
           if (message.startsWith('NOSCRIPT')) {
             // This node has not seen the script (cold start, restart, SCRIPT FLUSH): EVAL runs it on the same
             // node as the key (a SCRIPT LOAD would go to a random node of a cluster) and caches it there.
             this.scriptLoads++;
+            this.writes?.add();
             client.eval(script.source, 1, key, ...args).then(done, reject);
           } else if (this.type === 'redis' && /^(MOVED|ASK|CLUSTERDOWN) /.test(message)) {
             reject(
@@ -136,6 +141,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
       },
       this.config.timeoutMs,
       this.onTimeout,
+      this.writes?.heldBack,
     );
   }
 
@@ -171,6 +177,7 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
 
   private attach(client: RedisClient): void {
     this.client = client;
+    this.writes = client.options.enableAutoPipelining === true ? undefined : new WriteGathering(client);
     client.on('error', this.onError);
     client.on('node error', this.onError);
     client.on('ready', this.onReady);

@@ -22,14 +22,22 @@ export type StoreCall<T> = (resolve: (value: T) => void, reject: (error: unknown
  *   one `setImmediate`, which runs after the loop's I/O: a reply that arrived is read first.
  * - A call that needs a second round trip (NOSCRIPT, then EVAL) cannot send it while the loop is blocked.
  *   A timer that fires more than {@link LOOP_STALL_MS} late gives the call one more `timeoutMs` from now.
+ *   So does `heldBack(startedAt)` returning true: the call's request may have waited out a stall of ours
+ *   before it was written (a stall a little longer than `timeoutMs` leaves the timer only slightly late).
  * So a call waits at most twice `timeoutMs` plus the stall. The timer keeps the process alive while the
  * caller awaits it. `onTimeout` runs when the timeout wins.
  */
-export function withReplyTimeout<T>(call: StoreCall<T>, timeoutMs: number, onTimeout?: () => void): Promise<T> {
+export function withReplyTimeout<T>(
+  call: StoreCall<T>,
+  timeoutMs: number,
+  onTimeout?: () => void,
+  heldBack?: (startedAt: number) => boolean,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let extended = false;
-    let due = performance.now() + timeoutMs;
+    const startedAt = performance.now();
+    let due = startedAt + timeoutMs;
     const expire = () => {
       if (settled) return;
       settled = true;
@@ -38,7 +46,7 @@ export function withReplyTimeout<T>(call: StoreCall<T>, timeoutMs: number, onTim
     };
     const timer = setTimeout(() => {
       const now = performance.now();
-      if (!extended && now - due > LOOP_STALL_MS) {
+      if (!extended && (now - due > LOOP_STALL_MS || heldBack?.(startedAt) === true)) {
         extended = true;
         due = now + timeoutMs;
         timer.refresh();

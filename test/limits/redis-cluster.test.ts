@@ -2,12 +2,14 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster.mjs';
 import { RateLimitedError } from '../../src/errors.js';
+import type { Writable } from 'node:stream';
 import {
   RateLimitingManager,
   RateLimitStoreUnavailableError,
   type RateLimitConfigInput,
   type RateLimiterConfigInput,
 } from '../../src/limits/index.js';
+import { RedisRateLimitStore } from '../../src/limits/redis-store.js';
 import { eventually } from '../support/helpers.js';
 import { errors, Replica, total, type Tally } from './support/replicas.js';
 
@@ -137,6 +139,48 @@ describe('Redis Cluster store', () => {
       expect(managers[0]!.getRateLimitStats().redis).toMatchObject({ type: 'redis_cluster', state: 'redis' });
     } finally {
       for (const client of clients) client.disconnect();
+    }
+  }, 60_000);
+
+  it('sends the checks of one tick in one write per master, each to the master that owns its key', async () => {
+    await flushEverything();
+    const users = (await usersOnEveryNode('writes', 8)).flat();
+    const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+    const store = new RedisRateLimitStore(
+      {
+        type: 'redis_cluster',
+        nodes: cluster.seeds,
+        keyPrefix: 'writes:',
+        failureMode: 'fail_closed',
+        timeoutMs: 3000,
+        breakerThreshold: 3,
+        breakerCooldownMs: 1000,
+        connectTimeoutMs: 5000,
+      },
+      { client },
+    );
+    try {
+      await store.ready();
+      store.setPolicy('user', undefined, { algorithm: 'fixed_window', limit: 2, windowMs: 86_400_000 });
+      // Every master connected and holding the script: no NOSCRIPT round trip below.
+      expect(await Promise.all(users.map((u) => store.consume('user', u, 1)))).toEqual(users.map(() => 0));
+      const writes = client.nodes('master').map((node) => {
+        const socket = node.stream as Writable & { _writev: (...args: unknown[]) => void };
+        const counter = { count: 0 };
+        const [write, writev] = [socket._write.bind(socket), socket._writev.bind(socket)];
+        socket._write = (...args) => (counter.count++, write(...args));
+        socket._writev = (...args: unknown[]) => (counter.count++, writev(...args));
+        return counter;
+      });
+      // 24 checks, 8 on each master: one write to each (without gathering, 8 each).
+      const verdicts = await Promise.all(users.map((u) => store.consume('user', u, 1)));
+      expect(writes.map((w) => w.count)).toEqual([1, 1, 1]);
+      expect(verdicts).toEqual(users.map(() => 0));
+      // Each decision landed on the user's own key, once: the next take of each user is refused.
+      expect((await Promise.all(users.map((u) => store.consume('user', u, 1)))).every((v) => v > 0)).toBe(true);
+    } finally {
+      await store.close();
+      client.disconnect();
     }
   }, 60_000);
 

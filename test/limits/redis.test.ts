@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../src/errors.js';
 import {
@@ -10,7 +10,7 @@ import {
 import { RedisRateLimitStore } from '../../src/limits/redis-store.js';
 import { RedisRateLimiter } from '../../src/limits/redis-limiter.js';
 import { eventually, freePort, memoryLogger, type ChildHandle } from '../support/helpers.js';
-import { startRedisServer } from './support/redis-server.js';
+import { connectAdmin, startRedisServer } from './support/redis-server.js';
 
 let port: number;
 let server: ChildHandle;
@@ -23,9 +23,7 @@ function startRedis(): Promise<ChildHandle> {
 beforeAll(async () => {
   port = await freePort();
   server = await startRedis();
-  admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-  admin.on('error', () => undefined);
-  await admin.connect();
+  admin = await connectAdmin(port);
 }, 30_000);
 afterAll(async () => {
   admin.disconnect();
