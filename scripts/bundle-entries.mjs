@@ -1,0 +1,66 @@
+// Bundles the three public entry points (`.`, `./sdk`, `./register`) of the emitted dist/esm into dist/esm and
+// dist/cjs, with the modules they share in common chunks (one copy of each class for all three entries, as
+// before). Start-up pays per module it loads (resolve, read, compile): the preload loaded some 140 of our files,
+// and loads a handful of chunks now. Dependencies stay external (one copy in the user's tree, the application's
+// `@opentelemetry/api`), and so do the modules loaded only when configured (OTLP exporters, the Node SDK,
+// ioredis): they are required by name at run time. The per-file modules tsc emitted stay beside the bundle for
+// the declarations (the API reports read those) and for the repository's tests and benches that import one
+// module; the package's exports map reaches only the entries.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { build } from 'rolldown';
+
+const ENTRIES = ['index', 'sdk/index', 'register/index'];
+const CHUNKS = 'chunks';
+
+/** Hands the bundler each emitted module with tsc's source map, so the bundle's maps lead to src/*.ts. */
+const withSourceMaps = {
+  name: 'tsc-source-maps',
+  load(id) {
+    if (!id.endsWith('.js') || !existsSync(`${id}.map`)) return null;
+    const code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+    return { code, map: readFileSync(`${id}.map`, 'utf8') };
+  },
+};
+
+/** Bundles dist/esm's entries into `dist/<format>` for both formats (run after tsc and the status-page inlining). */
+export async function bundleEntries() {
+  for (const format of ['esm', 'cjs']) {
+    const dir = `dist/${format}/${CHUNKS}`;
+    if (existsSync(dir)) rmSync(dir, { recursive: true });
+  }
+  const input = Object.fromEntries(ENTRIES.map((name) => [name, `dist/esm/${name}.js`]));
+  // Both formats are built before either is written: the ES-module output replaces the files the input reads.
+  const outputs = [];
+  for (const format of ['esm', 'cjs']) {
+    const bundle = await build({
+      input,
+      platform: 'node',
+      // Packages and Node's built-ins are required by name; only our own relative imports are bundled.
+      external: (id) => !id.startsWith('.') && !isAbsolute(id),
+      plugins: [withSourceMaps],
+      logLevel: 'warn',
+      write: false,
+      output: {
+        format,
+        entryFileNames: '[name].js',
+        chunkFileNames: `${CHUNKS}/[name]-[hash].js`,
+        sourcemap: true,
+        // Keep the emitted code readable (stack traces name our functions) and the exports' names as they are.
+        minify: false,
+      },
+    });
+    outputs.push({ format, bundle });
+  }
+  for (const { format, bundle } of outputs) {
+    for (const file of bundle.output) {
+      const target = join('dist', format, file.fileName);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.type === 'chunk' ? file.code : file.source);
+    }
+  }
+  for (const format of ['esm', 'cjs']) {
+    const chunks = readdirSync(`dist/${format}/${CHUNKS}`).filter((f) => f.endsWith('.js'));
+    if (chunks.length === 0) throw new Error(`dist/${format}/${CHUNKS}: the bundle wrote no chunk`);
+  }
+}
