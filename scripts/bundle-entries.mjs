@@ -51,6 +51,7 @@ export async function bundleEntries() {
       write: false,
       output: {
         format,
+        dir: `dist/${format}`,
         entryFileNames: '[name].js',
         chunkFileNames: `${CHUNKS}/[name]-[hash].js`,
         sourcemap: true,

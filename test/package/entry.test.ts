@@ -31,6 +31,17 @@ describe('package entry points', () => {
     expect(out).toBe('function RATE_LIMITED true');
   });
 
+  it("maps the bundled entries' stack frames back to src/*.ts (--enable-source-maps), in both module kinds", () => {
+    const fail = 'try { p.resolveConfig({ admin: { port: -1 } }, {}); } catch (e) { console.log(e.stack); }';
+    const cjs = node(['--enable-source-maps', '-e', `const p = require('@llmkg/production'); ${fail}`]);
+    const esm = node(['--enable-source-maps', '--input-type=module', '-e', `const p = await import('@llmkg/production'); ${fail}`]);
+    for (const stack of [cjs, esm]) {
+      expect(stack).toContain('admin.port');
+      expect(stack).toContain(`${join(root, 'src', 'config.ts')}:`);
+      expect(stack).toContain(`${join(root, 'src', 'internal', 'validation.ts')}:`);
+    }
+  });
+
   it('loads with import (ES modules), including the sdk entry', () => {
     const out = node([
       '--input-type=module',
