@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,23 @@ describe('package entry points', () => {
       expect(stack).toContain(`${join(root, 'src', 'config.ts')}:`);
       expect(stack).toContain(`${join(root, 'src', 'internal', 'validation.ts')}:`);
     }
+  });
+
+  it("the exported schemas (their zod compiled into the bundle) compose, parse and match with the application's own zod", () => {
+    const zod = JSON.stringify(createRequire(join(root, 'package.json')).resolve('zod'));
+    const out = node([
+      '-e',
+      `const p = require('@llmkg/production'); const { z } = require(${zod});
+      const app = z.object({ admin: p.adminServerConfigSchema, rules: z.array(p.alertRuleSchema).default([]) });
+      const bad = app.safeParse({ admin: { port: 'x' } });
+      console.log(JSON.stringify([
+        app.parse({ admin: {} }).admin.port,
+        p.adminServerConfigSchema instanceof z.ZodObject,
+        bad.success, bad.error instanceof z.ZodError, bad.error.issues[0].path.join('.'), bad.error.issues[0].message,
+        z.toJSONSchema(p.adminServerConfigSchema).type,
+      ]))`,
+    ]);
+    expect(JSON.parse(out)).toEqual([9464, true, false, true, 'admin.port', 'Invalid input: expected number, received string', 'object']);
   });
 
   it('loads with import (ES modules), including the sdk entry', () => {
