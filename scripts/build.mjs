@@ -1,7 +1,9 @@
 // Builds dist/cjs (CommonJS) and dist/esm (ES modules) with declarations, from the same sources, and inlines the
-// status page's browser script (src/http/status-page/page.ts, checked against its own DOM-typed tsconfig).
+// status page's browser script (src/http/status-page/page.ts, checked against its own DOM-typed tsconfig), then
+// bundles the three entry points so start-up loads a few files instead of every module (scripts/bundle-entries.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { bundleEntries } from './bundle-entries.mjs';
 import { compileStatusPageScript, inlineStatusPageScript, PAGE_TSCONFIG } from './status-page-script.mjs';
 
 const tsc = ['node_modules/typescript/bin/tsc'];
@@ -35,3 +37,6 @@ for (const format of ['cjs', 'esm']) {
   const file = `dist/${format}/http/status-page.js`;
   writeFileSync(file, inlineStatusPageScript(readFileSync(file, 'utf8'), file, page));
 }
+
+// Last: the bundle reads the finished ES-module build (the shim and the inlined page script included).
+await bundleEntries();

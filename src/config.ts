@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
-import { toInvalidConfig } from './internal/validation.js';
+import { PARSE_ONCE, toInvalidConfig } from './internal/validation.js';
 import { adminServerConfigSchema } from './http/config.js';
 import { healthCheckConfigSchema } from './health/config.js';
 import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
@@ -310,7 +310,7 @@ export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.Pro
   if (!isPlainObject(input)) throw new InvalidConfigError('(root)', 'config must be a plain object');
   const fromEnv = configFromEnv(env);
   const merged = deepMerge(fromEnv, input);
-  const result = productionConfigSchema.safeParse(merged);
+  const result = productionConfigSchema.safeParse(merged, PARSE_ONCE);
   if (!result.success) {
     const bad = result.error.issues[0]!.path.join('.');
     const envOnly = envNameForPath(bad) !== undefined && !hasPath(input, bad);

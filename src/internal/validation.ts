@@ -18,9 +18,16 @@ export function toInvalidConfig(error: z.ZodError, prefix = '', blame?: (path: s
   return new InvalidConfigError(path, source === undefined ? issue.message : `${issue.message} (set by ${source})`);
 }
 
+/**
+ * Parse options for a schema checked once (a config section at start-up, a saved state): without zod's
+ * compiled fast path, which generates and compiles code per object schema on its first parse, a cost that
+ * only many parses of the same schema pay back (it was a tenth of the preload's set-up time).
+ */
+export const PARSE_ONCE = { jitless: true } as const;
+
 /** Validates one schema section, naming the path under `prefix` on failure (INVALID_CONFIG). */
 export function parseSection<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, PARSE_ONCE);
   if (!result.success) throw toInvalidConfig(result.error, prefix);
   return result.data;
 }

@@ -7,6 +7,7 @@
  * process with an error naming the variable. Importing it again (the other module format included) returns
  * the same system.
  */
+import * as nodeModule from 'node:module';
 import { resolveConfig, type ProductionConfig } from '../config.js';
 import { createProductionSystem, type StandardProductionSystem } from '../create.js';
 import type { Engine } from '../pipeline.js';
@@ -46,7 +47,21 @@ function describeRouting(settings: PreloadSettings): string {
   return `traces: ${where(settings.traces, settings.endpoints.traces, 'console')}; logs: ${where(settings.logs, settings.endpoints.logs, 'stdout')}`;
 }
 
+/**
+ * Node 22.1+ keeps V8's compiled code of the modules loaded from here on (the HTTP instrumentation, the Node SDK
+ * and exporters when configured, the application) on disk for the next start; Node 20 has no such cache (a
+ * no-op there). `NODE_DISABLE_COMPILE_CACHE=1` turns it off, `NODE_COMPILE_CACHE` chooses the directory.
+ */
+function enableCompileCache(): void {
+  try {
+    (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  } catch {
+    // A cache is an optimisation: a directory that cannot be used must not stop the start.
+  }
+}
+
 function start(): PreloadState {
+  enableCompileCache();
   let settings: PreloadSettings;
   let config: ProductionConfig;
   try {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { eventually, freePort, spawnProcess } from '../support/helpers.js';
@@ -8,26 +12,35 @@ import { childEnv, startService } from './helpers.js';
 
 const REPORT = `
   const packages = new Set();
+  const ownFiles = [];
   for (const file of Object.keys(require.cache)) {
     const at = file.lastIndexOf('node_modules/');
-    if (at < 0) continue;
+    if (at < 0) {
+      ownFiles.push(require('node:path').relative(process.cwd(), file));
+      continue;
+    }
     const parts = file.slice(at + 'node_modules/'.length).split('/');
     packages.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
   }
   const { diag, propagation, trace } = require('@opentelemetry/api');
   diag.error('diag-probe');
   const sampled = trace.getTracer('probe').startSpan('probe').isRecording();
-  console.log('REPORT ' + JSON.stringify({ packages: [...packages], propagationFields: propagation.fields(), sampled }));`;
+  const compileCacheDir = require('node:module').getCompileCacheDir?.() ?? null;
+  console.log('REPORT ' + JSON.stringify({ packages: [...packages], ownFiles, propagationFields: propagation.fields(), sampled, compileCacheDir }));`;
 
 interface Report {
   packages: string[];
+  /** Our files the process loaded (the repository's, not under node_modules). */
+  ownFiles: string[];
   propagationFields: string[];
   sampled: boolean;
+  /** `module.getCompileCacheDir()` (Node 22.1+), null when off or absent. */
+  compileCacheDir: string | null;
   stderr: string;
 }
 
-async function preloadReport(env: Record<string, string>): Promise<Report> {
-  const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', REPORT], {
+async function preloadReport(env: Record<string, string>, preload = './instrumentation'): Promise<Report> {
+  const child = spawnProcess(process.execPath, ['--require', preload, '-e', REPORT], {
     env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), ...env }),
   });
   expect((await child.exited).code, child.stderr()).toBe(0);
@@ -79,6 +92,38 @@ describe('the preload loads only what the configuration uses', () => {
     const { packages } = await preloadReport({ OTEL_SDK_DISABLED: 'true' });
     expect(packages).not.toContain('@opentelemetry/sdk-node');
     expect(packages).not.toContain('@opentelemetry/instrumentation-http');
+  });
+});
+
+describe('the preload loads little of its own', () => {
+  it('loads our code as a few bundled files (entry and shared chunks), not one module per source file', async () => {
+    for (const preload of ['./instrumentation', './dist/cjs/register/index.js']) {
+      const { ownFiles, packages } = await preloadReport({}, preload);
+      const built = ownFiles.filter((f) => f.startsWith('dist/'));
+      expect(built).toContain('dist/cjs/register/index.js');
+      expect(built.filter((f) => !f.startsWith('dist/cjs/chunks/') && f !== 'dist/cjs/register/index.js')).toEqual([]);
+      expect(built.length).toBeLessThanOrEqual(4);
+      // cockatiel's policies and the part of zod our schemas use are compiled into the chunks: neither package loads.
+      expect(packages).not.toContain('cockatiel');
+      expect(packages).not.toContain('zod');
+    }
+  });
+
+  it("turns on Node's module compile cache where Node has one (22.1+), and not with NODE_DISABLE_COMPILE_CACHE=1", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'compile-cache-'));
+    try {
+      const available = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+      for (const preload of ['./instrumentation', './dist/cjs/register/index.js']) {
+        const on = await preloadReport({ TMPDIR: tmp }, preload);
+        // Node adds a folder per version under it.
+        if (available) expect(on.compileCacheDir?.startsWith(join(tmp, 'node-compile-cache'))).toBe(true);
+        else expect(on.compileCacheDir).toBeNull();
+        const off = await preloadReport({ TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: '1' }, preload);
+        expect(off.compileCacheDir).toBeNull();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 

@@ -16,6 +16,29 @@ describe('validation at the edge', () => {
     expect(() => parseSection(schema, 'nope', '')).toThrow(expect.objectContaining({ path: '(root)' }));
   });
 
+  it('parses once without generating code: no zod fast path compiled for a section or the whole config', () => {
+    const section = z.object({ port: z.number(), host: z.string() });
+    const generated: string[] = [];
+    const original = globalThis.Function;
+    // zod compiles its fast path with `new Function(...)`; counting those calls shows whether it did.
+    globalThis.Function = new Proxy(original, {
+      construct(target, args: string[]) {
+        generated.push(String(args.at(-1)));
+        return Reflect.construct(target, args);
+      },
+    });
+    try {
+      expect(parseSection(section, { port: 1, host: 'h' }, 'admin')).toEqual({ port: 1, host: 'h' });
+      expect(resolveConfig({}, {}).admin.port).toBeTypeOf('number');
+      expect(generated).toEqual([]);
+      // The same schema parsed with zod's defaults does compile it, so the count above can fail.
+      section.parse({ port: 2, host: 'h' });
+      expect(generated.length).toBeGreaterThan(0);
+    } finally {
+      globalThis.Function = original;
+    }
+  });
+
   it('toInvalidConfig says where the value came from when told', () => {
     const error = schema.safeParse({ port: 'x' }).error!;
     const blamed = toInvalidConfig(error, 'admin', (path) => (path === 'admin.port' ? 'PRODUCTION_ADMIN_PORT' : undefined));

@@ -59,10 +59,12 @@ describe('the packed package installed in a new project', () => {
     expect(PACKAGE.dependencies['@opentelemetry/api-logs']).toBeUndefined();
   });
 
-  it('installs nothing a user does not run: no ioredis, no framework or type packages of ours', () => {
+  it('installs nothing a user does not run: no ioredis, no framework or type packages of ours, cockatiel bundled', () => {
     expect(PACKAGE.peerDependenciesMeta?.ioredis?.optional).toBe(true);
     expect(Object.keys(PACKAGE.dependencies).filter((name) => /^(ioredis|express|fastify|@types\/)/.test(name))).toEqual([]);
     expect(() => node(['-e', "require.resolve('ioredis')"])).toThrow();
+    // cockatiel is compiled into our bundle (only the policies we use), so it is not installed beside it.
+    expect(() => node(['-e', "require.resolve('cockatiel')"])).toThrow();
     const out = node([
       '-e',
       "const p = require('@llmkg/production'); console.log(typeof p.createProductionSystem, Object.keys(require.cache).some((f) => f.includes('ioredis')))",

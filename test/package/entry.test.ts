@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,34 @@ describe('package entry points', () => {
       "const p = require('@llmkg/production'); const e = new p.RateLimitedError('user', 5); console.log(typeof p.createProductionSystem, e.code, e instanceof p.ProductionError)",
     ]);
     expect(out).toBe('function RATE_LIMITED true');
+  });
+
+  it("maps the bundled entries' stack frames back to src/*.ts (--enable-source-maps), in both module kinds", () => {
+    const fail = 'try { p.resolveConfig({ admin: { port: -1 } }, {}); } catch (e) { console.log(e.stack); }';
+    const cjs = node(['--enable-source-maps', '-e', `const p = require('@llmkg/production'); ${fail}`]);
+    const esm = node(['--enable-source-maps', '--input-type=module', '-e', `const p = await import('@llmkg/production'); ${fail}`]);
+    for (const stack of [cjs, esm]) {
+      expect(stack).toContain('admin.port');
+      expect(stack).toContain(`${join(root, 'src', 'config.ts')}:`);
+      expect(stack).toContain(`${join(root, 'src', 'internal', 'validation.ts')}:`);
+    }
+  });
+
+  it("the exported schemas (their zod compiled into the bundle) compose, parse and match with the application's own zod", () => {
+    const zod = JSON.stringify(createRequire(join(root, 'package.json')).resolve('zod'));
+    const out = node([
+      '-e',
+      `const p = require('@llmkg/production'); const { z } = require(${zod});
+      const app = z.object({ admin: p.adminServerConfigSchema, rules: z.array(p.alertRuleSchema).default([]) });
+      const bad = app.safeParse({ admin: { port: 'x' } });
+      console.log(JSON.stringify([
+        app.parse({ admin: {} }).admin.port,
+        p.adminServerConfigSchema instanceof z.ZodObject,
+        bad.success, bad.error instanceof z.ZodError, bad.error.issues[0].path.join('.'), bad.error.issues[0].message,
+        z.toJSONSchema(p.adminServerConfigSchema).type,
+      ]))`,
+    ]);
+    expect(JSON.parse(out)).toEqual([9464, true, false, true, 'admin.port', 'Invalid input: expected number, received string', 'object']);
   });
 
   it('loads with import (ES modules), including the sdk entry', () => {
