@@ -373,6 +373,8 @@ export {
   type LogRow,
   type TraceRow,
   type ShutdownProgressRow,
+  errorResponse,
+  type ErrorResponse,
 } from './http/index.js';
 
 // Correlation IDs from outside

@@ -55,7 +55,7 @@ export interface Gradient2Options extends LimitBounds {
 const clamp = (value: number, bounds: LimitBounds): number => Math.min(bounds.maxLimit, Math.max(bounds.minLimit, value));
 
 /** How much slower the baseline RTT follows a higher RTT while the limit is in full use. */
-const SATURATED_DRIFT = 50;
+const SATURATED_DRIFT = 200;
 
 /**
  * Gradient2: the limit follows the ratio of the baseline RTT to the recent RTT. While calls take no longer
@@ -63,7 +63,7 @@ const SATURATED_DRIFT = 50;
  * it shrinks, at most by half per window. It does not grow while less than half of it is in use.
  *
  * Where this differs from Netflix's: while the limit is in full use (at least half of it in flight) the
- * baseline follows a higher RTT fifty times slower, so a sustained queue does not become the new normal
+ * baseline follows a higher RTT 200 times slower, so a sustained queue does not become the new normal
  * (Netflix's long average drifts up under steady overload, and the limit with it); it follows freely when the
  * RTT falls or the limit is not in use (no queue of ours in it). As in Netflix's, a baseline more than twice the
  * recent RTT decays by 5 % per window. Like every latency-learned limit, it needs some calls at a normal RTT to

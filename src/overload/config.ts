@@ -21,10 +21,10 @@ export const adaptiveConcurrencySchema = z
     gradient2: z
       .strictObject({
         smoothing: z.number().gt(0).max(1).default(0.2),
-        rttTolerance: z.number().min(1).max(10).default(1.5),
+        rttTolerance: z.number().min(1).max(10).default(1.1),
         longWindow: z.number().int().min(2).max(100_000).default(60),
         /** Headroom added to each estimate so the limit probes upwards. */
-        headroom: z.number().min(0).max(10_000).default(4),
+        headroom: z.number().min(0).max(10_000).default(2),
         /** Windows between baseline probes (a quarter of the limit for two windows); 0 probes only at the start. */
         probeInterval: z.number().int().min(0).max(10_000_000).default(1000),
       })
@@ -39,8 +39,8 @@ export const adaptiveConcurrencySchema = z
     queueSize: z.number().int().min(0).max(1_000_000).default(64),
     /** Longest wait for a slot. */
     maxWaitMs: z.number().int().min(0).max(3_600_000).default(50),
-    /** Which waiter of a class goes first: the oldest (`fifo`) or the newest (`lifo`, kinder under overload). */
-    queueOrder: z.enum(['fifo', 'lifo']).default('fifo'),
+    /** Which waiter of a class goes first: the newest (`lifo`, the default: under sustained overload the served calls have waited least, the old ones time out) or the oldest (`fifo`). */
+    queueOrder: z.enum(['fifo', 'lifo']).default('lifo'),
     /**
      * Share of the limit each sheddable class may fill: `sheddable` calls are refused once 75 % of the limit is
      * in flight, keeping the rest for more important calls. `critical` and `critical_plus` may use all of it.
