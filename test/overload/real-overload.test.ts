@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireBuild } from '../support/helpers.js';
+import { ROOT, requireBuild } from '../support/helpers.js';
 import { runOverload } from '../../scripts/overload/scenario.mjs';
 
 /**
@@ -18,6 +20,9 @@ describe('adaptive concurrency limit under real overload (child processes)', () 
       requireBuild();
       const r = await runOverload({ slots: 10, serviceMs: 100, adaptive: {} });
       const details = JSON.stringify({ ...r, halving: { ...r.halving, timeline: r.halving.timeline.slice(0, 30) } });
+      // The figures of every attempt, for a reader of a CI run (test-output/ is the CI artefact directory).
+      mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+      writeFileSync(join(ROOT, 'test-output', `overload-figures-${Date.now()}.json`), details);
       // At 3x: goodput at least 90 % of capacity, p99 of admitted calls at most 2x the unloaded p99.
       expect(r.goodputRatio3x, details).toBeGreaterThanOrEqual(0.9);
       expect(r.p99Ratio3x, details).toBeLessThanOrEqual(2);

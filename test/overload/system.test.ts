@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createProductionSystem, errorResponse, type ProductionConfigInput, type StandardProductionSystem } from '../../src/index.js';
 import { OverloadedError, RateLimitedError } from '../../src/errors.js';
 import { OverloadManager } from '../../src/overload/manager.js';
+import { buildStatusDocument } from '../../src/http/status-data.js';
 import type { SignalProbe } from '../../src/overload/signals.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
@@ -127,6 +128,14 @@ describe('overload control in the pipeline', () => {
     const throttle = s.getSystemStatus().overload!.throttles[0]!;
     expect(throttle).toMatchObject({ dependency: 'backend', k: 1.1 });
     expect(throttle.probability).toBeGreaterThan(0.5);
+    // The status page's overload section shows the throttle and the (absent) limits.
+    const doc = buildStatusDocument(s.components);
+    expect(doc.overload).toMatchObject({
+      limits: [],
+      throttles: [{ dependency: 'backend', throttled: throttle.throttled }],
+      signals: null,
+    });
+    expect(buildStatusDocument({ ...s.components, overload: undefined }).overload).toBeNull();
     expect(await s.getPrometheusMetrics()).toMatch(/production_throttle_probability\{[^}]*production_dependency="backend"[^}]*\} 0\.\d+/);
   });
 });
