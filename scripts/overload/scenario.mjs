@@ -98,7 +98,7 @@ export async function runOverload({ slots = 10, serviceMs = 100, adaptive, phase
   const out = { capacity, phases: {} };
   const server = await startServer({ slots, serviceMs, adaptive });
   try {
-    const unloaded = summarize(await offer(server.port, { rate: capacity * 0.5, durationMs: 3000 }), 1000, 3000);
+    const unloaded = summarize(await offer(server.port, { rate: capacity * 0.5, durationMs: 5000 }), 1000, 5000);
     out.unloadedP99Ms = unloaded.p99Ms;
     out.phases['0.5x'] = unloaded;
     for (const x of [1, 2, 3]) {

@@ -164,7 +164,16 @@ export class AdaptiveLimiter {
     if (this.config.maxWaitMs === 0 || this.config.queueSize === 0) return Promise.reject(this.refusal(rank, 'limit', operation));
     if (this.waiting >= this.config.queueSize && !this.evictBelow(rank)) return Promise.reject(this.refusal(rank, 'queue_full', operation));
     return new Promise<AdaptivePermit>((resolve, reject) => {
-      const waiter: Waiter = { rank, operation, resolve, reject, timer: undefined, aborted: undefined, prev: undefined, next: undefined };
+      const waiter: Waiter = {
+        rank,
+        operation,
+        resolve,
+        reject,
+        timer: undefined,
+        aborted: undefined,
+        prev: undefined,
+        next: undefined,
+      };
       this.lists[rank]!.add(waiter, this.config.queueOrder === 'lifo');
       this.waiting++;
       // Ref'd (awaited): the caller awaits this wait.

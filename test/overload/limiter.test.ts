@@ -31,7 +31,7 @@ afterEach(() => vi.useRealTimers());
 
 describe('AdaptiveLimiter', () => {
   it('admits up to the limit, then queues, and a released slot goes to the first waiter (FIFO)', async () => {
-    const l = limiter();
+    const l = limiter({ queueOrder: 'fifo' });
     const held = [0, 1, 2, 3].map(() => l.tryAcquire('critical')!);
     expect(held.every(Boolean)).toBe(true);
     expect(l.tryAcquire('critical')).toBeUndefined();
@@ -45,8 +45,8 @@ describe('AdaptiveLimiter', () => {
     expect(l.inFlight).toBe(4);
   });
 
-  it('serves the newest waiter first with queueOrder lifo', async () => {
-    const l = limiter({ queueOrder: 'lifo' });
+  it('serves the newest waiter first with queueOrder lifo (the default)', async () => {
+    const l = limiter();
     const held = [0, 1, 2, 3].map(() => l.tryAcquire('critical')!);
     const order: number[] = [];
     const waits = [1, 2, 3].map((n) => l.acquire('critical').then((p) => (order.push(n), p)));
