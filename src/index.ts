@@ -373,6 +373,10 @@ export {
   type LogRow,
   type TraceRow,
   type ShutdownProgressRow,
+  type OverloadView,
+  type AdaptiveLimitRow,
+  type ThrottleRow,
+  type ClassCounts,
   errorResponse,
   type ErrorResponse,
 } from './http/index.js';

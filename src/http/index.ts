@@ -25,4 +25,8 @@ export type {
   LogRow,
   TraceRow,
   ShutdownProgressRow,
+  OverloadView,
+  AdaptiveLimitRow,
+  ThrottleRow,
+  ClassCounts,
 } from './status-types.js';
