@@ -11,7 +11,7 @@ export {
   type AimdOptions,
 } from './algorithms.js';
 export { ClientThrottle, defaultAccepted, type ThrottleSnapshot } from './throttle.js';
-export { NodeSignals, processSignalProbe, type SignalProbe, type NodeSignalsSnapshot } from './signals.js';
+export { NodeSignals, processSignalProbe, type SignalProbe, type NodeSignalsSnapshot, type SignalShedding } from './signals.js';
 export {
   CRITICALITIES,
   DEFAULT_CRITICALITY,

@@ -14,7 +14,7 @@ import {
 } from './config.js';
 import { countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
 import { OverloadMetrics } from './metrics.js';
-import { NodeSignals, type NodeSignalsSnapshot, type SignalProbe } from './signals.js';
+import { NodeSignals, type NodeSignalsSnapshot, type SignalProbe, type SignalShedding } from './signals.js';
 import { ClientThrottle, type ThrottleSnapshot } from './throttle.js';
 
 /** Options of {@link OverloadManager}. */
@@ -76,7 +76,8 @@ export class OverloadManager implements OverloadGate {
   readonly config: OverloadConfig;
   readonly defaultCriticality: Criticality;
   /** Node's signals, when signal shedding is on. */
-  readonly signals: NodeSignals | undefined;
+  readonly signals: SignalShedding | undefined;
+  private readonly sampler: NodeSignals | undefined;
   private readonly clock: Clock;
   private readonly global: AdaptiveLimiter | undefined;
   private readonly operations = new Map<string, { limiter: AdaptiveLimiter | undefined | false; criticality: Criticality | undefined }>();
@@ -95,9 +96,9 @@ export class OverloadManager implements OverloadGate {
       if (dep.throttle) this.throttles.set(name, new ClientThrottle(name, dep.throttle, this.clock, options.random));
     }
     if (this.config.signals !== false) {
-      this.signals = new NodeSignals(this.config.signals, options.signalProbe);
-      this.signals.sample();
-      this.signals.start();
+      this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
+      this.sampler.sample();
+      this.sampler.start();
     }
     if (options.metrics !== false) {
       this.metrics = new OverloadMetrics({
@@ -170,7 +171,7 @@ export class OverloadManager implements OverloadGate {
 
   /** Stops sampling and metrics; refuses every waiter. Idempotent. */
   shutdown(): void {
-    this.signals?.stop();
+    this.sampler?.stop();
     this.metrics?.unregister();
     for (const limiter of this.limiters()) limiter.close();
   }

@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { loopDelaySampler } from '../internal/loop-delay.js';
 import { getHeapStatistics } from 'node:v8';
 import { guarded } from '../telemetry/internal-errors.js';
 import type { NodeSignalsConfig } from './config.js';
@@ -18,8 +19,7 @@ export interface SignalProbe {
 /** This process's signals: `performance.eventLoopUtilization`, `monitorEventLoopDelay`, `v8.getHeapStatistics`. */
 export function processSignalProbe(): SignalProbe {
   let last: EventLoopUtilization = performance.eventLoopUtilization();
-  let histogram: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
+  const loopDelay = loopDelaySampler(10);
   return {
     eventLoopUtilization: () => {
       const now = performance.eventLoopUtilization();
@@ -27,20 +27,12 @@ export function processSignalProbe(): SignalProbe {
       last = now;
       return delta.utilization;
     },
-    eventLoopDelayP99Ms: () => {
-      if (histogram === undefined || histogram.count === 0) return Number.NaN;
-      const p99 = histogram.percentile(99) / 1e6;
-      histogram.reset();
-      return p99;
-    },
+    eventLoopDelayP99Ms: () => loopDelay.p99Ms(),
     heapUsedRatio: () => {
       const heap = getHeapStatistics();
       return heap.used_heap_size / heap.heap_size_limit;
     },
-    close: () => {
-      histogram?.disable();
-      histogram = undefined;
-    },
+    close: () => loopDelay.close(),
   };
 }
 
@@ -53,12 +45,22 @@ export interface NodeSignalsSnapshot {
   readonly shedding: 'none' | 'sheddable' | 'sheddable_plus';
 }
 
+/** What admission reads of Node's signals, and how a test samples them now. */
+export interface SignalShedding {
+  /** Calls of a class rank below this are refused now: 0 none, 1 `sheddable`, 2 `sheddable` and `sheddable_plus`. */
+  readonly shedBelow: number;
+  /** Samples now. */
+  sample(): void;
+  /** Plain JSON state. */
+  snapshot(): NodeSignalsSnapshot;
+}
+
 /**
  * Node's own load signals, sampled on an unref'd timer (never per call). At its threshold a signal sheds
  * `sheddable` calls; at `severeFactor` times its threshold `sheddable_plus` calls too. `critical` and
  * `critical_plus` calls are never refused on signals: only the concurrency limit refuses those.
  */
-export class NodeSignals {
+export class NodeSignals implements SignalShedding {
   /** Calls of a class rank below this are refused now: 0 none, 1 `sheddable`, 2 `sheddable` and `sheddable_plus`. */
   shedBelow = 0;
   private elu = 0;
