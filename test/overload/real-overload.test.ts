@@ -12,10 +12,11 @@ import { runOverload } from '../../scripts/overload/scenario.mjs';
  * bench-only: on a shared 2-core CI machine its capacity is whatever the other jobs leave.
  */
 describe('adaptive concurrency limit under real overload (child processes)', () => {
-  // One retry: a scheduler stall of the shared CI machine inside the measured window moves a p99, not the design.
+  // Two retries: a scheduler stall of a shared 2-core machine (other test files run in parallel) inside the measured
+  // window moves a p99 or times out queued critical calls; every attempt's figures go to test-output/overload-figures-*.json.
   it(
     'keeps goodput and latency at 3x, protects critical traffic, and re-converges when capacity halves',
-    { timeout: 240_000, retry: 1 },
+    { timeout: 400_000, retry: 2 },
     async () => {
       requireBuild();
       const r = await runOverload({ slots: 10, serviceMs: 100, adaptive: {} });
