@@ -7,6 +7,8 @@ import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js'
 import { monitoringConfigSchema } from './monitoring/config.js';
 import { errorRecoveryConfigSchema, type operationRecoveryConfigSchema } from './recovery/config.js';
 import { shutdownConfigSchema } from './shutdown/config.js';
+import { overloadConfigSchema, type OperationOverloadInput } from './overload/config.js';
+import { dependenciesConfigSchema } from './dependencies/config.js';
 
 /** Schema of {@link ProductionConfig}: the seed's sections plus recovery defaults and the admin server. */
 export const productionConfigSchema = z.strictObject({
@@ -18,6 +20,8 @@ export const productionConfigSchema = z.strictObject({
   errorRecoveryEnabled: z.boolean().default(true),
   errorRecovery: errorRecoveryConfigSchema.prefault({}),
   admin: adminServerConfigSchema.prefault({}),
+  overload: overloadConfigSchema.prefault({}),
+  dependencies: dependenciesConfigSchema,
 });
 
 /** The whole production configuration, with every default filled in. */
@@ -30,6 +34,10 @@ export type ProductionConfigInput = z.input<typeof productionConfigSchema>;
 export type OperationConfigInput = z.input<typeof operationRecoveryConfigSchema> & {
   /** A rate limit for this operation alone. */
   rateLimit?: z.input<typeof rateLimitConfigSchema>['global'];
+  /** An adaptive concurrency limit for this operation alone (false: none, not even the global one). */
+  concurrency?: OperationOverloadInput['concurrency'];
+  /** The class of this operation's calls that name none. */
+  criticality?: OperationOverloadInput['criticality'];
 };
 
 type EnvParser = (raw: string) => unknown;

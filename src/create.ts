@@ -6,6 +6,7 @@ import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/i
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
+import { OverloadManager } from './overload/index.js';
 import { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions } from './sdk/embedded.js';
 import {
   GracefulShutdownManager,
@@ -24,6 +25,7 @@ export interface StandardComponents {
   readonly shutdown: GracefulShutdownManager;
   readonly monitor: ProductionMonitor;
   readonly health: HealthCheckSystem;
+  readonly overload: OverloadManager;
 }
 
 /** A system as `createProductionSystem` returns it: the standard components, and an admin server to start. */
@@ -100,7 +102,11 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     ...options.telemetry,
   });
   const monitor = new ProductionMonitor(config.monitoring);
-  const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
+  const overload = new OverloadManager(config.overload, config.dependencies);
+  const recovery = new ErrorRecoveryManager(config.errorRecovery, {
+    enabled: config.errorRecoveryEnabled,
+    throttleFor: (dependency) => overload.throttleFor(dependency),
+  });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
@@ -129,6 +135,11 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     { priority: PRIORITY.components },
   );
   shutdown.registerHandler(
+    'overload',
+    createCleanupHandler(() => overload.shutdown()),
+    { priority: PRIORITY.components },
+  );
+  shutdown.registerHandler(
     'health_checks',
     createCleanupHandler(() => health.shutdown()),
     { priority: PRIORITY.components },
@@ -154,7 +165,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     { priority: TELEMETRY_FLUSH_PRIORITY },
   );
 
-  const system = new StandardProductionSystem(engine, config, { recovery, limits, shutdown, monitor, health });
+  const system = new StandardProductionSystem(engine, config, { recovery, limits, shutdown, monitor, health, overload });
   if (config.healthChecks.enabled && options.startHealthChecks !== false) health.start();
   if (config.shutdown.checkpointDir !== undefined) {
     system.ready = restoreFromCheckpoint(system).then(

@@ -5,7 +5,16 @@
 
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
-  'SHUTTING_DOWN' | 'RATE_LIMITED' | 'RESOURCE_EXHAUSTED' | 'BULKHEAD_REJECTED' | 'CIRCUIT_OPEN' | 'TIMEOUT' | 'INVALID_CONFIG' | 'ABORTED';
+  | 'SHUTTING_DOWN'
+  | 'RATE_LIMITED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'BULKHEAD_REJECTED'
+  | 'CIRCUIT_OPEN'
+  | 'TIMEOUT'
+  | 'INVALID_CONFIG'
+  | 'ABORTED'
+  | 'OVERLOADED'
+  | 'THROTTLED';
 
 /** Base class of every error the production layer raises. A user's own error is never wrapped in this. */
 export abstract class ProductionError extends Error {
@@ -115,6 +124,55 @@ export class AbortedError extends ProductionError {
   readonly code = 'ABORTED' as const;
   constructor(reason?: unknown) {
     super('The operation was aborted by its caller', { cause: reason });
+  }
+}
+
+/**
+ * Criticality classes of a call, most important first (Google SRE's names). Under load the lowest class is
+ * shed first.
+ */
+export type Criticality = 'critical_plus' | 'critical' | 'sheddable_plus' | 'sheddable';
+
+/** Why the overload control refused a call. */
+export type OverloadReason = 'limit' | 'queue_full' | 'queue_timeout' | 'signals' | 'closed';
+
+/**
+ * The adaptive concurrency limit or criticality shedding refused the call: the service is past what it can
+ * serve well. HTTP adapters answer 503 with `Retry-After`. Never retried, never a breaker failure.
+ */
+export class OverloadedError extends ProductionError {
+  readonly code = 'OVERLOADED' as const;
+  /** A hint of how long to wait before trying again, in milliseconds. */
+  readonly retryAfterMs: number;
+  /** The class of the refused call. */
+  readonly criticality: Criticality;
+  /** What refused it: the limit, a full queue, a queue wait that ran out, Node's own signals, or a shutdown. */
+  readonly reason: OverloadReason;
+  /** The operation refused. */
+  readonly operation: string;
+  constructor(operation: string, criticality: Criticality, reason: OverloadReason, retryAfterMs: number) {
+    super(`${operation} refused: overloaded (${reason}, ${criticality}); retry after ${Math.ceil(retryAfterMs)} ms`);
+    this.operation = operation;
+    this.criticality = criticality;
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Client-side adaptive throttling refused a call to a dependency locally, before sending it: the dependency
+ * has been refusing too much of what it was sent. Never retried, never a breaker failure.
+ */
+export class ThrottledError extends ProductionError {
+  readonly code = 'THROTTLED' as const;
+  /** The named dependency the call was for. */
+  readonly dependency: string;
+  /** The refusal probability when the call was refused, 0 to 1. */
+  readonly probability: number;
+  constructor(dependency: string, probability: number) {
+    super(`Call to ${dependency} throttled locally (refusal probability ${probability.toFixed(3)})`);
+    this.dependency = dependency;
+    this.probability = probability;
   }
 }
 

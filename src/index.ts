@@ -47,6 +47,11 @@ export type {
   OperationLogger,
   MonitorComponent,
   MonitorStatus,
+  AdmissionOutcome,
+  AdmissionPermit,
+  OperationAdmission,
+  OverloadGate,
+  DependencyThrottle,
 } from './pipeline.js';
 export { createGuard, type Guard } from './guard.js';
 export { systemClock, type Clock } from './internal/time.js';
@@ -62,7 +67,11 @@ export {
   TimeoutError,
   AbortedError,
   InvalidConfigError,
+  OverloadedError,
+  ThrottledError,
   isProductionError,
+  type Criticality,
+  type OverloadReason,
   type ProductionErrorCode,
   type RateLimitScope,
   type ResourceName,
@@ -78,6 +87,46 @@ export {
   type ProductionConfigInput,
   type OperationConfigInput,
 } from './config.js';
+
+// Overload control: adaptive concurrency limits, criticality, client-side throttling
+export {
+  OverloadManager,
+  AdaptiveLimiter,
+  AdaptivePermit,
+  ClientThrottle,
+  adaptiveConcurrencySchema,
+  nodeSignalsSchema,
+  operationOverloadSchema,
+  criticalitySchema,
+  dependencyConfigSchema,
+  throttleConfigSchema,
+  overloadConfigSchema,
+  dependenciesConfigSchema,
+  type OverloadManagerOptions,
+  type OverloadStatus,
+  type CountsByClass,
+  type AdaptiveLimitSnapshot,
+  type PermitOutcome,
+  type LimitAlgorithm,
+  type LimitSample,
+  type LimitBounds,
+  type Gradient2Options,
+  type AimdOptions,
+  type ThrottleSnapshot,
+  type SignalProbe,
+  type NodeSignalsSnapshot,
+  type SignalShedding,
+  type OverloadConfig,
+  type OverloadConfigInput,
+  type AdaptiveConcurrencyConfig,
+  type AdaptiveConcurrencyConfigInput,
+  type NodeSignalsConfig,
+  type OperationOverloadInput,
+  type DependencyConfig,
+  type DependenciesConfigInput,
+  type ThrottleConfig,
+  type ThrottleConfigInput,
+} from './overload/index.js';
 
 // Error recovery
 export {
@@ -311,6 +360,12 @@ export {
   type LogRow,
   type TraceRow,
   type ShutdownProgressRow,
+  type OverloadView,
+  type AdaptiveLimitRow,
+  type ThrottleRow,
+  type ClassCounts,
+  errorResponse,
+  type ErrorResponse,
 } from './http/index.js';
 
 // Correlation IDs from outside

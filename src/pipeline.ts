@@ -4,6 +4,7 @@
  */
 import type { Span } from '@opentelemetry/api';
 import type { Guard } from './guard.js';
+import type { Criticality } from './errors.js';
 
 /** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
 export interface ShutdownGate {
@@ -29,6 +30,43 @@ export interface ResourceGate {
   tryAcquireOperationPermit(): Guard | undefined;
   /** Waits for a permit up to the configured timeout or until `signal` aborts; throws BULKHEAD_REJECTED. */
   acquireOperationPermit(signal?: AbortSignal): Promise<Guard>;
+}
+
+/** How a call held under an adaptive limit ended: a latency sample, a drop (timeout, overload downstream), or neither. */
+export type AdmissionOutcome = 'success' | 'dropped' | 'ignore';
+
+/** A slot under step 5's adaptive limit; `release(outcome)` gives it back and teaches the limit. */
+export interface AdmissionPermit {
+  release(outcome?: AdmissionOutcome): void;
+}
+
+/**
+ * Step 5's overload control for one operation (`src/overload/`): criticality shedding and an adaptive
+ * concurrency limit. Exists only for operations under overload control, so the others pay nothing.
+ */
+export interface OperationAdmission {
+  /** The operation's default class, if configured. */
+  readonly criticality: Criticality | undefined;
+  /** A slot now, or undefined when the call must wait; throws OVERLOADED when Node's signals shed its class. */
+  tryAcquire(criticality: Criticality): AdmissionPermit | undefined;
+  /** A slot, waiting in the bounded queue; rejects with OVERLOADED, or ABORTED when `signal` fires. */
+  acquire(criticality: Criticality, signal?: AbortSignal): Promise<AdmissionPermit>;
+}
+
+/** Steps 5 and 6's overload control (`src/overload/`): adaptive limits, criticality, client-side throttling. */
+export interface OverloadGate {
+  /** The operation's admission, or undefined when no overload control applies to it. */
+  admissionFor(operationName: string): OperationAdmission | undefined;
+  /** Class of calls that name none and have no operation default or baggage entry. */
+  readonly defaultCriticality: Criticality;
+}
+
+/** Client-side throttling of one named dependency, as step 6 uses it. */
+export interface DependencyThrottle {
+  /** Counts one request; throws THROTTLED when it is refused locally. */
+  check(): void;
+  /** Records how a sent call ended (`undefined` for success). */
+  record(error: unknown): void;
 }
 
 /** What a protected operation receives (`executeProtectedOperation`'s `operation(ctx)`). */
@@ -57,6 +95,8 @@ export interface CallState {
   readonly callerSignal: AbortSignal | undefined;
   /** Fired when a shutdown abandons in-flight requests. */
   readonly abandonSignal: AbortSignal | undefined;
+  /** The call's class, resolved at admission when overload control applies to the operation. */
+  criticality?: Criticality;
   /** Attempts started so far. */
   attempts: number;
   /** The error of the last failed attempt. */

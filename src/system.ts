@@ -6,22 +6,29 @@ import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
-import { InvalidConfigError, ProductionError } from './errors.js';
+import { InvalidConfigError, ProductionError, TimeoutError, type Criticality } from './errors.js';
 import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
+  AdmissionOutcome,
+  AdmissionPermit,
   BreakerTransition,
   CallState,
   Engine,
   MonitorComponent,
+  OperationAdmission,
   OperationContext,
   OperationPolicy,
   RateLimitGate,
+  OverloadGate,
   RecoveryListener,
   ResourceGate,
   ShutdownGate,
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
+import type { OperationOverloadInput } from './overload/config.js';
+import { criticalityFromBaggage, isCriticality } from './overload/criticality.js';
+import type { OverloadStatus } from './overload/manager.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
@@ -50,6 +57,12 @@ export interface ProtectedOperationOptions {
   estimatedMemoryBytes?: number;
   /** False for calls that must not run twice: they are never retried. Default true. */
   idempotent?: boolean;
+  /**
+   * The call's class under overload (lowest shed first). Default: the operation's configured class, else the
+   * incoming W3C baggage entry `criticality`, else `overload.defaultCriticality`. Used only by operations under
+   * overload control.
+   */
+  criticality?: Criticality;
 }
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
@@ -78,6 +91,11 @@ export interface ProductionComponents {
     getHealthStatus(): HealthStatusSnapshot;
     performFullHealthCheck(): Promise<SystemHealthReport>;
   };
+  /** Overload control (adaptive limits, criticality, throttling); without it step 5 is the fixed permit alone. */
+  readonly overload?: OverloadGate & {
+    configureOperation(operationName: string, config: OperationOverloadInput): void;
+    getOverloadStatus(): OverloadStatus;
+  };
 }
 
 /**
@@ -100,6 +118,8 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
   /** The monitor's own health (`ProductionMonitor`'s is a `MonitorHealth`). */
   readonly monitoring: ReturnType<C['monitor']['healthCheck']>;
   readonly shutdown: ShutdownProgressSnapshot;
+  /** Adaptive limits, in-flight counts, shedding by class and throttle probabilities; null without overload control. */
+  readonly overload: OverloadStatus | null;
 }
 
 /** Options of {@link ProductionSystem} beyond its components. */
@@ -114,6 +134,8 @@ class OperationRuntime {
   constructor(
     readonly recovery: OperationPolicy,
     readonly attrs: OperationAttributes,
+    /** Step 5's overload control, only for operations under it. */
+    readonly admission: OperationAdmission | undefined,
   ) {}
 
   /** Step 6 for one call; a bound function made once per operation, so `context.with` needs no closure per call. */
@@ -194,6 +216,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       span,
       callerSignal: options?.signal,
       abandonSignal: this.components.shutdown.abandonSignal,
+      criticality: undefined,
       attempts: 0,
       lastError: undefined,
     };
@@ -201,6 +224,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     const start = this.clock.monotonic();
     let request: Guard | undefined;
     let permit: Guard | undefined;
+    let slot: AdmissionPermit | undefined;
+    let outcome: AdmissionOutcome = 'ignore';
     let admitted = false;
     try {
       // 1. Shutdown check and 2. active-request tracking, in one call: the manager refuses (and counts the
@@ -211,7 +236,11 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       if (limited !== undefined) await limited;
       // 4. Resource limits, against sampled usage
       limits.checkResourceLimits(options?.estimatedMemoryBytes);
-      // 5. Operation permit: now, or wait as configured
+      // 5. Operation permit: the adaptive limit by class (operations under overload control), then the fixed count
+      if (runtime.admission !== undefined) {
+        const now = this.admit(runtime.admission, call, parent, options);
+        slot = 'then' in now ? await now : now;
+      }
       permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(options?.signal, call));
       // 6. Error recovery, with the operation running in its span's context
       admitted = true;
@@ -221,6 +250,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
+      outcome = 'success';
       runtime.recovery.stats.record(true, seconds);
       this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
       return value;
@@ -228,12 +258,15 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       // 7. Monitoring, on failure: "rejected" when the layer refused the call before any attempt ran
       const seconds = (this.clock.monotonic() - start) / 1000;
       const rejected = call.attempts === 0 && error instanceof ProductionError;
+      // A timeout (or an overload refusal from downstream) says the limit is too high; a fast failure says nothing.
+      if (error instanceof TimeoutError || (call.attempts > 0 && isOverloadRefusal(error))) outcome = 'dropped';
       if (rejected) runtime.recovery.stats.recordRejection();
       else runtime.recovery.stats.record(false, seconds);
       this.telemetry.failed(runtime.attrs, call, seconds, error, rejected);
       throw error;
     } finally {
       if (admitted) runtime.active--;
+      slot?.release(outcome);
       permit?.release();
       request?.release();
       span.end();
@@ -245,7 +278,11 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    * start afterwards; a breaker whose settings did not change keeps its state.
    */
   configureOperation(operationName: string, operationConfig: OperationConfigInput): void {
-    const { rateLimit, ...recovery } = operationConfig;
+    const { rateLimit, concurrency, criticality, ...recovery } = operationConfig;
+    if (concurrency !== undefined || criticality !== undefined) {
+      if (this.components.overload === undefined) throw new InvalidConfigError('concurrency', 'needs the overload component');
+      this.components.overload.configureOperation(operationName, { concurrency, criticality });
+    }
     if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (rateLimit !== undefined) this.components.limits.configureOperationRateLimit(operationName, rateLimit);
     this.runtimes.delete(operationName);
@@ -269,6 +306,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       // TypeScript resolves the call on C's constraint; C's own monitor returns this type.
       monitoring: monitor.healthCheck() as ReturnType<C['monitor']['healthCheck']>,
       shutdown: shutdown.getShutdownProgress(),
+      overload: this.components.overload?.getOverloadStatus() ?? null,
     };
   }
 
@@ -304,10 +342,36 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return permit;
   }
 
+  /** Step 5's adaptive part: resolves the call's class once (option, operation default, baggage, default), then a slot. */
+  private admit(
+    admission: OperationAdmission,
+    call: CallState,
+    parent: ReturnType<typeof context.active>,
+    options: ProtectedOperationOptions | undefined,
+  ): AdmissionPermit | Promise<AdmissionPermit> {
+    const asked = options?.criticality;
+    if (asked !== undefined && !isCriticality(asked)) {
+      throw new InvalidConfigError('options.criticality', 'expected critical_plus, critical, sheddable_plus or sheddable');
+    }
+    const criticality = asked ?? admission.criticality ?? criticalityFromBaggage(parent) ?? this.components.overload!.defaultCriticality;
+    call.criticality = criticality;
+    if (call.span.isRecording()) call.span.setAttribute(ATTR.criticality, criticality);
+    return admission.tryAcquire(criticality) ?? admission.acquire(criticality, options?.signal);
+  }
+
   private prepare(operationName: string): OperationRuntime {
     const recovery = this.components.recovery.policyFor(operationName);
-    const runtime = new OperationRuntime(recovery, new OperationAttributes(operationName));
+    const admission = this.components.overload?.admissionFor(operationName);
+    const runtime = new OperationRuntime(recovery, new OperationAttributes(operationName), admission);
     this.runtimes.set(operationName, runtime);
     return runtime;
   }
+}
+
+const OVERLOAD_CODES = new Set(['OVERLOADED', 'THROTTLED', 'RATE_LIMITED']);
+
+/** An overload refusal from further down (a nested call or a dependency's typed error), which should shrink the limit. */
+function isOverloadRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && OVERLOAD_CODES.has(code);
 }

@@ -1,6 +1,7 @@
 /** The admin HTTP server and the same endpoints for your own node:http, Express or Fastify server. */
 export { createAdminServer, type AdminServer, type AdminServerOptions, type AdminServerConfigInput } from './server.js';
 export { AdminServerError, type AdminServerErrorCode } from './errors.js';
+export { errorResponse, type ErrorResponse } from './error-response.js';
 export { createAdminRequestHandler, type AdminRequestHandler } from './node-handler.js';
 export { createExpressAdminMiddleware, type ExpressAdminMiddleware } from './express.js';
 export {
@@ -24,4 +25,8 @@ export type {
   LogRow,
   TraceRow,
   ShutdownProgressRow,
+  OverloadView,
+  AdaptiveLimitRow,
+  ThrottleRow,
+  ClassCounts,
 } from './status-types.js';

@@ -10,11 +10,13 @@ import { recentTraces, type TraceSummary } from '../monitoring/recent-traces.js'
 import type { RequestSeriesPoint } from '../monitoring/request-series.js';
 import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
+import type { OverloadStatus } from '../overload/manager.js';
 import type {
   AlertRow,
   ComponentRow,
   LogRow,
   OperationRow,
+  OverloadView,
   ResourceRow,
   ShutdownProgressRow,
   StatusDocument,
@@ -40,6 +42,8 @@ export interface StatusSources {
     getRequestSeries?(): readonly RequestSeriesPoint[];
   };
   readonly shutdown: { getShutdownProgress(): ShutdownProgressSnapshot };
+  /** Overload control (adaptive limits, shedding, throttles), when the system has it. */
+  readonly overload?: { getOverloadStatus(): OverloadStatus };
   /** Protected operations in flight (`system.activeOperationCount()`). */
   readonly activeOperations?: () => number;
   /** Trace link template with `{traceId}` (`admin.traceUrlTemplate`); only http(s) templates make links. */
@@ -137,6 +141,7 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
         .map((t) => traceRow(t, linkable ? template : undefined)),
     },
     shutdown: { inProgress: progress.shuttingDown || progress.startedAt !== null, progress },
+    overload: sources.overload === undefined ? null : overloadView(sources.overload.getOverloadStatus()),
     series: (sources.monitor.getRequestSeries?.() ?? []).slice(-STATUS_LIMITS.seriesPoints).map((p) => ({
       timestamp: p.timestamp,
       requestsPerSecond: p.requestsPerSecond,
@@ -277,5 +282,31 @@ function traceRow(t: TraceSummary, template: string | undefined): TraceRow {
     correlationId: t.correlationId === undefined ? null : clip(t.correlationId, 256),
     errorType: t.errorType ?? null,
     url: template === undefined ? null : template.split('{traceId}').join(encodeURIComponent(t.traceId)),
+  };
+}
+
+function overloadView(o: OverloadStatus): OverloadView {
+  return {
+    defaultCriticality: o.defaultCriticality,
+    limits: o.limits.slice(0, STATUS_LIMITS.operations).map((l) => ({
+      operation: clip(l.operation, 256),
+      algorithm: l.algorithm,
+      limit: l.limit,
+      minLimit: l.minLimit,
+      maxLimit: l.maxLimit,
+      inFlight: l.inFlight,
+      waiting: l.waiting,
+      rttMs: l.rttMs,
+      shed: { ...l.shed },
+    })),
+    shedByClass: { ...o.shedByClass },
+    signals: o.signals === null ? null : { ...o.signals },
+    throttles: o.throttles.slice(0, STATUS_LIMITS.operations).map((t) => ({
+      dependency: clip(t.dependency, 256),
+      probability: Math.round(t.probability * 1000) / 1000,
+      requests: t.requests,
+      accepts: t.accepts,
+      throttled: t.throttled,
+    })),
   };
 }

@@ -114,6 +114,48 @@ export interface ShutdownProgressRow {
   uncaughtErrors: number;
 }
 
+/** Counts by criticality class (lowest first). */
+export interface ClassCounts {
+  sheddable: number;
+  sheddablePlus: number;
+  critical: number;
+  criticalPlus: number;
+}
+
+/** One adaptive concurrency limit on the status page. */
+export interface AdaptiveLimitRow {
+  /** The operation, or `*` for the global limit. */
+  operation: string;
+  algorithm: string;
+  limit: number;
+  minLimit: number;
+  maxLimit: number;
+  inFlight: number;
+  waiting: number;
+  /** Mean RTT of the last window. */
+  rttMs: number;
+  shed: ClassCounts;
+}
+
+/** One dependency's client-side throttle on the status page. */
+export interface ThrottleRow {
+  dependency: string;
+  /** Refusal probability now, 0 to 1. */
+  probability: number;
+  requests: number;
+  accepts: number;
+  throttled: number;
+}
+
+/** The overload section: adaptive limits, in-flight counts, shedding by class, Node's signals, throttles. */
+export interface OverloadView {
+  defaultCriticality: string;
+  limits: AdaptiveLimitRow[];
+  shedByClass: ClassCounts;
+  signals: { eventLoopUtilization: number; eventLoopDelayP99Ms: number; heapUsedRatio: number; shedding: string } | null;
+  throttles: ThrottleRow[];
+}
+
 /** `GET /status.json`: everything the status page shows. */
 export interface StatusDocument {
   generatedAt: string;
@@ -135,6 +177,8 @@ export interface StatusDocument {
   traces: { attached: boolean; urlTemplate: string | null; recent: TraceRow[] };
   shutdown: { inProgress: boolean; progress: ShutdownProgressRow };
   series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; p99Ms: number | null }>;
+  /** Overload control; null when the system has none. */
+  overload: OverloadView | null;
   /** `unknown` when the monitor reports nothing. */
   monitoring: { status: 'healthy' | 'warning' | 'critical' | 'unknown'; problems: string[] };
 }

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { loopDelaySampler } from '../internal/loop-delay.js';
 import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
 import type { Clock } from '../internal/time.js';
 
@@ -39,8 +39,7 @@ export interface ResourceProbe {
 
 /** The process's own numbers: `process.memoryUsage`, `process.cpuUsage`, `monitorEventLoopDelay`. */
 export function processProbe(): ResourceProbe {
-  let histogram: IntervalHistogram | undefined = monitorEventLoopDelay({ resolution: 20 });
-  histogram.enable();
+  const loopDelay = loopDelaySampler(20);
   return {
     memoryBytes: (measure) => (measure === 'rss' ? process.memoryUsage.rss() : process.memoryUsage().heapUsed),
     cpuMicros: () => {
@@ -49,16 +48,8 @@ export function processProbe(): ResourceProbe {
     },
     uptimeMs: () => process.uptime() * 1000,
     cores: availableCores,
-    eventLoopDelayMs: () => {
-      if (histogram === undefined || histogram.count === 0) return Number.NaN;
-      const p99 = histogram.percentile(99) / 1e6;
-      histogram.reset();
-      return p99;
-    },
-    close: () => {
-      histogram?.disable();
-      histogram = undefined;
-    },
+    eventLoopDelayMs: () => loopDelay.p99Ms(),
+    close: () => loopDelay.close(),
   };
 }
 

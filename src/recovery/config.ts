@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dependencyNameSchema } from '../dependencies/config.js';
 
 /** Schema of {@link RetryConfig}. */
 export const retryConfigSchema = z.strictObject({
@@ -61,6 +62,8 @@ export const operationRecoveryConfigSchema = z.strictObject({
   idempotent: z.boolean().default(true),
   /** Opt-in child span per attempt. */
   attemptSpans: z.boolean().default(false),
+  /** The named dependency the operation calls (its entry in `dependencies`: client-side throttling). */
+  dependency: dependencyNameSchema.optional(),
 });
 
 /** The recovery policies of one operation. */

@@ -5,7 +5,7 @@ import { EventEmitter } from '../internal/event.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
-import type { BreakerTransition, CallState, OperationPolicy, RecoveryListener } from '../pipeline.js';
+import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener } from '../pipeline.js';
 import type { BreakerSnapshot, BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
@@ -26,6 +26,8 @@ export interface ErrorRecoveryOptions {
   clock?: Clock;
   /** Told about retries; the production system's telemetry listens here. */
   listener?: RecoveryListener;
+  /** The client-side throttle of a named dependency (an operation's `dependency`), if it has one. */
+  throttleFor?: (dependency: string) => DependencyThrottle | undefined;
 }
 
 /** One operation's breaker: its state and since when (epoch ms). */
@@ -98,6 +100,7 @@ export class ErrorRecoveryManager {
     onRetry: (call, failedAttempt, delayMs, error) => this.retries.emit({ call, failedAttempt, delayMs, error }),
   };
   readonly enabled: boolean;
+  private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
 
   constructor(
     readonly config: ErrorRecoveryConfig,
@@ -105,6 +108,7 @@ export class ErrorRecoveryManager {
   ) {
     this.enabled = options.enabled ?? true;
     this.clock = options.clock ?? systemClock;
+    this.throttleFor = options.throttleFor;
     if (options.listener) this.addListener(options.listener);
   }
 
@@ -302,7 +306,8 @@ export class ErrorRecoveryManager {
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
       : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
-    const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name));
+    const throttle = config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency);
+    const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name), throttle);
     this.restored.delete(name);
     policy.breaker?.onTransition(({ from, to }) => this.transitions.emit({ operation: name, from, to }));
     this.operations.set(name, policy);

@@ -7,7 +7,7 @@ import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
-import type { CallState, OperationContext, RecoveryListener } from '../pipeline.js';
+import type { CallState, DependencyThrottle, OperationContext, RecoveryListener } from '../pipeline.js';
 import { AttemptContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
 import { sleep, type Clock } from '../internal/time.js';
@@ -44,6 +44,8 @@ export class OperationRecovery {
     private readonly clock: Clock,
     stats: OperationStats,
     breakerState?: BreakerSnapshot,
+    /** Client-side throttling of the operation's named dependency, if it has one. */
+    private readonly throttle?: DependencyThrottle,
   ) {
     this.stats = stats;
     if (config.retry !== false && config.retry.maxRetries > 0) {
@@ -115,6 +117,27 @@ export class OperationRecovery {
   }
 
   private timed<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+    const throttle = this.throttle;
+    if (throttle === undefined) return this.send(operation, call, closedBreaker);
+    // Beside the breaker, around the send itself: a refusal here is THROTTLED before any attempt starts.
+    try {
+      throttle.check();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(operation, call, closedBreaker).then(
+      (value) => {
+        throttle.record(undefined);
+        return value;
+      },
+      (error: unknown) => {
+        throttle.record(error);
+        throw error;
+      },
+    );
+  }
+
+  private send<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats, closedBreaker);
     // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.

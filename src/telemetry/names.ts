@@ -29,6 +29,8 @@ export const ATTR = {
   alertName: 'alertname',
   alertState: 'alertstate',
   severity: 'severity',
+  criticality: 'production.criticality',
+  dependency: 'production.dependency',
 } as const;
 
 /** Metric instrument names (OTel form; Prometheus scrapes dots as underscores). */
@@ -45,6 +47,10 @@ export const METRIC = {
   shutdownPhase: 'production.shutdown.phase',
   internalErrors: 'production.internal.errors',
   correlationIdRejected: 'production.correlation_id.rejected',
+  concurrencyLimit: 'production.concurrency.limit',
+  concurrencyInFlight: 'production.concurrency.in_flight',
+  concurrencyShed: 'production.concurrency.shed',
+  throttleProbability: 'production.throttle.probability',
 } as const;
 
 /** Outcome of one protected operation, as recorded on its span and duration histogram. */

@@ -30,6 +30,7 @@ describe('createProductionSystem on embedded defaults', () => {
       'errorRecovery',
       'health',
       'monitoring',
+      'overload',
       'rateLimiting',
       'resources',
       'shutdown',

@@ -40,6 +40,7 @@ describe('typed status contracts, one JSON naming convention', () => {
       'errorRecovery',
       'health',
       'monitoring',
+      'overload',
       'rateLimiting',
       'resources',
       'shutdown',

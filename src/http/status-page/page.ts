@@ -161,6 +161,41 @@ function resourceRow(x: StatusDocument['resources']['rows'][number]): HTMLTableR
   return r;
 }
 
+function renderOverload(o: StatusDocument['overload']): void {
+  byId('overload-section').hidden = o === null;
+  if (o === null) return;
+  const c = o.shedByClass;
+  const signals =
+    o.signals === null
+      ? 'signal shedding off'
+      : `signals: ELU ${pct(o.signals.eventLoopUtilization)}, loop delay p99 ${ms(o.signals.eventLoopDelayP99Ms)}, heap ${pct(o.signals.heapUsedRatio)}, shedding ${o.signals.shedding}`;
+  byId('overload-state').textContent =
+    `default class ${o.defaultCriticality} · shed: sheddable ${c.sheddable}, sheddable_plus ${c.sheddablePlus}, critical ${c.critical}, critical_plus ${c.criticalPlus} · ${signals}`;
+  const limits = o.limits.map((l) => {
+    const r = el('tr');
+    cell(r, l.operation, 'wrap');
+    cell(r, l.algorithm);
+    cell(r, l.limit, 'num');
+    cell(r, `${l.minLimit}–${l.maxLimit}`, 'num');
+    cell(r, l.inFlight, 'num');
+    cell(r, l.waiting, 'num');
+    cell(r, ms(l.rttMs), 'num');
+    cell(r, `${l.shed.sheddable} / ${l.shed.sheddablePlus} / ${l.shed.critical} / ${l.shed.criticalPlus}`, 'num');
+    return r;
+  });
+  fill('overload-limits', limits, 'no adaptive limits', 8);
+  const throttles = o.throttles.map((t) => {
+    const r = el('tr');
+    cell(r, t.dependency, 'wrap');
+    cell(r, pct(t.probability), 'num');
+    cell(r, t.requests, 'num');
+    cell(r, t.accepts, 'num');
+    cell(r, t.throttled, 'num');
+    return r;
+  });
+  fill('overload-throttles', throttles, 'no throttled dependencies', 5);
+}
+
 function render(d: StatusDocument): void {
   byId('overall').replaceChildren(badge(d.health.status));
   const ready = badge(d.health.ready ? 'ready' : 'not ready');
@@ -227,6 +262,7 @@ function render(d: StatusDocument): void {
   });
   fill('top-users', users, 'no refusals', 2);
   fill('resources', d.resources.rows.map(resourceRow), '', 5);
+  renderOverload(d.overload);
 
   const logs = d.logs.entries.map((e) => {
     const r = el('tr');

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** Most named dependencies a config may declare. */
+export const MAX_DEPENDENCIES = 1000;
+
+/** Schema of a dependency name: 1 to 128 safe characters, like an operation name. */
+export const dependencyNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'expected 1 to 128 of A-Z a-z 0-9 _ . : / -');
+
+/** Schema of {@link ThrottleConfig}: client-side adaptive throttling (Google SRE book, "Handling Overload"). */
+export const throttleConfigSchema = z.strictObject({
+  /** Accepts multiplier: calls are refused locally with probability max(0, (requests - k x accepts) / (requests + 1)). */
+  k: z.number().min(1).max(100).default(2),
+  /** Window over which requests and accepts are counted. */
+  windowMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+  /** Buckets of the sliding window (its resolution). */
+  buckets: z.number().int().min(2).max(3600).default(60),
+  /**
+   * Whether a finished call counts as accepted by the dependency. Default: it succeeded, or failed with an
+   * error that is not an overload refusal (HTTP 429 or 503, OVERLOADED, RATE_LIMITED, THROTTLED).
+   */
+  accepted: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
+});
+
+/** Client-side throttling settings, defaults filled in. */
+export type ThrottleConfig = z.output<typeof throttleConfigSchema>;
+
+/** Client-side throttling settings as callers write them. */
+export type ThrottleConfigInput = z.input<typeof throttleConfigSchema>;
+
+/** Schema of one named dependency's settings. */
+export const dependencyConfigSchema = z.strictObject({
+  /** Client-side adaptive throttling of calls to it; false or absent for none. */
+  throttle: z.union([z.literal(false), throttleConfigSchema]).optional(),
+});
+
+/** One named dependency's settings, defaults filled in. */
+export type DependencyConfig = z.output<typeof dependencyConfigSchema>;
+
+/** Schema of the `dependencies` section, keyed by dependency name. */
+export const dependenciesConfigSchema = z
+  .record(dependencyNameSchema, dependencyConfigSchema)
+  .refine((deps) => Object.keys(deps).length <= MAX_DEPENDENCIES, { message: `at most ${MAX_DEPENDENCIES} dependencies` })
+  .default({});
+
+/** The `dependencies` section as callers write it. */
+export type DependenciesConfigInput = z.input<typeof dependenciesConfigSchema>;

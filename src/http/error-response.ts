@@ -1,0 +1,40 @@
+/** The status and headers an HTTP service answers for an error of this layer (`errorResponse`). */
+export interface ErrorResponse {
+  /** 429, 503, 504, 499, 400 or 500. */
+  readonly status: number;
+  /** `retry-after` (whole seconds, at least 1) when the error says how long to wait and the status is 429 or 503. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The error's stable code, or `INTERNAL` for an error of the application's own. */
+  readonly code: string;
+}
+
+const STATUS: Readonly<Record<string, number>> = {
+  RATE_LIMITED: 429,
+  OVERLOADED: 503,
+  THROTTLED: 503,
+  SHUTTING_DOWN: 503,
+  CIRCUIT_OPEN: 503,
+  BULKHEAD_REJECTED: 503,
+  RESOURCE_EXHAUSTED: 503,
+  TIMEOUT: 504,
+  DEADLINE_EXCEEDED: 504,
+  ABORTED: 499,
+  INVALID_CONFIG: 400,
+};
+
+/**
+ * How an HTTP adapter answers a refused or failed protected call: `RATE_LIMITED` 429; `OVERLOADED`,
+ * `THROTTLED`, `SHUTTING_DOWN`, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `RESOURCE_EXHAUSTED` 503; `TIMEOUT` and
+ * `DEADLINE_EXCEEDED` 504; `ABORTED` 499; anything else 500. A `retryAfterMs` becomes `Retry-After` in seconds.
+ */
+export function errorResponse(error: unknown): ErrorResponse {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; retryAfterMs?: unknown };
+  const code = typeof fields.code === 'string' && fields.code in STATUS ? fields.code : 'INTERNAL';
+  const status = STATUS[code] ?? 500;
+  const wait = fields.retryAfterMs;
+  const headers: Record<string, string> =
+    (status === 429 || status === 503) && typeof wait === 'number' && Number.isFinite(wait) && wait >= 0
+      ? { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) }
+      : {};
+  return { status, headers, code };
+}

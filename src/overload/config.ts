@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { CRITICALITIES } from './criticality.js';
+import type { Criticality } from '../errors.js';
+
+/** Schema of a criticality class name. */
+export const criticalitySchema = z.enum(CRITICALITIES as [Criticality, ...Criticality[]]);
+
+/** Schema of {@link AdaptiveConcurrencyConfig}. */
+export const adaptiveConcurrencySchema = z
+  .strictObject({
+    /** `gradient2` learns the limit from the RTT alone; `aimd` needs `aimd.latencyThresholdMs`. */
+    algorithm: z.enum(['gradient2', 'aimd']).default('gradient2'),
+    /** Limit to start from. */
+    initialLimit: z.number().int().min(1).max(1_000_000).default(20),
+    /** The limit never goes below this. */
+    minLimit: z.number().int().min(1).max(1_000_000).default(1),
+    /** The limit never goes above this. */
+    maxLimit: z.number().int().min(1).max(1_000_000).default(1000),
+    /** Finished calls per limit update (one window); their mean RTT is the window's sample. */
+    windowSamples: z.number().int().min(1).max(10_000).default(10),
+    gradient2: z
+      .strictObject({
+        smoothing: z.number().gt(0).max(1).default(0.2),
+        rttTolerance: z.number().min(1).max(10).default(1.1),
+        longWindow: z.number().int().min(2).max(100_000).default(60),
+        /** Headroom added to each estimate so the limit probes upwards. */
+        headroom: z.number().min(0).max(10_000).default(2),
+        /** Windows between baseline probes (a quarter of the limit for two windows); 0 probes only at the start. */
+        probeInterval: z.number().int().min(0).max(10_000_000).default(1000),
+      })
+      .prefault({}),
+    aimd: z
+      .strictObject({
+        backoffRatio: z.number().min(0.5).lt(1).default(0.9),
+        latencyThresholdMs: z.number().positive().max(3_600_000).default(1000),
+      })
+      .prefault({}),
+    /** Callers that may wait for a slot at once (0: refuse at once when at the limit). */
+    queueSize: z.number().int().min(0).max(1_000_000).default(64),
+    /** Longest wait for a slot. */
+    maxWaitMs: z.number().int().min(0).max(3_600_000).default(50),
+    /** Which waiter of a class goes first: the newest (`lifo`, the default: under sustained overload the served calls have waited least, the old ones time out) or the oldest (`fifo`). */
+    queueOrder: z.enum(['fifo', 'lifo']).default('lifo'),
+    /**
+     * Share of the limit each sheddable class may fill: `sheddable` calls are refused once 75 % of the limit is
+     * in flight, keeping the rest for more important calls. `critical` and `critical_plus` may use all of it.
+     */
+    shares: z
+      .strictObject({
+        sheddable: z.number().gt(0).max(1).default(0.75),
+        sheddable_plus: z.number().gt(0).max(1).default(0.9),
+      })
+      .prefault({}),
+  })
+  .refine((c) => c.minLimit <= c.initialLimit && c.initialLimit <= c.maxLimit, {
+    message: 'expected minLimit <= initialLimit <= maxLimit',
+    path: ['initialLimit'],
+  });
+
+/** Adaptive concurrency limit settings, defaults filled in. */
+export type AdaptiveConcurrencyConfig = z.output<typeof adaptiveConcurrencySchema>;
+
+/** Adaptive concurrency limit settings as callers write them. */
+export type AdaptiveConcurrencyConfigInput = z.input<typeof adaptiveConcurrencySchema>;
+
+/** Schema of {@link NodeSignalsConfig}: thresholds of Node's own load signals; null turns one off. */
+export const nodeSignalsSchema = z.strictObject({
+  /** Event-loop utilisation (0 to 1) over the last sample interval. */
+  eventLoopUtilization: z.number().gt(0).max(1).nullable().default(0.95),
+  /** Event-loop delay p99 over the last sample interval, in ms. */
+  eventLoopDelayP99Ms: z.number().positive().max(3_600_000).nullable().default(200),
+  /** Heap in use as a share of the heap's limit (`v8.getHeapStatistics().heap_size_limit`). */
+  heapUsedRatio: z.number().gt(0).max(1).nullable().default(0.9),
+  /** A signal this many times over its threshold sheds `sheddable_plus` too (at its threshold only `sheddable`). */
+  severeFactor: z.number().min(1).max(100).default(1.25),
+  /** How often the signals are sampled. */
+  sampleIntervalMs: z.number().int().min(50).max(60_000).default(500),
+});
+
+/** Node signal thresholds, defaults filled in. */
+export type NodeSignalsConfig = z.output<typeof nodeSignalsSchema>;
+
+/** Schema of one operation's overload settings. */
+export const operationOverloadSchema = z.strictObject({
+  /** The operation's own adaptive limit (false: none, only the global one applies). */
+  concurrency: z.union([z.literal(false), adaptiveConcurrencySchema]).optional(),
+  /** Class of the operation's calls that name none. */
+  criticality: criticalitySchema.optional(),
+});
+
+/** One operation's overload settings as callers write them. */
+export type OperationOverloadInput = z.input<typeof operationOverloadSchema>;
+
+/** Schema of the `overload` section. */
+export const overloadConfigSchema = z.strictObject({
+  /** One adaptive limit over every call (`*`); false for none. */
+  concurrency: z.union([z.literal(false), adaptiveConcurrencySchema]).default(false),
+  /** Per-operation adaptive limits and default classes. */
+  operations: z.record(z.string().min(1).max(256), operationOverloadSchema).default({}),
+  /** Class of calls that name none (no option, no operation default, no baggage). */
+  defaultCriticality: criticalitySchema.default('critical'),
+  /** Shed sheddable calls on Node's own signals; false (the default) samples nothing. */
+  signals: z.union([z.literal(false), nodeSignalsSchema]).default(false),
+  /** Cap on operations with a limiter of their own. */
+  maxOperations: z.number().int().min(1).max(100_000).default(1000),
+});
+
+/** The `overload` section, defaults filled in. */
+export type OverloadConfig = z.output<typeof overloadConfigSchema>;
+
+/** The `overload` section as callers write it. */
+export type OverloadConfigInput = z.input<typeof overloadConfigSchema>;

@@ -1,0 +1,47 @@
+import { propagation, type Context } from '@opentelemetry/api';
+import type { Criticality } from '../errors.js';
+
+export type { Criticality } from '../errors.js';
+
+/** The four classes, lowest first: a class's index is its rank. */
+export const CRITICALITIES: readonly Criticality[] = ['sheddable', 'sheddable_plus', 'critical', 'critical_plus'];
+
+/** Class of a call that names none (Google's default): shed only after every sheddable call. */
+export const DEFAULT_CRITICALITY: Criticality = 'critical';
+
+/** W3C baggage key that carries the criticality between services. */
+export const CRITICALITY_BAGGAGE_KEY = 'criticality';
+
+const RANK: Readonly<Record<Criticality, number>> = { sheddable: 0, sheddable_plus: 1, critical: 2, critical_plus: 3 };
+
+/** Rank of a class: 0 for `sheddable` to 3 for `critical_plus`. */
+export function criticalityRank(criticality: Criticality): number {
+  return RANK[criticality];
+}
+
+/** True for one of the four class names (exactly, lower case). */
+export function isCriticality(value: unknown): value is Criticality {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value);
+}
+
+/**
+ * The class carried by the incoming W3C baggage entry `criticality`, or undefined when there is none or it is
+ * not exactly one of the four names (a value from outside is never trusted further than that).
+ */
+export function criticalityFromBaggage(ctx: Context): Criticality | undefined {
+  const value = propagation.getBaggage(ctx)?.getEntry(CRITICALITY_BAGGAGE_KEY)?.value;
+  return isCriticality(value) ? value : undefined;
+}
+
+/** Counts per class, camelCase-keyed as the status document is. */
+export interface CountsByClass {
+  readonly sheddable: number;
+  readonly sheddablePlus: number;
+  readonly critical: number;
+  readonly criticalPlus: number;
+}
+
+/** Counts by class rank (0 `sheddable` to 3 `critical_plus`) as a {@link CountsByClass}. */
+export function countsByClass(counts: readonly number[]): CountsByClass {
+  return { sheddable: counts[0] ?? 0, sheddablePlus: counts[1] ?? 0, critical: counts[2] ?? 0, criticalPlus: counts[3] ?? 0 };
+}

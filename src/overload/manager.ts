@@ -1,0 +1,197 @@
+import { InvalidConfigError, OverloadedError, type Criticality } from '../errors.js';
+import { hotPathClock, type Clock } from '../internal/time.js';
+import { parseSection } from '../internal/validation.js';
+import type { AdmissionPermit, OperationAdmission, OverloadGate } from '../pipeline.js';
+import { dependenciesConfigSchema, type DependenciesConfigInput } from '../dependencies/config.js';
+import { AdaptiveLimiter, type AdaptiveLimitSnapshot } from './adaptive-limiter.js';
+import {
+  operationOverloadSchema,
+  overloadConfigSchema,
+  type AdaptiveConcurrencyConfig,
+  type OperationOverloadInput,
+  type OverloadConfig,
+  type OverloadConfigInput,
+} from './config.js';
+import { countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
+import { OverloadMetrics } from './metrics.js';
+import { NodeSignals, type NodeSignalsSnapshot, type SignalProbe, type SignalShedding } from './signals.js';
+import { ClientThrottle, type ThrottleSnapshot } from './throttle.js';
+
+/** Options of {@link OverloadManager}. */
+export interface OverloadManagerOptions {
+  /** Clock of RTTs and throttle windows (monotonic); default the system clock. */
+  clock?: Clock;
+  /** Source of Node's signals; default this process's. */
+  signalProbe?: SignalProbe;
+  /** Random source of throttling decisions; default `Math.random`. */
+  random?: () => number;
+  /** Report metrics through the OTel meter; default true. */
+  metrics?: boolean;
+}
+
+/** `getSystemStatus().overload`: adaptive limits, shedding by class, Node's signals, throttle probabilities. */
+export interface OverloadStatus {
+  readonly defaultCriticality: Criticality;
+  /** Every adaptive limit (the global one as `*`). */
+  readonly limits: readonly AdaptiveLimitSnapshot[];
+  /** Calls refused as OVERLOADED, by class (limits, queues and signals together). */
+  readonly shedByClass: CountsByClass;
+  /** The last sample of Node's signals; null when signal shedding is off. */
+  readonly signals: NodeSignalsSnapshot | null;
+  /** Client-side throttles per named dependency. */
+  readonly throttles: readonly ThrottleSnapshot[];
+}
+
+/** Operation name under which shed calls past the operation cap are counted. */
+const OTHER = '_other';
+
+const NO_LIMIT: AdmissionPermit = { release: () => undefined };
+
+/** One operation's step-5 admission: Node's signals first, then its adaptive limit (its own, else the global). */
+class Admission implements OperationAdmission {
+  constructor(
+    private readonly operation: string,
+    private readonly limiter: AdaptiveLimiter | undefined,
+    readonly criticality: Criticality | undefined,
+    private readonly manager: OverloadManager,
+  ) {}
+
+  tryAcquire(criticality: Criticality): AdmissionPermit | undefined {
+    const signals = this.manager.signals;
+    if (signals !== undefined && criticalityRank(criticality) < signals.shedBelow)
+      throw this.manager.shedBySignals(this.operation, criticality);
+    return this.limiter === undefined ? NO_LIMIT : this.limiter.tryAcquire(criticality);
+  }
+
+  acquire(criticality: Criticality, signal?: AbortSignal): Promise<AdmissionPermit> {
+    return this.limiter === undefined ? Promise.resolve(NO_LIMIT) : this.limiter.acquire(criticality, signal, this.operation);
+  }
+}
+
+/**
+ * Overload control (steps 5 and 6): adaptive concurrency limits, global and per operation; criticality
+ * shedding, also on Node's own signals; and client-side adaptive throttling per named dependency.
+ */
+export class OverloadManager implements OverloadGate {
+  readonly config: OverloadConfig;
+  readonly defaultCriticality: Criticality;
+  /** Node's signals, when signal shedding is on. */
+  readonly signals: SignalShedding | undefined;
+  private readonly sampler: NodeSignals | undefined;
+  private readonly clock: Clock;
+  private readonly global: AdaptiveLimiter | undefined;
+  private readonly operations = new Map<string, { limiter: AdaptiveLimiter | undefined | false; criticality: Criticality | undefined }>();
+  private readonly shed = new Map<string, number[]>();
+  private readonly throttles = new Map<string, ClientThrottle>();
+  private readonly metrics: OverloadMetrics | undefined;
+
+  constructor(overload: OverloadConfigInput = {}, dependencies: DependenciesConfigInput = {}, options: OverloadManagerOptions = {}) {
+    this.config = parseSection(overloadConfigSchema, overload, 'overload');
+    const deps = parseSection(dependenciesConfigSchema, dependencies, 'dependencies');
+    this.clock = options.clock ?? hotPathClock;
+    this.defaultCriticality = this.config.defaultCriticality;
+    if (this.config.concurrency !== false) this.global = this.limiter('*', this.config.concurrency);
+    for (const [name, op] of Object.entries(this.config.operations)) this.configureOperation(name, op);
+    for (const [name, dep] of Object.entries(deps)) {
+      if (dep.throttle) this.throttles.set(name, new ClientThrottle(name, dep.throttle, this.clock, options.random));
+    }
+    if (this.config.signals !== false) {
+      this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
+      this.sampler.sample();
+      this.sampler.start();
+    }
+    if (options.metrics !== false) {
+      this.metrics = new OverloadMetrics({
+        limiters: () => this.limiters(),
+        shedCounts: () => this.shed,
+        throttles: () => this.throttles.values(),
+      });
+      this.metrics.register();
+    }
+  }
+
+  /** The operation's admission (signals, then its own or the global limit), or undefined when none applies. */
+  admissionFor(operationName: string): OperationAdmission | undefined {
+    const own = this.operations.get(operationName);
+    const limiter = own?.limiter === false ? undefined : (own?.limiter ?? this.global);
+    if (limiter === undefined && this.signals === undefined && own?.criticality === undefined) return undefined;
+    return new Admission(operationName, limiter, own?.criticality, this);
+  }
+
+  /**
+   * Sets one operation's adaptive limit (`concurrency`: settings, or false for none, not even the global one)
+   * and default class. A new limit starts from its `initialLimit`. INVALID_CONFIG names the bad field.
+   */
+  configureOperation(operationName: string, input: OperationOverloadInput): void {
+    const config = parseSection(operationOverloadSchema, input, `overload.operations.${operationName}`);
+    const existing = this.operations.get(operationName);
+    if (existing === undefined && this.operations.size >= this.config.maxOperations) {
+      throw new InvalidConfigError(
+        'operationName',
+        `more than overload.maxOperations (${this.config.maxOperations}) configured operations`,
+      );
+    }
+    let limiter = existing?.limiter;
+    if (config.concurrency === false) limiter = false;
+    else if (config.concurrency !== undefined) {
+      if (limiter) limiter.close();
+      limiter = this.limiter(operationName, config.concurrency);
+    }
+    this.operations.set(operationName, { limiter, criticality: config.criticality ?? existing?.criticality });
+  }
+
+  /** The throttle of a named dependency, or undefined when it has none. */
+  throttleFor(dependency: string): ClientThrottle | undefined {
+    return this.throttles.get(dependency);
+  }
+
+  /** The error for a call shed on Node's signals (counted). */
+  shedBySignals(operation: string, criticality: Criticality): OverloadedError {
+    this.countShed(operation, criticality);
+    return new OverloadedError(
+      operation,
+      criticality,
+      'signals',
+      this.config.signals === false ? 1000 : this.config.signals.sampleIntervalMs,
+    );
+  }
+
+  /** Plain JSON state for the status page. */
+  getOverloadStatus(): OverloadStatus {
+    const total = [0, 0, 0, 0];
+    for (const counts of this.shed.values()) counts.forEach((n, rank) => (total[rank]! += n));
+    return {
+      defaultCriticality: this.defaultCriticality,
+      limits: [...this.limiters()].map((l) => l.snapshot()),
+      shedByClass: countsByClass(total),
+      signals: this.signals?.snapshot() ?? null,
+      throttles: [...this.throttles.values()].map((t) => t.snapshot()),
+    };
+  }
+
+  /** Stops sampling and metrics; refuses every waiter. Idempotent. */
+  shutdown(): void {
+    this.sampler?.stop();
+    this.metrics?.unregister();
+    for (const limiter of this.limiters()) limiter.close();
+  }
+
+  private *limiters(): IterableIterator<AdaptiveLimiter> {
+    if (this.global !== undefined) yield this.global;
+    for (const op of this.operations.values()) if (op.limiter) yield op.limiter;
+  }
+
+  private limiter(operation: string, config: AdaptiveConcurrencyConfig): AdaptiveLimiter {
+    return new AdaptiveLimiter(operation, config, this.clock, (op, criticality) => this.countShed(op, criticality));
+  }
+
+  private countShed(operation: string, criticality: Criticality): void {
+    let counts = this.shed.get(operation);
+    if (counts === undefined) {
+      const key = this.shed.size < this.config.maxOperations ? operation : OTHER;
+      counts = this.shed.get(key) ?? [0, 0, 0, 0];
+      this.shed.set(key, counts);
+    }
+    counts[criticalityRank(criticality)]!++;
+  }
+}
