@@ -1,6 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { inlineStatusPageScript } from './scripts/status-page-script.mjs';
 
+// Tests that drive real processes at a measured load (overload at 3x capacity, a retry storm, a deadline across
+// three services) assert throughput and latency figures: they run after every other file, one at a time, so the
+// rest of the suite does not share the 2 cores with them.
+const LOAD_TESTS = ['test/overload/real-overload.test.ts'];
+
 export default defineConfig({
   plugins: [
     {
@@ -14,7 +19,10 @@ export default defineConfig({
     },
   ],
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: LOAD_TESTS, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'load', include: LOAD_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // An unhandled rejection anywhere fails the run (vitest's default; kept explicit).
