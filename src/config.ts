@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
 import { toInvalidConfig } from './internal/validation.js';
+import { deadlinesConfigSchema } from './deadlines/config.js';
+import { dependenciesConfigSchema } from './dependencies/config.js';
 import { adminServerConfigSchema } from './http/config.js';
 import { healthCheckConfigSchema } from './health/config.js';
 import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
@@ -17,6 +19,10 @@ export const productionConfigSchema = z.strictObject({
   shutdown: shutdownConfigSchema.prefault({}),
   errorRecoveryEnabled: z.boolean().default(true),
   errorRecovery: errorRecoveryConfigSchema.prefault({}),
+  /** Named dependencies (downstream services) whose retry budgets their operations share. */
+  dependencies: dependenciesConfigSchema,
+  /** Deadlines that travel with calls: the margin kept back, the cap on incoming ones. */
+  deadlines: deadlinesConfigSchema.prefault({}),
   admin: adminServerConfigSchema.prefault({}),
 });
 
@@ -91,6 +97,18 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     path: 'errorRecovery.defaults.retry.maxRetries',
     parse: integer,
     description: 'Retries after the first attempt.',
+  },
+  {
+    name: 'PRODUCTION_DEADLINE_MARGIN_MS',
+    path: 'deadlines.marginMs',
+    parse: integer,
+    description: 'Time kept back from a call deadline: less left refuses the call (DEADLINE_EXCEEDED) or skips the retry.',
+  },
+  {
+    name: 'PRODUCTION_DEADLINE_MAX_MS',
+    path: 'deadlines.maxIncomingMs',
+    parse: integer,
+    description: 'Cap on a deadline read from an incoming request (production-deadline-ms, grpc-timeout, Envoy).',
   },
   {
     name: 'PRODUCTION_LOG_LEVEL',

@@ -100,7 +100,11 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     ...options.telemetry,
   });
   const monitor = new ProductionMonitor(config.monitoring);
-  const recovery = new ErrorRecoveryManager(config.errorRecovery, { enabled: config.errorRecoveryEnabled });
+  const recovery = new ErrorRecoveryManager(config.errorRecovery, {
+    enabled: config.errorRecoveryEnabled,
+    dependencies: config.dependencies,
+    deadlineMarginMs: config.deadlines.marginMs,
+  });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });

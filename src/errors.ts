@@ -5,7 +5,15 @@
 
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
-  'SHUTTING_DOWN' | 'RATE_LIMITED' | 'RESOURCE_EXHAUSTED' | 'BULKHEAD_REJECTED' | 'CIRCUIT_OPEN' | 'TIMEOUT' | 'INVALID_CONFIG' | 'ABORTED';
+  | 'SHUTTING_DOWN'
+  | 'RATE_LIMITED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'BULKHEAD_REJECTED'
+  | 'CIRCUIT_OPEN'
+  | 'TIMEOUT'
+  | 'INVALID_CONFIG'
+  | 'ABORTED'
+  | 'DEADLINE_EXCEEDED';
 
 /** Base class of every error the production layer raises. A user's own error is never wrapped in this. */
 export abstract class ProductionError extends Error {
@@ -116,6 +124,32 @@ export class AbortedError extends ProductionError {
   constructor(reason?: unknown) {
     super('The operation was aborted by its caller', { cause: reason });
   }
+}
+
+/**
+ * The call's deadline (`options.deadlineMs`, or one inherited from the caller's context or request headers)
+ * has passed or leaves less than the margin: the call is refused, its wait or attempt is cut off. Never
+ * retried, never a circuit-breaker failure.
+ */
+export class DeadlineExceededError extends ProductionError {
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+  /** The operation whose deadline passed. */
+  readonly operation: string;
+  /** Time that was left when the layer gave up, in milliseconds (0 or negative once passed). */
+  readonly remainingMs: number;
+  constructor(operation: string, remainingMs: number) {
+    super(`${operation}: deadline exceeded (${Math.round(remainingMs)} ms left)`);
+    this.operation = operation;
+    this.remainingMs = remainingMs;
+  }
+}
+
+/**
+ * The error a wait ends with when its signal aborts: the deadline's own DEADLINE_EXCEEDED when the call's
+ * deadline fired, else ABORTED with the reason as `cause`.
+ */
+export function abortError(reason: unknown): ProductionError {
+  return reason instanceof DeadlineExceededError ? reason : new AbortedError(reason);
 }
 
 /** A configuration value, env variable or argument is invalid. `path` names the field. */

@@ -6,8 +6,10 @@ import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
-import { InvalidConfigError, ProductionError } from './errors.js';
-import { systemClock, type Clock } from './internal/time.js';
+import { deadlineOf, withDeadline } from './deadlines/context.js';
+import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
+import { DeadlineExceededError, InvalidConfigError, ProductionError, abortError } from './errors.js';
+import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
   BreakerTransition,
@@ -22,6 +24,7 @@ import type {
   ShutdownGate,
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
+import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
@@ -50,6 +53,12 @@ export interface ProtectedOperationOptions {
   estimatedMemoryBytes?: number;
   /** False for calls that must not run twice: they are never retried. Default true. */
   idempotent?: boolean;
+  /**
+   * Time the whole call may take, in ms, retries and waits included (a deadline inherited from the context,
+   * e.g. from the request's `production-deadline-ms` header, applies when it is earlier). Every wait and
+   * attempt ends by it; a call with less than `deadlines.marginMs` left is refused with DEADLINE_EXCEEDED.
+   */
+  deadlineMs?: number;
 }
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
@@ -60,6 +69,7 @@ export interface ProductionComponents {
     addListener(listener: RecoveryListener): Guard;
     onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
     breakerStates(): readonly BreakerStatus[];
+    retryBudgets(): readonly OwnedRetryBudgetStatus[];
     healthCheck(): RecoveryHealth;
   };
   readonly limits: RateLimitGate &
@@ -94,6 +104,8 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
     readonly errorRecoveryEnabled: boolean;
   };
   readonly errorRecovery: RecoveryHealth;
+  /** Retry budgets per dependency (and per operation that has its own). */
+  readonly retryBudgets: readonly OwnedRetryBudgetStatus[];
   readonly rateLimiting: RateLimitStats;
   readonly resources: ResourceUsageReport;
   readonly health: HealthStatusSnapshot;
@@ -156,6 +168,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     this.telemetry.observe({
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),
+      retryBudgets: () => components.recovery.retryBudgets(),
     });
     components.recovery.addListener(this.telemetry);
     components.recovery.onBreakerTransition((event) => this.telemetry.onBreakerTransition(event));
@@ -179,6 +192,10 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
+    const start = this.clock.monotonic();
+    // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
+    let deadline = deadlineOf(parent);
+    if (options?.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
     const traceId = span.spanContext().traceId;
     // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
@@ -194,30 +211,34 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       span,
       callerSignal: options?.signal,
       abandonSignal: this.components.shutdown.abandonSignal,
+      deadline,
+      deadlineSignal: undefined,
       attempts: 0,
       lastError: undefined,
     };
     const { shutdown, limits } = this.components;
-    const start = this.clock.monotonic();
     let request: Guard | undefined;
     let permit: Guard | undefined;
     let admitted = false;
     try {
+      // Admission: a call whose deadline leaves less than the margin is refused before any step.
+      if (deadline !== undefined) this.admitDeadline(call, deadline - start);
       // 1. Shutdown check and 2. active-request tracking, in one call: the manager refuses (and counts the
       //    refusal) with SHUTTING_DOWN, or counts the request until the guard is released, so draining waits.
       request = shutdown.trackActiveRequest();
       // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
       const limited = limits.checkRateLimit(operationName, userId);
-      if (limited !== undefined) await limited;
+      if (limited !== undefined) await (deadline === undefined ? limited : raceAbort(limited, waitSignal(call, this.clock)!, abortError));
       // 4. Resource limits, against sampled usage
       limits.checkResourceLimits(options?.estimatedMemoryBytes);
       // 5. Operation permit: now, or wait as configured
-      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(options?.signal, call));
+      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(waitSignal(call, this.clock), call));
       // 6. Error recovery, with the operation running in its span's context
       admitted = true;
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
+      if (deadline !== undefined) ctx = withDeadline(ctx, deadline);
       const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
@@ -236,6 +257,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       if (admitted) runtime.active--;
       permit?.release();
       request?.release();
+      call.deadlineSignal?.dispose();
       span.end();
     }
   }
@@ -263,6 +285,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
         errorRecoveryEnabled: this.config.errorRecoveryEnabled,
       },
       errorRecovery: recovery.healthCheck(),
+      retryBudgets: recovery.retryBudgets(),
       rateLimiting: limits.getRateLimitStats(),
       resources: limits.getResourceUsage(),
       health: health.getHealthStatus(),
@@ -295,6 +318,12 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    */
   shutdown(): Promise<ShutdownReport> {
     return this.components.shutdown.initiateShutdown('manual');
+  }
+
+  /** Puts the time left on the span; throws DEADLINE_EXCEEDED when it is less than the margin. */
+  private admitDeadline(call: CallState, remainingMs: number): void {
+    if (call.span.isRecording()) call.span.setAttribute(ATTR.deadlineRemainingMs, remainingMs);
+    if (remainingMs < this.config.deadlines.marginMs) throw new DeadlineExceededError(call.operationName, remainingMs);
   }
 
   private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {

@@ -26,6 +26,9 @@ export const ATTR = {
   status: 'status',
   decision: 'decision',
   phase: 'phase',
+  dependency: 'production.dependency',
+  deadlineRemainingMs: 'production.deadline.remaining_ms',
+  retrySkipReason: 'reason',
   alertName: 'alertname',
   alertState: 'alertstate',
   severity: 'severity',
@@ -44,6 +47,8 @@ export const METRIC = {
   alerts: 'production.alerts',
   shutdownPhase: 'production.shutdown.phase',
   internalErrors: 'production.internal.errors',
+  retryBudgetBalance: 'production.retry_budget.balance',
+  retryBudgetExhausted: 'production.retry_budget.exhausted',
   correlationIdRejected: 'production.correlation_id.rejected',
 } as const;
 
