@@ -97,6 +97,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
   const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({
     cardinalityLimit: config.monitoring.cardinalityLimit,
+    maxIncomingDeadlineMs: config.deadlines.maxIncomingMs,
     ...options.telemetry,
   });
   const monitor = new ProductionMonitor(config.monitoring);
