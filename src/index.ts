@@ -38,6 +38,7 @@ export type {
   OperationPolicy,
   OperationRecorder,
   RecoveryListener,
+  RetrySkipReason,
   BreakerState,
   BreakerTransition,
   ShutdownGate,
@@ -62,6 +63,7 @@ export {
   TimeoutError,
   AbortedError,
   InvalidConfigError,
+  DeadlineExceededError,
   isProductionError,
   type ProductionErrorCode,
   type RateLimitScope,
@@ -100,7 +102,38 @@ export {
   type RetryConfig,
   type CircuitBreakerConfig,
   type BulkheadConfig,
+  retryBudgetConfigSchema,
+  defaultRetryAfterMs,
+  parseRetryAfter,
+  type RetryBudgetConfig,
+  type RetryBudgetStatus,
+  type OwnedRetryBudgetStatus,
+  type RetryBudgetOwner,
 } from './recovery/index.js';
+
+// Deadlines that travel with calls, and named dependencies
+export {
+  DeadlinePropagator,
+  DEADLINE_HEADER,
+  GRPC_TIMEOUT_HEADER,
+  ENVOY_TIMEOUT_HEADER,
+  parseGrpcTimeout,
+  withDeadline,
+  deadlineOf,
+  deadlineRemainingMs,
+  DeadlineSignal,
+  deadlinesConfigSchema,
+  DEFAULT_MAX_INCOMING_DEADLINE_MS,
+  type DeadlinePropagatorOptions,
+  type DeadlinesConfig,
+} from './deadlines/index.js';
+export {
+  dependenciesConfigSchema,
+  dependencyConfigSchema,
+  MAX_DEPENDENCIES,
+  type DependenciesConfig,
+  type DependencyConfig,
+} from './dependencies/config.js';
 
 // Rate limits, resource limits and permits
 export {

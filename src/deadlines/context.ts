@@ -1,4 +1,4 @@
-import { createContextKey, type Context } from '@opentelemetry/api';
+import { context, createContextKey, type Context } from '@opentelemetry/api';
 
 /**
  * The call deadline in OTel context: an absolute time on the monotonic clock (`performance.now()` in ms), so
@@ -24,4 +24,14 @@ export function withDeadline(ctx: Context, at: number): Context {
 /** The deadline (absolute monotonic ms) carried by `ctx`, or undefined. */
 export function deadlineOf(ctx: Context): number | undefined {
   return deadlineUse.seen ? (ctx.getValue(DEADLINE_KEY) as number | undefined) : undefined;
+}
+
+/**
+ * Milliseconds left before the deadline of `ctx` (default: the active context), negative once passed, or
+ * undefined when it carries none. Inside a protected operation, this is the call's time left: hand it to a
+ * database driver or an HTTP client that does not read `ctx.signal`.
+ */
+export function deadlineRemainingMs(ctx: Context = context.active()): number | undefined {
+  const at = deadlineOf(ctx);
+  return at === undefined ? undefined : at - performance.now();
 }

@@ -7,5 +7,6 @@ export {
   ENVOY_TIMEOUT_HEADER,
   parseGrpcTimeout,
 } from './propagator.js';
-export { withDeadline, deadlineOf } from './context.js';
+export { withDeadline, deadlineOf, deadlineRemainingMs } from './context.js';
+export { DeadlineSignal } from './wait.js';
 export { deadlinesConfigSchema, type DeadlinesConfig, DEFAULT_MAX_INCOMING_DEADLINE_MS } from './config.js';
