@@ -174,7 +174,11 @@ export class OperationRecovery {
 
   private isolated<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     const bulkhead = this.bulkhead;
-    if (bulkhead !== undefined) return bulkhead.execute(() => this.timed(operation, call, closedBreaker), waitSignal(call, this.clock));
+    if (bulkhead !== undefined) {
+      // Only a queued call waits: the deadline's signal (a timer) is made for it alone; a running attempt is cut by its own timeout.
+      const signal = bulkhead.executionSlots > 0 ? call.callerSignal : waitSignal(call, this.clock);
+      return bulkhead.execute(() => this.timed(operation, call, closedBreaker), signal);
+    }
     return this.timed(operation, call, closedBreaker);
   }
 
