@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProductionSystem } from '../../src/create.js';
+import { buildStatusDocument } from '../../src/http/status-data.js';
 import { installTestOtel } from '../support/otel.js';
 
 const otel = installTestOtel();
@@ -40,6 +41,20 @@ describe('retry budget and deadline telemetry', () => {
 
     expect(system.getSystemStatus().retryBudgets).toEqual([
       expect.objectContaining({ owner: 'dependency', dependency: 'inventory', calls: 2, retries: 1, exhausted: 2, balance: 0 }),
+    ]);
+    // The status page's document shows the budget per dependency.
+    expect(buildStatusDocument(system.components).retryBudgets).toEqual([
+      {
+        dependency: 'inventory',
+        owner: 'dependency',
+        balance: 0,
+        calls: 2,
+        retries: 1,
+        exhausted: 2,
+        ratio: 0,
+        ttlMs: 10_000,
+        minRetriesPerSecond: 0.1,
+      },
     ]);
   });
 

@@ -42,6 +42,7 @@ describe('typed status contracts, one JSON naming convention', () => {
       'monitoring',
       'rateLimiting',
       'resources',
+      'retryBudgets',
       'shutdown',
       'system',
     ]);
