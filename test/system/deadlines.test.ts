@@ -136,26 +136,23 @@ describe('deadlines in the pipeline', () => {
     expect(outcome.ok ? undefined : outcome.error).toBeInstanceOf(DeadlineExceededError);
   });
 
-  it('the permit wait ends at the deadline', async () => {
-    const s = system({
-      errorRecovery: { defaults: { timeoutMs: 0 } },
-      resourceLimits: { maxActiveOperations: 1, permitTimeoutMs: 10_000 },
-    });
-    const holder = settle(s.executeProtectedOperation('holder', undefined, never, { deadlineMs: 1000 }));
-    const waiter = settle(s.executeProtectedOperation('waiter', undefined, async () => 'ran', { deadlineMs: 100 }));
+  it.each([
+    [
+      'the permit wait',
+      { errorRecovery: { defaults: { timeoutMs: 0 } }, resourceLimits: { maxActiveOperations: 1, permitTimeoutMs: 10_000 } },
+      'holder',
+    ],
+    [
+      'the bulkhead queue wait',
+      { errorRecovery: { defaults: { timeoutMs: 0, retry: false, bulkhead: { maxConcurrent: 1, maxQueue: 5 } } } },
+      'op',
+    ],
+  ] as const)('%s ends at the deadline', async (_wait, config: ProductionConfigInput, holderName) => {
+    const s = system(config);
+    const holder = settle(s.executeProtectedOperation(holderName, undefined, never, { deadlineMs: 1000 }));
+    const waiter = settle(s.executeProtectedOperation('op', undefined, async () => 'ran', { deadlineMs: 100 }));
     await vi.advanceTimersByTimeAsync(101);
     const outcome = await waiter;
-    expect(outcome.ok ? undefined : outcome.error).toBeInstanceOf(DeadlineExceededError);
-    await vi.advanceTimersByTimeAsync(1000);
-    await holder;
-  });
-
-  it('the bulkhead queue wait ends at the deadline', async () => {
-    const s = system({ errorRecovery: { defaults: { timeoutMs: 0, retry: false, bulkhead: { maxConcurrent: 1, maxQueue: 5 } } } });
-    const holder = settle(s.executeProtectedOperation('op', undefined, never, { deadlineMs: 1000 }));
-    const queued = settle(s.executeProtectedOperation('op', undefined, async () => 'ran', { deadlineMs: 100 }));
-    await vi.advanceTimersByTimeAsync(101);
-    const outcome = await queued;
     expect(outcome.ok ? undefined : outcome.error).toBeInstanceOf(DeadlineExceededError);
     await vi.advanceTimersByTimeAsync(1000);
     await holder;
