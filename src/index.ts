@@ -104,7 +104,6 @@ export {
   type BulkheadConfig,
   retryBudgetConfigSchema,
   defaultRetryAfterMs,
-  parseRetryAfter,
   type RetryBudgetConfig,
   type RetryBudgetStatus,
   type OwnedRetryBudgetStatus,
@@ -115,25 +114,14 @@ export {
 export {
   DeadlinePropagator,
   DEADLINE_HEADER,
-  GRPC_TIMEOUT_HEADER,
-  ENVOY_TIMEOUT_HEADER,
-  parseGrpcTimeout,
   withDeadline,
-  deadlineOf,
   deadlineRemainingMs,
-  DeadlineSignal,
   deadlinesConfigSchema,
-  DEFAULT_MAX_INCOMING_DEADLINE_MS,
+  type DeadlineSignal,
   type DeadlinePropagatorOptions,
   type DeadlinesConfig,
 } from './deadlines/index.js';
-export {
-  dependenciesConfigSchema,
-  dependencyConfigSchema,
-  MAX_DEPENDENCIES,
-  type DependenciesConfig,
-  type DependencyConfig,
-} from './dependencies/config.js';
+export { dependenciesConfigSchema, dependencyConfigSchema, type DependenciesConfig, type DependencyConfig } from './dependencies/config.js';
 
 // Rate limits, resource limits and permits
 export {
@@ -340,6 +328,7 @@ export {
   type ComponentRow,
   type OperationRow,
   type ResourceRow,
+  type RetryBudgetRow,
   type AlertRow,
   type LogRow,
   type TraceRow,

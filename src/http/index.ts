@@ -20,6 +20,7 @@ export type {
   ComponentRow,
   OperationRow,
   ResourceRow,
+  RetryBudgetRow,
   AlertRow,
   LogRow,
   TraceRow,

@@ -32,6 +32,7 @@ describe('createProductionSystem on embedded defaults', () => {
       'monitoring',
       'rateLimiting',
       'resources',
+      'retryBudgets',
       'shutdown',
       'system',
     ]);
