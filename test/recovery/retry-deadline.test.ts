@@ -133,6 +133,37 @@ describe('retries and the deadline', () => {
   });
 });
 
+describe('executeWithRecovery with a deadline (the manager on its own)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('cuts the attempt margin before deadlineMs with DEADLINE_EXCEEDED and refuses a bad deadlineMs', async () => {
+    const m = recovery({}, recording().listener);
+    const t0 = Date.now();
+    let abortedAt = -1;
+    const result = m
+      .executeWithRecovery(
+        'op',
+        (ctx) =>
+          new Promise((_resolve, reject) =>
+            ctx.signal.addEventListener('abort', () => {
+              abortedAt = Date.now() - t0;
+              reject(ctx.signal.reason as Error);
+            }),
+          ),
+        { deadlineMs: 100 },
+      )
+      .catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await result).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(abortedAt).toBe(90);
+    await expect(m.executeWithRecovery('op', async () => 1, { deadlineMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      path: 'options.deadlineMs',
+    });
+  });
+});
+
 describe('defaultRetryAfterMs', () => {
   it('reads a retryAfterMs field, then a Retry-After header of error.response.headers or error.headers', () => {
     expect(defaultRetryAfterMs({ retryAfterMs: 1200 })).toBe(1200);
