@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
 import { PARSE_ONCE, toInvalidConfig } from './internal/validation.js';
+import { deadlinesConfigSchema } from './deadlines/config.js';
+import { dependenciesConfigSchema } from './dependencies/config.js';
 import { adminServerConfigSchema } from './http/config.js';
 import { healthCheckConfigSchema } from './health/config.js';
 import { rateLimitConfigSchema, resourceLimitsSchema } from './limits/config.js';
@@ -8,7 +10,6 @@ import { monitoringConfigSchema } from './monitoring/config.js';
 import { errorRecoveryConfigSchema, type operationRecoveryConfigSchema } from './recovery/config.js';
 import { shutdownConfigSchema } from './shutdown/config.js';
 import { overloadConfigSchema, type OperationOverloadInput } from './overload/config.js';
-import { dependenciesConfigSchema } from './dependencies/config.js';
 
 /** Schema of {@link ProductionConfig}: the seed's sections plus recovery defaults and the admin server. */
 export const productionConfigSchema = z.strictObject({
@@ -19,9 +20,12 @@ export const productionConfigSchema = z.strictObject({
   shutdown: shutdownConfigSchema.prefault({}),
   errorRecoveryEnabled: z.boolean().default(true),
   errorRecovery: errorRecoveryConfigSchema.prefault({}),
+  /** Named dependencies (downstream services): the retry budget and the client-side throttle their operations share. */
+  dependencies: dependenciesConfigSchema,
+  /** Deadlines that travel with calls: the margin kept back, the cap on incoming ones. */
+  deadlines: deadlinesConfigSchema.prefault({}),
   admin: adminServerConfigSchema.prefault({}),
   overload: overloadConfigSchema.prefault({}),
-  dependencies: dependenciesConfigSchema,
 });
 
 /** The whole production configuration, with every default filled in. */
@@ -99,6 +103,18 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     path: 'errorRecovery.defaults.retry.maxRetries',
     parse: integer,
     description: 'Retries after the first attempt.',
+  },
+  {
+    name: 'PRODUCTION_DEADLINE_MARGIN_MS',
+    path: 'deadlines.marginMs',
+    parse: integer,
+    description: 'Time kept back from a call deadline: less left refuses the call (DEADLINE_EXCEEDED) or skips the retry.',
+  },
+  {
+    name: 'PRODUCTION_DEADLINE_MAX_MS',
+    path: 'deadlines.maxIncomingMs',
+    parse: integer,
+    description: 'Cap on a deadline read from an incoming request (production-deadline-ms, grpc-timeout, Envoy).',
   },
   {
     name: 'PRODUCTION_LOG_LEVEL',

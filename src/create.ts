@@ -99,12 +99,15 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   // Telemetry first: the metrics API has no proxy, so a meter taken before a provider exists stays a no-op.
   const telemetry: EmbeddedTelemetry = ensureEmbeddedTelemetry({
     cardinalityLimit: config.monitoring.cardinalityLimit,
+    maxIncomingDeadlineMs: config.deadlines.maxIncomingMs,
     ...options.telemetry,
   });
   const monitor = new ProductionMonitor(config.monitoring);
   const overload = new OverloadManager(config.overload, config.dependencies);
   const recovery = new ErrorRecoveryManager(config.errorRecovery, {
     enabled: config.errorRecoveryEnabled,
+    dependencies: config.dependencies,
+    deadlineMarginMs: config.deadlines.marginMs,
     throttleFor: (dependency) => overload.throttleFor(dependency),
   });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });

@@ -14,7 +14,8 @@ export type ProductionErrorCode =
   | 'INVALID_CONFIG'
   | 'ABORTED'
   | 'OVERLOADED'
-  | 'THROTTLED';
+  | 'THROTTLED'
+  | 'DEADLINE_EXCEEDED';
 
 /** Base class of every error the production layer raises. A user's own error is never wrapped in this. */
 export abstract class ProductionError extends Error {
@@ -160,6 +161,24 @@ export class OverloadedError extends ProductionError {
 }
 
 /**
+ * The call's deadline (`options.deadlineMs`, or one inherited from the caller's context or request headers)
+ * has passed or leaves less than the margin: the call is refused, its wait or attempt is cut off. Never
+ * retried, never a circuit-breaker failure.
+ */
+export class DeadlineExceededError extends ProductionError {
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+  /** The operation whose deadline passed. */
+  readonly operation: string;
+  /** Time that was left when the layer gave up, in milliseconds (0 or negative once passed). */
+  readonly remainingMs: number;
+  constructor(operation: string, remainingMs: number) {
+    super(`${operation}: deadline exceeded (${Math.round(remainingMs)} ms left)`);
+    this.operation = operation;
+    this.remainingMs = remainingMs;
+  }
+}
+
+/**
  * Client-side adaptive throttling refused a call to a dependency locally, before sending it: the dependency
  * has been refusing too much of what it was sent. Never retried, never a breaker failure.
  */
@@ -174,6 +193,14 @@ export class ThrottledError extends ProductionError {
     this.dependency = dependency;
     this.probability = probability;
   }
+}
+
+/**
+ * The error a wait ends with when its signal aborts: the deadline's own DEADLINE_EXCEEDED when the call's
+ * deadline fired, else ABORTED with the reason as `cause`.
+ */
+export function abortError(reason: unknown): ProductionError {
+  return reason instanceof DeadlineExceededError ? reason : new AbortedError(reason);
 }
 
 /** A configuration value, env variable or argument is invalid. `path` names the field. */

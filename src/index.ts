@@ -38,6 +38,7 @@ export type {
   OperationPolicy,
   OperationRecorder,
   RecoveryListener,
+  RetrySkipReason,
   BreakerState,
   BreakerTransition,
   ShutdownGate,
@@ -69,6 +70,7 @@ export {
   InvalidConfigError,
   OverloadedError,
   ThrottledError,
+  DeadlineExceededError,
   isProductionError,
   type Criticality,
   type OverloadReason,
@@ -90,10 +92,10 @@ export {
 
 // Overload control: adaptive concurrency limits, criticality, client-side throttling
 export {
-  OverloadManager,
-  AdaptiveLimiter,
-  AdaptivePermit,
-  ClientThrottle,
+  type OverloadManager,
+  type AdaptiveLimiter,
+  type AdaptivePermit,
+  type ClientThrottle,
   adaptiveConcurrencySchema,
   nodeSignalsSchema,
   operationOverloadSchema,
@@ -149,7 +151,26 @@ export {
   type RetryConfig,
   type CircuitBreakerConfig,
   type BulkheadConfig,
+  retryBudgetConfigSchema,
+  defaultRetryAfterMs,
+  type RetryBudgetConfig,
+  type RetryBudgetStatus,
+  type OwnedRetryBudgetStatus,
+  type RetryBudgetOwner,
 } from './recovery/index.js';
+
+// Deadlines that travel with calls, and named dependencies
+export {
+  DeadlinePropagator,
+  DEADLINE_HEADER,
+  withDeadline,
+  deadlineRemainingMs,
+  deadlinesConfigSchema,
+  type DeadlineSignal,
+  type DeadlinePropagatorOptions,
+  type DeadlinesConfig,
+} from './deadlines/index.js';
+export type { DependenciesConfig } from './dependencies/config.js';
 
 // Rate limits, resource limits and permits
 export {
@@ -356,6 +377,7 @@ export {
   type ComponentRow,
   type OperationRow,
   type ResourceRow,
+  type RetryBudgetRow,
   type AlertRow,
   type LogRow,
   type TraceRow,

@@ -3,6 +3,7 @@
  * implements one; `system.ts` meets them only through these, so a component can be swapped or tested alone.
  */
 import type { Span } from '@opentelemetry/api';
+import type { DeadlineSignal } from './deadlines/wait.js';
 import type { Guard } from './guard.js';
 import type { Criticality } from './errors.js';
 
@@ -97,6 +98,13 @@ export interface CallState {
   readonly abandonSignal: AbortSignal | undefined;
   /** The call's class, resolved at admission when overload control applies to the operation. */
   criticality?: Criticality;
+  /**
+   * When the call must be over: absolute time on the monotonic clock (ms), from `options.deadlineMs` or
+   * inherited from the context (a caller's deadline, a request's header); undefined when it has none.
+   */
+  readonly deadline: number | undefined;
+  /** The signal waits of this call end on when it has a deadline; made on first wait, disposed when the call ends. */
+  deadlineSignal: DeadlineSignal | undefined;
   /** Attempts started so far. */
   attempts: number;
   /** The error of the last failed attempt. */
@@ -119,10 +127,18 @@ export interface OperationPolicy {
   readonly stats: OperationRecorder;
 }
 
+/** Why a retry did not start: the retry budget was empty, the deadline left too little time, or the error's Retry-After was too long. */
+export type RetrySkipReason = 'budget' | 'deadline' | 'retry_after';
+
 /** What step 6 (`src/recovery/`) reports while it works; telemetry listens, recovery knows no spans or logs. */
 export interface RecoveryListener {
   /** Attempt `failedAttempt` (1-based) failed with `error`; the next starts after `delayMs`. */
   onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void;
+  /**
+   * Attempt `failedAttempt` failed with a retryable `error`, but no retry starts (`reason`); the call fails
+   * with `error`. `budget` names the retry budget that was asked (dependency or operation), if any.
+   */
+  onRetrySkipped?(call: CallState, failedAttempt: number, reason: RetrySkipReason, error: unknown, budget: string | undefined): void;
 }
 
 /** Circuit breaker states as reported in metrics, status and span events. */

@@ -6,8 +6,10 @@ import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
-import { InvalidConfigError, ProductionError, TimeoutError, type Criticality } from './errors.js';
-import { systemClock, type Clock } from './internal/time.js';
+import { deadlineOf, withDeadline } from './deadlines/context.js';
+import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
+import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError, type Criticality } from './errors.js';
+import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
   AdmissionOutcome,
@@ -27,8 +29,9 @@ import type {
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import type { OperationOverloadInput } from './overload/config.js';
-import { criticalityFromBaggage, isCriticality } from './overload/criticality.js';
+import { criticalityFromBaggage, isCriticality, isOverloadRefusal } from './overload/criticality.js';
 import type { OverloadStatus } from './overload/manager.js';
+import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
@@ -63,6 +66,12 @@ export interface ProtectedOperationOptions {
    * overload control.
    */
   criticality?: Criticality;
+  /**
+   * Time the whole call may take, in ms, retries and waits included (a deadline inherited from the context,
+   * e.g. from the request's `production-deadline-ms` header, applies when it is earlier). Every wait and
+   * attempt ends by it; a call with less than `deadlines.marginMs` left is refused with DEADLINE_EXCEEDED.
+   */
+  deadlineMs?: number;
 }
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
@@ -73,6 +82,7 @@ export interface ProductionComponents {
     addListener(listener: RecoveryListener): Guard;
     onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
     breakerStates(): readonly BreakerStatus[];
+    retryBudgets(): readonly OwnedRetryBudgetStatus[];
     healthCheck(): RecoveryHealth;
   };
   readonly limits: RateLimitGate &
@@ -112,6 +122,8 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
     readonly errorRecoveryEnabled: boolean;
   };
   readonly errorRecovery: RecoveryHealth;
+  /** Retry budgets per dependency (and per operation that has its own). */
+  readonly retryBudgets: readonly OwnedRetryBudgetStatus[];
   readonly rateLimiting: RateLimitStats;
   readonly resources: ResourceUsageReport;
   readonly health: HealthStatusSnapshot;
@@ -178,6 +190,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     this.telemetry.observe({
       activeOperations: () => [...this.runtimes].map(([name, runtime]) => [name, runtime.active] as const),
       breakerStates: () => components.recovery.breakerStates(),
+      retryBudgets: () => components.recovery.retryBudgets(),
     });
     components.recovery.addListener(this.telemetry);
     components.recovery.onBreakerTransition((event) => this.telemetry.onBreakerTransition(event));
@@ -201,6 +214,10 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
     const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
     const parent = context.active();
+    const start = this.clock.monotonic();
+    // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
+    let deadline = deadlineOf(parent);
+    if (options?.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
     const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
     const traceId = span.spanContext().traceId;
     // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
@@ -217,23 +234,26 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       callerSignal: options?.signal,
       abandonSignal: this.components.shutdown.abandonSignal,
       criticality: undefined,
+      deadline,
+      deadlineSignal: undefined,
       attempts: 0,
       lastError: undefined,
     };
     const { shutdown, limits } = this.components;
-    const start = this.clock.monotonic();
     let request: Guard | undefined;
     let permit: Guard | undefined;
     let slot: AdmissionPermit | undefined;
     let outcome: AdmissionOutcome = 'ignore';
     let admitted = false;
     try {
+      // Admission: a call whose deadline leaves less than the margin is refused before any step.
+      if (deadline !== undefined) this.admitDeadline(call, deadline - start);
       // 1. Shutdown check and 2. active-request tracking, in one call: the manager refuses (and counts the
       //    refusal) with SHUTTING_DOWN, or counts the request until the guard is released, so draining waits.
       request = shutdown.trackActiveRequest();
       // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
       const limited = limits.checkRateLimit(operationName, userId);
-      if (limited !== undefined) await limited;
+      if (limited !== undefined) await (deadline === undefined ? limited : raceAbort(limited, waitSignal(call, this.clock)!, abortError));
       // 4. Resource limits, against sampled usage
       limits.checkResourceLimits(options?.estimatedMemoryBytes);
       // 5. Operation permit: the adaptive limit by class (operations under overload control), then the fixed count
@@ -241,12 +261,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
         const now = this.admit(runtime.admission, call, parent, options);
         slot = 'then' in now ? await now : now;
       }
-      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(options?.signal, call));
+      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(waitSignal(call, this.clock), call));
       // 6. Error recovery, with the operation running in its span's context
       admitted = true;
       runtime.active++;
       let ctx = trace.setSpan(parent, span);
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
+      if (deadline !== undefined) ctx = withDeadline(ctx, deadline);
       const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
@@ -269,6 +290,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       slot?.release(outcome);
       permit?.release();
       request?.release();
+      call.deadlineSignal?.dispose();
       span.end();
     }
   }
@@ -300,6 +322,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
         errorRecoveryEnabled: this.config.errorRecoveryEnabled,
       },
       errorRecovery: recovery.healthCheck(),
+      retryBudgets: recovery.retryBudgets(),
       rateLimiting: limits.getRateLimitStats(),
       resources: limits.getResourceUsage(),
       health: health.getHealthStatus(),
@@ -335,6 +358,12 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return this.components.shutdown.initiateShutdown('manual');
   }
 
+  /** Puts the time left on the span; throws DEADLINE_EXCEEDED when it is less than the margin. */
+  private admitDeadline(call: CallState, remainingMs: number): void {
+    if (call.span.isRecording()) call.span.setAttribute(ATTR.deadlineRemainingMs, remainingMs);
+    if (remainingMs < this.config.deadlines.marginMs) throw new DeadlineExceededError(call.operationName, remainingMs);
+  }
+
   private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {
     const waitStart = this.clock.monotonic();
     const permit = await this.components.limits.acquireOperationPermit(signal);
@@ -356,7 +385,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     const criticality = asked ?? admission.criticality ?? criticalityFromBaggage(parent) ?? this.components.overload!.defaultCriticality;
     call.criticality = criticality;
     if (call.span.isRecording()) call.span.setAttribute(ATTR.criticality, criticality);
-    return admission.tryAcquire(criticality) ?? admission.acquire(criticality, options?.signal);
+    return admission.tryAcquire(criticality) ?? admission.acquire(criticality, waitSignal(call, this.clock));
   }
 
   private prepare(operationName: string): OperationRuntime {
@@ -366,12 +395,4 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     this.runtimes.set(operationName, runtime);
     return runtime;
   }
-}
-
-const OVERLOAD_CODES = new Set(['OVERLOADED', 'THROTTLED', 'RATE_LIMITED']);
-
-/** An overload refusal from further down (a nested call or a dependency's typed error), which should shrink the limit. */
-function isOverloadRefusal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && OVERLOAD_CODES.has(code);
 }

@@ -1,10 +1,11 @@
 // Core pipeline cost: ns per awaited call of an async no-op, each case in a fresh process.
-// Keys: bare_ns, cockatiel_ns, naive_ns, floor_ns, full_ns (exemplars on, the default), full_exemplars_off_ns.
+// Keys: bare_ns, cockatiel_ns, naive_ns, floor_ns, full_ns (exemplars on, the default), full_exemplars_off_ns,
+// full_budget_deadline_ns (full, with a dependency's retry budget and a 1 s deadline on every call).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nsPerCall, report } from './_measure.mjs';
 
-const CASES = ['bare', 'cockatiel', 'naive', 'floor', 'full', 'full_exemplars_off'];
+const CASES = ['bare', 'cockatiel', 'naive', 'floor', 'full', 'full_exemplars_off', 'full_budget_deadline'];
 const which = process.argv[2];
 
 if (which === undefined) {
@@ -78,7 +79,7 @@ async function setup(name, noop) {
       span.end();
     };
   }
-  if (name === 'full' || name === 'full_exemplars_off') {
+  if (name === 'full' || name === 'full_exemplars_off' || name === 'full_budget_deadline') {
     const { productionMetricReaders } = await import('../../dist/esm/sdk/index.js');
     installOtel(productionMetricReaders());
     const { createProductionSystem } = await import('../../dist/esm/index.js');
@@ -87,11 +88,18 @@ async function setup(name, noop) {
       {},
       {
         rateLimiting: { global: { algorithm: 'token_bucket', capacity: 1e9, refillPerSecond: 1e9 } },
-        errorRecovery: { defaults: { bulkhead: { maxConcurrent: 1000, maxQueue: 0 } } },
+        errorRecovery: {
+          defaults: { bulkhead: { maxConcurrent: 1000, maxQueue: 0 }, ...(name === 'full_budget_deadline' ? { dependency: 'db' } : {}) },
+        },
+        dependencies: name === 'full_budget_deadline' ? { db: { retryBudget: {} } } : {},
         healthChecks: { enabled: false },
-        monitoring: { exemplars: name === 'full' },
+        monitoring: { exemplars: name !== 'full_exemplars_off' },
       },
     );
+    if (name === 'full_budget_deadline') {
+      const options = { deadlineMs: 1000 };
+      return () => system.executeProtectedOperation('op', 'user-1', noop, options);
+    }
     return () => system.executeProtectedOperation('op', 'user-1', noop);
   }
   throw new Error(`unknown case ${name}`);

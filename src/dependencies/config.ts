@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { retryBudgetConfigSchema } from '../recovery/retry-budget.js';
 
-/** Most named dependencies a config may declare. */
-export const MAX_DEPENDENCIES = 1000;
+/** Most named dependencies a config may declare (each one holds state and labels metric series). */
+export const MAX_DEPENDENCIES = 256;
 
-/** Schema of a dependency name: 1 to 128 safe characters, like an operation name. */
+/** Schema of a dependency name: 1 to 128 safe characters, like an operation name (it becomes `production.dependency`). */
 export const dependencyNameSchema = z
   .string()
   .min(1)
@@ -31,20 +32,25 @@ export type ThrottleConfig = z.output<typeof throttleConfigSchema>;
 /** Client-side throttling settings as callers write them. */
 export type ThrottleConfigInput = z.input<typeof throttleConfigSchema>;
 
-/** Schema of one named dependency's settings. */
+/** Schema of {@link DependencyConfig}. */
 export const dependencyConfigSchema = z.strictObject({
+  /** A retry budget shared by every operation that names this dependency; `false` turns it off. */
+  retryBudget: z.union([z.literal(false), retryBudgetConfigSchema]).optional(),
   /** Client-side adaptive throttling of calls to it; false or absent for none. */
   throttle: z.union([z.literal(false), throttleConfigSchema]).optional(),
 });
 
-/** One named dependency's settings, defaults filled in. */
+/** What one named dependency (a downstream service several operations call) shares between them, defaults filled in. */
 export type DependencyConfig = z.output<typeof dependencyConfigSchema>;
 
-/** Schema of the `dependencies` section, keyed by dependency name. */
+/** Schema of the `dependencies` section: settings per dependency name. */
 export const dependenciesConfigSchema = z
   .record(dependencyNameSchema, dependencyConfigSchema)
   .refine((deps) => Object.keys(deps).length <= MAX_DEPENDENCIES, { message: `at most ${MAX_DEPENDENCIES} dependencies` })
   .default({});
+
+/** The `dependencies` section, defaults filled in. */
+export type DependenciesConfig = z.output<typeof dependenciesConfigSchema>;
 
 /** The `dependencies` section as callers write it. */
 export type DependenciesConfigInput = z.input<typeof dependenciesConfigSchema>;

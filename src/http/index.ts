@@ -21,6 +21,7 @@ export type {
   ComponentRow,
   OperationRow,
   ResourceRow,
+  RetryBudgetRow,
   AlertRow,
   LogRow,
   TraceRow,

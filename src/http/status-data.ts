@@ -9,6 +9,7 @@ import type { MonitorHealth } from '../monitoring/monitor.js';
 import { recentTraces, type TraceSummary } from '../monitoring/recent-traces.js';
 import type { RequestSeriesPoint } from '../monitoring/request-series.js';
 import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
+import type { OwnedRetryBudgetStatus } from '../recovery/retry-budgets.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
 import type { OverloadStatus } from '../overload/manager.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   OperationRow,
   OverloadView,
   ResourceRow,
+  RetryBudgetRow,
   ShutdownProgressRow,
   StatusDocument,
   TraceRow,
@@ -31,6 +33,8 @@ export interface StatusSources {
   readonly recovery: {
     healthCheck(): Pick<RecoveryHealth, 'stats'>;
     breakerStates(): readonly BreakerStatus[];
+    /** The retry budgets (`ErrorRecoveryManager.retryBudgets`); none shown without it. */
+    retryBudgets?(): readonly OwnedRetryBudgetStatus[];
   };
   readonly limits: { getRateLimitStats(): RateLimitStats; getResourceUsage(): ResourceUsageReport };
   readonly health: { getHealthStatus(): HealthStatusSnapshot };
@@ -57,6 +61,7 @@ export interface StatusSources {
 /** Bounds of the document, so a refresh stays small whatever the process holds. */
 export const STATUS_LIMITS = {
   operations: 500,
+  retryBudgets: 200,
   logsDefault: 100,
   logsMax: 500,
   tracesDefault: 50,
@@ -109,6 +114,7 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     },
     health: healthView(sources.health.getHealthStatus()),
     operations: operationRows(sources.recovery, now),
+    retryBudgets: retryBudgetRows(sources.recovery.retryBudgets?.() ?? []),
     rateLimiting: {
       enabled: limits.enabled,
       store: limits.store,
@@ -212,6 +218,23 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
   }
   // Busiest first, so the cap drops the quiet ones.
   return rows.sort((a, b) => b.calls - a.calls || (a.name < b.name ? -1 : 1)).slice(0, STATUS_LIMITS.operations);
+}
+
+function retryBudgetRows(budgets: readonly OwnedRetryBudgetStatus[]): RetryBudgetRow[] {
+  return budgets
+    .map((b) => ({
+      dependency: clip(b.dependency, 256),
+      owner: b.owner,
+      balance: b.balance,
+      calls: b.calls,
+      retries: b.retries,
+      exhausted: b.exhausted,
+      ratio: b.ratio,
+      ttlMs: b.ttlMs,
+      minRetriesPerSecond: b.minRetriesPerSecond,
+    }))
+    .sort((a, b) => b.exhausted - a.exhausted || (a.dependency < b.dependency ? -1 : 1))
+    .slice(0, STATUS_LIMITS.retryBudgets);
 }
 
 function resourceView(u: ResourceUsageReport): StatusDocument['resources'] {

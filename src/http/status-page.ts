@@ -59,6 +59,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <p id="shutdown" hidden></p>
 <h2>Last minutes</h2><div class="charts">${chart('chart-rate', 'Request rate')}${chart('chart-errors', 'Error rate')}${chart('chart-p99', 'p99 latency')}</div>
 <h2>Operations</h2>${table('operations', ['Operation', 'Calls', 'Error rate', 'p50', 'p99', 'Retries', 'Refused', 'Breaker', 'In state'])}
+<h2>Retry budgets</h2>${table('retry-budgets', ['Dependency', 'Balance', 'Calls', 'Retries', 'Refused', 'Ratio', 'Window', 'Min / s'])}
 <h2>Alerts</h2>${table('alerts-active', ['Alert', 'State', 'Severity', 'Since', 'Value', 'Details'])}
 <h2>Recently resolved</h2>${table('alerts-resolved', ['Alert', 'State', 'Severity', 'Active', 'Value', 'Details'])}
 <div class="grid"><div><h2>Health</h2>${table('components', ['Component', 'Status', 'Essential', 'Last check', 'Mean time', 'Last error'])}</div>

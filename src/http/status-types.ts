@@ -40,6 +40,23 @@ export interface OperationRow {
 }
 
 /** One resource against its limit. */
+/** One retry budget: a dependency's (shared by its operations) or an operation's own. */
+export interface RetryBudgetRow {
+  /** The dependency's name, or the operation's for an operation-owned budget. */
+  dependency: string;
+  owner: 'dependency' | 'operation';
+  /** Retries that may start now. */
+  balance: number;
+  /** Calls and retries counted in the current window. */
+  calls: number;
+  retries: number;
+  /** Retries refused because the budget was empty, since start. */
+  exhausted: number;
+  ratio: number;
+  ttlMs: number;
+  minRetriesPerSecond: number;
+}
+
 export interface ResourceRow {
   resource: 'memory' | 'cpu' | 'event_loop_delay' | 'operations' | 'db_connections';
   unit: 'bytes' | '%' | 'ms' | '';
@@ -162,6 +179,8 @@ export interface StatusDocument {
   process: { pid: number; uptimeSeconds: number; nodeVersion: string; activeOperations: number | null };
   health: { status: StatusHealth; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: ComponentRow[] };
   operations: OperationRow[];
+  /** Retry budgets per dependency (and per operation with its own), most refusals first. */
+  retryBudgets: RetryBudgetRow[];
   rateLimiting: {
     enabled: boolean;
     /** Where decisions are made: `memory`, `redis`, `custom` or `fallback`. */

@@ -1,5 +1,5 @@
 import { performance as perfHooks } from 'node:perf_hooks';
-import { AbortedError, TimeoutError } from '../errors.js';
+import { TimeoutError, abortError, type ProductionError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
 
 /**
@@ -83,14 +83,14 @@ export function onAbort(signal: AbortSignal, listener: (reason: unknown) => void
 }
 
 /**
- * Waits `ms`, ending at once with ABORTED ({@link AbortedError}, the signal's reason as `cause`) when either
+ * Waits `ms`, ending at once with ABORTED (the signal's reason as `cause`; DEADLINE_EXCEEDED when the reason is one) when either
  * signal aborts. The timer is ref'd: a caller awaits it.
  */
 export function sleep(ms: number, first?: AbortSignal, second?: AbortSignal): Promise<void> {
-  if (first?.aborted) return Promise.reject(new AbortedError(first.reason));
-  if (second?.aborted) return Promise.reject(new AbortedError(second.reason));
+  if (first?.aborted) return Promise.reject(abortError(first.reason));
+  if (second?.aborted) return Promise.reject(abortError(second.reason));
   return new Promise((resolve, reject) => {
-    const done = (error?: AbortedError): void => {
+    const done = (error?: ProductionError): void => {
       clearTimeout(timer);
       firstAbort?.release();
       secondAbort?.release();
@@ -98,8 +98,8 @@ export function sleep(ms: number, first?: AbortSignal, second?: AbortSignal): Pr
       else reject(error);
     };
     const timer = setTimeout(done, ms);
-    const firstAbort = first && onAbort(first, (reason) => done(new AbortedError(reason)));
-    const secondAbort = second && onAbort(second, (reason) => done(new AbortedError(reason)));
+    const firstAbort = first && onAbort(first, (reason) => done(abortError(reason)));
+    const secondAbort = second && onAbort(second, (reason) => done(abortError(reason)));
   });
 }
 

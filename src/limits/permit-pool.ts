@@ -1,4 +1,4 @@
-import { AbortedError } from '../errors.js';
+import { abortError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
 import { awaitedTimers, onAbort } from '../internal/time.js';
 
@@ -60,7 +60,7 @@ export class PermitPool {
   acquire(signal?: AbortSignal): Promise<Guard> {
     const now = this.tryAcquire();
     if (now !== undefined) return Promise.resolve(now);
-    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     if (this.closed) return this.refuse('closed');
     if (this.options.timeoutMs === 0 || this.waiting >= this.options.queueSize) return this.refuse('full');
     return new Promise<Guard>((resolve, reject) => {
@@ -78,7 +78,7 @@ export class PermitPool {
       if (signal !== undefined) {
         waiter.aborted = onAbort(signal, (reason) => {
           this.unlink(waiter);
-          reject(new AbortedError(reason));
+          reject(abortError(reason));
         });
       }
     });

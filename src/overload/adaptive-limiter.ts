@@ -1,4 +1,4 @@
-import { AbortedError, OverloadedError, type Criticality, type OverloadReason } from '../errors.js';
+import { OverloadedError, abortError, type Criticality, type OverloadReason } from '../errors.js';
 import type { Guard } from '../guard.js';
 import { awaitedTimers, onAbort, type Clock } from '../internal/time.js';
 import { AimdLimit, Gradient2Limit, type LimitAlgorithm } from './algorithms.js';
@@ -154,11 +154,11 @@ export class AdaptiveLimiter {
     return this.admit();
   }
 
-  /** A slot, waiting up to `maxWaitMs` when the queue has room; OVERLOADED when none comes, ABORTED on `signal`. */
+  /** A slot, waiting up to `maxWaitMs` when the queue has room; OVERLOADED when none comes, ABORTED on `signal` (DEADLINE_EXCEEDED when the call's deadline fired). */
   acquire(criticality: Criticality, signal?: AbortSignal, operation = this.operation): Promise<AdaptivePermit> {
     const now = this.tryAcquire(criticality);
     if (now !== undefined) return Promise.resolve(now);
-    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const rank = criticalityRank(criticality);
     if (this.closed) return Promise.reject(this.refusal(rank, 'closed', operation));
     if (this.config.maxWaitMs === 0 || this.config.queueSize === 0) return Promise.reject(this.refusal(rank, 'limit', operation));
@@ -182,7 +182,7 @@ export class AdaptiveLimiter {
       }, this.config.maxWaitMs);
       if (signal !== undefined) {
         waiter.aborted = onAbort(signal, (reason) => {
-          if (this.unlink(waiter)) reject(new AbortedError(reason));
+          if (this.unlink(waiter)) reject(abortError(reason));
         });
       }
     });

@@ -1,5 +1,5 @@
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
-import { AbortedError, BulkheadRejectedError } from '../errors.js';
+import { BulkheadRejectedError, abortError } from '../errors.js';
 import type { BulkheadConfig } from './config.js';
 import { raceAbort } from '../internal/time.js';
 
@@ -38,8 +38,8 @@ export class Bulkhead {
       return Promise.reject(new BulkheadRejectedError(this.operation));
     }
     if (signal === undefined) return this.policy.execute(fn, never);
-    if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-    const run = this.policy.execute(() => (signal.aborted ? Promise.reject(new AbortedError(signal.reason)) : fn()), never);
-    return raceAbort(run, signal, (reason) => new AbortedError(reason));
+    if (signal.aborted) return Promise.reject(abortError(signal.reason));
+    const run = this.policy.execute(() => (signal.aborted ? Promise.reject(abortError(signal.reason)) : fn()), never);
+    return raceAbort(run, signal, (reason) => abortError(reason));
   }
 }

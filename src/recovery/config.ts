@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencyNameSchema } from '../dependencies/config.js';
+import { retryBudgetConfigSchema } from './retry-budget.js';
 
 /** Schema of {@link RetryConfig}. */
 export const retryConfigSchema = z.strictObject({
@@ -15,6 +16,13 @@ export const retryConfigSchema = z.strictObject({
   jitterFactor: z.number().min(0).max(1).default(0.1),
   /** Which errors are worth retrying; the default retries every error that is not the production layer's own. */
   retryOn: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
+  /**
+   * How long the failed call's error asks to wait, in ms, or undefined. The backoff waits at least that
+   * long; a wait past `maxDelayMs` or past the call's deadline means no retry. The default
+   * (`defaultRetryAfterMs`) reads an error's `retryAfterMs` field and an HTTP `Retry-After` header of its
+   * `response` (or its own `headers`).
+   */
+  retryAfterMs: z.custom<(error: unknown) => number | undefined>((v) => typeof v === 'function', 'expected a function').optional(),
 });
 
 /** Retry with exponential backoff and jitter. */
@@ -62,8 +70,10 @@ export const operationRecoveryConfigSchema = z.strictObject({
   idempotent: z.boolean().default(true),
   /** Opt-in child span per attempt. */
   attemptSpans: z.boolean().default(false),
-  /** The named dependency the operation calls (its entry in `dependencies`: client-side throttling). */
+  /** The named dependency (see the `dependencies` section) this operation calls: its retry budget and client-side throttle apply. */
   dependency: dependencyNameSchema.optional(),
+  /** A retry budget of this operation alone, used when its dependency has none; `false` (or unset): none. */
+  retryBudget: z.union([z.literal(false), retryBudgetConfigSchema]).optional(),
 });
 
 /** The recovery policies of one operation. */

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { CallState, OperationContext } from '../pipeline.js';
-import { AbortedError, TimeoutError } from '../errors.js';
+import { DeadlineExceededError, TimeoutError, abortError, type ProductionError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import { onAbort } from '../internal/time.js';
 import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
@@ -23,7 +23,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private controller: AbortController | undefined;
   private resolve: ((value: T) => void) | undefined;
   private reject: ((error: unknown) => void) | undefined;
-  private timedOut: TimeoutError | undefined;
+  private timedOut: ProductionError | undefined;
   private callerAbort: Guard | undefined;
   private abandonAbort: Guard | undefined;
 
@@ -31,6 +31,8 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     private readonly call: CallState,
     readonly attempt: number,
     private readonly timeoutMs: number,
+    /** True when the call's deadline, not the operation's timeout, set `timeoutMs`: expiry is DEADLINE_EXCEEDED. */
+    private readonly cutByDeadline: boolean,
     private readonly deadlines: DeadlineQueue | undefined,
     private readonly stats: OperationStats,
     private readonly breaker: ClosedBreaker | undefined,
@@ -54,7 +56,7 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
       const controller = (this.controller = new AbortController());
       if (this.timedOut) controller.abort(this.timedOut);
       const { callerSignal, abandonSignal } = this.call;
-      if (callerSignal?.aborted) controller.abort(new AbortedError(callerSignal.reason));
+      if (callerSignal?.aborted) controller.abort(abortError(callerSignal.reason));
       if (abandonSignal) {
         if (abandonSignal.aborted) controller.abort(abandonSignal.reason);
         else if (this.resolve !== undefined) this.abandonAbort = onAbort(abandonSignal, (reason) => controller.abort(reason));
@@ -109,17 +111,20 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     else void counted.then(() => reject(error));
   }
 
-  /** Deadline passed: abort the signal and reject with TIMEOUT. */
+  /** Deadline passed: abort the signal and reject with TIMEOUT (or DEADLINE_EXCEEDED when the call's deadline cut it). */
   expire(): void {
-    this.timedOut = new TimeoutError(this.call.operationName, this.timeoutMs);
-    this.stats.timeouts++;
+    if (this.cutByDeadline) this.timedOut = new DeadlineExceededError(this.call.operationName, 0);
+    else {
+      this.timedOut = new TimeoutError(this.call.operationName, this.timeoutMs);
+      this.stats.timeouts++;
+    }
     this.controller?.abort(this.timedOut);
     this.settle(undefined, this.timedOut, false);
   }
 
   /** The caller aborted: reject at once with ABORTED (never reported as a timeout). */
   private callerAborted(): void {
-    const error = new AbortedError(this.call.callerSignal?.reason);
+    const error = abortError(this.call.callerSignal?.reason);
     this.controller?.abort(error);
     this.settle(undefined, error, false);
   }

@@ -11,9 +11,9 @@ export interface DeadlineEntry {
 }
 
 /**
- * Deadlines of one fixed duration, in arrival order, behind a single timer that holds the process open only
+ * Deadlines of attempts, in deadline order (mostly arrival order: one fixed duration per operation), behind a single timer that holds the process open only
  * while something is queued: callers are awaiting those attempts (as they would their I/O); once the queue
- * is empty the timer is `unref()`ed. Entries are added
+ * is empty the timer is `unref()`ed. Entries are mostly added
  * at the tail (a fixed duration keeps them sorted) and removed in O(1) when their work settles first, so
  * the hot path costs a clock read and two pointer writes instead of a timer and an AbortController per call.
  */
@@ -21,6 +21,7 @@ export class DeadlineQueue {
   private head: DeadlineEntry | null = null;
   private tail: DeadlineEntry | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private armedAt = 0;
   private size = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -30,15 +31,25 @@ export class DeadlineQueue {
     return this.size;
   }
 
-  /** Queues `entry`, whose `deadline` must not be earlier than the last one added. */
+  /**
+   * Queues `entry` in deadline order. Attempts of one operation share a timeout, so an entry almost always
+   * goes at the tail (O(1)); one cut short by its call's deadline walks back to its place.
+   */
   add(entry: DeadlineEntry): void {
-    entry.prev = this.tail;
-    entry.next = null;
-    if (this.tail) this.tail.next = entry;
+    let before = this.tail;
+    while (before !== null && before.deadline > entry.deadline) before = before.prev;
+    entry.prev = before;
+    entry.next = before === null ? this.head : before.next;
+    if (entry.next) entry.next.prev = entry;
+    else this.tail = entry;
+    if (before) before.next = entry;
     else this.head = entry;
-    this.tail = entry;
     if (this.timer === undefined) this.arm(entry.deadline);
-    else if (this.size === 0) this.timer.ref();
+    else if (entry.deadline < this.armedAt) {
+      // An earlier deadline than the timer's: it would fire too late.
+      clearTimeout(this.timer);
+      this.arm(entry.deadline);
+    } else if (this.size === 0) this.timer.ref();
     this.size++;
   }
 
@@ -63,6 +74,7 @@ export class DeadlineQueue {
   }
 
   private arm(at: number): void {
+    this.armedAt = at;
     this.timer = setTimeout(this.fire, Math.max(0, at - this.clock.monotonic()));
   }
 

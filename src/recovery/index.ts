@@ -22,3 +22,6 @@ export {
   type CircuitBreakerConfig,
   type BulkheadConfig,
 } from './config.js';
+export { retryBudgetConfigSchema, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
+export type { OwnedRetryBudgetStatus, RetryBudgetOwner } from './retry-budgets.js';
+export { defaultRetryAfterMs, parseRetryAfter } from './retry-after.js';

@@ -1,11 +1,15 @@
-import { trace, type Span } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
-import type { Guard } from '../guard.js';
+import { createGuard, type Guard } from '../guard.js';
 import { EventEmitter } from '../internal/event.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
-import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener } from '../pipeline.js';
+import type { DependenciesConfig } from '../dependencies/config.js';
+import { deadlineOf } from '../deadlines/context.js';
+import { validateDeadlineMs } from '../deadlines/wait.js';
+import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
+import { RetryBudgets, type OwnedRetryBudgetStatus } from './retry-budgets.js';
 import type { BreakerSnapshot, BreakerState } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
@@ -28,6 +32,10 @@ export interface ErrorRecoveryOptions {
   listener?: RecoveryListener;
   /** The client-side throttle of a named dependency (an operation's `dependency`), if it has one. */
   throttleFor?: (dependency: string) => DependencyThrottle | undefined;
+  /** The named dependencies (the config's `dependencies` section), whose retry budgets operations share. */
+  dependencies?: DependenciesConfig;
+  /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
+  deadlineMarginMs?: number;
 }
 
 /** One operation's breaker: its state and since when (epoch ms). */
@@ -60,6 +68,15 @@ interface RetryEvent {
   readonly failedAttempt: number;
   readonly delayMs: number;
   readonly error: unknown;
+}
+
+/** One skipped retry, as the manager fans it out to its listeners. */
+interface RetrySkippedEvent {
+  readonly call: CallState;
+  readonly failedAttempt: number;
+  readonly reason: RetrySkipReason;
+  readonly error: unknown;
+  readonly budget: string | undefined;
 }
 
 /** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
@@ -95,10 +112,14 @@ export class ErrorRecoveryManager {
   private readonly transitions = new EventEmitter<BreakerTransition>((error) => reportInternalError('error_recovery', error));
   private readonly clock: Clock;
   private readonly retries = new EventEmitter<RetryEvent>((error) => reportInternalError('error_recovery', error));
+  private readonly skipped = new EventEmitter<RetrySkippedEvent>((error) => reportInternalError('error_recovery', error));
   /** Fans recovery events out to every subscribed listener (telemetry is one). */
   private readonly listener: RecoveryListener = {
     onRetry: (call, failedAttempt, delayMs, error) => this.retries.emit({ call, failedAttempt, delayMs, error }),
+    onRetrySkipped: (call, failedAttempt, reason, error, budget) => this.skipped.emit({ call, failedAttempt, reason, error, budget }),
   };
+  private readonly budgets: RetryBudgets;
+  private readonly deadlineMarginMs: number;
   readonly enabled: boolean;
   private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
 
@@ -109,6 +130,8 @@ export class ErrorRecoveryManager {
     this.enabled = options.enabled ?? true;
     this.clock = options.clock ?? systemClock;
     this.throttleFor = options.throttleFor;
+    this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
+    this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
     if (options.listener) this.addListener(options.listener);
   }
 
@@ -125,9 +148,12 @@ export class ErrorRecoveryManager {
   async executeWithRecovery<T>(
     operationName: string,
     operation: Operation<T>,
-    options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string } = {},
+    options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string; deadlineMs?: number } = {},
   ): Promise<T> {
     const policy = this.policy(operationName);
+    const start = this.clock.monotonic();
+    let deadline = deadlineOf(context.active());
+    if (options.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
     const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
     const call: CallState = {
       operationName,
@@ -136,10 +162,11 @@ export class ErrorRecoveryManager {
       span,
       callerSignal: options.signal,
       abandonSignal: undefined,
+      deadline,
+      deadlineSignal: undefined,
       attempts: 0,
       lastError: undefined,
     };
-    const start = this.clock.monotonic();
     try {
       const value = await policy.execute(operation, call, options.idempotent ?? true);
       policy.stats.record(true, (this.clock.monotonic() - start) / 1000);
@@ -147,6 +174,8 @@ export class ErrorRecoveryManager {
     } catch (error) {
       policy.stats.record(false, (this.clock.monotonic() - start) / 1000);
       throw error;
+    } finally {
+      call.deadlineSignal?.dispose();
     }
   }
 
@@ -210,7 +239,18 @@ export class ErrorRecoveryManager {
 
   /** Subscribes to retries of every operation; releasing the guard unsubscribes. */
   addListener(listener: RecoveryListener): Guard {
-    return this.retries.subscribe((e) => listener.onRetry(e.call, e.failedAttempt, e.delayMs, e.error));
+    const retries = this.retries.subscribe((e) => listener.onRetry(e.call, e.failedAttempt, e.delayMs, e.error));
+    if (listener.onRetrySkipped === undefined) return retries;
+    const skipped = this.skipped.subscribe((e) => listener.onRetrySkipped?.(e.call, e.failedAttempt, e.reason, e.error, e.budget));
+    return createGuard(() => {
+      retries.release();
+      skipped.release();
+    });
+  }
+
+  /** Every retry budget's state (dependencies' and operations' own), for the balance gauge and the status page. */
+  retryBudgets(): OwnedRetryBudgetStatus[] {
+    return this.budgets.status();
   }
 
   /** Subscribes to breaker transitions of every operation; releasing the guard unsubscribes. */
@@ -306,8 +346,12 @@ export class ErrorRecoveryManager {
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
       : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
-    const throttle = config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency);
-    const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name), throttle);
+    const shared = {
+      budget: config.retry === false ? undefined : this.budgets.budgetFor(name, config),
+      deadlineMarginMs: this.deadlineMarginMs,
+      throttle: config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency),
+    };
+    const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name), shared);
     this.restored.delete(name);
     policy.breaker?.onTransition(({ from, to }) => this.transitions.emit({ operation: name, from, to }));
     this.operations.set(name, policy);

@@ -2,16 +2,20 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { getTracer } from '../telemetry/api.js';
 import { ATTR } from '../telemetry/names.js';
-import { ProductionError, TimeoutError } from '../errors.js';
+import { DeadlineExceededError, ProductionError, TimeoutError } from '../errors.js';
+import { reportInternalError } from '../telemetry/internal-errors.js';
 import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
-import type { CallState, DependencyThrottle, OperationContext, RecoveryListener } from '../pipeline.js';
+import type { CallState, DependencyThrottle, OperationContext, RecoveryListener, RetrySkipReason } from '../pipeline.js';
 import { AttemptContext } from './context.js';
 import { DeadlineQueue } from './deadlines.js';
+import { waitSignal } from '../deadlines/wait.js';
 import { sleep, type Clock } from '../internal/time.js';
 import { type OperationStats } from './stats.js';
+import { defaultRetryAfterMs } from './retry-after.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
@@ -22,6 +26,27 @@ export type Operation<T> = (ctx: OperationContext) => Promise<T>;
  */
 export function isOperationFailure(error: unknown): boolean {
   return !(error instanceof ProductionError) || error instanceof TimeoutError;
+}
+
+/** What an operation's recovery shares with others: its retry budget and the deadline margin. */
+export interface RecoveryShared {
+  /** The retry budget of the operation's dependency, or its own; undefined when it has none. */
+  readonly budget?: RetryBudget | undefined;
+  /** Time kept back from a call's deadline (`deadlines.marginMs`). */
+  readonly deadlineMarginMs?: number;
+  /** Client-side throttling of the operation's named dependency, if it has one. */
+  readonly throttle?: DependencyThrottle | undefined;
+}
+
+/** Thrown inside cockatiel's loop to end it with the original error when a retry is skipped. */
+class RetrySkipped extends Error {
+  constructor(readonly error: unknown) {
+    super('retry skipped');
+  }
+}
+
+function unwrapSkipped(error: unknown): never {
+  throw error instanceof RetrySkipped ? error.error : error;
 }
 
 /**
@@ -35,7 +60,10 @@ export class OperationRecovery {
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
   private readonly isRetryable: (error: unknown) => boolean = () => false;
-  private readonly deadlines: DeadlineQueue | undefined;
+  private deadlines: DeadlineQueue | undefined;
+  private readonly budget: RetryBudget | undefined;
+  private readonly marginMs: number;
+  private readonly throttle: DependencyThrottle | undefined;
 
   constructor(
     readonly name: string,
@@ -44,16 +72,19 @@ export class OperationRecovery {
     private readonly clock: Clock,
     stats: OperationStats,
     breakerState?: BreakerSnapshot,
-    /** Client-side throttling of the operation's named dependency, if it has one. */
-    private readonly throttle?: DependencyThrottle,
+    shared: RecoveryShared = {},
   ) {
     this.stats = stats;
+    this.budget = shared.budget;
+    this.throttle = shared.throttle;
+    this.marginMs = shared.deadlineMarginMs ?? 0;
     if (config.retry !== false && config.retry.maxRetries > 0) {
       const retryOn = config.retry.retryOn;
       this.retryConfig = config.retry;
       this.isRetryable = (e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e));
       // The first attempt runs outside cockatiel (see execute), so its loop makes the remaining ones.
-      this.retryPolicy = retry(handleWhen(this.isRetryable), { maxAttempts: config.retry.maxRetries - 1 });
+      const handled = (e: unknown): boolean => !(e instanceof RetrySkipped) && this.isRetryable(e);
+      this.retryPolicy = retry(handleWhen(handled), { maxAttempts: config.retry.maxRetries - 1 });
     }
     if (config.circuitBreaker !== false) {
       const failureOn = config.circuitBreaker.failureOn;
@@ -70,6 +101,7 @@ export class OperationRecovery {
    * common successful call pays for no retry machinery.
    */
   execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
+    this.budget?.deposit();
     const first = this.attempt(operation, call);
     if (this.retryPolicy === undefined || !idempotent || !this.config.idempotent) return first;
     return first.catch((error: unknown) => this.retryAfter(error, operation, call));
@@ -86,7 +118,7 @@ export class OperationRecovery {
         call.lastError = failure;
         throw failure;
       }
-    }, call.callerSignal);
+    }, call.callerSignal).catch(unwrapSkipped);
   }
 
   /** Stops the timeout timer. */
@@ -95,11 +127,45 @@ export class OperationRecovery {
   }
 
   private async backoff(call: CallState, retryNumber: number): Promise<void> {
-    const delay = retryDelayMs(this.retryConfig!, retryNumber);
+    const config = this.retryConfig!;
+    let delay = retryDelayMs(config, retryNumber);
+    const asked = this.retryAfterMs(call.lastError);
+    const raised = asked !== undefined && asked > delay;
+    if (raised) delay = asked;
+    const skip = raised && asked > config.maxDelayMs ? 'retry_after' : this.skipReason(call, delay, raised);
+    if (skip !== undefined) {
+      this.listener.onRetrySkipped?.(call, retryNumber, skip, call.lastError, this.budget?.dependency);
+      throw new RetrySkipped(call.lastError);
+    }
     this.stats.retries++;
     this.listener.onRetry(call, retryNumber, delay, call.lastError);
     // cockatiel 3.2.1's retry sleep ignores abort: ours ends at once on the caller's abort or a shutdown.
     await sleep(delay, call.callerSignal, call.abandonSignal);
+  }
+
+  /**
+   * Why the retry after `delay` must not start: the call's deadline would leave less than the margin plus the
+   * operation's recent median duration (`retry_after` when the error's Retry-After made the wait that long),
+   * or the retry budget is empty. The budget is asked last, so a retry skipped for time costs no token.
+   */
+  private skipReason(call: CallState, delay: number, raised: boolean): RetrySkipReason | undefined {
+    if (call.deadline !== undefined) {
+      const left = call.deadline - this.clock.monotonic() - delay - this.marginMs;
+      if (left <= 0 || left < this.stats.recentMedianMs()) return raised ? 'retry_after' : 'deadline';
+    }
+    if (this.budget !== undefined && !this.budget.tryWithdraw()) return 'budget';
+    return undefined;
+  }
+
+  /** The retry-after hook's answer; a hook that throws or returns nonsense counts as no answer. */
+  private retryAfterMs(error: unknown): number | undefined {
+    try {
+      const ms = (this.retryConfig!.retryAfterMs ?? defaultRetryAfterMs)(error);
+      return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+    } catch (failure) {
+      reportInternalError('error_recovery', failure);
+      return undefined;
+    }
   }
 
   private attempt<T>(operation: Operation<T>, call: CallState): Promise<T> {
@@ -112,7 +178,11 @@ export class OperationRecovery {
 
   private isolated<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     const bulkhead = this.bulkhead;
-    if (bulkhead !== undefined) return bulkhead.execute(() => this.timed(operation, call, closedBreaker), call.callerSignal);
+    if (bulkhead !== undefined) {
+      // Only a queued call waits: the deadline's signal (a timer) is made for it alone; a running attempt is cut by its own timeout.
+      const signal = bulkhead.executionSlots > 0 ? call.callerSignal : waitSignal(call, this.clock);
+      return bulkhead.execute(() => this.timed(operation, call, closedBreaker), signal);
+    }
     return this.timed(operation, call, closedBreaker);
   }
 
@@ -139,14 +209,21 @@ export class OperationRecovery {
 
   private send<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
-    const ctx = new AttemptContext<T>(call, ++call.attempts, this.config.timeoutMs, this.deadlines, this.stats, closedBreaker);
+    let timeoutMs = this.config.timeoutMs;
+    let cutByDeadline = false;
+    if (call.deadline !== undefined) {
+      // Every attempt ends `marginMs` before the call's deadline; none starts with less than that left.
+      const left = call.deadline - this.marginMs - this.clock.monotonic();
+      if (left <= 0) return Promise.reject(new DeadlineExceededError(call.operationName, left + this.marginMs));
+      if (timeoutMs === 0 || left < timeoutMs) {
+        timeoutMs = left;
+        cutByDeadline = true;
+      }
+    }
+    const deadlines = timeoutMs > 0 ? (this.deadlines ??= new DeadlineQueue(this.clock)) : undefined;
+    const ctx = new AttemptContext<T>(call, ++call.attempts, timeoutMs, cutByDeadline, deadlines, this.stats, closedBreaker);
     // Without a deadline, a signal to follow or a breaker to tell, nothing needs to watch the attempt.
-    if (
-      this.deadlines === undefined &&
-      closedBreaker === undefined &&
-      call.callerSignal === undefined &&
-      call.abandonSignal === undefined
-    ) {
+    if (deadlines === undefined && closedBreaker === undefined && call.callerSignal === undefined && call.abandonSignal === undefined) {
       try {
         return Promise.resolve(operation(ctx));
       } catch (error) {

@@ -33,6 +33,8 @@ export class OperationStats {
   private readonly ring: Float64Array;
   private cursor = 0;
   private filled = 0;
+  private median = 0;
+  private medianAt = -1;
 
   constructor(samples: number) {
     this.ring = new Float64Array(samples);
@@ -60,6 +62,19 @@ export class OperationStats {
     if (this.filled === 0) return 0;
     const sorted = Array.from(this.ring.subarray(0, this.filled)).sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  }
+
+  /**
+   * Median of the recent durations, in ms: what a retry needs at least, by the operation's own record.
+   * Sorted again only every 32 calls, since retries ask it on the hot path of an outage.
+   */
+  recentMedianMs(): number {
+    const ran = this.successes + this.failures;
+    if (this.medianAt < 0 || ran - this.medianAt >= 32) {
+      this.median = this.quantile(0.5) * 1000;
+      this.medianAt = ran;
+    }
+    return this.median;
   }
 
   /** Plain JSON view: counts, mean and p50/p99 latency in milliseconds. */

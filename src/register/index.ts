@@ -75,6 +75,7 @@ function start(): PreloadState {
   let adminPort = settings.admin.port;
   const telemetry = startTelemetry(settings, {
     cardinalityLimit: config.monitoring.cardinalityLimit,
+    maxIncomingDeadlineMs: config.deadlines.maxIncomingMs,
     version: process.env.npm_package_version,
     adminPort: () => adminPort,
     report(message) {

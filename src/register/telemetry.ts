@@ -5,13 +5,15 @@
 // the JSON-lines log processor, and the HTTP instrumentation is registered on them.
 import { syncBuiltinESMExports } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import { diag, DiagConsoleLogger } from '@opentelemetry/api';
-import { diagLogLevelFromString } from '@opentelemetry/core';
+import { diag, DiagConsoleLogger, type TextMapPropagator } from '@opentelemetry/api';
+import { diagLogLevelFromString, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 // Types only (erased): these modules are loaded when the settings use them.
 import type * as InstrumentationApi from '@opentelemetry/instrumentation';
 import type * as InstrumentationHttp from '@opentelemetry/instrumentation-http';
 import type * as SdkNode from '@opentelemetry/sdk-node';
+import type * as PropagatorB3 from '@opentelemetry/propagator-b3';
+import type * as PropagatorJaeger from '@opentelemetry/propagator-jaeger';
 import {
   defaultResource,
   detectResources,
@@ -63,9 +65,31 @@ export function needsNodeSdk(settings: PreloadSettings): boolean {
   );
 }
 
+/**
+ * The propagators `OTEL_PROPAGATORS` names, built as the Node SDK would, for our composite (which adds the
+ * deadline propagator): undefined for the default (W3C's two), null for `none` (no propagation at all).
+ */
+export function preloadPropagators(names: readonly string[] | undefined): TextMapPropagator[] | null | undefined {
+  if (names === undefined) return undefined;
+  if (names.includes('none')) return null;
+  return [...new Set(names)].map((name): TextMapPropagator => {
+    if (name === 'tracecontext') return new W3CTraceContextPropagator();
+    if (name === 'baggage') return new W3CBaggagePropagator();
+    if (name === 'jaeger') {
+      const { JaegerPropagator } = moduleRequire('@opentelemetry/propagator-jaeger') as typeof PropagatorJaeger;
+      return new JaegerPropagator();
+    }
+    // b3 (single header) or b3multi; the list was validated by readOtelEnv.
+    const { B3Propagator, B3InjectEncoding } = moduleRequire('@opentelemetry/propagator-b3') as typeof PropagatorB3;
+    return new B3Propagator(name === 'b3multi' ? { injectEncoding: B3InjectEncoding.MULTI_HEADER } : {});
+  });
+}
+
 /** Options of {@link startTelemetry}. */
 export interface TelemetryStartOptions {
   readonly cardinalityLimit: number;
+  /** Cap on a deadline read from an incoming request (`deadlines.maxIncomingMs`). */
+  readonly maxIncomingDeadlineMs?: number;
   /** `service.version` (npm sets `npm_package_version` under `npm start`). */
   readonly version: string | undefined;
   /** The admin server's port, whose requests are not traced (known once it listens). */
@@ -106,16 +130,27 @@ function patchHttpModules(): void {
 
 /** Starts the OTel setup the settings ask for (see the module comment). */
 export function startTelemetry(settings: PreloadSettings, options: TelemetryStartOptions): PreloadTelemetry {
-  const cardinality = { cardinalityLimit: options.cardinalityLimit };
+  const cardinality = {
+    cardinalityLimit: options.cardinalityLimit,
+    ...(options.maxIncomingDeadlineMs !== undefined ? { maxIncomingDeadlineMs: options.maxIncomingDeadlineMs } : {}),
+  };
   if (settings.disabled) return { mode: 'disabled', sdk: undefined, guards: [], embedded: cardinality, instrumentHttp() {} };
   const resource = preloadResource(settings, options.version);
 
   if (needsNodeSdk(settings)) {
     const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof SdkNode;
     const exporters = buildExporters(settings, options.report);
+    const propagators = preloadPropagators(settings.propagators);
+    const { textMapPropagator, ...ours } = productionSdkConfig(cardinality, {
+      metricReaders: exporters.metricReaders,
+      spanProcessors: exporters.spanProcessors,
+      ...(propagators ? { propagators } : {}),
+    });
     const sdk = new Sdk({
-      // Our reader, views and the recent-traces processor for /status, with the exporters' processors.
-      ...productionSdkConfig(cardinality, { metricReaders: exporters.metricReaders, spanProcessors: exporters.spanProcessors }),
+      // Our reader, views, propagators (the deadline's too) and the recent-traces processor for /status, with
+      // the exporters' processors. OTEL_PROPAGATORS=none turns propagation off, ours included.
+      ...ours,
+      textMapPropagator: propagators === null ? null : textMapPropagator,
       logRecordProcessors: exporters.logRecordProcessors,
       resource,
       autoDetectResources: false,

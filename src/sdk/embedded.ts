@@ -1,13 +1,13 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeTracerProvider, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { ProductionMetricReader } from './production-reader.js';
 import { recentTracesProcessor } from './recent-traces.js';
+import { productionPropagator } from './propagator.js';
 import { productionReader, productionViews, type ProductionReadersOptions } from './readers.js';
 
 /** Options of {@link ensureEmbeddedTelemetry}; used only by the call that sets the providers up. */
@@ -26,6 +26,8 @@ export interface EmbeddedTelemetryOptions extends ProductionReadersOptions {
   readonly sampler?: Sampler;
   /** Log record processors; none by default (records still reach the monitor's ring). */
   readonly logRecordProcessors?: readonly LogRecordProcessor[];
+  /** Cap on a deadline read from an incoming request (`deadlines.maxIncomingMs`). */
+  readonly maxIncomingDeadlineMs?: number;
 }
 
 /** Which globals the embedded setup registered (false: the application had its own). */
@@ -120,8 +122,10 @@ function setUp(options: EmbeddedTelemetryOptions): State {
   }
   let propagator = false;
   if (!apiHas('propagation')) {
+    // W3C trace context and baggage, and the deadline that travels with a call.
+    const maxIncomingDeadlineMs = options.maxIncomingDeadlineMs;
     propagator = propagation.setGlobalPropagator(
-      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+      productionPropagator(maxIncomingDeadlineMs !== undefined ? { maxIncomingDeadlineMs } : {}),
     );
   }
   let loggerProvider: LoggerProvider | undefined = new LoggerProvider({ resource, processors: [...(options.logRecordProcessors ?? [])] });

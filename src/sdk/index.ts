@@ -5,6 +5,7 @@
  * (`api/production-sdk.api.md` is the report).
  */
 export { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
+export { productionPropagator, type ProductionPropagatorOptions } from './propagator.js';
 export {
   negotiateExpositionFormat,
   PROMETHEUS_CONTENT_TYPE,

@@ -1,5 +1,7 @@
+import type { TextMapPropagator } from '@opentelemetry/api';
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { productionPropagator } from './propagator.js';
 import { processSingleton } from './singleton.js';
 import { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
 import { recentTracesProcessor } from './recent-traces.js';
@@ -8,6 +10,8 @@ import { recentTracesProcessor } from './recent-traces.js';
 export interface ProductionReadersOptions extends ProductionReaderOptions {
   /** Distinct attribute sets per instrument (`monitoring.cardinalityLimit`); default 2000. */
   readonly cardinalityLimit?: number;
+  /** Cap on a deadline read from an incoming request (`deadlines.maxIncomingMs`); default 300000 ms. */
+  readonly maxIncomingDeadlineMs?: number;
 }
 
 /** Default cardinality limit, the SDK's own. */
@@ -40,6 +44,8 @@ export function productionViews(options: { cardinalityLimit?: number } = {}): Vi
 export interface ProductionSdkConfig {
   metricReaders: IMetricReader[];
   views: ViewOptions[];
+  /** W3C trace context and baggage (or your `extra.propagators`) and our deadline propagator. */
+  textMapPropagator: TextMapPropagator;
   /** Present when `extra` named the span pipeline: our ring of recent operation spans, then yours. */
   spanProcessors?: SpanProcessor[];
 }
@@ -50,15 +56,27 @@ export interface ProductionSdkConfig {
  * Pass your span processors or trace exporter through `extra` too (`{ traceExporter }` is batched) to get
  * the status page's recent traces: the result then carries `spanProcessors` with our ring first. Without
  * them it carries none, because a NodeSDK given `spanProcessors` ignores its `traceExporter` option and
- * the `OTEL_TRACES_EXPORTER` default, and adding ours must never drop your export.
+ * the `OTEL_TRACES_EXPORTER` default, and adding ours must never drop your export. The result's
+ * `textMapPropagator` adds the deadline propagator to W3C trace context and baggage; pass other propagators
+ * (B3, Jaeger) through `extra.propagators` to keep them.
  */
 export function productionSdkConfig(
   options: ProductionReadersOptions = {},
-  extra: { metricReaders?: IMetricReader[]; views?: ViewOptions[]; spanProcessors?: SpanProcessor[]; traceExporter?: SpanExporter } = {},
+  extra: {
+    metricReaders?: IMetricReader[];
+    views?: ViewOptions[];
+    spanProcessors?: SpanProcessor[];
+    traceExporter?: SpanExporter;
+    propagators?: TextMapPropagator[];
+  } = {},
 ): ProductionSdkConfig {
   const config: ProductionSdkConfig = {
     metricReaders: [...productionMetricReaders(options), ...(extra.metricReaders ?? [])],
     views: extra.views ?? productionViews(options.cardinalityLimit !== undefined ? { cardinalityLimit: options.cardinalityLimit } : {}),
+    textMapPropagator: productionPropagator({
+      ...(options.maxIncomingDeadlineMs !== undefined ? { maxIncomingDeadlineMs: options.maxIncomingDeadlineMs } : {}),
+      ...(extra.propagators !== undefined ? { propagators: extra.propagators } : {}),
+    }),
   };
   if (extra.spanProcessors !== undefined || extra.traceExporter !== undefined) {
     config.spanProcessors = [

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { SpanStatusCode, context, trace, type Context } from '@opentelemetry/api';
 import { ShuttingDownError, TimeoutError } from '../errors.js';
 import type { Guard } from '../guard.js';
@@ -54,6 +55,9 @@ export class GracefulShutdownManager implements ShutdownGate {
   constructor(config: ShutdownConfigInput = {}, options: GracefulShutdownOptions = {}) {
     this.config = parseSection(shutdownConfigSchema, config, 'shutdown');
     this.abandonSignal = this.abandonController.signal;
+    // Every attempt in flight that reads ctx.signal listens here (and leaves when it settles): many at once is
+    // normal under load, not a leak, so Node's warning past 10 listeners would only be noise.
+    setMaxListeners(0, this.abandonSignal);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.store = options.checkpointStore ?? (this.config.checkpointDir ? new FileCheckpointStore(this.config.checkpointDir) : undefined);

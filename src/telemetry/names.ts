@@ -26,11 +26,13 @@ export const ATTR = {
   status: 'status',
   decision: 'decision',
   phase: 'phase',
+  dependency: 'production.dependency',
+  deadlineRemainingMs: 'production.deadline.remaining_ms',
+  retrySkipReason: 'reason',
   alertName: 'alertname',
   alertState: 'alertstate',
   severity: 'severity',
   criticality: 'production.criticality',
-  dependency: 'production.dependency',
 } as const;
 
 /** Metric instrument names (OTel form; Prometheus scrapes dots as underscores). */
@@ -46,6 +48,8 @@ export const METRIC = {
   alerts: 'production.alerts',
   shutdownPhase: 'production.shutdown.phase',
   internalErrors: 'production.internal.errors',
+  retryBudgetBalance: 'production.retry_budget.balance',
+  retryBudgetExhausted: 'production.retry_budget.exhausted',
   correlationIdRejected: 'production.correlation_id.rejected',
   concurrencyLimit: 'production.concurrency.limit',
   concurrencyInFlight: 'production.concurrency.in_flight',

@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace, type Attributes, type Histogram, type Counter, type Span } from '@opentelemetry/api';
 import { ProductionError, RateLimitedError, CircuitOpenError } from '../errors.js';
-import type { BreakerTransition, CallState, OperationLogger, RecoveryListener } from '../pipeline.js';
+import type { BreakerTransition, CallState, OperationLogger, RecoveryListener, RetrySkipReason } from '../pipeline.js';
 import { getMeter } from './api.js';
 import { operationDurationExemplars, type ExemplarStore } from './exemplars.js';
 import { LogSummarizer } from './log-summary.js';
@@ -65,6 +65,7 @@ export interface PipelineTelemetryOptions {
 export class PipelineTelemetry implements RecoveryListener {
   private readonly duration: Histogram;
   private readonly retries: Counter;
+  private readonly budgetExhausted: Counter;
   private readonly exemplars: ExemplarStore | undefined;
   private readonly logs: LogSummarizer | undefined;
 
@@ -84,6 +85,10 @@ export class PipelineTelemetry implements RecoveryListener {
       description: 'Retries of protected operations',
       unit: '{retry}',
     });
+    this.budgetExhausted = meter.createCounter(METRIC.retryBudgetExhausted, {
+      description: 'Retries not made because the retry budget of the dependency (or operation) was empty',
+      unit: '{retry}',
+    });
   }
 
   /**
@@ -93,6 +98,7 @@ export class PipelineTelemetry implements RecoveryListener {
   observe(sources: {
     activeOperations(): Iterable<readonly [string, number]>;
     breakerStates(): Iterable<{ operation: string; state: string }>;
+    retryBudgets?(): Iterable<{ dependency: string; balance: number }>;
   }): void {
     const meter = getMeter();
     const active = meter.createObservableUpDownCounter(METRIC.operationActive, {
@@ -102,6 +108,10 @@ export class PipelineTelemetry implements RecoveryListener {
     const breaker = meter.createObservableGauge(METRIC.circuitBreakerState, {
       description: 'Circuit breaker state: 1 for the current state, 0 for the others',
       unit: '1',
+    });
+    const balance = meter.createObservableGauge(METRIC.retryBudgetBalance, {
+      description: 'Retries the retry budget allows now, per dependency (or operation with its own budget)',
+      unit: '{retry}',
     });
     meter.addBatchObservableCallback(
       (result) => {
@@ -113,8 +123,10 @@ export class PipelineTelemetry implements RecoveryListener {
             result.observe(breaker, candidate === state ? 1 : 0, { [ATTR.operationName]: operation, [ATTR.state]: candidate });
           }
         }
+        for (const budget of sources.retryBudgets?.() ?? [])
+          result.observe(balance, budget.balance, { [ATTR.dependency]: budget.dependency });
       },
-      [active, breaker],
+      [active, breaker, balance],
     );
   }
 
@@ -189,6 +201,18 @@ export class PipelineTelemetry implements RecoveryListener {
       },
       { [ATTR.errorType]: type },
     );
+  }
+
+  /**
+   * A retry did not start: span event `retry.skipped` with the reason and, when the budget was empty,
+   * `retry.budget_exhausted` and the exhausted counter.
+   */
+  onRetrySkipped(call: CallState, failedAttempt: number, reason: RetrySkipReason, error: unknown, budget: string | undefined): void {
+    const type = errorType(error);
+    call.span.addEvent('retry.skipped', { [ATTR.attempt]: failedAttempt, [ATTR.retrySkipReason]: reason, [ATTR.errorType]: type });
+    if (reason !== 'budget' || budget === undefined) return;
+    call.span.addEvent('retry.budget_exhausted', { [ATTR.attempt]: failedAttempt, [ATTR.dependency]: budget });
+    this.budgetExhausted.add(1, { [ATTR.dependency]: budget });
   }
 
   /** Writes the pending log summaries and stops summarising (at shutdown). */

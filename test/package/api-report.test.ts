@@ -78,7 +78,8 @@ describe('the curated public API', () => {
     ]) {
       expect(main[user], user).toBeDefined();
     }
-    // Runtime values: 83 today (167 before the API was curated); a change here is a change of the reports too.
-    expect(Object.keys(main).length).toBeLessThan(100);
+    // Runtime values: 103 today (167 before the API was curated; retry budgets, deadlines and overload control added
+    // theirs, their implementation classes as types only); a change here is a change of the reports too.
+    expect(Object.keys(main).length).toBeLessThanOrEqual(110);
   });
 });

@@ -11,7 +11,7 @@ export function manager(defaults: Record<string, unknown> = {}, listener?: Recov
 }
 
 /** A fresh call state, as the system makes per call. */
-export function call(name: string, signal?: AbortSignal, abandonSignal?: AbortSignal): CallState {
+export function call(name: string, signal?: AbortSignal, abandonSignal?: AbortSignal, deadline?: number): CallState {
   return {
     operationName: name,
     userId: 'u1',
@@ -19,6 +19,8 @@ export function call(name: string, signal?: AbortSignal, abandonSignal?: AbortSi
     span: trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }),
     callerSignal: signal,
     abandonSignal,
+    deadline,
+    deadlineSignal: undefined,
     attempts: 0,
     lastError: undefined,
   };

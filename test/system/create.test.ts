@@ -33,6 +33,7 @@ describe('createProductionSystem on embedded defaults', () => {
       'overload',
       'rateLimiting',
       'resources',
+      'retryBudgets',
       'shutdown',
       'system',
     ]);

@@ -43,6 +43,7 @@ describe('typed status contracts, one JSON naming convention', () => {
       'overload',
       'rateLimiting',
       'resources',
+      'retryBudgets',
       'shutdown',
       'system',
     ]);

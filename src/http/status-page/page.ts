@@ -240,6 +240,19 @@ function render(d: StatusDocument): void {
     return r;
   });
   fill('operations', operations, 'no operations yet', 9);
+  const budgets = d.retryBudgets.map((b) => {
+    const r = el('tr');
+    cell(r, b.owner === 'operation' ? `${b.dependency} (operation)` : b.dependency, 'wrap');
+    cell(r, Math.floor(b.balance), 'num');
+    cell(r, b.calls, 'num');
+    cell(r, b.retries, 'num');
+    cell(r, b.exhausted, 'num');
+    cell(r, b.ratio, 'num');
+    cell(r, dur(b.ttlMs), 'num');
+    cell(r, b.minRetriesPerSecond, 'num');
+    return r;
+  });
+  fill('retry-budgets', budgets, 'no retry budgets configured', 8);
   fill('alerts-active', d.alerts.active.map(alertRow), 'no active alerts', 6);
   fill('alerts-resolved', d.alerts.resolved.map(alertRow), 'none resolved recently', 6);
 

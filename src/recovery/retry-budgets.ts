@@ -1,0 +1,58 @@
+import type { DependenciesConfig } from '../dependencies/config.js';
+import type { Clock } from '../internal/time.js';
+import type { OperationRecoveryConfig } from './config.js';
+import { RetryBudget, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
+
+/** Who owns a budget: a named dependency (shared by its operations) or one operation. */
+export type RetryBudgetOwner = 'dependency' | 'operation';
+
+/** A budget's state with its owner (the status page's `retryBudgets`). */
+export interface OwnedRetryBudgetStatus extends RetryBudgetStatus {
+  readonly owner: RetryBudgetOwner;
+}
+
+function sameBudget(a: RetryBudgetConfig, b: RetryBudgetConfig): boolean {
+  return a.ratio === b.ratio && a.ttlMs === b.ttlMs && a.minRetriesPerSecond === b.minRetriesPerSecond;
+}
+
+/**
+ * The retry budgets of one recovery manager: one per dependency that declares one (shared by every operation
+ * naming it), one per operation with its own. Bounded by the config: dependencies are capped by their
+ * schema, operations by `errorRecovery.maxOperations`.
+ */
+export class RetryBudgets {
+  private readonly budgets = new Map<string, { owner: RetryBudgetOwner; budget: RetryBudget }>();
+
+  constructor(
+    private readonly dependencies: DependenciesConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The budget an operation's retries draw on: its dependency's when that declares one (`false` there turns
+   * budgets off for the dependency), else the operation's own `retryBudget`, else none.
+   */
+  budgetFor(operationName: string, config: OperationRecoveryConfig): RetryBudget | undefined {
+    if (config.dependency !== undefined) {
+      const shared = this.dependencies[config.dependency]?.retryBudget;
+      if (shared === false) return undefined;
+      if (shared !== undefined) return this.get('dependency', config.dependency, shared);
+    }
+    return config.retryBudget ? this.get('operation', operationName, config.retryBudget) : undefined;
+  }
+
+  /** Every budget's state. */
+  status(): OwnedRetryBudgetStatus[] {
+    return [...this.budgets.values()].map(({ owner, budget }) => ({ owner, ...budget.status() }));
+  }
+
+  private get(owner: RetryBudgetOwner, name: string, config: RetryBudgetConfig): RetryBudget {
+    const key = `${owner}\u0000${name}`;
+    const existing = this.budgets.get(key);
+    // A budget keeps its window while its settings stay; new settings start a fresh one.
+    if (existing !== undefined && sameBudget(existing.budget.config, config)) return existing.budget;
+    const budget = new RetryBudget(name, config, this.clock);
+    this.budgets.set(key, { owner, budget });
+    return budget;
+  }
+}
