@@ -358,9 +358,9 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return this.components.shutdown.initiateShutdown('manual');
   }
 
-  /** Puts the time left on the span; throws DEADLINE_EXCEEDED when it is less than the margin. */
+  /** Puts the time left on the span in whole ms (deadline - start is not exact in floating point); DEADLINE_EXCEEDED under the margin. */
   private admitDeadline(call: CallState, remainingMs: number): void {
-    if (call.span.isRecording()) call.span.setAttribute(ATTR.deadlineRemainingMs, remainingMs);
+    if (call.span.isRecording()) call.span.setAttribute(ATTR.deadlineRemainingMs, Math.round(remainingMs));
     if (remainingMs < this.config.deadlines.marginMs) throw new DeadlineExceededError(call.operationName, remainingMs);
   }
 
