@@ -12,7 +12,7 @@ import { resolveConfig, type ProductionConfig } from '../config.js';
 import { createProductionSystem, type StandardProductionSystem } from '../create.js';
 import type { Engine } from '../pipeline.js';
 import { readOtelEnv, type PreloadSettings } from './env.js';
-import { startTelemetry, type PreloadTelemetry } from './telemetry.js';
+import { startTelemetry, type PreloadTelemetry } from '../sdk/preload/telemetry.js';
 
 const PREFIX = '[@llmkg/production]';
 const STATE = Symbol.for('@llmkg/production.instrumentation');

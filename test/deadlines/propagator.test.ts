@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, defaultTextMapGetter, defaultTextMapSetter, propagation, 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DeadlinePropagator, deadlineOf, parseGrpcTimeout, withDeadline } from '../../src/deadlines/index.js';
-import { preloadPropagators } from '../../src/register/telemetry.js';
+import { preloadPropagators } from '../../src/sdk/preload/telemetry.js';
 import { productionSdkConfig } from '../../src/sdk/readers.js';
 import { manualClock } from '../support/clock.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readOtelEnv } from '../../src/register/env.js';
-import { needsNodeSdk } from '../../src/register/telemetry.js';
+import { needsNodeSdk } from '../../src/sdk/preload/telemetry.js';
 
 describe('readOtelEnv', () => {
   it('applies OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT, cutting a default timeout to a shorter interval', () => {

@@ -27,10 +27,10 @@ import {
   type ResourceDetector,
 } from '@opentelemetry/resources';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import { moduleRequire } from '../internal/module-require.js';
-import type { EmbeddedTelemetryOptions } from '../sdk/embedded.js';
-import { productionSdkConfig } from '../sdk/readers.js';
-import type { PreloadSettings, ResourceDetectorName } from './env.js';
+import { moduleRequire } from '../../internal/module-require.js';
+import type { EmbeddedTelemetryOptions } from '../embedded.js';
+import { productionSdkConfig } from '../readers.js';
+import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
 import { buildExporters } from './exporters.js';
 import { JsonLinesLogProcessor } from './json-logs.js';

@@ -14,8 +14,8 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { moduleRequire } from '../internal/module-require.js';
-import type { OtlpProtocol, PreloadSettings } from './env.js';
+import { moduleRequire } from '../../internal/module-require.js';
+import type { OtlpProtocol, PreloadSettings } from '../../register/env.js';
 import { countDataPoints, ExportGuard, guardExporter, type ExportedSignal } from './export-guard.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
 import type * as OtlpLogsHttp from '@opentelemetry/exporter-logs-otlp-http';
