@@ -22,7 +22,10 @@ export const adminServerConfigSchema = z
     keepAliveTimeoutMs: ms(100, 600_000, 5_000),
     /** A connection with no traffic at all for this long is closed, whatever its state. */
     idleTimeoutMs: ms(1_000, 3_600_000, 30_000),
-    /** Open connections at most; the server closes any more at once (counted as dropped). */
+    /**
+     * Open connections at most; at the cap a new connection closes the longest-idle one that has no request in
+     * flight (counted as evicted), or is itself closed at once when all are busy (counted as dropped).
+     */
     maxConnections: z.number().int().min(1).max(1_000_000).default(256),
   })
   .refine((c) => c.requestTimeoutMs >= c.headersTimeoutMs, { path: ['requestTimeoutMs'], message: 'must be at least headersTimeoutMs' });

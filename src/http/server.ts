@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSection } from '../internal/validation.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
+import { capConnections } from './connection-cap.js';
 import { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 import { AdminServerError } from './errors.js';
 import { handlerFor } from './node-handler.js';
@@ -25,8 +26,10 @@ export interface AdminServer {
   close(): Promise<void>;
   /** Closes keep-alive connections that carry no request. */
   closeIdleConnections(): void;
-  /** Connections closed at once because `maxConnections` were already open. */
+  /** New connections closed at once because `maxConnections` were open, each with a request in flight. */
   readonly droppedConnections: number;
+  /** Idle connections closed to make room for a new one at `maxConnections`. */
+  readonly evictedConnections: number;
   /** The validated config. */
   readonly config: AdminServerConfig;
   /** The underlying node:http server (`unref()`ed once listening). */
@@ -48,7 +51,8 @@ export function connectionsCheckingIntervalMs(headersTimeoutMs: number): number 
  * port with an {@link AdminServerError} naming host:port. Throws INVALID_CONFIG for a bad config.
  * A client cannot hold it: headers must arrive within `headersTimeoutMs` (408), a whole request within
  * `requestTimeoutMs`, an idle keep-alive connection is closed after `keepAliveTimeoutMs`, a silent one after
- * `idleTimeoutMs`, and at most `maxConnections` are open (more are closed at once).
+ * `idleTimeoutMs`, and at most `maxConnections` are open: at the cap a new connection closes the longest-idle
+ * one without a request in flight (a request in flight is never cut), so a probe gets through.
  */
 export function createAdminServer(options: AdminServerOptions = {}): AdminServer {
   const config = parseSection(adminServerConfigSchema, options.config ?? {}, 'admin');
@@ -66,9 +70,8 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   // No 'timeout' listener: node destroys a socket silent for this long.
   server.setTimeout(config.idleTimeoutMs);
-  server.maxConnections = config.maxConnections;
-  let dropped = 0;
-  server.on('drop', () => void dropped++);
+  // Not node's maxConnections: it closes the new connection, so idle sockets held by others lock probes out.
+  const cap = capConnections(server, config.maxConnections);
   let listening: Promise<{ host: string; port: number }> | undefined;
 
   const listen = (): Promise<{ host: string; port: number }> => {
@@ -109,7 +112,10 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
     close,
     closeIdleConnections: () => server.closeIdleConnections(),
     get droppedConnections() {
-      return dropped;
+      return cap.dropped;
+    },
+    get evictedConnections() {
+      return cap.evicted;
     },
     config,
     server,
