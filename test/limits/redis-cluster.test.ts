@@ -227,7 +227,7 @@ describe('Redis Cluster store', () => {
 
     await cluster.nodes[0]!.stop('SIGKILL');
     // The others mark it failed after the node timeout; without full slot coverage the cluster refuses every
-    // key. Until the breaker opens, a failed call is refused (never admitted); then decisions are local.
+    // key. A failed call is decided locally at once, on the replica's share.
     await eventually(async () => (await cluster.nodes[1]!.state()) === 'fail', {
       what: 'the others to mark the killed master failed',
       timeoutMs: 20_000,

@@ -149,13 +149,21 @@ describe('FallbackRateLimitStore', () => {
     return { clock, primary, store };
   }
 
-  it('one failed round of calls in flight together (one slow tick) is refused as a store error, not decided locally', async () => {
-    const { primary, store } = setup();
+  it('under local_fallback a failed store call is decided at once by the local store, before the breaker opens; its refund goes there too', async () => {
+    // Regression (issue 21, finding 2): until the breaker opened, such calls were refused as store errors.
+    const { primary, store } = setup({ localShare: 0.5 });
     primary.failing = true;
-    const round = await Promise.all(Array.from({ length: 20 }, () => settle(store.consume('user', 'alice', 1))));
-    for (const r of round) expect(r).toBeInstanceOf(RateLimitStoreUnavailableError);
+    const round = await Promise.all(Array.from({ length: 15 }, () => settle(store.consume('user', 'alice', 1))));
+    expect(round.some((r) => r instanceof Error)).toBe(false);
+    // The local share of 20 is 10: ten admitted, five refused as alice's own limit (a retry time).
+    expect(round.filter((r) => r === 0)).toHaveLength(10);
+    expect(round.filter((r) => typeof r === 'number' && r > 0)).toHaveLength(5);
     expect(store.breaker.state).toBe('closed');
-    expect(store.decidedWithout).toEqual({ fail_open: 0, fail_closed: 20, local_fallback: 0 });
+    expect(store.decidedWithout).toEqual({ fail_open: 0, fail_closed: 0, local_fallback: 15 });
+    // Given back where it was taken: alice gets one more locally, and the primary saw no refund.
+    await store.refund('user', 'alice', 1);
+    expect(await store.consume('user', 'alice', 1)).toBe(0);
+    expect(primary.calls.filter((c) => c.startsWith('refund'))).toEqual([]);
     primary.failing = false;
     expect(await store.consume('user', 'alice', 1)).toBe(0);
     expect(store.status()).toMatchObject({ state: 'custom', healthy: true, breaker: 'closed' });
@@ -182,8 +190,8 @@ describe('FallbackRateLimitStore', () => {
     }
     expect(admitted).toBe(20);
     expect(replicas[0]!.store.status()).toMatchObject({ state: 'fallback', healthy: false, breaker: 'open', localShare: 0.25 });
-    // The call whose failure opened the breaker was decided locally too.
-    expect(replicas[0]!.store.decidedWithout.local_fallback).toBe(51);
+    // The three calls whose failures opened the breaker were decided locally too.
+    expect(replicas[0]!.store.decidedWithout.local_fallback).toBe(53);
   });
 
   it('probes the store after the cooldown (or at once when it reconnects) and goes back to it', async () => {
