@@ -3,6 +3,8 @@
  * branch on `err.code` across package versions and process boundaries (errors survive `JSON.stringify`).
  */
 
+import type { CallRateLimit } from './limits/decision.js';
+
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
   | 'SHUTTING_DOWN'
@@ -54,10 +56,13 @@ export class RateLimitedError extends ProductionError {
   readonly retryAfterMs: number;
   /** Which limiter refused. */
   readonly scope: RateLimitScope;
-  constructor(scope: RateLimitScope, retryAfterMs: number, message?: string) {
+  /** The refusing scope's decision (its policy, for the `RateLimit-Policy` header), when the store could tell. */
+  readonly decision: CallRateLimit | undefined;
+  constructor(scope: RateLimitScope, retryAfterMs: number, message?: string, decision?: CallRateLimit) {
     super(message ?? `Rate limit exceeded (${scope}); retry after ${Math.ceil(retryAfterMs)} ms`);
     this.scope = scope;
     this.retryAfterMs = retryAfterMs;
+    this.decision = decision;
   }
 }
 

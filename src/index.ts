@@ -180,6 +180,7 @@ export {
   FallbackRateLimitStore,
   RateLimitStoreUnavailableError,
   rateLimitHeaders,
+  rateLimitOf,
   rateLimitConfigSchema,
   rateLimiterConfigSchema,
   failureModeSchema,
@@ -210,6 +211,7 @@ export {
   type LimiterState,
   type SavedLimiter,
   type RateLimitDecision,
+  type CallRateLimit,
   type RateLimitHeaders,
   type RateLimitConfig,
   type RateLimitConfigInput,
@@ -388,6 +390,8 @@ export {
   type ClassCounts,
   errorResponse,
   type ErrorResponse,
+  setRateLimitHeaders,
+  type HeaderTarget,
 } from './http/index.js';
 
 // Correlation IDs from outside

@@ -6,6 +6,7 @@ import type { Span } from '@opentelemetry/api';
 import type { DeadlineSignal } from './deadlines/wait.js';
 import type { Guard } from './guard.js';
 import type { Criticality } from './errors.js';
+import type { CallRateLimit } from './limits/decision.js';
 
 /** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
 export interface ShutdownGate {
@@ -21,6 +22,8 @@ export interface ShutdownGate {
 export interface RateLimitGate {
   /** Throws RATE_LIMITED (with `scope` and `retryAfterMs`) when the global, operation or user limit refuses. */
   checkRateLimit(operationName: string, userId: string | undefined): void | Promise<void>;
+  /** The call's decision as of now (the tightest scope's), read without consuming; for the `RateLimit` headers. */
+  rateLimitDecision?(operationName: string, userId: string | undefined): CallRateLimit | undefined;
 }
 
 /** Steps 4 and 5: resource limits and the operation permit (`src/limits/`). */
@@ -84,6 +87,11 @@ export interface OperationContext {
   readonly userId: string | undefined;
   /** The operation's name. */
   readonly operationName: string;
+  /**
+   * The call's rate-limit decision (its tightest scope's), undefined when no limit applies: what the
+   * `RateLimit` and `RateLimit-Policy` headers of the response say (`setRateLimitHeaders(res, ctx)`).
+   */
+  readonly rateLimit: CallRateLimit | undefined;
 }
 
 /** Step 6's per-call state, shared by the attempts of one protected call and told to its listeners. */
@@ -109,6 +117,10 @@ export interface CallState {
   attempts: number;
   /** The error of the last failed attempt. */
   lastError: unknown;
+  /** The call's rate-limit decision once read (see `OperationContext.rateLimit`). */
+  rateLimit?: CallRateLimit | undefined;
+  /** Where it is read from on first use, when the rate limits were decided in this process. */
+  rateLimits?: RateLimitGate | undefined;
 }
 
 /** Step 7's statistics of one operation (the seed's per-operation stats). */

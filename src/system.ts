@@ -8,7 +8,7 @@ import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { deadlineOf, withDeadline } from './deadlines/context.js';
 import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
-import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError, type Criticality } from './errors.js';
+import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
@@ -29,6 +29,7 @@ import type {
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import type { OperationOverloadInput } from './overload/config.js';
+import { callRateLimit, rememberRateLimit } from './limits/call-rate-limit.js';
 import { criticalityFromBaggage, isCriticality, isOverloadRefusal } from './overload/criticality.js';
 import type { OverloadStatus } from './overload/manager.js';
 import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
@@ -47,32 +48,8 @@ function badId(path: string, value: unknown): InvalidConfigError {
   );
 }
 
-/** Per-call options of `executeProtectedOperation`. */
-export interface ProtectedOperationOptions {
-  /**
-   * Correlation ID to use instead of the baggage's or the trace ID. Used only when it passes
-   * `CORRELATION_ID_PATTERN` (1 to 128 safe ASCII characters); otherwise it is ignored and counted.
-   */
-  correlationId?: string;
-  /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
-  signal?: AbortSignal;
-  /** Memory the call expects to use, checked against the memory limit. */
-  estimatedMemoryBytes?: number;
-  /** False for calls that must not run twice: they are never retried. Default true. */
-  idempotent?: boolean;
-  /**
-   * The call's class under overload (lowest shed first). Default: the operation's configured class, else the
-   * incoming W3C baggage entry `criticality`, else `overload.defaultCriticality`. Used only by operations under
-   * overload control.
-   */
-  criticality?: Criticality;
-  /**
-   * Time the whole call may take, in ms, retries and waits included (a deadline inherited from the context,
-   * e.g. from the request's `production-deadline-ms` header, applies when it is earlier). Every wait and
-   * attempt ends by it; a call with less than `deadlines.marginMs` left is refused with DEADLINE_EXCEEDED.
-   */
-  deadlineMs?: number;
-}
+import type { ProtectedOperationOptions } from './operation-options.js';
+export type { ProtectedOperationOptions } from './operation-options.js';
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
@@ -254,6 +231,9 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
       const limited = limits.checkRateLimit(operationName, userId);
       if (limited !== undefined) await (deadline === undefined ? limited : raceAbort(limited, waitSignal(call, this.clock)!, abortError));
+      // The decision for the RateLimit headers: read at once after a shared store's reply, on first use in memory.
+      call.rateLimits = limits;
+      if (limited !== undefined) callRateLimit(call);
       // 4. Resource limits, against sampled usage
       limits.checkResourceLimits(options?.estimatedMemoryBytes);
       // 5. Operation permit: the adaptive limit by class (operations under overload control), then the fixed count
@@ -284,6 +264,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       if (rejected) runtime.recovery.stats.recordRejection();
       else runtime.recovery.stats.record(false, seconds);
       this.telemetry.failed(runtime.attrs, call, seconds, error, rejected);
+      rememberRateLimit(error, call);
       throw error;
     } finally {
       if (admitted) runtime.active--;

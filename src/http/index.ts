@@ -2,6 +2,7 @@
 export { createAdminServer, type AdminServer, type AdminServerOptions, type AdminServerConfigInput } from './server.js';
 export { AdminServerError, type AdminServerErrorCode } from './errors.js';
 export { errorResponse, type ErrorResponse } from './error-response.js';
+export { setRateLimitHeaders, type HeaderTarget } from './rate-limit-headers.js';
 export { createAdminRequestHandler, type AdminRequestHandler } from './node-handler.js';
 export { createExpressAdminMiddleware, type ExpressAdminMiddleware } from './express.js';
 export {

@@ -1,3 +1,4 @@
+import type { RateLimitScope } from '../errors.js';
 import type { RateLimiterConfig } from './config.js';
 
 /** What one limiter said about one request. */
@@ -16,6 +17,15 @@ export interface RateLimitDecision {
   readonly waitMs: number;
   /** Length of the policy's window in milliseconds (for `RateLimit-Policy`'s `w`). */
   readonly windowMs: number;
+}
+
+/**
+ * A protected call's rate-limit decision, for the `RateLimit` headers: its tightest scope's (the scope that
+ * refused it; for an admitted call the one with the least remaining, the narrower on a tie).
+ */
+export interface CallRateLimit extends RateLimitDecision {
+  /** The scope the decision is of. */
+  readonly scope: RateLimitScope;
 }
 
 /** A keyed rate limiter: every algorithm, in memory, implements this. */

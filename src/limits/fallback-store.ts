@@ -2,6 +2,7 @@ import { InvalidConfigError, isProductionError, type RateLimitScope } from '../e
 import type { OperationLogger } from '../pipeline.js';
 import { hotPathClock, type Clock } from '../internal/time.js';
 import type { FailureMode, RateLimiterConfig } from './config.js';
+import type { RateLimitDecision } from './decision.js';
 import { MemoryRateLimitStore, type MemoryStoreOptions } from './memory-store.js';
 import { StoreBreaker, type StoreBreakerView } from './store-breaker.js';
 import { RateLimitStoreUnavailableError } from './store-errors.js';
@@ -106,6 +107,11 @@ export class FallbackRateLimitStore implements RateLimitStore {
     } catch {
       // Best effort: a lost refund only makes the limit briefly stricter.
     }
+  }
+
+  /** The allowance in the store that decides now: the local one while the primary is failing, else the primary. */
+  quota(scope: RateLimitScope, key: string): RateLimitDecision | undefined {
+    return this.inFallback || this.breaker.state === 'open' ? this.local?.quota?.(scope, key) : this.primary.quota?.(scope, key);
   }
 
   private readonly onResult = (value: number): number => {

@@ -17,7 +17,8 @@ export { FallbackRateLimitStore, type FallbackStoreOptions } from './fallback-st
 export type { RedisClient } from './redis-client.js';
 export { RateLimitStoreUnavailableError } from './store-errors.js';
 export type { LimiterState, SavedLimiter } from './limiter-state.js';
-export type { RateLimitDecision } from './decision.js';
+export type { RateLimitDecision, CallRateLimit } from './decision.js';
+export { rateLimitOf } from './call-rate-limit.js';
 export { rateLimitHeaders, type RateLimitHeaders } from './headers.js';
 export {
   rateLimitConfigSchema,

@@ -13,6 +13,7 @@ import {
   type ResourceLimits,
   type ResourceLimitsInput,
 } from './config.js';
+import type { CallRateLimit } from './decision.js';
 import { LimitsMetrics } from './metrics.js';
 import { PermitPool } from './permit-pool.js';
 import type { LimiterState } from './limiter-state.js';
@@ -160,6 +161,11 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
    */
   checkRateLimit(operationName: string, userId: string | undefined): void | Promise<void> {
     return this.gate.check(operationName, userId);
+  }
+
+  /** The call's decision now, the tightest scope's, read without consuming (for the `RateLimit` headers). */
+  rateLimitDecision(operationName: string, userId: string | undefined): CallRateLimit | undefined {
+    return this.gate.decision(operationName, userId);
   }
 
   /** Throws RESOURCE_EXHAUSTED when a sampled value (plus this call's memory estimate) exceeds its limit. */

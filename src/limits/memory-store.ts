@@ -2,6 +2,7 @@ import { InvalidConfigError, type RateLimitScope } from '../errors.js';
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { scalePolicy, type RateLimiterConfig } from './config.js';
 import { checkCost, checkKey, createAlgorithm, KeyedRateLimiter, SingleRateLimiter } from './keyed-limiter.js';
+import type { RateLimitDecision } from './decision.js';
 import { savedLimiters, type LimiterState, type SavedLimiter } from './limiter-state.js';
 import type { RateLimitStore, RateLimitStoreStatus } from './store.js';
 
@@ -85,6 +86,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     const limiter = scope === 'global' ? this.global : this.operations.get(key);
     return limiter === undefined ? Number.NaN : limiter.take(now, cost);
+  }
+
+  /** `key`'s allowance now, without consuming (see {@link RateLimitStore.quota}); undefined when no limit applies. */
+  quota(scope: RateLimitScope, key: string): RateLimitDecision | undefined {
+    if (scope === 'user') {
+      const own = this.overrides.size > 0 ? this.overrides.get(key) : undefined;
+      return own !== undefined ? own.peek() : this.userDefault?.peek(key);
+    }
+    return (scope === 'global' ? this.global : this.operations.get(key))?.peek();
   }
 
   /** Gives back `cost` a `consume` of the same call took. */

@@ -3,6 +3,7 @@ import type { Clock } from '../internal/time.js';
 import type { RateLimitConfig, RateLimiterConfig } from './config.js';
 import { boundedKey } from './keys.js';
 import { OperationTable, type OperationEntry } from './operation-table.js';
+import type { CallRateLimit, RateLimitDecision } from './decision.js';
 import type { RateLimitStore } from './store.js';
 import { TopK } from './top-k.js';
 
@@ -93,25 +94,59 @@ export class RateGate {
       global = r = store.consume('global', '', 1, now);
       if (typeof r !== 'number')
         return this.settle(entry, operation, userId, key, now, r, this.askOperation(entry, operation, now), this.askUser(key, now));
-      if (r > 0) return this.refuse('global', r, entry, userId, global, own, operation, now);
+      if (r > 0) return this.refuse('global', '', r, entry, userId, global, own, operation, now);
       if (r === r) entry.globalAllowed++;
       if (r < 0) wait = -r;
     }
     if (entry.config !== undefined) {
       own = r = store.consume('operation', operation, 1, now);
       if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, r, this.askUser(key, now));
-      if (r > 0) return this.refuse('operation', r, entry, userId, global, undefined, operation, now);
+      if (r > 0) return this.refuse('operation', operation, r, entry, userId, global, undefined, operation, now);
       if (r === r) entry.operationAllowed++;
       if (-r > wait) wait = -r;
     }
     if (key !== undefined) {
       r = store.consume('user', key, 1, now);
       if (typeof r !== 'number') return this.settle(entry, operation, userId, key, now, global, own, r);
-      if (r > 0) return this.refuse('user', r, entry, userId, global, own, operation, now);
+      if (r > 0) return this.refuse('user', key, r, entry, userId, global, own, operation, now);
       if (r === r) entry.userAllowed++;
       if (-r > wait) wait = -r;
     }
     if (wait > 0) return this.delay(wait);
+  }
+
+  /**
+   * The call's decision now, read from the store without consuming (see {@link RateLimitStore.quota}): of the
+   * scopes that apply, the one with the least remaining, the narrower on a tie. Undefined when none applies
+   * or the store cannot tell.
+   */
+  decision(operation: string, userId: string | undefined): CallRateLimit | undefined {
+    if (!this.active || this.store.quota === undefined) return undefined;
+    let best: RateLimitDecision | undefined;
+    let scope: RateLimitScope = 'global';
+    const consider = (s: RateLimitScope, key: string): void => {
+      const q = this.store.quota!(s, key);
+      if (q !== undefined && (best === undefined || q.remaining <= best.remaining)) {
+        best = q;
+        scope = s;
+      }
+    };
+    if (this.hasGlobal) consider('global', '');
+    if (this.operations.get(operation).config !== undefined) consider('operation', operation);
+    const key = this.limitedUser(userId);
+    if (key !== undefined) consider('user', key);
+    return best === undefined ? undefined : { ...best, scope };
+  }
+
+  /** A refusal by `scope` after `retryMs`, with the scope's policy as the store knows it. */
+  private refusal(scope: RateLimitScope, key: string, retryMs: number): RateLimitedError {
+    const retryAfterMs = Math.ceil(retryMs);
+    const q = this.store.quota?.(scope, key);
+    const decision: CallRateLimit | undefined =
+      q === undefined
+        ? undefined
+        : { allowed: false, remaining: 0, limit: q.limit, retryAfterMs, resetMs: q.resetMs, waitMs: 0, windowMs: q.windowMs, scope };
+    return new RateLimitedError(scope, retryAfterMs, undefined, decision);
   }
 
   /** The user's key when a user limit (the default or the user's own) applies to `userId`. */
@@ -141,6 +176,7 @@ export class RateGate {
   /** A synchronous refusal by `scope`: counts it, gives back what the scopes before it took, throws. */
   private refuse(
     scope: RateLimitScope,
+    key: string,
     retryMs: number,
     entry: OperationEntry,
     userId: string | undefined,
@@ -153,7 +189,7 @@ export class RateGate {
     if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
     if (typeof own === 'number' && own <= 0) void this.giveBack('operation', operation, now);
     if (typeof global === 'number' && global <= 0) void this.giveBack('global', '', now);
-    throw new RateLimitedError(scope, Math.ceil(retryMs));
+    throw this.refusal(scope, key, retryMs);
   }
 
   /** The rest of a check once the store answered with a promise: every scope asked is settled, then decided in order. */
@@ -186,7 +222,7 @@ export class RateGate {
       count(entry, a.scope, v);
       if (a === stop) {
         if (userId !== undefined) this.rejectedUsers.add(this.userKey(userId));
-        throw new RateLimitedError(a.scope, Math.ceil(v));
+        throw this.refusal(a.scope, a.key, v);
       }
       if (-v > wait) wait = -v;
     }

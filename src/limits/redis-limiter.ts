@@ -2,7 +2,7 @@ import type { RateLimiterConfig } from './config.js';
 import type { RateLimitDecision } from './decision.js';
 import { checkCost, checkKey } from './keyed-limiter.js';
 import { redisKeyPart } from './keys.js';
-import { FIXED_WINDOW, LEAKY_BUCKET, NEVER, SLIDING_WINDOW, TOKEN_BUCKET, type LuaScript } from './redis-scripts.js';
+import { FIXED_WINDOW, LEAKY_BUCKET, SLIDING_WINDOW, TOKEN_BUCKET, type LuaScript } from './redis-scripts.js';
 
 /** Raw reply of a limiter script: allowed, remaining, retryAfterMs (-1 never), resetMs, waitMs, aux. */
 export type ScriptReply = [number, number, number, number, number, number];
@@ -23,6 +23,9 @@ export interface RedisDecision extends RateLimitDecision {
 
 const ONE = '1';
 
+/** Keys whose latest reply a limiter keeps for `lastQuota`: more than the calls in flight at once. */
+export const QUOTAS_KEPT = 4096;
+
 /**
  * One policy decided on Redis, atomically, by one script call per decision. Each limiter key is
  * `<prefix>{<namespace>:<key>}:<algorithm>`: the braces make it its own Redis Cluster hash tag, and every
@@ -37,6 +40,8 @@ export class RedisRateLimiter {
   private readonly head: string;
   readonly limit: number;
   readonly windowMs: number;
+  /** The latest reply per key, bounded: read by `lastQuota` moments after the take. */
+  private readonly quotas = new Map<string, ScriptReply>();
 
   constructor(
     readonly store: ScriptRunner,
@@ -91,10 +96,26 @@ export class RedisRateLimiter {
     return this.send('t', key, cost, this.toDecision);
   }
 
-  /** The decision as a store's number (see `RateLimitStore.consume`); the caller validated key and cost. */
+  /**
+   * The decision as a store's number (see `RateLimitStore.consume`); the caller validated key and cost. The full
+   * reply's remaining and reset are kept for {@link lastQuota} (the `RateLimit` headers of the call).
+   */
   take(key: string, cost: number): Promise<number> {
-    // The brief reply: one integer instead of six, less to parse and to allocate on the busiest path.
-    return this.send('v', key, cost, fromBrief);
+    return this.send('t', key, cost, (reply: ScriptReply) => {
+      const quotas = this.quotas;
+      if (quotas.size >= QUOTAS_KEPT && !quotas.has(key)) quotas.delete(quotas.keys().next().value!);
+      quotas.set(key, reply);
+      return verdictOf(reply);
+    });
+  }
+
+  /**
+   * What the latest reply for `key` said of its allowance: read right after a take settles. Undefined once
+   * {@link QUOTAS_KEPT} other keys were decided since.
+   */
+  lastQuota(key: string): RateLimitDecision | undefined {
+    const reply = this.quotas.get(key);
+    return reply === undefined ? undefined : this.toDecision(reply);
   }
 
   /** Takes back `cost` that a take of moments ago consumed (another scope refused the call). */
@@ -126,6 +147,8 @@ export class RedisRateLimiter {
 
 function ignoreReply(): void {}
 
-function fromBrief(verdict: number): number {
-  return verdict >= NEVER ? Infinity : verdict;
+/** The store's number for a full reply: 0 admitted, -wait admitted after waiting, retry ms refused, Infinity never. */
+function verdictOf(reply: ScriptReply): number {
+  if (reply[0] === 1) return reply[4] > 0 ? -reply[4] : 0;
+  return reply[2] < 0 ? Infinity : Math.max(1, reply[2]);
 }

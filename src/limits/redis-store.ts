@@ -1,5 +1,6 @@
 import type { RateLimitScope } from '../errors.js';
 import type { RateLimiterConfig, SharedStoreConfig } from './config.js';
+import type { RateLimitDecision } from './decision.js';
 import { createRedisClient, isCluster, WriteGathering, type RedisClient } from './redis-client.js';
 import { RedisRateLimiter, type ScriptRunner } from './redis-limiter.js';
 import type { LuaScript } from './redis-scripts.js';
@@ -87,6 +88,11 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
   consume(scope: RateLimitScope, key: string, cost: number): Promise<number> {
     const limiter = this.limiter(scope, key);
     return limiter === undefined ? Promise.resolve(Number.NaN) : limiter.take(scope === 'user' ? key : '', cost);
+  }
+
+  /** What the last reply for `key` said of its allowance (see {@link RateLimitStore.quota}); no round trip. */
+  quota(scope: RateLimitScope, key: string): RateLimitDecision | undefined {
+    return this.limiter(scope, key)?.lastQuota(scope === 'user' ? key : '');
   }
 
   /** Gives back `cost` a take of the same call consumed; rejects on a store failure. */

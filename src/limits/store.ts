@@ -1,5 +1,6 @@
 import type { RateLimitScope } from '../errors.js';
 import type { RateLimiterConfig } from './config.js';
+import type { RateLimitDecision } from './decision.js';
 
 export type { RateLimitScope } from '../errors.js';
 
@@ -49,6 +50,12 @@ export interface RateLimitStore {
    * use it instead of reading a clock once per scope; a shared store keeps its own time.
    */
   consume(scope: RateLimitScope, key: string, cost: number, now?: number): number | Promise<number>;
+  /**
+   * What `key`'s allowance in `scope` is now, without consuming anything (the `RateLimit` headers' remaining and
+   * reset). Called right after a `consume` of the same key settled; undefined when unknown. Optional: without
+   * it the call's rate-limit decision has no admitted scope to report.
+   */
+  quota?(scope: RateLimitScope, key: string): RateLimitDecision | undefined;
   /** Gives back `cost` units a `consume` of the same call (at `now`) admitted moments ago. Best effort. */
   refund(scope: RateLimitScope, key: string, cost: number, now?: number): void | Promise<void>;
   /** Resolves once the store can decide (connected); rejects after its connect timeout. */

@@ -1,5 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { CallState, OperationContext } from '../pipeline.js';
+import { callRateLimit } from '../limits/call-rate-limit.js';
+import type { CallRateLimit } from '../limits/decision.js';
 import { DeadlineExceededError, TimeoutError, abortError, type ProductionError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import { onAbort } from '../internal/time.js';
@@ -49,6 +51,9 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   }
   get operationName(): string {
     return this.call.operationName;
+  }
+  get rateLimit(): CallRateLimit | undefined {
+    return callRateLimit(this.call);
   }
 
   get signal(): AbortSignal {

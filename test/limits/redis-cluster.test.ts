@@ -10,7 +10,9 @@ import {
   type RateLimiterConfigInput,
 } from '../../src/limits/index.js';
 import { RedisRateLimitStore } from '../../src/limits/redis-store.js';
+import { createProductionSystem, errorResponse, setRateLimitHeaders } from '../../src/index.js';
 import { eventually } from '../support/helpers.js';
+import { ALGORITHM_CASES, expectRateLimitHeaders, type SeenResponse } from '../support/rate-limit-headers.js';
 import { errors, Replica, total, type Tally } from './support/replicas.js';
 
 // A real 3-master Redis Cluster on loopback (free ports, temp dirs), started and killed by this file.
@@ -265,4 +267,36 @@ describe('Redis Cluster store', () => {
     const recovered = await burst(after);
     for (const user of after) expect(total(recovered, user)).toBe(limit);
   }, 180_000);
+  it.each(ALGORITHM_CASES.map((c) => [c.name, c] as const))(
+    'RateLimit and RateLimit-Policy headers on a Cluster, %s: on admission and on refusal, a user on each master',
+    async (_, c) => {
+      // Issue 21, finding 3: the decision of an admitted call (ctx) and of a refusal (the error) give both fields.
+      const s = createProductionSystem(
+        {},
+        { rateLimiting: { perUser: c.policy, store: clusterStore({ keyPrefix: `hdr-${c.name}:` }) } },
+        { env: {}, startHealthChecks: false },
+      );
+      try {
+        await s.components.limits.connect();
+        for (const user of (await usersOnEveryNode(`hdr-${c.name}`, 1)).flat()) {
+          const seen: SeenResponse[] = [];
+          for (let i = 0; i < c.admitted + 2; i++) {
+            const headers: Record<string, string> = {};
+            const target = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
+            try {
+              await s.executeProtectedOperation('op', user, (ctx) => Promise.resolve(setRateLimitHeaders(target, ctx)));
+              seen.push({ status: 200, headers });
+            } catch (error) {
+              const answer = errorResponse(error);
+              seen.push({ status: answer.status, headers: answer.headers });
+            }
+          }
+          expectRateLimitHeaders(seen, c);
+        }
+      } finally {
+        await s.shutdown();
+      }
+    },
+    60_000,
+  );
 });
