@@ -160,6 +160,8 @@ describe('FallbackRateLimitStore', () => {
     expect(round.filter((r) => typeof r === 'number' && r > 0)).toHaveLength(5);
     expect(store.breaker.state).toBe('closed');
     expect(store.decidedWithout).toEqual({ fail_open: 0, fail_closed: 0, local_fallback: 15 });
+    // The RateLimit headers read the store that decided: the local one, on its share.
+    expect(store.quota('user', 'alice')).toMatchObject({ limit: 10, remaining: 0 });
     // Given back where it was taken: alice gets one more locally, and the primary saw no refund.
     await store.refund('user', 'alice', 1);
     expect(await store.consume('user', 'alice', 1)).toBe(0);
