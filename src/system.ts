@@ -215,6 +215,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       deadlineSignal: undefined,
       attempts: 0,
       lastError: undefined,
+      rateLimit: undefined,
+      rateLimits: undefined,
     };
     const { shutdown, limits } = this.components;
     let request: Guard | undefined;
