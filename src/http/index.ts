@@ -24,6 +24,7 @@ export type {
   RetryBudgetRow,
   AlertRow,
   LogRow,
+  StatusHeadline,
   TraceRow,
   ShutdownProgressRow,
   OverloadView,
