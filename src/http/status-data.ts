@@ -324,7 +324,13 @@ function logFields(metadata: Record<string, unknown>): Array<{ key: string; valu
     if (value === undefined) continue;
     let text: string;
     try {
-      text = typeof value === 'string' ? value : (JSON.stringify(value) ?? `[${typeof value}]`);
+      // Numbers to at most 3 decimals (a duration of 0.5070070000001579 ms reads 0.507); `details` keeps them exact.
+      text =
+        typeof value === 'string'
+          ? value
+          : typeof value === 'number'
+            ? String(Math.round(value * 1000) / 1000)
+            : (JSON.stringify(value) ?? `[${typeof value}]`);
     } catch {
       text = '[unserialisable]';
     }

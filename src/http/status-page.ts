@@ -14,13 +14,13 @@ td.wrap{white-space:normal;word-break:break-word}th{background:var(--bg);font-we
 .healthy,.closed,.success,.pass,.info{background:var(--ok)}.warning,.half_open,.pending,.warn,.degraded{background:var(--warn)}
 .critical,.open,.error,.firing,.fail,.rejected{background:var(--bad)}.unknown,.resolved,.debug,.trace{background:var(--mute)}
 .muted{color:var(--mute)}.charts{display:flex;gap:16px;flex-wrap:wrap}.chart{border:1px solid var(--line);border-radius:6px;padding:6px 8px}
-.chart svg{display:block}.bar{height:8px;background:var(--line);border-radius:4px;width:120px}td.details{max-width:480px}.bar>div{height:8px;border-radius:4px;background:var(--ok)}
+.chart svg{display:block}.bar{height:8px;background:var(--line);border-radius:4px;width:120px}td.details{min-width:360px;max-width:560px}.bar>div{height:8px;border-radius:4px;background:var(--ok)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:0 24px}#error{color:var(--bad)}
 form{display:inline-flex;gap:6px;align-items:center}input,select,button{font:inherit}#shutdown{border:2px solid var(--bad);padding:6px 10px;border-radius:6px}
 [hidden]{display:none!important}.headline{display:flex;gap:16px;flex-wrap:wrap;margin:4px 0 10px}.figure{border:1px solid var(--line);border-radius:6px;padding:6px 10px;max-width:420px}
 .figure .value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}.figure .def,.chart .def{font-size:12px;color:var(--mute);margin:2px 0 0;max-width:400px;white-space:normal}
 .chart text{font-size:10px;fill:var(--mute)}.chart .axis{stroke:var(--mute);stroke-width:1}.chart .grid{stroke:var(--line);stroke-width:1}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:0 8px;margin:0}dl.kv dt{font-weight:600;color:var(--mute)}dl.kv dd{margin:0;word-break:break-word}
+dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 8px;margin:0}dl.kv dt{font-weight:600;color:var(--mute)}dl.kv dd{margin:0;word-break:break-word}
 `;
 
 // The script is its own source file, ./status-page/page.ts, checked against DOM types. scripts/build.mjs
@@ -48,7 +48,7 @@ export const STATUS_PAGE_CSP = [
 const th = (names: string[]): string => `<tr>${names.map((n) => `<th>${n}</th>`).join('')}</tr>`;
 const table = (id: string, head: string[]): string => `<table><thead>${th(head)}</thead><tbody id="${id}"></tbody></table>`;
 const chart = (id: string, title: string, definition: string): string =>
-  `<div class="chart" id="${id}"><div>${title}: <b class="value">collecting…</b></div><svg width="320" height="110" viewBox="0 0 320 110" role="img" aria-label="${title}"></svg><p class="def">${definition}</p></div>`;
+  `<div class="chart" id="${id}"><div>${title}: <b class="value">collecting…</b></div><svg width="300" height="110" viewBox="0 0 300 110" role="img" aria-label="${title}"></svg><p class="def">${definition}</p></div>`;
 const figure = (id: string, title: string, definition: string): string =>
   `<div class="figure" id="${id}"><div>${title}</div><div class="value">collecting…</div><div class="muted count"></div><p class="def">${definition}</p></div>`;
 

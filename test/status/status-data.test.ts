@@ -223,7 +223,13 @@ describe('buildStatusDocument', () => {
 
   it('gives each log entry its metadata as key/value pairs, bounded', async () => {
     const { sources: s, limits } = await sources();
-    const metadata: Record<string, unknown> = { 'error.type': 'CIRCUIT_OPEN', attempts: 3, nested: { a: 1 }, skipped: undefined };
+    const metadata: Record<string, unknown> = {
+      'error.type': 'CIRCUIT_OPEN',
+      attempts: 3,
+      nested: { a: 1 },
+      skipped: undefined,
+      took: 0.5070070000001579,
+    };
     for (let i = 0; i < 30; i++) metadata[`k${i}`] = 'v'.repeat(1000);
     const entry = {
       timestamp: 1,
@@ -239,10 +245,11 @@ describe('buildStatusDocument', () => {
     };
     const doc = buildStatusDocument({ ...s, monitor: { ...s.monitor, getRecentLogs: () => [entry] } });
     const { fields } = doc.logs.entries[0]!;
-    expect(fields.slice(0, 3)).toEqual([
+    expect(fields.slice(0, 4)).toEqual([
       { key: 'error.type', value: 'CIRCUIT_OPEN' },
       { key: 'attempts', value: '3' },
       { key: 'nested', value: '{"a":1}' },
+      { key: 'took', value: '0.507' },
     ]);
     expect(fields).toHaveLength(20);
     expect(Math.max(...fields.map((f) => f.value.length))).toBeLessThanOrEqual(200);

@@ -4,8 +4,8 @@
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const CHART_HEIGHT = 110;
-/** The plot area inside the 320 x 110 chart: room on the left for the value scale and below for the time scale. */
-const PLOT = { left: 46, right: 314, top: 6, bottom: 92 } as const;
+/** The plot area inside the 300 x 110 chart: room on the left for the value scale and below for the time scale. */
+const PLOT = { left: 46, right: 294, top: 6, bottom: 92 } as const;
 /** What a chart and a headline figure say until there is data to show. */
 const COLLECTING = 'collecting…';
 
