@@ -29,10 +29,10 @@ export interface FallbackStoreOptions extends Omit<MemoryStoreOptions, 'share'> 
 /**
  * Insurance for a shared store: decisions go to `primary` while it answers; failures feed a breaker, and once
  * it opens (failed rounds of calls, not one slow moment) decisions follow the failure mode without touching
- * the primary until a probe succeeds. A call whose store call failed is decided at once by the failure mode,
- * breaker open or not: refused under `fail_closed` (a store error, never counted as the caller's limit),
- * admitted under `fail_open`, and under `local_fallback` decided by the local store, which admits `localShare`
- * of every limit (synchronously, as the memory store does).
+ * the primary until a probe succeeds. A call that fails while the breaker is still closed is refused under
+ * `fail_closed` and `local_fallback` (a store error, never counted as the caller's limit) and admitted under
+ * `fail_open`. Under `local_fallback` an open breaker sends decisions to the local store, which admits
+ * `localShare` of every limit: synchronously, as the memory store does.
  */
 export class FallbackRateLimitStore implements RateLimitStore {
   readonly type: string;
@@ -97,9 +97,8 @@ export class FallbackRateLimitStore implements RateLimitStore {
 
   /** Gives back to the store that decided; best effort, never rejects. */
   refund(scope: RateLimitScope, key: string, cost: number, now?: number): void | Promise<void> {
-    // Where the take went is where it goes back: the local store while the primary is failing (its last call
-    // failed, or the breaker is open), else the primary.
-    if (this.inFallback || this.breaker.state === 'open') return this.local?.refund(scope, key, cost, now);
+    // Where the take went is where it goes back: the local store while the breaker is open, else the primary.
+    if (this.breaker.state === 'open') return this.local?.refund(scope, key, cost, now);
     try {
       const done = this.primary.refund(scope, key, cost, now);
       if (done !== undefined) return done.catch(ignore);
@@ -128,9 +127,11 @@ export class FallbackRateLimitStore implements RateLimitStore {
       });
     }
     if (opened) this.log('warn', 'Rate-limit store breaker opened; decisions skip the store', { cooldownMs: this.cooldownMs });
-    // The call failed for real (a stall of our own loop is not a timeout: see withReplyTimeout), so the failure
-    // mode decides it now, as rate-limiter-flexible's insurance limiter does; the breaker only decides whether
-    // later calls skip the store.
+    if (this.failureMode === 'local_fallback' && this.breaker.state === 'closed') {
+      // One failure is not an outage (and may be our own slow moment): refuse this call, decide nothing locally.
+      this.decidedWithout.fail_closed++;
+      throw new RateLimitStoreUnavailableError(this.cooldownMs, this.lastError);
+    }
     return this.without(scope, key, cost);
   }
 
