@@ -8,7 +8,7 @@ export interface CompiledStatusPageScript {
   readonly hash: string;
 }
 
-/** Compiles src/http/status-page/page.ts (or `source`) into one classic inline script; throws on what cannot be inlined. */
+/** Compiles src/http/status-page/charts.ts and page.ts (or `source` alone) into one classic inline script; throws on what cannot be inlined. */
 export function compileStatusPageScript(source?: string): CompiledStatusPageScript;
 
 /** `code` with the script and hash in place of their placeholder literals; throws unless each is there once. */

@@ -11,17 +11,20 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The page script's own tsconfig: DOM types, no Node. */
 export const PAGE_TSCONFIG = join(ROOT, 'src/http/status-page/tsconfig.json');
 const PAGE_SOURCE = join(ROOT, 'src/http/status-page/page.ts');
+/** The page script's files, in order: script files (no import or export) whose names page.ts uses, then page.ts. */
+const PAGE_SOURCES = [join(ROOT, 'src/http/status-page/charts.ts'), PAGE_SOURCE];
 /** The literals in src/http/status-page.ts that the compiled script and its CSP hash source replace. */
 const PLACEHOLDERS = { script: '__STATUS_PAGE_SCRIPT__', hash: '__STATUS_PAGE_SCRIPT_HASH__' };
 
 /**
- * Compiles page.ts with its tsconfig's options (types are checked separately: `tsc -p` that tsconfig) into a
- * classic script: the module's one type-only import is erased, and the body runs in a strict function scope so
- * its names stay out of the page's globals, as they were in the module.
- * @param source the page script's TypeScript (default: page.ts as it is on disk)
+ * Compiles charts.ts then page.ts with their tsconfig's options (types are checked separately: `tsc -p` that
+ * tsconfig) into one classic script: page.ts's type-only import is erased, and the body runs in a strict
+ * function scope so its names stay out of the page's globals, as they were in the module.
+ * @param source a page script's TypeScript to compile alone (default: the files as they are on disk)
  * @returns the script text and its CSP source, `'sha256-…'`
  */
-export function compileStatusPageScript(source = readFileSync(PAGE_SOURCE, 'utf8')) {
+export function compileStatusPageScript(source) {
+  const sources = source === undefined ? PAGE_SOURCES.map((file) => [file, readFileSync(file, 'utf8')]) : [[PAGE_SOURCE, source]];
   const ts = createRequire(import.meta.url)('typescript');
   const config = ts.getParsedCommandLineOfConfigFile(
     PAGE_TSCONFIG,
@@ -33,10 +36,14 @@ export function compileStatusPageScript(source = readFileSync(PAGE_SOURCE, 'utf8
       },
     },
   );
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { ...config.options, noEmit: false }, fileName: PAGE_SOURCE });
-  const body = outputText.replace(/^export \{\};\s*$/m, '').trim();
-  if (/^\s*(import|export)\b/m.test(body))
-    throw new Error(`${PAGE_SOURCE}: the page script may import types only (it runs as one inline script)`);
+  const parts = sources.map(([fileName, text]) => {
+    const { outputText } = ts.transpileModule(text, { compilerOptions: { ...config.options, noEmit: false }, fileName });
+    const part = outputText.replace(/^export \{\};\s*$/m, '').trim();
+    if (/^\s*(import|export)\b/m.test(part))
+      throw new Error(`${fileName}: the page script may import types only (it runs as one inline script)`);
+    return part;
+  });
+  const body = parts.join('\n');
   const script = `(function () {\n'use strict';\n${body}\n})();`;
   // The HTML parser ends the <script> element at the first "</script", whatever the JavaScript around it means.
   if (/<\/script|<!--/i.test(script))

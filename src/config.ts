@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.js';
+import { closestName, MAX_SPELLING_DISTANCE } from './internal/spelling.js';
 import { PARSE_ONCE, toInvalidConfig } from './internal/validation.js';
 import { deadlinesConfigSchema } from './deadlines/config.js';
 import { dependenciesConfigSchema } from './dependencies/config.js';
@@ -322,8 +323,37 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Plain {
   return out;
 }
 
-function envNameForPath(path: string): string | undefined {
-  return ENV_SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`))?.name;
+/** The `PRODUCTION_*` variable that set `path` (or a section holding it), if one is set in `env`. */
+function envNameForPath(path: string, env: NodeJS.ProcessEnv): string | undefined {
+  return ENV_SETTINGS.find((s) => (path === s.path || path.startsWith(`${s.path}.`)) && env[s.name] !== undefined && env[s.name] !== '')
+    ?.name;
+}
+
+/** `PRODUCTION_*` variables read outside {@link ENV_SETTINGS} (not config fields, so not in the table). */
+const OTHER_PRODUCTION_VARIABLES: readonly string[] = ['PRODUCTION_CONFIG_FILE'];
+
+/** A `PRODUCTION_*` variable that is set but is no setting, and the known name it most likely meant. */
+export interface MisspelledVariable {
+  /** The variable as set. */
+  readonly name: string;
+  /** The closest known variable name. */
+  readonly closest: string;
+}
+
+/**
+ * The `PRODUCTION_*` variables of `env` that are no setting but lie within a few edits of one (a typo that
+ * would otherwise be ignored in silence). Variables far from every known name are taken to be the
+ * application's own and left alone.
+ */
+export function misspelledEnvVariables(env: NodeJS.ProcessEnv = process.env): MisspelledVariable[] {
+  const known = [...ENV_SETTINGS.map((s) => s.name), ...OTHER_PRODUCTION_VARIABLES];
+  const out: MisspelledVariable[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('PRODUCTION_') || known.includes(name)) continue;
+    const closest = closestName(name, known, MAX_SPELLING_DISTANCE);
+    if (closest !== undefined) out.push({ name, closest });
+  }
+  return out;
 }
 
 /**
@@ -336,9 +366,9 @@ export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.Pro
   const merged = deepMerge(fromEnv, input);
   const result = productionConfigSchema.safeParse(merged, PARSE_ONCE);
   if (!result.success) {
-    const bad = result.error.issues[0]!.path.join('.');
-    const envOnly = envNameForPath(bad) !== undefined && !hasPath(input, bad);
-    throw toInvalidConfig(result.error, '', envOnly ? envNameForPath : undefined);
+    // Blame a variable only when one set the bad field's section and the code did not set the field itself;
+    // otherwise the error names the field, which the code (or a default) gave.
+    throw toInvalidConfig(result.error, '', (bad) => (hasPath(input, bad) ? undefined : envNameForPath(bad, env)));
   }
   return result.data;
 }

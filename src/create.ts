@@ -1,5 +1,5 @@
 import { startAdminServer, type AdminServerAddress } from './admin.js';
-import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
+import { misspelledEnvVariables, resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
 import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
@@ -83,7 +83,20 @@ export function createProductionSystem<E extends Engine>(
   config: ProductionConfigInput = {},
   options: CreateProductionSystemOptions = {},
 ): StandardProductionSystem<E> {
-  return build(engine, resolveConfig(config, options.env ?? process.env), options);
+  const env = options.env ?? process.env;
+  const system = build(engine, resolveConfig(config, env), options);
+  warnMisspelledVariables(system.components.monitor, env);
+  return system;
+}
+
+/** One warning per `PRODUCTION_*` variable that is no setting but close to one: it is ignored otherwise. */
+function warnMisspelledVariables(monitor: ProductionMonitor, env: NodeJS.ProcessEnv): void {
+  for (const { name, closest } of misspelledEnvVariables(env)) {
+    monitor.log('warn', 'config', 'env', `${name} is not a setting and is ignored: did you mean ${closest}?`, {
+      'production.config.variable': name,
+      'production.config.closest': closest,
+    });
+  }
 }
 
 /** The seed's `create_production_system_with_config`: the same, with the config given explicitly. */

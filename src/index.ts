@@ -382,6 +382,7 @@ export {
   type RetryBudgetRow,
   type AlertRow,
   type LogRow,
+  type StatusHeadline,
   type TraceRow,
   type ShutdownProgressRow,
   type OverloadView,

@@ -1,6 +1,7 @@
 // `npm run demo`: starts the service under the preload as a child, drives it with load and faults for
 // DEMO_SECONDS (default 60) with a progress line, then prints what happened: calls by outcome, rejections,
-// breaker openings and the alerts that fired. Traffic goes only to the child on 127.0.0.1.
+// breaker openings and the alerts that fired. Traffic goes only to the child on 127.0.0.1. Six steady users
+// each stay well under the per-user limit; one greedy user bursts past it, so only it is rate limited.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AlertTracker } from './demo-alerts.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.DEMO_SECONDS ?? 60);
@@ -26,6 +28,10 @@ function freePort() {
   });
 }
 
+/** The per-user limit the service runs with, and what each steady user sends at most (a third of it). */
+const USER_LIMIT_RPS = 30;
+const STEADY_USER_RPS = 10;
+
 const [port, adminPort] = [await freePort(), await freePort()];
 const stateDir = mkdtempSync(join(tmpdir(), 'kg-demo-'));
 const base = `http://127.0.0.1:${port}`;
@@ -39,7 +45,7 @@ const child = spawn(process.execPath, ['--import', './instrumentation/register.m
     OTEL_EXPORTER_PROMETHEUS_PORT: String(adminPort),
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? 'knowledge-graph-demo',
     PRODUCTION_ALERT_INTERVAL_MS: '1000',
-    PRODUCTION_RATE_LIMIT_USER_RPS: '30',
+    PRODUCTION_RATE_LIMIT_USER_RPS: String(USER_LIMIT_RPS),
     PRODUCTION_CHECKPOINT_DIR: stateDir,
     KG_FAST_ALERTS: 'true',
   },
@@ -63,8 +69,12 @@ async function waitUntilUp() {
 }
 
 const counts = { calls: 0, ok: 0, client_errors: 0, failed: 0, network_errors: 0, by_code: /** @type {Record<string, number>} */ ({}) };
+/** Calls and rate-limit refusals of the steady users and of the greedy one. */
+const byUser = { steady: { calls: 0, rate_limited: 0 }, greedy: { calls: 0, rate_limited: 0 } };
 async function call(path, init = {}, user = 'user-1') {
   counts.calls++;
+  const kind = user === 'greedy' ? byUser.greedy : user.startsWith('user-') ? byUser.steady : undefined;
+  if (kind) kind.calls++;
   try {
     const res = await fetch(`${base}${path}`, { ...init, headers: { 'x-user-id': user, ...init.headers } });
     const body = await res.json().catch(() => ({}));
@@ -72,6 +82,7 @@ async function call(path, init = {}, user = 'user-1') {
     else {
       const code = body?.error?.code ?? String(res.status);
       counts.by_code[code] = (counts.by_code[code] ?? 0) + 1;
+      if (kind && code === 'RATE_LIMITED') kind.rate_limited++;
       if (res.status < 500 && res.status !== 429) counts.client_errors++;
       else counts.failed++;
     }
@@ -91,16 +102,10 @@ async function seed(path, init) {
   }
 }
 
-const firing = new Set();
+const alerts = new AlertTracker();
 async function watchAlerts() {
   try {
-    const text = await (await fetch(`${admin}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('production_alerts{') || !line.includes('alertstate="firing"') || !line.endsWith(' 1')) continue;
-      const name = /alertname="([^"]+)"/.exec(line)?.[1];
-      const op = /production_operation_name="([^"]+)"/.exec(line)?.[1];
-      firing.add(op ? `${name} (${op})` : name);
-    }
+    alerts.update(await (await fetch(`${admin}/metrics`)).text());
   } catch {
     // the admin server is going away at the end
   }
@@ -129,6 +134,9 @@ const phases = [
 
 try {
   await waitUntilUp();
+  process.stdout.write(
+    `The service is at ${base} (GET / lists its routes). Watch ${admin}/status while the demo runs (metrics: ${admin}/metrics).\n`,
+  );
   const words = ['graph', 'node', 'edge', 'path', 'search', 'query', 'index', 'vertex', 'label', 'schema'];
   for (let i = 0; i < 60; i++)
     await seed('/entities', {
@@ -144,6 +152,7 @@ try {
   const started = Date.now();
   const endAt = started + seconds * 1000;
   let phase = -1;
+  // Each steady user waits 1/STEADY_USER_RPS after each answer, so it never sends faster than that.
   const workers = Array.from({ length: 6 }, async (_, w) => {
     for (let n = 0; Date.now() < endAt; n++) {
       const pick = n % 4;
@@ -151,7 +160,7 @@ try {
       else if (pick === 1) await call(`/entities/e${(n * 7 + w) % 60}/neighbours`, {}, `user-${w}`);
       else if (pick === 2) await call(`/path?from=e${(n + w) % 60}&to=e${(n * 3) % 60}`, {}, `user-${w}`);
       else await call(`/entities/e${(n + w) % 60}`, {}, `user-${w}`);
-      await sleep(15);
+      await sleep(1000 / STEADY_USER_RPS);
     }
   });
   // One greedy client bursts past its per-user rate limit.
@@ -171,7 +180,7 @@ try {
     }
     await watchAlerts();
     const left = Math.max(0, Math.round((endAt - Date.now()) / 1000));
-    const line = `[${String(left).padStart(3)} s left] ${phases[phase].label.padEnd(46)} calls ${counts.calls}  ok ${counts.ok}  rejected/failed ${counts.failed}  alerts firing ${firing.size}`;
+    const line = `[${String(left).padStart(3)} s left] ${phases[phase].label.padEnd(46)} calls ${counts.calls}  ok ${counts.ok}  rejected/failed ${counts.failed}  alerts firing ${alerts.now.size}, resolved ${alerts.resolved.length}`;
     if (tty) process.stdout.write(`\r${line}`);
     else if (Date.now() - lastPrinted >= 10_000) {
       process.stdout.write(`${line}\n`);
@@ -195,9 +204,11 @@ try {
       `  calls             ${counts.calls} (${counts.ok} ok, ${counts.client_errors} client errors, ${counts.failed} failed or refused, ${counts.network_errors} network errors)`,
       `  rejections        ${rejections} ${JSON.stringify(refusals)}`,
       `  errors            ${counts.by_code.INTERNAL ?? 0} injected faults that outlasted their retries`,
+      `  steady users      ${byUser.steady.calls} calls, ${byUser.steady.rate_limited} rate limited (6 users, each at most ${STEADY_USER_RPS}/s against a ${USER_LIMIT_RPS}/s limit)`,
+      `  greedy user       ${byUser.greedy.calls} calls, ${byUser.greedy.rate_limited} rate limited (bursts of 40 a second)`,
       `  breaker openings  ${stats?.service?.breaker_openings ?? 'unknown'}`,
-      `  alerts fired      ${firing.size === 0 ? 'none' : [...firing].join(', ')}`,
-      `  shutdown          exit code ${code}; graph checkpointed in ${stateDir}`,
+      `  alerts            ${alerts.describe()}`,
+      `  shutdown          exit code ${code}; the graph was checkpointed (to a temporary directory the demo removes)`,
       '',
     ].join('\n'),
   );

@@ -30,9 +30,13 @@ function fromEnv(env, name, max) {
 }
 
 export class FaultInjector {
-  /** @param {NodeJS.ProcessEnv} [env] @param {() => number} [random] */
-  constructor(env = process.env, random = Math.random) {
+  /**
+   * @param {NodeJS.ProcessEnv} [env] @param {() => number} [random]
+   * @param {readonly string[]} [known] the operation names faults may be set on (any name when not given)
+   */
+  constructor(env = process.env, random = Math.random, known = undefined) {
     this.random = random;
+    this.known = known;
     /** @type {Map<string, { errorRate: number, latencyMs: number }>} */
     this.routes = new Map();
     const errorRate = fromEnv(env, 'FAULT_ERROR_RATE', 1);
@@ -48,6 +52,9 @@ export class FaultInjector {
     const route = input?.route ?? '*';
     if (typeof route !== 'string' || !/^(\*|[a-z][a-z0-9_.]{0,99})$/.test(route))
       throw new InvalidConfigError('faults.route', 'expected an operation name like graph.search, or *');
+    // A typo would be accepted and do nothing: refuse it, naming what exists.
+    if (this.known !== undefined && route !== '*' && !this.known.includes(route))
+      throw new InvalidConfigError('faults.route', `no route "${route}"; expected one of: *, ${this.known.join(', ')}`);
     const errorRate = rate(input.errorRate ?? 0, 'faults.errorRate', 1);
     const latencyMs = rate(input.latencyMs ?? 0, 'faults.latencyMs', 60_000);
     if (errorRate === 0 && latencyMs === 0) this.routes.delete(route);

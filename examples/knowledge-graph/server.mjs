@@ -28,9 +28,20 @@ const graph = new KnowledgeGraph({
   ...(env.KG_MAX_ENTITIES ? { maxEntities: Number(env.KG_MAX_ENTITIES) } : {}),
   ...(env.KG_MAX_RELATIONS ? { maxRelations: Number(env.KG_MAX_RELATIONS) } : {}),
 });
+/** Operation names: low cardinality, one per route. */
+const OPS = [
+  'graph.entity.create',
+  'graph.entity.get',
+  'graph.relation.create',
+  'graph.neighbours',
+  'graph.path',
+  'graph.search',
+  'graph.stats',
+  'admin.faults',
+];
 let faults;
 try {
-  faults = new FaultInjector(env);
+  faults = new FaultInjector(env, Math.random, OPS);
 } catch (error) {
   fatal(String(error.message));
 }
@@ -46,17 +57,6 @@ class ClientError {
     this.error = error;
   }
 }
-/** Operation names: low cardinality, one per route. */
-const OPS = [
-  'graph.entity.create',
-  'graph.entity.get',
-  'graph.relation.create',
-  'graph.neighbours',
-  'graph.path',
-  'graph.search',
-  'graph.stats',
-  'admin.faults',
-];
 for (const op of OPS) system.configureOperation(op, { retry: { retryOn: notInput }, circuitBreaker: { failureOn: notInput } });
 
 let breakerOpenings = 0;
@@ -123,6 +123,12 @@ const found = (value, what) => {
   if (value === undefined) throw new GraphInputError('NOT_FOUND', 404, `${what} not found`);
   return value;
 };
+/** A query parameter the route cannot do without: missing or empty is the caller's mistake (400). @param {URL} url @param {string} name */
+function requiredParam(url, name) {
+  const value = url.searchParams.get(name);
+  if (value === null || value === '') throw new RequestError('BAD_REQUEST', 400, `the query parameter "${name}" is required`);
+  return value;
+}
 const limitOf = (url) => Math.min(Math.max(Number(url.searchParams.get('limit') ?? 20) || 20, 1), 200);
 
 /** Routes: [method, pattern, operation name, idempotent, handler(match, url, body)]. */
@@ -149,8 +155,8 @@ const ROUTES = [
     true,
     (_m, url) => {
       const result = graph.shortestPath(
-        url.searchParams.get('from') ?? '',
-        url.searchParams.get('to') ?? '',
+        requiredParam(url, 'from'),
+        requiredParam(url, 'to'),
         Math.min(Number(url.searchParams.get('maxDepth') ?? 6) || 6, 10),
       );
       return result === null ? { path: null, relations: [] } : found(result, 'entity');
@@ -167,6 +173,54 @@ const ROUTES = [
   ['POST', /^\/admin\/faults$/, 'admin.faults', false, (_m, _u, body) => ({ faults: faults.configure(body) })],
   ['GET', /^\/admin\/faults$/, 'admin.faults', true, () => ({ faults: faults.list() })],
 ];
+
+/**
+ * What `GET /` answers: every route with a curl example that works on the seeded graph (run in this order:
+ * the relation example uses the entity the first example creates).
+ */
+const EXAMPLES = [
+  {
+    method: 'POST',
+    path: '/entities',
+    description: 'create an entity (id optional)',
+    body: { id: 'notes', name: 'Notes on the Analytical Engine', type: 'Book' },
+  },
+  { method: 'GET', path: '/entities/ada', description: 'one entity by id' },
+  { method: 'POST', path: '/relations', description: 'relate two entities', body: { from: 'ada', to: 'notes', type: 'wrote' } },
+  { method: 'GET', path: '/entities/ada/neighbours?limit=20', description: 'neighbours of an entity (optional type, limit up to 200)' },
+  {
+    method: 'GET',
+    path: '/path?from=ada&to=babbage',
+    description: 'shortest path between two entities (from and to required, maxDepth up to 10)',
+  },
+  { method: 'GET', path: '/search?q=turing', description: 'search entities by name' },
+  { method: 'GET', path: '/stats', description: 'graph size, breaker openings and faults' },
+  {
+    method: 'POST',
+    path: '/admin/faults',
+    description: `inject faults into one route (an operation: ${OPS.join(', ')}; or *); both zero clears it`,
+    body: { route: 'graph.search', errorRate: 0.5, latencyMs: 200 },
+  },
+  { method: 'GET', path: '/admin/faults', description: 'the faults now injected' },
+];
+
+/** The route index with curl examples against `base`. @param {string} base */
+function routeIndex(base) {
+  return {
+    service: 'knowledge-graph',
+    note: 'x-user-id names the caller for the per-user rate limit; x-correlation-id is echoed back',
+    routes: EXAMPLES.map(({ method, path, description, body }) => ({
+      method,
+      path: path.split('?')[0].replace('/ada', '/{id}'),
+      description,
+      ...(body === undefined ? {} : { body }),
+      curl:
+        body === undefined
+          ? `curl -s '${base}${path}' -H 'x-user-id: alice'`
+          : `curl -s -X ${method} '${base}${path}' -H 'x-user-id: alice' -H 'content-type: application/json' -d '${JSON.stringify(body)}'`,
+    })),
+  };
+}
 
 /** @param {string | undefined} raw */
 function parseUrl(raw) {
@@ -196,7 +250,12 @@ async function handle(req, res) {
         break;
       }
     }
-    if (route === undefined) throw new RequestError('NOT_FOUND', 404, `no route for ${req.method} ${url.pathname}`);
+    if (req.method === 'GET' && url.pathname === '/') {
+      sendJson(res, 200, routeIndex(baseUrl));
+      return;
+    }
+    if (route === undefined)
+      throw new RequestError('NOT_FOUND', 404, `no route for ${req.method} ${url.pathname} (GET / lists the routes)`);
     const userHeader = req.headers['x-user-id'];
     const userId = typeof userHeader === 'string' && userHeader !== '' ? userHeader.slice(0, 128) : undefined;
     const body = req.method === 'POST' ? await readJson(req) : undefined;
@@ -229,6 +288,7 @@ async function handle(req, res) {
   }
 }
 
+let baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 const server = createServer((req, res) => void handle(req, res));
 server.keepAliveTimeout = 5000;
 
@@ -256,7 +316,6 @@ server.listen(port, host, () => {
   server.on('error', (error) => monitor.log('error', 'knowledge_graph', 'http_server', `HTTP server error: ${error.message}`));
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
-  process.stderr.write(
-    `[knowledge-graph] http://${host.includes(':') ? `[${host}]` : host}:${shown} is serving the graph API${restored}\n`,
-  );
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${shown}`;
+  process.stderr.write(`[knowledge-graph] ${baseUrl} is serving the graph API${restored} (GET ${baseUrl}/ lists the routes)\n`);
 });

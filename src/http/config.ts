@@ -10,7 +10,12 @@ export const adminServerConfigSchema = z
     /** When set, component details and the status page need `Authorization: Bearer <token>`. */
     bearerToken: z.string().min(8).optional(),
     /** Trace link template for the status page, e.g. `http://localhost:16686/trace/{traceId}`. */
-    traceUrlTemplate: z.string().optional(),
+    traceUrlTemplate: z
+      .string()
+      .refine((template) => template.includes('{traceId}'), {
+        message: 'must contain {traceId}, where the trace ID goes (e.g. http://localhost:16686/trace/{traceId})',
+      })
+      .optional(),
     /**
      * Longest a client may take to send a request's headers, counted from the connection (or the previous
      * response): then it gets 408 and the connection is closed. Also closes connections that send nothing.

@@ -25,6 +25,7 @@ export type {
   RetryBudgetRow,
   AlertRow,
   LogRow,
+  StatusHeadline,
   TraceRow,
   ShutdownProgressRow,
   OverloadView,

@@ -22,6 +22,7 @@ import type {
   RetryBudgetRow,
   ShutdownProgressRow,
   StatusDocument,
+  StatusHeadline,
   TraceRow,
 } from './status-types.js';
 
@@ -104,6 +105,7 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
   const template = sources.traceUrlTemplate;
   const linkable = typeof template === 'string' && /^https?:\/\//i.test(template) && template.includes('{traceId}');
   const traces = sources.traces ?? ((n: number) => recentTraces.list(n));
+  const series = (sources.monitor.getRequestSeries?.() ?? []).slice(-STATUS_LIMITS.seriesPoints);
   return {
     generatedAt: new Date(now).toISOString(),
     process: {
@@ -148,10 +150,12 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     },
     shutdown: { inProgress: progress.shuttingDown || progress.startedAt !== null, progress },
     overload: sources.overload === undefined ? null : overloadView(sources.overload.getOverloadStatus()),
-    series: (sources.monitor.getRequestSeries?.() ?? []).slice(-STATUS_LIMITS.seriesPoints).map((p) => ({
+    headline: headline(series, now),
+    series: series.map((p) => ({
       timestamp: p.timestamp,
       requestsPerSecond: p.requestsPerSecond,
       errorRate: p.errorRate,
+      refusalRate: p.refusalRate ?? 0,
       p99Ms: p.p99Ms,
     })),
     monitoring: {
@@ -275,6 +279,66 @@ function alertRow(a: Alert, resolvedAt: number | undefined): AlertRow {
   };
 }
 
+/** The headline window: the last minute of the series. */
+const HEADLINE_WINDOW_MS = 60_000;
+
+/** Errors and refusals of the calls that finished in the last minute, each as a count and a share. */
+function headline(points: readonly RequestSeriesPoint[], now: number): StatusHeadline {
+  let calls = 0;
+  let errors = 0;
+  let refusals = 0;
+  let start: number | undefined;
+  let end = 0;
+  let previous: number | undefined;
+  for (const p of points) {
+    if (p.timestamp > now - HEADLINE_WINDOW_MS) {
+      // A point covers the interval since the one before it; without `calls` (a source of its own) the count
+      // is estimated from the rate over that interval.
+      const n = p.calls ?? (previous === undefined ? 0 : (p.requestsPerSecond * (p.timestamp - previous)) / 1000);
+      start ??= previous ?? p.timestamp;
+      end = p.timestamp;
+      calls += n;
+      errors += n * p.errorRate;
+      refusals += n * (p.refusalRate ?? 0);
+    }
+    previous = p.timestamp;
+  }
+  return {
+    windowSeconds: start === undefined ? 0 : Math.round((end - start) / 1000),
+    calls: Math.round(calls),
+    errors: Math.round(errors),
+    refusals: Math.round(refusals),
+    errorRate: calls > 0 ? errors / calls : 0,
+    refusalRate: calls > 0 ? refusals / calls : 0,
+  };
+}
+
+/** Metadata pairs shown at most per log row, and characters per key and per value. */
+const LOG_FIELDS = { max: 20, key: 100, value: 200 } as const;
+
+function logFields(metadata: Record<string, unknown>): Array<{ key: string; value: string }> {
+  const out: Array<{ key: string; value: string }> = [];
+  for (const key of Object.keys(metadata)) {
+    if (out.length >= LOG_FIELDS.max) break;
+    const value = metadata[key];
+    if (value === undefined) continue;
+    let text: string;
+    try {
+      // Numbers to at most 3 decimals (a duration of 0.5070070000001579 ms reads 0.507); `details` keeps them exact.
+      text =
+        typeof value === 'string'
+          ? value
+          : typeof value === 'number'
+            ? String(Math.round(value * 1000) / 1000)
+            : (JSON.stringify(value) ?? `[${typeof value}]`);
+    } catch {
+      text = '[unserialisable]';
+    }
+    out.push({ key: clip(key, LOG_FIELDS.key), value: clip(text, LOG_FIELDS.value) });
+  }
+  return out;
+}
+
 function logRow(e: LogEntry): LogRow {
   let details = '';
   try {
@@ -291,6 +355,7 @@ function logRow(e: LogEntry): LogRow {
     correlationId: e.correlationId === undefined ? null : clip(e.correlationId, 256),
     traceId: e.traceId ?? null,
     details: clip(details, 500),
+    fields: logFields(e.metadata),
   };
 }
 

@@ -14,10 +14,13 @@ td.wrap{white-space:normal;word-break:break-word}th{background:var(--bg);font-we
 .healthy,.closed,.success,.pass,.info{background:var(--ok)}.warning,.half_open,.pending,.warn,.degraded{background:var(--warn)}
 .critical,.open,.error,.firing,.fail,.rejected{background:var(--bad)}.unknown,.resolved,.debug,.trace{background:var(--mute)}
 .muted{color:var(--mute)}.charts{display:flex;gap:16px;flex-wrap:wrap}.chart{border:1px solid var(--line);border-radius:6px;padding:6px 8px}
-.chart svg{display:block}.bar{height:8px;background:var(--line);border-radius:4px;width:120px}td.details{max-width:480px}.bar>div{height:8px;border-radius:4px;background:var(--ok)}
+.chart svg{display:block}.bar{height:8px;background:var(--line);border-radius:4px;width:120px}td.details{min-width:360px;max-width:560px}.bar>div{height:8px;border-radius:4px;background:var(--ok)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:0 24px}#error{color:var(--bad)}
 form{display:inline-flex;gap:6px;align-items:center}input,select,button{font:inherit}#shutdown{border:2px solid var(--bad);padding:6px 10px;border-radius:6px}
-[hidden]{display:none!important}
+[hidden]{display:none!important}.headline{display:flex;gap:16px;flex-wrap:wrap;margin:4px 0 10px}.figure{border:1px solid var(--line);border-radius:6px;padding:6px 10px;max-width:420px}
+.figure .value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}.figure .def,.chart .def{font-size:12px;color:var(--mute);margin:2px 0 0;max-width:400px;white-space:normal}
+.chart text{font-size:10px;fill:var(--mute)}.chart .axis{stroke:var(--mute);stroke-width:1}.chart .grid{stroke:var(--line);stroke-width:1}
+dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 8px;margin:0}dl.kv dt{font-weight:600;color:var(--mute)}dl.kv dd{margin:0;word-break:break-word}
 `;
 
 // The script is its own source file, ./status-page/page.ts, checked against DOM types. scripts/build.mjs
@@ -44,8 +47,16 @@ export const STATUS_PAGE_CSP = [
 
 const th = (names: string[]): string => `<tr>${names.map((n) => `<th>${n}</th>`).join('')}</tr>`;
 const table = (id: string, head: string[]): string => `<table><thead>${th(head)}</thead><tbody id="${id}"></tbody></table>`;
-const chart = (id: string, title: string): string =>
-  `<div class="chart" id="${id}"><div>${title}: <b class="value">…</b></div><svg width="300" height="60" viewBox="0 0 300 60" role="img" aria-label="${title}"></svg></div>`;
+const chart = (id: string, title: string, definition: string): string =>
+  `<div class="chart" id="${id}"><div>${title}: <b class="value">collecting…</b></div><svg width="300" height="110" viewBox="0 0 300 110" role="img" aria-label="${title}"></svg><p class="def">${definition}</p></div>`;
+const figure = (id: string, title: string, definition: string): string =>
+  `<div class="figure" id="${id}"><div>${title}</div><div class="value">collecting…</div><div class="muted count"></div><p class="def">${definition}</p></div>`;
+
+// One definition each, the same as the README's "Status page" section and the StatusHeadline type.
+const ERRORS_DEFINITION =
+  'Calls that ran and failed (the operation threw or timed out, after its retries), as a share of the protected calls that finished.';
+const REFUSALS_DEFINITION =
+  'Calls refused without running (rate limit, open breaker, full bulkhead, resources, overload, shutdown, expired deadline), as a share of the protected calls that finished.';
 
 /** The `/status` page: self-contained HTML that refreshes itself from `status.json` next to it. */
 export const STATUS_PAGE_HTML = `<!doctype html>
@@ -57,7 +68,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <span id="error" role="alert"></span></header>
 <main>
 <p id="shutdown" hidden></p>
-<h2>Last minutes</h2><div class="charts">${chart('chart-rate', 'Request rate')}${chart('chart-errors', 'Error rate')}${chart('chart-p99', 'p99 latency')}</div>
+<h2>Last minute</h2><div class="headline">${figure('headline-errors', 'Errors', ERRORS_DEFINITION)}${figure('headline-refusals', 'Refused', REFUSALS_DEFINITION)}</div>
+<h2>Last minutes</h2><div class="charts">${chart('chart-rate', 'Request rate', 'Protected calls finished per second.')}${chart('chart-errors', 'Errors', 'Share of finished calls that failed.')}${chart('chart-refusals', 'Refused', 'Share of finished calls that were refused.')}${chart('chart-p99', 'p99 latency', '99th percentile of call duration.')}</div>
 <h2>Operations</h2>${table('operations', ['Operation', 'Calls', 'Error rate', 'p50', 'p99', 'Retries', 'Refused', 'Breaker', 'In state'])}
 <h2>Retry budgets</h2>${table('retry-budgets', ['Dependency', 'Balance', 'Calls', 'Retries', 'Refused', 'Ratio', 'Window', 'Min / s'])}
 <h2>Alerts</h2>${table('alerts-active', ['Alert', 'State', 'Severity', 'Since', 'Value', 'Details'])}

@@ -91,6 +91,26 @@ export interface LogRow {
   traceId: string | null;
   /** The entry's metadata as JSON text, clipped. */
   details: string;
+  /** The same metadata as key/value pairs (values as text, each clipped; at most 20 pairs), for display. */
+  fields: Array<{ key: string; value: string }>;
+}
+
+/**
+ * The two headline figures of the last minute, one definition each: of the protected calls that finished,
+ * the share that failed (`errors`: the operation ran and threw or timed out, after its retries) and the share
+ * that was refused (`refusals`: rate limit, open breaker, full bulkhead, resources, overload, shutdown or an
+ * expired deadline, so the operation did not run). Zero calls give rates of 0.
+ */
+export interface StatusHeadline {
+  /** The window the figures cover, in seconds (what the series holds of the last minute). */
+  windowSeconds: number;
+  calls: number;
+  errors: number;
+  refusals: number;
+  /** errors / calls, 0..1. */
+  errorRate: number;
+  /** refusals / calls, 0..1. */
+  refusalRate: number;
 }
 
 /** One recent protected-operation span. */
@@ -195,7 +215,10 @@ export interface StatusDocument {
   logs: { filter: { level: string | null; correlationId: string | null; limit: number }; entries: LogRow[] };
   traces: { attached: boolean; urlTemplate: string | null; recent: TraceRow[] };
   shutdown: { inProgress: boolean; progress: ShutdownProgressRow };
-  series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; p99Ms: number | null }>;
+  /** Last minute: errors and refusals as two figures (see {@link StatusHeadline}). */
+  headline: StatusHeadline;
+  /** One point per collection, oldest first: `errorRate` and `refusalRate` as the headline defines them. */
+  series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; refusalRate: number; p99Ms: number | null }>;
   /** Overload control; null when the system has none. */
   overload: OverloadView | null;
   /** `unknown` when the monitor reports nothing. */

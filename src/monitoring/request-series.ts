@@ -11,6 +11,10 @@ export interface RequestSeriesPoint {
   readonly requestsPerSecond: number;
   /** Share of them that failed (`production.outcome` = `error`), 0..1; 0 with no calls. */
   readonly errorRate: number;
+  /** Share of them that were refused without running to the end (`production.outcome` = `rejected`), 0..1. */
+  readonly refusalRate?: number;
+  /** Finished calls in the interval (the weight of the rates when points are summed over a window). */
+  readonly calls?: number;
   /** p99 duration over the interval in ms (bucket interpolation, like `histogram_quantile`); null with no calls. */
   readonly p99Ms: number | null;
 }
@@ -19,6 +23,7 @@ interface Totals {
   readonly at: number;
   readonly count: number;
   readonly errors: number;
+  readonly refusals: number;
   readonly boundaries: readonly number[];
   readonly buckets: Float64Array;
 }
@@ -46,6 +51,7 @@ export class RequestSeries {
     const reset = current.count < previous.count || !sameBounds(previous.boundaries, current.boundaries);
     const calls = reset ? current.count : current.count - previous.count;
     const errors = reset ? current.errors : Math.max(0, current.errors - previous.errors);
+    const refusals = reset ? current.refusals : Math.max(0, current.refusals - previous.refusals);
     const delta = new Float64Array(current.buckets.length);
     for (let i = 0; i < delta.length; i++) delta[i] = Math.max(0, current.buckets[i]! - (reset ? 0 : previous.buckets[i]!));
     const p99 = calls > 0 ? histogramQuantile(0.99, current.boundaries, delta) : Number.NaN;
@@ -53,6 +59,8 @@ export class RequestSeries {
       timestamp: current.at,
       requestsPerSecond: (calls * 1000) / (current.at - previous.at),
       errorRate: calls > 0 ? errors / calls : 0,
+      refusalRate: calls > 0 ? refusals / calls : 0,
+      calls,
       p99Ms: Number.isFinite(p99) ? p99 * 1000 : null,
     });
   }
@@ -77,6 +85,7 @@ export class RequestSeries {
 function totals(snapshot: MetricSnapshot): Totals {
   let count = 0;
   let errors = 0;
+  let refusals = 0;
   let boundaries: readonly number[] = [];
   let buckets = new Float64Array(0);
   for (const metric of snapshot.metrics) {
@@ -86,6 +95,7 @@ function totals(snapshot: MetricSnapshot): Totals {
       if (h === undefined) continue;
       count += h.count;
       if (point.attributes[ATTR.outcome] === 'error') errors += h.count;
+      else if (point.attributes[ATTR.outcome] === 'rejected') refusals += h.count;
       if (buckets.length === 0) {
         boundaries = h.boundaries;
         buckets = new Float64Array(h.counts.length);
@@ -94,7 +104,7 @@ function totals(snapshot: MetricSnapshot): Totals {
       if (h.counts.length === buckets.length) for (let i = 0; i < buckets.length; i++) buckets[i] = buckets[i]! + h.counts[i]!;
     }
   }
-  return { at: snapshot.timestamp, count, errors, boundaries, buckets };
+  return { at: snapshot.timestamp, count, errors, refusals, boundaries, buckets };
 }
 
 function sameBounds(a: readonly number[], b: readonly number[]): boolean {

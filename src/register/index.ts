@@ -48,6 +48,18 @@ function describeRouting(settings: PreloadSettings): string {
 }
 
 /**
+ * Why the preload's admin server did not start, with what to change under the preload: its address comes from
+ * OTEL_EXPORTER_PROMETHEUS_HOST/PORT (the admin.port of code config is not read here), so a second service on
+ * the same machine needs a port of its own.
+ */
+function adminListenFailure(settings: PreloadSettings, error: unknown): string {
+  const where = `${settings.admin.host}:${settings.admin.port}`;
+  if ((error as { code?: unknown } | undefined)?.code === 'ADDRESS_IN_USE')
+    return `the admin server could not listen on ${where}: the address is already in use (another service under the preload?). Give each service its own admin port with OTEL_EXPORTER_PROMETHEUS_PORT (0 for any free port), or its own address with OTEL_EXPORTER_PROMETHEUS_HOST`;
+  return `the admin server could not listen on ${where} (set OTEL_EXPORTER_PROMETHEUS_HOST/OTEL_EXPORTER_PROMETHEUS_PORT): ${(error as Error | undefined)?.message ?? String(error)}`;
+}
+
+/**
  * Node 22.1+ keeps V8's compiled code of the modules loaded from here on (the HTTP instrumentation, the Node SDK
  * and exporters when configured, the application) on disk for the next start; Node 20 has no such cache (a
  * no-op there). `NODE_DISABLE_COMPILE_CACHE=1` turns it off, `NODE_COMPILE_CACHE` chooses the directory.
@@ -104,12 +116,7 @@ function start(): PreloadState {
       process.stderr.write(`${PREFIX} ${base}/metrics, ${base}/readyz and ${base}/status are up (${describeRouting(settings)})\n`);
       return address;
     },
-    (error: unknown) =>
-      fail(
-        new Error(
-          `the admin server could not listen on ${settings.admin.host}:${settings.admin.port} (set OTEL_EXPORTER_PROMETHEUS_HOST/OTEL_EXPORTER_PROMETHEUS_PORT): ${(error as Error | undefined)?.message ?? String(error)}`,
-        ),
-      ),
+    (error: unknown) => fail(new Error(adminListenFailure(settings, error))),
   );
   return {
     system,

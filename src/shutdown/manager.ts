@@ -246,6 +246,7 @@ export class GracefulShutdownManager implements ShutdownGate {
         handlers_failed: tallies.handlersFailed,
         handlers_timed_out: tallies.handlersTimedOut,
         checkpoints_saved: tallies.checkpointsSaved,
+        ...(this.store === undefined ? { checkpoints: 'not saved (no checkpoint directory or store configured)' } : {}),
       },
     );
     span.end();

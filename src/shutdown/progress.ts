@@ -64,7 +64,7 @@ export interface ShutdownProgressSnapshot {
   handlersFailed: number;
   /** Handler steps cut off by their timeout or their phase's deadline. */
   handlersTimedOut: number;
-  /** Checkpoints taken during SaveState. */
+  /** Checkpoints a store persisted during SaveState (none without a checkpoint directory or store). */
   checkpointsSaved: number;
   /** Uncaught exceptions and unhandled rejections seen by the installed handlers. */
   uncaughtErrors: number;
@@ -235,7 +235,7 @@ export class ShutdownProgress {
     else if (outcome === 'timed_out') this.handlersTimedOut++;
   }
 
-  /** Counts one checkpoint saved. */
+  /** Counts one checkpoint persisted by the store. */
   recordCheckpoint(): void {
     this.checkpointsSaved++;
   }

@@ -48,7 +48,9 @@ export interface ShutdownReport {
   readonly handlersTimedOut: number;
   /** Every handler step, in the order they ran. */
   readonly handlers: readonly HandlerResult[];
+  /** Checkpoints a store persisted (0 without a checkpoint directory or store: state kept in memory is not saved). */
   readonly checkpointsSaved: number;
+  /** Every checkpoint taken, persisted or kept in memory only. */
   readonly checkpoints: readonly CheckpointRecord[];
   /** True when every `finalize` step (the telemetry flush) completed in time. */
   readonly telemetryFlushed: boolean;

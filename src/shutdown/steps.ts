@@ -107,6 +107,7 @@ export class HandlerRunner {
     if (signal.aborted) return;
     this.checkpoints.set(h.name, checkpoint);
     this.checkpointRecords.push({ component: h.name, timestamp: checkpoint.timestamp, persisted: this.store !== undefined });
-    this.progress.recordCheckpoint();
+    // Kept in memory only (no store configured) is not saved: the shutdown log and report must not say so.
+    if (this.store !== undefined) this.progress.recordCheckpoint();
   }
 }

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { LogLevel, OperationLogger } from '../pipeline.js';
 
 /** Attribute of a summary record: how many records like the first one were not written. */
@@ -72,8 +73,16 @@ export class LogSummarizer {
     this.sink.log(level, component, operation, message, metadata);
   }
 
-  /** Writes the pending summaries now and closes every window. Never throws. */
+  /**
+   * Writes the pending summaries now and closes every window. Never throws. The summaries are written in the
+   * root context: a flush runs inside whichever call (or timer armed by whichever call) came along, and a
+   * summary speaks for many calls, so it must not carry that one call's trace or correlation ID.
+   */
   flush(): void {
+    context.with(ROOT_CONTEXT, () => this.writeSummaries());
+  }
+
+  private writeSummaries(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const windows = [...this.windows.values()];

@@ -123,6 +123,43 @@ describe('start-up', () => {
     for (const line of child.stdout().split('\n').filter(Boolean)) expect((): unknown => JSON.parse(line)).not.toThrow();
   });
 
+  it('a second service on the same admin port stops with a hint that works under the preload, not admin.port', async () => {
+    // Issue 21, finding 8: the hint said "set admin.port", which the preload does not read.
+    const adminPort = String(await freePort());
+    const first = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', 'setTimeout(() => {}, 20000)'], {
+      env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: adminPort }),
+    });
+    try {
+      await eventually(() => (first.stderr().includes('/status are up') ? true : undefined), {
+        timeoutMs: 15_000,
+        what: 'first admin server',
+      });
+      const second = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', 'setTimeout(() => {}, 10000)'], {
+        env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: adminPort }),
+      });
+      expect((await second.exited).code).toBe(1);
+      const stderr = second.stderr();
+      expect(stderr).toContain('already in use');
+      expect(stderr).toContain('OTEL_EXPORTER_PROMETHEUS_PORT');
+      expect(stderr).not.toContain('admin.port');
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('warns once at start about a misspelled PRODUCTION_* variable, naming the closest setting', async () => {
+    const child = spawnProcess(process.execPath, ['--require', './instrumentation', '-e', 'setTimeout(() => {}, 300)'], {
+      env: childEnv({ OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()), PRODUCTION_DEFUALT_TIMEOUT_MS: '500' }),
+    });
+    expect((await child.exited).code).toBe(0);
+    const warnings = child
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('PRODUCTION_DEFUALT_TIMEOUT_MS'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('did you mean PRODUCTION_DEFAULT_TIMEOUT_MS?');
+  });
+
   it.each([
     ['--require', './instrumentation', 'OTEL_EXPORTER_PROMETHEUS_PORT', 'abc'],
     ['--require', './instrumentation', 'OTEL_TRACES_EXPORTER', 'zipkin'],

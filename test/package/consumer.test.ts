@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv } from '../instrumentation/helpers.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
-import { freePort, spawnService } from '../support/helpers.js';
+import { freePort, ROOT, spawnService } from '../support/helpers.js';
 import {
+  installedMegabytes,
   installProject,
   otelCopies,
   otelVersionsInTree,
@@ -72,6 +73,19 @@ describe('the packed package installed in a new project', () => {
     expect(out).toBe('function false');
   });
 
+  it('installed alone takes about the disk space the README says', () => {
+    // Issue 21, finding 9: the README said 64 MB; a consumer install measured 72 MB.
+    const alone = installProject({ '@llmkg/production': `file:${tarball}` }, 'production-alone-consumer-');
+    try {
+      const measured = installedMegabytes(alone);
+      const stated = Number(/A consumer install is about (\d+) MB/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))?.[1]);
+      expect(stated, 'README: "A consumer install is about N MB"').toBeGreaterThan(0);
+      expect(Math.abs(measured - stated) / stated, `measured ${measured} MB, the README says ${stated} MB`).toBeLessThan(0.15);
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('stops a Redis store without ioredis with INVALID_CONFIG naming the package', () => {
     const script = `
       const { createProductionSystem } = require('@llmkg/production');
@@ -98,7 +112,59 @@ describe('the packed package installed in a new project', () => {
   });
 });
 
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile());
+}
+
+/** The relative modules a built JavaScript file loads: static and dynamic imports, and requires. */
+function relativeImports(code: string): string[] {
+  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s*)["'](\.{1,2}\/[^"']+)["']/gm)].map((m) => m[1]!);
+}
+
+describe('what the tarball ships', () => {
+  it('ships the JavaScript its entry points load and no other module', () => {
+    // Issue 21, finding 9: about 350 per-module .js files tsc emits (beside the bundles) were shipped unused.
+    const installed = join(project, 'node_modules/@llmkg/production');
+    const files = filesUnder(installed);
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const entries = new Set<string>(['instrumentation/index.js', 'instrumentation/register.mjs']);
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') {
+        if (/\.(c|m)?js$/.test(value)) entries.add(relative(installed, resolve(installed, value)));
+      } else if (typeof value === 'object' && value !== null) Object.values(value).forEach(collect);
+    };
+    collect(pkg.exports);
+    const loaded = new Set<string>();
+    const visit = (file: string): void => {
+      if (loaded.has(file)) return;
+      expect(files, `${file} is loaded but not shipped`).toContain(file);
+      loaded.add(file);
+      for (const target of relativeImports(readFileSync(join(installed, file), 'utf8')))
+        visit(relative(installed, resolve(installed, dirname(file), target)));
+    };
+    for (const entry of entries) visit(entry);
+    const javascript = files.filter((f) => /\.(c|m)?js$/.test(f));
+    expect(
+      javascript.filter((f) => !loaded.has(f)),
+      'shipped JavaScript that nothing loads',
+    ).toEqual([]);
+    expect(javascript.length).toBeLessThan(20);
+    // The declarations stay: the entries' types re-export the per-module ones.
+    expect(files).toContain('dist/esm/limits/index.d.ts');
+  });
+});
+
 describe('the README snippets for adopting it in an existing service', () => {
+  it('answer refusals with errorResponse(), not a hand-written status map', () => {
+    // Issue 21, finding 9: the hand-written maps lacked DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and
+    // BULKHEAD_REJECTED (so 500s) and sent no Retry-After.
+    for (const snippet of snippets) {
+      expect(snippet.code, snippet.title).toContain('errorResponse(error)');
+      expect(snippet.code, snippet.title).not.toMatch(/RATE_LIMITED:\s*429/);
+    }
+  });
+
   it('are four: Express and Fastify, each under the preload and with its own NodeSDK, CommonJS and ES modules', () => {
     expect(snippets.map((s) => s.title)).toEqual([
       'Express, under the preload',
@@ -121,6 +187,8 @@ describe('the README snippets for adopting it in an existing service', () => {
       const [port, metricsPort] = [await freePort(), await freePort()];
       const env = childEnv({
         PORT: String(port),
+        // One call a second per user: the second call at once is refused, through the snippet's error handler.
+        PRODUCTION_RATE_LIMIT_USER_RPS: '1',
         // The preload's admin server, or the application's own PrometheusExporter: both read this variable.
         OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
@@ -133,12 +201,23 @@ describe('the README snippets for adopting it in an existing service', () => {
         const res = await fetch(`http://127.0.0.1:${port}/orders/42`, { headers: { 'x-user-id': 'alice' } });
         expect(res.status, app.stderr()).toBe(200);
         expect(await res.json()).toEqual({ id: '42', attempt: 1 });
+        let refused: Response | undefined;
+        for (let i = 0; i < 5 && refused === undefined; i++) {
+          const next = await fetch(`http://127.0.0.1:${port}/orders/42`, { headers: { 'x-user-id': 'alice' } });
+          if (next.status !== 200) refused = next;
+        }
+        expect(refused?.status, app.stderr()).toBe(429);
+        expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(await refused!.json()).toEqual({ error: 'RATE_LIMITED' });
 
         const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         const lines = text.split('\n');
         expect(lines.filter((l) => l === '# TYPE production_operation_duration histogram')).toHaveLength(1);
         const counts = lines.filter(
-          (l) => l.startsWith('production_operation_duration_count{') && l.includes('production_operation_name="orders.get"'),
+          (l) =>
+            l.startsWith('production_operation_duration_count{') &&
+            l.includes('production_operation_name="orders.get"') &&
+            l.includes('production_outcome="success"'),
         );
         expect(counts, text.slice(0, 2000)).toHaveLength(1);
         expect(counts[0]).toMatch(/production_outcome="success".* 1$/);
@@ -146,7 +225,7 @@ describe('the README snippets for adopting it in an existing service', () => {
         // SIGTERM: the graceful shutdown drains, flushes the exporters and exits 0.
         expect((await app.stop()).code, app.stderr()).toBe(0);
       }
-      const operations = receiver.spans.filter((s) => s.name === 'orders.get');
+      const operations = receiver.spans.filter((s) => s.name === 'orders.get' && s.attributes['production.outcome'] === 'success');
       expect(operations, JSON.stringify(receiver.spans.map((s) => s.name))).toHaveLength(1);
       expect(operations[0]!.attributes['user.id']).toBe('alice');
       if (snippet.preload) {

@@ -107,12 +107,17 @@ describe('checkpoints through the manager', () => {
     expect(cleaned).toBe(true);
   });
 
-  it('keeps state in memory only when no directory is configured', async () => {
-    const manager = new GracefulShutdownManager({ preStopDelayMs: 0 });
+  it('keeps state in memory only when no directory is configured, and neither the log nor the report says it was saved', async () => {
+    // Issue 21, finding 5: without PRODUCTION_CHECKPOINT_DIR the last shutdown record said checkpoints_saved: 2.
+    const logger = memoryLogger();
+    const manager = new GracefulShutdownManager({ preStopDelayMs: 0 }, { logger });
     manager.registerHandler('limits', { saveState: async () => ({ a: 1 }) });
     const report = await manager.initiateShutdown();
     expect(report.checkpoints).toEqual([{ component: 'limits', timestamp: expect.any(String), persisted: false }]);
+    expect(report.checkpointsSaved).toBe(0);
     expect(await manager.loadLatestCheckpoint('limits')).toBeUndefined();
+    const last = logger.records.find((r) => r.message.startsWith('Shutdown complete'))!;
+    expect(last.metadata).toMatchObject({ checkpoints_saved: 0, checkpoints: 'not saved (no checkpoint directory or store configured)' });
   });
 
   it('logs and returns undefined for an unreadable checkpoint at start-up', async () => {

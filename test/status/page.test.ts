@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -8,6 +8,7 @@ import { startService, type Service } from '../instrumentation/helpers.js';
 import { buildStatusDocument, createAdminServer } from '../../src/http/index.js';
 import { deferred, phaseReached } from '../shutdown/helpers.js';
 import { observedSystem } from '../system/gates.js';
+import type { RequestSeriesPoint } from '../../src/monitoring/request-series.js';
 
 // The status page end to end, in Debian's headless Chromium: a service on the built package fails until a
 // breaker opens and an alert fires, then the page must show both, filter logs by correlation ID, and show
@@ -252,6 +253,91 @@ describe('the /status page during a graceful shutdown', () => {
       const closed = admin.close();
       admin.server.closeAllConnections();
       await closed;
+    }
+  }, 30_000);
+});
+
+describe('the /status page headline, charts and log details (issue 21, finding 6)', () => {
+  it('shows errors and refusals as two defined figures, charts with axes that say "collecting" first, and log metadata as pairs', async () => {
+    // The headline "error rate" said 0.1 % while 45 % of calls were refused and a breaker was open.
+    const { system } = observedSystem();
+    const { monitor } = system.components;
+    const now = Date.now();
+    let series: RequestSeriesPoint[] = [];
+    const admin = createAdminServer({
+      config: { port: 0 },
+      status: (query) =>
+        buildStatusDocument(
+          {
+            ...system.components,
+            monitor: {
+              healthCheck: () => monitor.healthCheck(),
+              getRecentLogs: (filter) => monitor.getRecentLogs(filter),
+              getRequestSeries: () => series,
+            },
+            now: () => now,
+          },
+          query,
+        ),
+    });
+    const { port } = await admin.listen();
+    const page = await browser!.newPage();
+    const text = (selector: string) => page.locator(selector).first().textContent();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/status?refresh=1000`);
+      await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+      // No collection yet: every chart and both figures say so, and no line is drawn.
+      for (const id of ['chart-rate', 'chart-errors', 'chart-refusals', 'chart-p99']) {
+        expect(await text(`#${id} .value`)).toBe('collecting…');
+        expect(await text(`#${id} svg text.collecting`)).toBe('collecting…');
+      }
+      expect(await page.locator('.chart polyline').count()).toBe(0);
+      expect(await text('#headline-errors .value')).toBe('collecting…');
+
+      // A minute of calls, 45 % refused and 0.1 % failed; and a log record with metadata.
+      series = Array.from({ length: 7 }, (_, i) => ({
+        timestamp: now - (6 - i) * 10_000,
+        requestsPerSecond: 100,
+        errorRate: 0.001,
+        refusalRate: 0.45,
+        calls: 1000,
+        p99Ms: 12,
+      }));
+      monitor.log('warn', 'recovery', 'graph.search', 'Operation rejected: CIRCUIT_OPEN', {
+        'error.type': 'CIRCUIT_OPEN',
+        'production.outcome': 'rejected',
+        attempts: 1,
+      });
+      await expect.poll(() => text('#headline-refusals .value'), { timeout: 10_000 }).toBe('45.0%');
+      expect(await text('#headline-errors .value')).toBe('0.1%');
+      expect(await text('#headline-refusals .count')).toBe('2700 of 6000 calls refused in the last 60 s');
+      expect(await text('#headline-errors .count')).toBe('6 of 6000 calls failed in the last 60 s');
+      // One definition each, on the page and the same as the README's.
+      const readme = readFileSync('README.md', 'utf8');
+      for (const id of ['headline-errors', 'headline-refusals']) {
+        const definition = (await text(`#${id} .def`))!;
+        expect(definition.length).toBeGreaterThan(40);
+        expect(readme).toContain(definition);
+      }
+      // Axes and a time scale: two axis lines, 0 and the maximum on the value axis, the oldest point to now.
+      expect(await text('#chart-refusals .value')).toBe('45.0% (max 45.0%)');
+      expect(await page.locator('#chart-refusals svg line.axis').count()).toBeGreaterThanOrEqual(2);
+      expect(await text('#chart-refusals svg text.y-max')).toBe('45.0%');
+      expect(await text('#chart-refusals svg text.y-min')).toBe('0.0%');
+      expect(await page.locator('#chart-rate svg text.tick').allTextContents()).toEqual(['-60s', '-30s', 'now']);
+      expect(await page.locator('#chart-rate polyline').count()).toBe(1);
+
+      // Log details as key/value pairs, not one JSON string.
+      const row = page.locator('#logs tr', { hasText: 'Operation rejected: CIRCUIT_OPEN' }).first();
+      expect(await row.locator('td.details dt').allTextContents()).toEqual(['error.type', 'production.outcome', 'attempts']);
+      expect(await row.locator('td.details dd').allTextContents()).toEqual(['CIRCUIT_OPEN', 'rejected', '1']);
+      expect(await row.locator('td.details').textContent()).not.toContain('{');
+    } finally {
+      await page.close();
+      const closed = admin.close();
+      admin.server.closeAllConnections();
+      await closed;
+      await system.shutdown();
     }
   }, 30_000);
 });

@@ -176,7 +176,7 @@ describe('buildStatusDocument', () => {
     });
     expect(doc.shutdown.progress.reason).toHaveLength(STATUS_LIMITS.text);
     expect(doc.process.activeOperations).toBe(4);
-    expect(doc.series).toEqual([{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, p99Ms: null }]);
+    expect(doc.series).toEqual([{ timestamp: 1, requestsPerSecond: 2, errorRate: 0.5, refusalRate: 0, p99Ms: null }]);
     expect(doc.traces.recent[0]).toMatchObject({ operation: XSS, url: `http://jaeger.local/trace/${'a'.repeat(32)}` });
     await limits.shutdown();
   });
@@ -193,6 +193,66 @@ describe('buildStatusDocument', () => {
     expect(huge.traces.recent).toHaveLength(STATUS_LIMITS.tracesMax);
     expect(buildStatusDocument(s, new URLSearchParams({ logs: '-1' })).logs.entries).toHaveLength(STATUS_LIMITS.logsDefault);
     expect(huge.logs.entries.at(-1)!.details.length).toBeLessThanOrEqual(500);
+    await limits.shutdown();
+  });
+
+  it('headline: errors and refusals of the last minute as two figures, each with its count (issue 21, finding 6)', async () => {
+    // The headline "error rate" said 0.1 % while 45 % of calls were refused: refusals are a figure of their own.
+    const { sources: s, limits } = await sources();
+    const now = 10_000_000;
+    const point = (ago: number, calls: number, errors: number, refusals: number) => ({
+      timestamp: now - ago,
+      requestsPerSecond: calls / 10,
+      errorRate: errors / calls,
+      refusalRate: refusals / calls,
+      calls,
+      p99Ms: 5,
+    });
+    const doc = buildStatusDocument({
+      ...s,
+      now: () => now,
+      // The oldest point is outside the last minute; the others cover 50 s.
+      monitor: { ...s.monitor, getRequestSeries: () => [point(70_000, 100, 100, 0), point(50_000, 1000, 1, 450), point(0, 1000, 1, 450)] },
+    });
+    expect(doc.headline).toEqual({ windowSeconds: 70, calls: 2000, errors: 2, refusals: 900, errorRate: 0.001, refusalRate: 0.45 });
+    expect(doc.series.map((p) => p.refusalRate)).toEqual([0, 0.45, 0.45]);
+    const empty = buildStatusDocument({ ...s, now: () => now, monitor: { ...s.monitor, getRequestSeries: () => [] } });
+    expect(empty.headline).toEqual({ windowSeconds: 0, calls: 0, errors: 0, refusals: 0, errorRate: 0, refusalRate: 0 });
+    await limits.shutdown();
+  });
+
+  it('gives each log entry its metadata as key/value pairs, bounded', async () => {
+    const { sources: s, limits } = await sources();
+    const metadata: Record<string, unknown> = {
+      'error.type': 'CIRCUIT_OPEN',
+      attempts: 3,
+      nested: { a: 1 },
+      skipped: undefined,
+      took: 0.5070070000001579,
+    };
+    for (let i = 0; i < 30; i++) metadata[`k${i}`] = 'v'.repeat(1000);
+    const entry = {
+      timestamp: 1,
+      level: 'warn' as const,
+      component: 'c',
+      operation: 'o',
+      message: 'm',
+      metadata,
+      correlationId: undefined,
+      executionTimeMs: undefined,
+      traceId: undefined,
+      spanId: undefined,
+    };
+    const doc = buildStatusDocument({ ...s, monitor: { ...s.monitor, getRecentLogs: () => [entry] } });
+    const { fields } = doc.logs.entries[0]!;
+    expect(fields.slice(0, 4)).toEqual([
+      { key: 'error.type', value: 'CIRCUIT_OPEN' },
+      { key: 'attempts', value: '3' },
+      { key: 'nested', value: '{"a":1}' },
+      { key: 'took', value: '0.507' },
+    ]);
+    expect(fields).toHaveLength(20);
+    expect(Math.max(...fields.map((f) => f.value.length))).toBeLessThanOrEqual(200);
     await limits.shutdown();
   });
 
@@ -282,11 +342,12 @@ describe('bounded parts behind the page', () => {
 
   it('RequestSeries turns cumulative histograms into rate, error rate and p99, in a ring', () => {
     const series = new RequestSeries(3);
-    const at = (t: number, ok: number[], err: number[]) =>
+    const at = (t: number, ok: number[], err: number[], refused = [0, 0, 0, 0, 0]) =>
       snapshot(t, [
         histogram('production.operation.duration', BOUNDS, [
           [{ 'production.outcome': 'success' }, ok],
           [{ 'production.outcome': 'error' }, err],
+          [{ 'production.outcome': 'rejected' }, refused],
         ]),
         gauge('other', [[{}, 1]]),
       ]);
@@ -305,6 +366,9 @@ describe('bounded parts behind the page', () => {
     expect(points.map((p) => p.timestamp)).toEqual([2000, 3000, 4000]);
     expect(points[1]).toMatchObject({ requestsPerSecond: 1 });
     expect(points[2]).toMatchObject({ requestsPerSecond: 0, errorRate: 0, p99Ms: null });
+    // Refusals are their own rate, not errors.
+    series.observe(at(5000, [2, 0, 0, 0, 0], [0, 0, 0, 0, 0], [3, 0, 0, 0, 0]));
+    expect(series.points().at(-1)).toMatchObject({ requestsPerSecond: 4, errorRate: 0, refusalRate: 0.75, calls: 4 });
   });
 
   it('keeps resolved alerts in a bounded ring, newest first', () => {

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { installTestOtel } from '../support/otel.js';
@@ -79,6 +80,37 @@ describe('log summarising (fake timers)', () => {
     system.configureOperation('graph.search', { retry: false, circuitBreaker: { failureThreshold: 2 } });
     await outage(system, 10);
     expect(logs().filter((l) => l.message.startsWith('Operation'))).toHaveLength(10);
+  });
+
+  it('a summary carries no trace or correlation ID of another call, flushed by its timer or by a later call', async () => {
+    // Issue 21, finding 7: the summary was written in the context of whichever call armed the timer or
+    // came along after the interval, so it named an unrelated request's trace and correlation ID.
+    vi.useFakeTimers();
+    const { system, logs } = observedSystem();
+    system.configureOperation('graph.search', { retry: false, circuitBreaker: false });
+    // Each call inside its own request span, as under the HTTP instrumentation.
+    const inRequest = <T>(fn: () => Promise<T>) =>
+      trace.getTracer('test').startActiveSpan('request', (span) => fn().finally(() => span.end()));
+    const failWith = (correlationId: string, operation = 'graph.search') =>
+      inRequest(() => system.executeProtectedOperation(operation, 'u', down, { correlationId }).catch(() => undefined));
+    for (let i = 0; i < 4; i++) await failWith(`req-${i}`);
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Second interval: suppressed repeats, then the interval ends and a later, unrelated call flushes it.
+    for (let i = 4; i < 7; i++) await failWith(`req-${i}`);
+    vi.setSystemTime(Date.now() + 10_000);
+    system.configureOperation('graph.path', { retry: false, circuitBreaker: false });
+    await failWith('unrelated', 'graph.path');
+    const operationLogs = logs().filter((l) => l.message.startsWith('Operation failed'));
+    const summaries = operationLogs.filter((l) => l.metadata['production.log.suppressed'] !== undefined);
+    expect(summaries.map((l) => l.metadata['production.log.suppressed'])).toEqual([3, 2]);
+    for (const summary of summaries) {
+      expect(summary.correlationId).toBeUndefined();
+      expect(summary.traceId).toBeUndefined();
+      expect(summary.spanId).toBeUndefined();
+    }
+    // The first record of each interval is a call's own record and keeps its IDs.
+    expect(operationLogs[0]!.correlationId).toBe('req-0');
+    expect(operationLogs[0]!.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('writes pending summaries at shutdown', async () => {

@@ -11,9 +11,6 @@ type SeriesPoint = StatusDocument['series'][number];
 
 /** sessionStorage key of the admin token the user typed (gone when the tab closes). */
 const TOKEN_KEY = 'llmkg-admin-token';
-const SVG_NS = 'http://www.w3.org/2000/svg';
-const CHART_WIDTH = 300;
-const CHART_HEIGHT = 60;
 const jsonUrl = location.pathname.replace(/\/+$/, '') + '.json';
 const refreshMs = Math.max(1000, Number(new URLSearchParams(location.search).get('refresh')) || 3000);
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -97,29 +94,44 @@ function safeHref(url: string | null): string | null {
   return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
 }
 
-function chart(id: string, points: SeriesPoint[], key: 'requestsPerSecond' | 'errorRate' | 'p99Ms', format: (v: number) => string): void {
-  const box = byId(id);
-  const svg = box.querySelector('svg');
-  const label = box.querySelector('.value');
-  if (svg === null || label === null) throw new Error(`chart #${id} has no svg or value`);
-  svg.replaceChildren();
-  const vals = points.map((p) => p[key] ?? 0);
-  const top = Math.max(...vals, 0);
-  const max = top || 1;
-  if (vals.length > 1) {
-    const line = document.createElementNS(SVG_NS, 'polyline');
-    const step = CHART_WIDTH / (vals.length - 1);
-    line.setAttribute(
-      'points',
-      vals.map((v, i) => `${(i * step).toFixed(1)},${(CHART_HEIGHT - 2 - (v / max) * (CHART_HEIGHT - 4)).toFixed(1)}`).join(' '),
-    );
-    line.setAttribute('fill', 'none');
-    line.setAttribute('stroke', '#0969da');
-    line.setAttribute('stroke-width', '1.5');
-    svg.appendChild(line);
+function chart(
+  id: string,
+  points: SeriesPoint[],
+  key: 'requestsPerSecond' | 'errorRate' | 'refusalRate' | 'p99Ms',
+  format: (v: number) => string,
+): void {
+  drawChart(
+    byId(id),
+    points,
+    points.map((p) => p[key] ?? 0),
+    format,
+  );
+}
+
+/** The two headline figures: errors and refusals of the last minute, each a share and a count. */
+function renderHeadline(h: StatusDocument['headline']): void {
+  for (const [id, rate, count, what] of [
+    ['headline-errors', h.errorRate, h.errors, 'failed'],
+    ['headline-refusals', h.refusalRate, h.refusals, 'refused'],
+  ] as const) {
+    const box = byId(id);
+    const value = box.querySelector('.value');
+    const detail = box.querySelector('.count');
+    if (value === null || detail === null) throw new Error(`figure #${id} has no value`);
+    const collecting = h.windowSeconds === 0 && h.calls === 0;
+    value.textContent = collecting ? COLLECTING : pct(rate);
+    detail.textContent = collecting ? '' : `${count} of ${h.calls} calls ${what} in the last ${h.windowSeconds} s`;
   }
-  const last = vals.length ? vals[vals.length - 1] : undefined;
-  label.textContent = last === undefined ? 'no data yet' : `${format(last)} (max ${format(top)})`;
+}
+
+/** A log entry's metadata as key/value pairs. */
+function fields(pairs: StatusDocument['logs']['entries'][number]['fields']): HTMLElement {
+  const list = el('dl', 'kv');
+  for (const { key, value } of pairs) {
+    list.appendChild(el('dt', null, key));
+    list.appendChild(el('dd', null, value));
+  }
+  return list;
 }
 
 function shutdownText(p: StatusDocument['shutdown']['progress']): string {
@@ -208,8 +220,10 @@ function render(d: StatusDocument): void {
   sd.hidden = !d.shutdown.inProgress;
   if (d.shutdown.inProgress) sd.textContent = shutdownText(d.shutdown.progress);
 
+  renderHeadline(d.headline);
   chart('chart-rate', d.series, 'requestsPerSecond', (v) => `${v.toFixed(2)}/s`);
   chart('chart-errors', d.series, 'errorRate', pct);
+  chart('chart-refusals', d.series, 'refusalRate', pct);
   chart('chart-p99', d.series, 'p99Ms', ms);
 
   const components = d.health.components.map((c) => {
@@ -284,7 +298,7 @@ function render(d: StatusDocument): void {
     cell(r, `${e.component} / ${e.operation}`, 'wrap');
     cell(r, e.message, 'wrap');
     cell(r, e.correlationId ?? '').className = 'correlation';
-    cell(r, e.details, 'wrap muted details');
+    cell(r, fields(e.fields), 'wrap details');
     return r;
   });
   fill('logs', logs, 'no log entries match', 6);
