@@ -213,6 +213,17 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     description: 'Refuse new operations above this event-loop delay (p99).',
   },
   {
+    name: 'PRODUCTION_OVERLOAD',
+    path: 'overload.queueDelay',
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase();
+      if (v === 'on' || v === 'true' || v === '1') return {};
+      if (v === 'off' || v === 'false' || v === '0') return false;
+      throw new Error(`expected on or off, got "${raw}"`);
+    },
+    description: "Overload control of every call: refuse a share that follows the event loop's queue delay, lowest class first (on, off).",
+  },
+  {
     name: 'PRODUCTION_HEALTH_INTERVAL_MS',
     path: 'healthChecks.defaults.intervalMs',
     parse: integer,

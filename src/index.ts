@@ -98,6 +98,7 @@ export {
   type ClientThrottle,
   adaptiveConcurrencySchema,
   nodeSignalsSchema,
+  queueDelaySchema,
   operationOverloadSchema,
   criticalitySchema,
   dependencyConfigSchema,
@@ -123,6 +124,9 @@ export {
   type AdaptiveConcurrencyConfig,
   type AdaptiveConcurrencyConfigInput,
   type NodeSignalsConfig,
+  type QueueDelayConfig,
+  type QueueDelaySnapshot,
+  type LoopLag,
   type OperationOverloadInput,
   type DependencyConfig,
   type DependenciesConfigInput,
@@ -388,6 +392,15 @@ export {
   type ClassCounts,
   errorResponse,
   type ErrorResponse,
+  createOverloadGuard,
+  withOverloadGuard,
+  createExpressOverloadMiddleware,
+  createFastifyOverloadHook,
+  type OverloadGuard,
+  type OverloadGuardOptions,
+  type OverloadGuardSource,
+  type RequestAdmission,
+  type FastifyOverloadHook,
 } from './http/index.js';
 
 // Correlation IDs from outside
