@@ -214,14 +214,15 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   },
   {
     name: 'PRODUCTION_OVERLOAD',
-    path: 'overload.queueDelay',
+    path: 'overload',
     parse: (raw) => {
       const v = raw.trim().toLowerCase();
-      if (v === 'on' || v === 'true' || v === '1') return {};
-      if (v === 'off' || v === 'false' || v === '0') return false;
+      if (v === 'on' || v === 'true' || v === '1') return { queueDelay: {}, concurrency: {} };
+      if (v === 'off' || v === 'false' || v === '0') return { queueDelay: false };
       throw new Error(`expected on or off, got "${raw}"`);
     },
-    description: "Overload control of every call: refuse a share that follows the event loop's queue delay, lowest class first (on, off).",
+    description:
+      "Overload control of every call: refuse a share that follows the event loop's queue delay, lowest class first, under one adaptive concurrency limit (on, off).",
   },
   {
     name: 'PRODUCTION_HEALTH_INTERVAL_MS',

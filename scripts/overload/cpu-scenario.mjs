@@ -126,10 +126,10 @@ export async function runCpuPhases({ control, capacity, chunkMs, chunks, phaseMs
  * far over the target), at `rate` requests per second for `durationMs`.
  */
 export async function measureCosts({ chunkMs, chunks, capacity, control = 'edge', durationMs = 3000 }) {
-  const cost = async (options, rate) => {
+  const cost = async (options, rate, warmupMs) => {
     const server = await startCpuServer({ chunkMs, chunks, ...options });
     try {
-      await offer(server.port, { rate, durationMs: 500 });
+      await offer(server.port, { rate, durationMs: warmupMs });
       const before = (await server.stats()).cpuUs;
       const records = await offer(server.port, { rate, durationMs });
       const after = (await server.stats()).cpuUs;
@@ -138,7 +138,46 @@ export async function measureCosts({ chunkMs, chunks, capacity, control = 'edge'
       await server.stop();
     }
   };
-  const served = await cost({ control: 'off' }, capacity * 0.5);
-  const refused = await cost({ control, lagMs: 10_000, overload: { queueDelay: { maxRefusal: 1 } } }, capacity * 2);
+  const served = await cost({ control: 'off' }, capacity * 0.5, 500);
+  // The refused share climbs by `gain` (0.05) per 100 ms interval: 2.5 s of warm-up brings it to 1.
+  const refused = await cost({ control, lagMs: 10_000, overload: { queueDelay: { maxRefusal: 1 } } }, capacity * 2, 2500);
   return { servedUs: served.us, refusedUs: refused.us, refusedStatuses: refused.statuses };
+}
+
+/**
+ * The same open-ish load from a generator we did not write: `hey` (Debian), `concurrency` workers each
+ * rate-limited to rate / concurrency per second (`-q`), so it stays open-loop while a response takes less than
+ * concurrency / rate seconds. Resolves to records as `offer` gives them, from hey's CSV output.
+ */
+export async function offerHey(port, { rate, durationMs, concurrency = 100 }) {
+  const args = ['-z', `${durationMs / 1000}s`, '-c', String(concurrency), '-q', String(rate / concurrency), '-m', 'POST', '-t', '5'];
+  const proc = spawn('hey', [...args, '-o', 'csv', `http://127.0.0.1:${port}/work`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (err += d));
+  const code = await new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`hey exited ${code}: ${err}`);
+  // response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset (seconds)
+  return out
+    .split('\n')
+    .slice(1)
+    .filter((line) => line.includes(','))
+    .map((line) => {
+      const f = line.split(',');
+      return [Math.round(Number(f[7]) * 1000), Math.round(Number(f[0]) * 100_000) / 100, Number(f[6]), 0];
+    });
+}
+
+/** One 3x phase under `hey` against a fresh server of `control`. */
+export async function heyPhase({ control, capacity, chunkMs, chunks, multiple = 3, phaseMs = 6000, warmupMs = 2000 }) {
+  const server = await startCpuServer({ chunkMs, chunks, control });
+  try {
+    return cpuSummary(await offerHey(server.port, { rate: capacity * multiple, durationMs: phaseMs }), warmupMs, phaseMs, capacity);
+  } finally {
+    await server.stop();
+  }
 }

@@ -43,10 +43,20 @@ const system = createProductionSystem(
 );
 
 if (opts.trace) {
+  let cpu = process.cpuUsage();
+  let at = performance.now();
   setInterval(() => {
-    const q = system.getSystemStatus().overload?.queueDelay;
-    if (q)
-      process.stderr.write(`${Math.round(performance.now())} d=${q.queueDelayMs} p=${q.refusal} ${JSON.stringify(q.refusalByClass)}\n`);
+    const o = system.getSystemStatus().overload;
+    const q = o?.queueDelay;
+    const now = performance.now();
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const share = (used.user + used.system) / 1000 / (now - at);
+    at = now;
+    const l = o?.limits[0];
+    process.stderr.write(
+      `${Math.round(now)} cpu=${share.toFixed(2)} d=${q?.queueDelayMs} p=${q?.refusal} limit=${l?.limit} inflight=${l?.inFlight} ${JSON.stringify(q?.refusalByClass)}\n`,
+    );
   }, 100).unref();
 }
 

@@ -20,25 +20,42 @@ export interface LoopLag {
   stop(): void;
 }
 
-/** The probe of {@link LoopLag} on this process's event loop: one unref'd timer every `probeMs`, never per call. */
+/** CPU time this process has used, in ms (user + system). */
+export type CpuClock = () => number;
+
+const processCpuMs: CpuClock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * The probe of {@link LoopLag} on this process's event loop: one unref'd timer every `probeMs`, never per call.
+ * Its lateness is weighted by the share of that time this process spent on a CPU: on a machine shared with
+ * other work, a loop that waited for a CPU while it had little to do was late through no call of its own, and
+ * refusing calls would not make it earlier; a loop busy with its own calls is late by its own queue.
+ */
 export class LoopLagProbe implements LoopLag {
   private due = 0;
   private last = 0;
+  private share = 1;
+  private armedAt = 0;
+  private armedCpu = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly probeMs: number,
     private readonly clock: Clock = hotPathClock,
+    private readonly cpuMs: CpuClock = processCpuMs,
   ) {}
 
   lagMs(now: number): number {
-    const late = now - this.due;
+    const late = (now - this.due) * this.share;
     return this.timer !== undefined && late > this.last ? late : this.last;
   }
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.schedule(this.clock.monotonic());
+    this.schedule(this.clock.monotonic(), this.cpuMs());
   }
 
   stop(): void {
@@ -46,17 +63,22 @@ export class LoopLagProbe implements LoopLag {
     this.timer = undefined;
   }
 
-  private schedule(now: number): void {
+  private schedule(now: number, cpu: number): void {
     this.due = now + this.probeMs;
+    this.armedAt = now;
+    this.armedCpu = cpu;
     this.timer = setTimeout(this.fire, this.probeMs);
     this.timer.unref();
   }
 
-  // A timer callback: it only reads the clock and re-arms itself.
+  // A timer callback: it only reads the clocks and re-arms itself.
   private readonly fire = (): void => {
     const now = this.clock.monotonic();
-    this.last = Math.max(0, now - this.due);
-    this.schedule(now);
+    const cpu = this.cpuMs();
+    const wall = now - this.armedAt;
+    this.share = wall > 0 ? Math.min(1, Math.max(0, (cpu - this.armedCpu) / wall)) : 1;
+    this.last = Math.max(0, now - this.due) * this.share;
+    this.schedule(now, cpu);
   };
 }
 
@@ -153,9 +175,11 @@ export class QueueDelayControl {
       this.arrivals[r] = 0;
       total += this.rates[r]!;
     }
-    let toRefuse = this.refusal * total;
+    // No recent arrivals: split as if every class had the same traffic.
+    const even = total === 0;
+    let toRefuse = this.refusal * (even ? 4 : total);
     for (let r = 0; r < 4; r++) {
-      const rate = this.rates[r]!;
+      const rate = even ? 1 : this.rates[r]!;
       if (this.refusal === 0) this.refusalByRank[r] = 0;
       else if (rate <= 0) this.refusalByRank[r] = toRefuse > 0 ? 1 : 0;
       else {
