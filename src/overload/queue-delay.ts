@@ -1,4 +1,5 @@
 import { OverloadedError, type Criticality } from '../errors.js';
+import { performance } from 'node:perf_hooks';
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import type { QueueDelayConfig } from './config.js';
@@ -20,32 +21,30 @@ export interface LoopLag {
   stop(): void;
 }
 
-/** CPU time this process has used, in ms (user + system). */
-export type CpuClock = () => number;
+/** Time the event loop has spent outside its poll for I/O since the process started, in ms. */
+export type ActiveClock = () => number;
 
-const processCpuMs: CpuClock = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
+const loopActiveMs: ActiveClock = () => performance.eventLoopUtilization().active;
 
 /**
  * The probe of {@link LoopLag} on this process's event loop: one unref'd timer every `probeMs`, never per call.
- * Its lateness is weighted by the share of that time this process spent on a CPU: on a machine shared with
- * other work, a loop that waited for a CPU while it had little to do was late through no call of its own, and
- * refusing calls would not make it earlier; a loop busy with its own calls is late by its own queue.
+ * Its lateness is weighted by the loop's utilisation over the same span (`performance.eventLoopUtilization`):
+ * on a machine shared with other work, a loop that sat idle waiting for I/O and then waited for a CPU was late
+ * through no call of its own, and refusing calls would not make it earlier; a loop busy running its own
+ * callbacks (on a CPU or waiting for one) is late by its own queue, which refusing calls shortens.
  */
 export class LoopLagProbe implements LoopLag {
   private due = 0;
   private last = 0;
   private share = 1;
   private armedAt = 0;
-  private armedCpu = 0;
+  private armedActive = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly probeMs: number,
     private readonly clock: Clock = hotPathClock,
-    private readonly cpuMs: CpuClock = processCpuMs,
+    private readonly activeMs: ActiveClock = loopActiveMs,
   ) {}
 
   lagMs(now: number): number {
@@ -55,7 +54,7 @@ export class LoopLagProbe implements LoopLag {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.schedule(this.clock.monotonic(), this.cpuMs());
+    this.schedule(this.clock.monotonic(), this.activeMs());
   }
 
   stop(): void {
@@ -63,10 +62,10 @@ export class LoopLagProbe implements LoopLag {
     this.timer = undefined;
   }
 
-  private schedule(now: number, cpu: number): void {
+  private schedule(now: number, active: number): void {
     this.due = now + this.probeMs;
     this.armedAt = now;
-    this.armedCpu = cpu;
+    this.armedActive = active;
     this.timer = setTimeout(this.fire, this.probeMs);
     this.timer.unref();
   }
@@ -74,11 +73,11 @@ export class LoopLagProbe implements LoopLag {
   // A timer callback: it only reads the clocks and re-arms itself.
   private readonly fire = (): void => {
     const now = this.clock.monotonic();
-    const cpu = this.cpuMs();
+    const active = this.activeMs();
     const wall = now - this.armedAt;
-    this.share = wall > 0 ? Math.min(1, Math.max(0, (cpu - this.armedCpu) / wall)) : 1;
+    this.share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
     this.last = Math.max(0, now - this.due) * this.share;
-    this.schedule(now, cpu);
+    this.schedule(now, active);
   };
 }
 

@@ -158,7 +158,8 @@ describe('loop-lag probe', () => {
   it('reads how far past due the probe is while the loop is held, then the lateness of its last firing', () => {
     vi.useFakeTimers();
     const c = clock();
-    const probe = new LoopLagProbe(5, c);
+    // The loop busy with its own work all the time.
+    const probe = new LoopLagProbe(5, c, () => c.t);
     probe.start();
     probe.start(); // idempotent
     expect(probe.lagMs(c.t)).toBe(0);
@@ -174,6 +175,23 @@ describe('loop-lag probe', () => {
     probe.stop();
     c.t = 500;
     expect(probe.lagMs(c.t)).toBe(0);
+  });
+
+  it('weights the lateness by the loop utilisation: a loop that was idle, then waited for a CPU, is not late by its own calls', () => {
+    vi.useFakeTimers();
+    const c = clock();
+    let active = 0;
+    const probe = new LoopLagProbe(10, c, () => active);
+    probe.start();
+    // 110 ms of wall time, 11 ms of it running callbacks: the rest idle, waiting for I/O and then for a CPU.
+    c.t = 110;
+    active = 11;
+    vi.advanceTimersByTime(10);
+    expect(probe.lagMs(c.t)).toBeCloseTo(10, 5);
+    // While overdue, the lateness so far is weighted by the last share.
+    c.t = 230;
+    expect(probe.lagMs(c.t)).toBeCloseTo(11, 5);
+    probe.stop();
   });
 });
 
