@@ -1,6 +1,6 @@
 import express from 'express';
 import Fastify from 'fastify';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -38,7 +38,7 @@ async function listen(server: Server): Promise<string> {
 /** A handler that counts the requests it saw and how many body bytes it read. */
 function app() {
   const seen = { requests: 0, bodyBytes: 0 };
-  const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     seen.requests++;
     req.on('data', (d: Buffer) => (seen.bodyBytes += d.length));
     req.on('end', () => res.end('served'));
