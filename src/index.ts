@@ -96,6 +96,7 @@ export {
   type AdaptiveLimiter,
   type AdaptivePermit,
   type ClientThrottle,
+  type QueueDelayControl,
   adaptiveConcurrencySchema,
   nodeSignalsSchema,
   queueDelaySchema,

@@ -11,7 +11,7 @@ export {
   type AimdOptions,
 } from './algorithms.js';
 export { ClientThrottle, defaultAccepted, type ThrottleSnapshot } from './throttle.js';
-export { QueueDelayControl, LoopLagProbe, type LoopLag, type QueueDelaySnapshot } from './queue-delay.js';
+export { QueueDelayControl, LoopLagProbe, type LoopLag, type QueueDelaySnapshot, type ActiveClock } from './queue-delay.js';
 export { NodeSignals, processSignalProbe, type SignalProbe, type NodeSignalsSnapshot, type SignalShedding } from './signals.js';
 export {
   CRITICALITIES,
