@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OverloadedError } from '../../src/errors.js';
 import { resolveConfig } from '../../src/config.js';
+import { createProductionSystem, errorResponse } from '../../src/index.js';
 import { queueDelaySchema } from '../../src/overload/config.js';
 import { OverloadManager, EDGE_OPERATION } from '../../src/overload/manager.js';
 import { LoopLagProbe, QueueDelayControl, type LoopLag } from '../../src/overload/queue-delay.js';
@@ -264,5 +265,40 @@ describe('PRODUCTION_OVERLOAD', () => {
     expect(() => resolveConfig({}, { PRODUCTION_OVERLOAD: 'maybe' })).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG', path: 'env.PRODUCTION_OVERLOAD' }),
     );
+  });
+});
+
+describe('PRODUCTION_OVERLOAD=on in a system', () => {
+  it('refuses calls of every operation in step 5 (OVERLOADED, 503 + Retry-After), lowest class first, and never runs them', async () => {
+    const lag = new SetLag();
+    const s = createProductionSystem(
+      {},
+      { healthChecks: { enabled: false }, shutdown: { exitProcess: false }, overload: { queueDelay: { intervalMs: 60_000 } } },
+      { env: { PRODUCTION_OVERLOAD: 'on' }, overload: { loopLag: lag, random: () => 0.5 } },
+    );
+    try {
+      let ran = 0;
+      const work = async () => ran++;
+      lag.ms = 30; // twice the target: the share climbs by 0.05 per interval
+      for (let i = 0; i < 8; i++) {
+        for (let n = 0; n < 10; n++) {
+          await s.executeProtectedOperation('a', undefined, work, { criticality: 'sheddable' }).catch(() => undefined);
+          await s.executeProtectedOperation('b', undefined, work, { criticality: 'critical' }).catch(() => undefined);
+        }
+        s.components.overload.queueDelay!.update();
+      }
+      // 8 intervals at +0.05: 40 % of all calls, i.e. 80 % of the sheddable half, no critical one.
+      expect(s.components.overload.queueDelay!.refusal).toBeCloseTo(0.4, 5);
+      expect(s.components.overload.queueDelay!.refusalByRank[2]).toBe(0);
+      const before = ran;
+      const error = await s.executeProtectedOperation('a', undefined, work, { criticality: 'sheddable' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'OVERLOADED', reason: 'queue_delay', operation: 'a', criticality: 'sheddable' });
+      expect(errorResponse(error)).toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
+      await s.executeProtectedOperation('b', undefined, work, { criticality: 'critical' });
+      expect(ran).toBe(before + 1);
+      expect(s.getSystemStatus().overload?.limits.map((l) => l.operation)).toEqual(['*']);
+    } finally {
+      await s.shutdown();
+    }
   });
 });
