@@ -92,7 +92,7 @@ export const queueDelaySchema = z.strictObject({
    * Queue delay to keep calls under, in ms. A served request waits about one loop turn per await that yields,
    * so a 250 ms latency budget for a handler with three such awaits leaves room for a few tens of ms per turn.
    */
-  targetMs: z.number().positive().max(60_000).default(15),
+  targetMs: z.number().positive().max(60_000).default(25),
   /** How often the delay is judged and the refused share moved (CoDel's interval). */
   intervalMs: z.number().int().min(10).max(60_000).default(100),
   /** Share moved per interval per unit of relative excess ((delay - target) / target, within -1 and 1). */
