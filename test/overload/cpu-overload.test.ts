@@ -21,8 +21,8 @@ describe('overload control when the event loop is the bottleneck (child processe
     async () => {
       requireBuild();
       const capacity = await measureCapacity(SHAPE);
-      // About 220/s on an idle core: under 50 the machine leaves this test less than a quarter of one, and no
-      // figure of overload control means anything (the attempt fails here, quickly, and is retried).
+      // 4.5 ms of CPU a request: about 200/s on an idle core. Under 50 the machine leaves this test less than a
+      // quarter of one, and no figure of overload control means anything (the attempt fails here, and is retried).
       expect(capacity, 'capacity of the CPU-bound server (requests/s)').toBeGreaterThan(50);
       const on = await runCpuPhases({ control: 'edge', capacity, ...SHAPE });
       const off = await runCpuPhases({ control: 'off', capacity, ...SHAPE, multiples: [3] });
