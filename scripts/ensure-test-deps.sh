@@ -9,6 +9,7 @@ needed=()
 [ -x /usr/bin/redis-server ] || needed+=(redis-server)
 [ -x /usr/bin/chromium ] || needed+=(chromium fonts-liberation)
 [ -x /usr/bin/docker-compose ] || needed+=(docker-compose)
+[ -x /usr/bin/hey ] || needed+=(hey)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing test servers: ${needed[*]}" >&2

@@ -214,6 +214,18 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     description: 'Refuse new operations above this event-loop delay (p99).',
   },
   {
+    name: 'PRODUCTION_OVERLOAD',
+    path: 'overload',
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase();
+      if (v === 'on' || v === 'true' || v === '1') return { queueDelay: {}, concurrency: {} };
+      if (v === 'off' || v === 'false' || v === '0') return { queueDelay: false };
+      throw new Error(`expected on or off, got "${raw}"`);
+    },
+    description:
+      "Overload control of every call: refuse a share that follows the event loop's queue delay, lowest class first, under one adaptive concurrency limit (on, off).",
+  },
+  {
     name: 'PRODUCTION_HEALTH_INTERVAL_MS',
     path: 'healthChecks.defaults.intervalMs',
     parse: integer,

@@ -6,7 +6,7 @@ import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/i
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
-import { OverloadManager } from './overload/index.js';
+import { OverloadManager, type OverloadManagerOptions } from './overload/index.js';
 import { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions } from './sdk/embedded.js';
 import {
   GracefulShutdownManager,
@@ -61,6 +61,8 @@ export interface CreateProductionSystemOptions {
   startHealthChecks?: boolean;
   /** The rate limits' store collaborators: an ioredis client or Cluster, or a store of your own. */
   limits?: Pick<RateLimitingManagerOptions, 'redisClient' | 'store'>;
+  /** Overload control's collaborators: the event loop's lag source and the random source of refusals. */
+  overload?: Pick<OverloadManagerOptions, 'loopLag' | 'random'>;
 }
 
 // Lower runs first: readiness goes first, telemetry last.
@@ -116,7 +118,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     ...options.telemetry,
   });
   const monitor = new ProductionMonitor(config.monitoring);
-  const overload = new OverloadManager(config.overload, config.dependencies);
+  const overload = new OverloadManager(config.overload, config.dependencies, { ...options.overload });
   const recovery = new ErrorRecoveryManager(config.errorRecovery, {
     enabled: config.errorRecoveryEnabled,
     dependencies: config.dependencies,

@@ -140,7 +140,7 @@ export class AbortedError extends ProductionError {
 export type Criticality = 'critical_plus' | 'critical' | 'sheddable_plus' | 'sheddable';
 
 /** Why the overload control refused a call. */
-export type OverloadReason = 'limit' | 'queue_full' | 'queue_timeout' | 'signals' | 'closed';
+export type OverloadReason = 'limit' | 'queue_full' | 'queue_timeout' | 'queue_delay' | 'signals' | 'closed';
 
 /**
  * The adaptive concurrency limit or criticality shedding refused the call: the service is past what it can
@@ -152,7 +152,7 @@ export class OverloadedError extends ProductionError {
   readonly retryAfterMs: number;
   /** The class of the refused call. */
   readonly criticality: Criticality;
-  /** What refused it: the limit, a full queue, a queue wait that ran out, Node's own signals, or a shutdown. */
+  /** What refused it: the limit, a full queue, a queue wait that ran out, the event loop's queue delay, Node's own signals, or a shutdown. */
   readonly reason: OverloadReason;
   /** The operation refused. */
   readonly operation: string;

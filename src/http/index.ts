@@ -3,6 +3,17 @@ export { createAdminServer, type AdminServer, type AdminServerOptions, type Admi
 export { AdminServerError, type AdminServerErrorCode } from './errors.js';
 export { errorResponse, type ErrorResponse } from './error-response.js';
 export { setRateLimitHeaders, type HeaderTarget } from './rate-limit-headers.js';
+export {
+  createOverloadGuard,
+  withOverloadGuard,
+  createExpressOverloadMiddleware,
+  createFastifyOverloadHook,
+  type OverloadGuard,
+  type OverloadGuardOptions,
+  type OverloadGuardSource,
+  type RequestAdmission,
+  type FastifyOverloadHook,
+} from './overload-guard.js';
 export { createAdminRequestHandler, type AdminRequestHandler } from './node-handler.js';
 export { createExpressAdminMiddleware, type ExpressAdminMiddleware } from './express.js';
 export {

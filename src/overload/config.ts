@@ -83,6 +83,29 @@ export const nodeSignalsSchema = z.strictObject({
 /** Node signal thresholds, defaults filled in. */
 export type NodeSignalsConfig = z.output<typeof nodeSignalsSchema>;
 
+/**
+ * Schema of {@link QueueDelayConfig}: proportional shedding on the event loop's queue delay (the time a call
+ * waited before it ran), for every call under overload control.
+ */
+export const queueDelaySchema = z.strictObject({
+  /**
+   * Queue delay to keep calls under, in ms. A served request waits about one loop turn per await that yields,
+   * so a 250 ms latency budget for a handler with three such awaits leaves room for a few tens of ms per turn.
+   */
+  targetMs: z.number().positive().max(60_000).default(25),
+  /** How often the delay is judged and the refused share moved (CoDel's interval). */
+  intervalMs: z.number().int().min(10).max(60_000).default(100),
+  /** Share moved per interval per unit of relative excess ((delay - target) / target, within -1 and 1). */
+  gain: z.number().gt(0).max(1).default(0.05),
+  /** The refused share never goes above this (some calls always run, so the delay is always measured). */
+  maxRefusal: z.number().gt(0).max(1).default(0.99),
+  /** Period of the loop-lag probe timer, in ms. */
+  probeMs: z.number().int().min(1).max(1000).default(5),
+});
+
+/** Queue-delay control settings, defaults filled in. */
+export type QueueDelayConfig = z.output<typeof queueDelaySchema>;
+
 /** Schema of one operation's overload settings. */
 export const operationOverloadSchema = z.strictObject({
   /** The operation's own adaptive limit (false: none, only the global one applies). */
@@ -102,6 +125,11 @@ export const overloadConfigSchema = z.strictObject({
   operations: z.record(z.string().min(1).max(256), operationOverloadSchema).default({}),
   /** Class of calls that name none (no option, no operation default, no baggage). */
   defaultCriticality: criticalitySchema.default('critical'),
+  /**
+   * Refuse a share of every call that follows the event loop's queue delay over its target, lowest class first
+   * (`PRODUCTION_OVERLOAD=on` turns it on with its defaults); false (the default) measures nothing.
+   */
+  queueDelay: z.union([z.literal(false), queueDelaySchema]).default(false),
   /** Shed sheddable calls on Node's own signals; false (the default) samples nothing. */
   signals: z.union([z.literal(false), nodeSignalsSchema]).default(false),
   /** Cap on operations with a limiter of their own. */

@@ -1,5 +1,5 @@
 /** Overload control: adaptive concurrency limits, criticality shedding, client-side adaptive throttling. */
-export { OverloadManager, type OverloadManagerOptions, type OverloadStatus } from './manager.js';
+export { OverloadManager, EDGE_OPERATION, type OverloadManagerOptions, type OverloadStatus } from './manager.js';
 export { AdaptiveLimiter, AdaptivePermit, limitAlgorithm, type AdaptiveLimitSnapshot, type PermitOutcome } from './adaptive-limiter.js';
 export {
   Gradient2Limit,
@@ -11,6 +11,7 @@ export {
   type AimdOptions,
 } from './algorithms.js';
 export { ClientThrottle, defaultAccepted, type ThrottleSnapshot } from './throttle.js';
+export { QueueDelayControl, LoopLagProbe, type LoopLag, type QueueDelaySnapshot, type ActiveClock } from './queue-delay.js';
 export { NodeSignals, processSignalProbe, type SignalProbe, type NodeSignalsSnapshot, type SignalShedding } from './signals.js';
 export {
   CRITICALITIES,
@@ -27,6 +28,7 @@ export {
   overloadConfigSchema,
   adaptiveConcurrencySchema,
   nodeSignalsSchema,
+  queueDelaySchema,
   operationOverloadSchema,
   criticalitySchema,
   type OverloadConfig,
@@ -34,6 +36,7 @@ export {
   type AdaptiveConcurrencyConfig,
   type AdaptiveConcurrencyConfigInput,
   type NodeSignalsConfig,
+  type QueueDelayConfig,
   type OperationOverloadInput,
 } from './config.js';
 export {

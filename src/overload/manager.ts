@@ -14,6 +14,7 @@ import {
 } from './config.js';
 import { countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
 import { OverloadMetrics } from './metrics.js';
+import { QueueDelayControl, type LoopLag, type QueueDelaySnapshot } from './queue-delay.js';
 import { NodeSignals, type NodeSignalsSnapshot, type SignalProbe, type SignalShedding } from './signals.js';
 import { ClientThrottle, type ThrottleSnapshot } from './throttle.js';
 
@@ -23,8 +24,10 @@ export interface OverloadManagerOptions {
   clock?: Clock;
   /** Source of Node's signals; default this process's. */
   signalProbe?: SignalProbe;
-  /** Random source of throttling decisions; default `Math.random`. */
+  /** Random source of throttling and queue-delay decisions; default `Math.random`. */
   random?: () => number;
+  /** Source of the event loop's lag for the queue-delay control; default a probe timer on this process's loop. */
+  loopLag?: LoopLag;
   /** Report metrics through the OTel meter; default true. */
   metrics?: boolean;
 }
@@ -36,6 +39,8 @@ export interface OverloadStatus {
   readonly limits: readonly AdaptiveLimitSnapshot[];
   /** Calls refused as OVERLOADED, by class (limits, queues and signals together). */
   readonly shedByClass: CountsByClass;
+  /** The queue-delay control's judgement and refused shares; null when it is off. */
+  readonly queueDelay: QueueDelaySnapshot | null;
   /** The last sample of Node's signals; null when signal shedding is off. */
   readonly signals: NodeSignalsSnapshot | null;
   /** Client-side throttles per named dependency. */
@@ -47,7 +52,13 @@ const OTHER = '_other';
 
 const NO_LIMIT: AdmissionPermit = { release: () => undefined };
 
-/** One operation's step-5 admission: Node's signals first, then its adaptive limit (its own, else the global). */
+/** Operation name under which calls refused at the HTTP edge (before any operation ran) are counted. */
+export const EDGE_OPERATION = 'http.request';
+
+/**
+ * One operation's step-5 admission: the queue delay first (unless an HTTP edge guard decides it), then Node's
+ * signals, then its adaptive limit (its own, else the global).
+ */
 class Admission implements OperationAdmission {
   constructor(
     private readonly operation: string,
@@ -57,7 +68,9 @@ class Admission implements OperationAdmission {
   ) {}
 
   tryAcquire(criticality: Criticality): AdmissionPermit | undefined {
-    const signals = this.manager.signals;
+    const { queueDelay, signals } = this.manager;
+    if (queueDelay !== undefined && !this.manager.edgeAdmission && !queueDelay.admit(criticalityRank(criticality)))
+      throw this.manager.shedByQueueDelay(this.operation, criticality);
     if (signals !== undefined && criticalityRank(criticality) < signals.shedBelow)
       throw this.manager.shedBySignals(this.operation, criticality);
     return this.limiter === undefined ? NO_LIMIT : this.limiter.tryAcquire(criticality);
@@ -77,6 +90,10 @@ export class OverloadManager implements OverloadGate {
   readonly defaultCriticality: Criticality;
   /** Node's signals, when signal shedding is on. */
   readonly signals: SignalShedding | undefined;
+  /** The queue-delay control, when it is on. */
+  readonly queueDelay: QueueDelayControl | undefined;
+  /** True once an HTTP edge guard takes the queue-delay decision for whole requests (step 5 then leaves it out). */
+  edgeAdmission = false;
   private readonly sampler: NodeSignals | undefined;
   private readonly clock: Clock;
   private readonly global: AdaptiveLimiter | undefined;
@@ -94,6 +111,10 @@ export class OverloadManager implements OverloadGate {
     for (const [name, op] of Object.entries(this.config.operations)) this.configureOperation(name, op);
     for (const [name, dep] of Object.entries(deps)) {
       if (dep.throttle) this.throttles.set(name, new ClientThrottle(name, dep.throttle, this.clock, options.random));
+    }
+    if (this.config.queueDelay !== false) {
+      this.queueDelay = new QueueDelayControl(this.config.queueDelay, options.loopLag, this.clock, options.random);
+      this.queueDelay.start();
     }
     if (this.config.signals !== false) {
       this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
@@ -114,7 +135,8 @@ export class OverloadManager implements OverloadGate {
   admissionFor(operationName: string): OperationAdmission | undefined {
     const own = this.operations.get(operationName);
     const limiter = own?.limiter === false ? undefined : (own?.limiter ?? this.global);
-    if (limiter === undefined && this.signals === undefined && own?.criticality === undefined) return undefined;
+    if (limiter === undefined && this.signals === undefined && this.queueDelay === undefined && own?.criticality === undefined)
+      return undefined;
     return new Admission(operationName, limiter, own?.criticality, this);
   }
 
@@ -145,6 +167,26 @@ export class OverloadManager implements OverloadGate {
     return this.throttles.get(dependency);
   }
 
+  /**
+   * The HTTP edge's admission of one request of class `criticality` (before its body is read or any handler
+   * runs): false when the queue-delay control refuses it (counted under {@link EDGE_OPERATION}). True when the
+   * control is off. The first call hands the queue-delay decision to the edge: step 5 no longer takes it.
+   */
+  admitRequest(criticality: Criticality = this.defaultCriticality): boolean {
+    const control = this.queueDelay;
+    if (control === undefined) return true;
+    this.edgeAdmission = true;
+    if (control.admit(criticalityRank(criticality))) return true;
+    this.countShed(EDGE_OPERATION, criticality);
+    return false;
+  }
+
+  /** The error for a call shed on the queue delay (counted). */
+  shedByQueueDelay(operation: string, criticality: Criticality): OverloadedError {
+    this.countShed(operation, criticality);
+    return this.queueDelay!.refusalError(operation, criticality);
+  }
+
   /** The error for a call shed on Node's signals (counted). */
   shedBySignals(operation: string, criticality: Criticality): OverloadedError {
     this.countShed(operation, criticality);
@@ -164,6 +206,7 @@ export class OverloadManager implements OverloadGate {
       defaultCriticality: this.defaultCriticality,
       limits: [...this.limiters()].map((l) => l.snapshot()),
       shedByClass: countsByClass(total),
+      queueDelay: this.queueDelay?.snapshot() ?? null,
       signals: this.signals?.snapshot() ?? null,
       throttles: [...this.throttles.values()].map((t) => t.snapshot()),
     };
@@ -172,6 +215,7 @@ export class OverloadManager implements OverloadGate {
   /** Stops sampling and metrics; refuses every waiter. Idempotent. */
   shutdown(): void {
     this.sampler?.stop();
+    this.queueDelay?.stop();
     this.metrics?.unregister();
     for (const limiter of this.limiters()) limiter.close();
   }

@@ -1,0 +1,220 @@
+import { OverloadedError, type Criticality } from '../errors.js';
+import { performance } from 'node:perf_hooks';
+import { hotPathClock, type Clock } from '../internal/time.js';
+import { guarded } from '../telemetry/internal-errors.js';
+import type { QueueDelayConfig } from './config.js';
+import { countsByClass, type CountsByClass } from './criticality.js';
+
+/**
+ * How late the event loop runs, read per call. A timer is due every `probeMs`; when it fires late, the lateness
+ * is how long the loop's last turn kept every other callback (a socket read, a request's next chunk) waiting.
+ */
+export interface LoopLag {
+  /**
+   * The queue delay a callback running now has seen, in ms: how far past due the probe is when it has not fired
+   * yet (the current turn is at least that long), else the lateness of its last firing.
+   */
+  lagMs(now: number): number;
+  /** Starts the probe (unref'd). */
+  start(): void;
+  /** Stops it. */
+  stop(): void;
+}
+
+/** Time the event loop has spent outside its poll for I/O since the process started, in ms. */
+export type ActiveClock = () => number;
+
+const loopActiveMs: ActiveClock = () => performance.eventLoopUtilization().active;
+
+/**
+ * The probe of {@link LoopLag} on this process's event loop: one unref'd timer every `probeMs`, never per call.
+ * Its lateness is weighted by the loop's utilisation over the same span (`performance.eventLoopUtilization`):
+ * on a machine shared with other work, a loop that sat idle waiting for I/O and then waited for a CPU was late
+ * through no call of its own, and refusing calls would not make it earlier; a loop busy running its own
+ * callbacks (on a CPU or waiting for one) is late by its own queue, which refusing calls shortens.
+ */
+export class LoopLagProbe implements LoopLag {
+  private due = 0;
+  private last = 0;
+  private share = 1;
+  private armedAt = 0;
+  private armedActive = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly probeMs: number,
+    private readonly clock: Clock = hotPathClock,
+    private readonly activeMs: ActiveClock = loopActiveMs,
+  ) {}
+
+  lagMs(now: number): number {
+    const late = (now - this.due) * this.share;
+    return this.timer !== undefined && late > this.last ? late : this.last;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.schedule(this.clock.monotonic(), this.activeMs());
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(now: number, active: number): void {
+    this.due = now + this.probeMs;
+    this.armedAt = now;
+    this.armedActive = active;
+    this.timer = setTimeout(this.fire, this.probeMs);
+    this.timer.unref();
+  }
+
+  // A timer callback: it only reads the clocks and re-arms itself.
+  private readonly fire = (): void => {
+    const now = this.clock.monotonic();
+    const active = this.activeMs();
+    const wall = now - this.armedAt;
+    this.share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
+    this.last = Math.max(0, now - this.due) * this.share;
+    this.schedule(now, active);
+  };
+}
+
+/** Plain JSON state of the queue-delay control. */
+export interface QueueDelaySnapshot {
+  /** The queue delay it keeps calls under, in ms. */
+  readonly targetMs: number;
+  /** The judged queue delay of the last interval (the least any call saw, as CoDel judges), in ms. */
+  readonly queueDelayMs: number;
+  /** Share of all calls it refuses now, 0 to `maxRefusal`. */
+  readonly refusal: number;
+  /** Probability a call of each class is refused now. */
+  readonly refusalByClass: {
+    readonly sheddable: number;
+    readonly sheddablePlus: number;
+    readonly critical: number;
+    readonly criticalPlus: number;
+  };
+  /** Calls it refused, by class. */
+  readonly shed: CountsByClass;
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/**
+ * Proportional shedding on the time calls wait before they run (CoDel's sojourn time, not the queue's length).
+ * Every call reports the loop lag it saw; each `intervalMs` the least of those is the interval's queue delay (a
+ * burst that drains within the interval leaves one call with a short wait; a standing queue leaves none). A
+ * controller moves the share of calls to refuse by `gain x (delay - target) / target` per interval, so the share
+ * follows the excess and settles where the delay sits at the target, and falls back to zero within about
+ * `1 / gain` intervals once the delay is gone. The share is taken from the lowest class first, by the classes'
+ * recent arrivals: `sheddable` calls are all refused before a `sheddable_plus` one is, and `critical_plus` last.
+ */
+export class QueueDelayControl {
+  /** The share of calls refused now. */
+  refusal = 0;
+  /** Probability that a call of each class rank is refused now. */
+  readonly refusalByRank = [0, 0, 0, 0];
+  /** Calls refused, by rank. */
+  readonly shed = [0, 0, 0, 0];
+  private readonly arrivals = [0, 0, 0, 0];
+  private readonly rates = [0, 0, 0, 0];
+  private delaySum = 0;
+  private judged = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: QueueDelayConfig,
+    private readonly lag: LoopLag = new LoopLagProbe(config.probeMs),
+    private readonly clock: Clock = hotPathClock,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * Admission of one call of class rank `rank`: records the queue delay it saw, and says whether to refuse it
+   * (false) or let it run (true). O(1), no allocation; the caller builds the refusal.
+   */
+  admit(rank: number): boolean {
+    this.delaySum += this.lag.lagMs(this.clock.monotonic());
+    this.arrivals[rank]!++;
+    const p = this.refusalByRank[rank]!;
+    if (p > 0 && (p >= 1 || this.random() < p)) {
+      this.shed[rank]!++;
+      return false;
+    }
+    return true;
+  }
+
+  /** The refusal of a call `admit` turned away. */
+  refusalError(operation: string, criticality: Criticality): OverloadedError {
+    return new OverloadedError(operation, criticality, 'queue_delay', this.retryAfterMs());
+  }
+
+  /** How long a refused caller should wait, in ms (a second: the control's judgement moves every interval). */
+  retryAfterMs(): number {
+    return 1000;
+  }
+
+  /** Ends one interval: judges its queue delay, moves the refused share, spreads it over the classes. */
+  update(): void {
+    // No call in the interval: no queue of calls to judge; the probe's own lag says whether the loop is busy.
+    let count = 0;
+    for (let r = 0; r < 4; r++) count += this.arrivals[r]!;
+    const delay = count === 0 ? this.lag.lagMs(this.clock.monotonic()) : this.delaySum / count;
+    this.delaySum = 0;
+    this.judged = delay;
+    const { targetMs, gain, maxRefusal } = this.config;
+    const error = Math.max(-1, Math.min(1, (delay - targetMs) / targetMs));
+    this.refusal = Math.max(0, Math.min(maxRefusal, this.refusal + gain * error));
+    let total = 0;
+    for (let r = 0; r < 4; r++) {
+      // Arrivals smoothed over about two intervals, so one quiet interval does not swing the split.
+      this.rates[r] = this.rates[r]! * 0.5 + this.arrivals[r]! * 0.5;
+      this.arrivals[r] = 0;
+      total += this.rates[r]!;
+    }
+    // No recent arrivals: split as if every class had the same traffic.
+    const even = total === 0;
+    let toRefuse = this.refusal * (even ? 4 : total);
+    for (let r = 0; r < 4; r++) {
+      const rate = even ? 1 : this.rates[r]!;
+      if (this.refusal === 0) this.refusalByRank[r] = 0;
+      else if (rate <= 0) this.refusalByRank[r] = toRefuse > 0 ? 1 : 0;
+      else {
+        this.refusalByRank[r] = Math.min(1, toRefuse / rate);
+        toRefuse = Math.max(0, toRefuse - rate);
+      }
+    }
+  }
+
+  /** Starts the probe and the interval timer (both unref'd). */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.lag.start();
+    this.timer = setInterval(this.tick, this.config.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops both. */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.lag.stop();
+  }
+
+  /** Plain JSON state. */
+  snapshot(): QueueDelaySnapshot {
+    const p = this.refusalByRank.map(round);
+    return {
+      targetMs: this.config.targetMs,
+      queueDelayMs: round(this.judged),
+      refusal: round(this.refusal),
+      refusalByClass: { sheddable: p[0]!, sheddablePlus: p[1]!, critical: p[2]!, criticalPlus: p[3]! },
+      shed: countsByClass(this.shed),
+    };
+  }
+
+  // A timer callback: a throw here is counted in production.internal.errors, and the next interval tries again.
+  private readonly tick = guarded('overload_queue_delay', (): void => this.update());
+}
