@@ -1,5 +1,6 @@
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
+import type { ConfigFileStatus } from './config/reload.js';
 import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
 import type { ResourceUsageReport } from './limits/manager.js';
 import type { RateLimitStats } from './limits/stats.js';
@@ -11,6 +12,9 @@ import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
 import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError, type Criticality } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
+import type { ProtectedOperationOptions } from './pipeline.js';
+
+export type { ProtectedOperationOptions } from './pipeline.js';
 import type {
   AdmissionOutcome,
   AdmissionPermit,
@@ -45,33 +49,6 @@ function badId(path: string, value: unknown): InvalidConfigError {
     path,
     typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
   );
-}
-
-/** Per-call options of `executeProtectedOperation`. */
-export interface ProtectedOperationOptions {
-  /**
-   * Correlation ID to use instead of the baggage's or the trace ID. Used only when it passes
-   * `CORRELATION_ID_PATTERN` (1 to 128 safe ASCII characters); otherwise it is ignored and counted.
-   */
-  correlationId?: string;
-  /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
-  signal?: AbortSignal;
-  /** Memory the call expects to use, checked against the memory limit. */
-  estimatedMemoryBytes?: number;
-  /** False for calls that must not run twice: they are never retried. Default true. */
-  idempotent?: boolean;
-  /**
-   * The call's class under overload (lowest shed first). Default: the operation's configured class, else the
-   * incoming W3C baggage entry `criticality`, else `overload.defaultCriticality`. Used only by operations under
-   * overload control.
-   */
-  criticality?: Criticality;
-  /**
-   * Time the whole call may take, in ms, retries and waits included (a deadline inherited from the context,
-   * e.g. from the request's `production-deadline-ms` header, applies when it is earlier). Every wait and
-   * attempt ends by it; a call with less than `deadlines.marginMs` left is refused with DEADLINE_EXCEEDED.
-   */
-  deadlineMs?: number;
 }
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
@@ -132,6 +109,8 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
   readonly shutdown: ShutdownProgressSnapshot;
   /** Adaptive limits, in-flight counts, shedding by class and throttle probabilities; null without overload control. */
   readonly overload: OverloadStatus | null;
+  /** The configuration file: its path, hash, the time it was applied and the reloads; null without one. */
+  readonly configFile: ConfigFileStatus | null;
 }
 
 /** Options of {@link ProductionSystem} beyond its components. */
@@ -166,14 +145,16 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly correlationRejections = new CorrelationIdRejections();
   private readonly startedAt: number;
   private readonly clock: Clock;
+  /** The configuration file's status, when the system has one (`createProductionSystem` sets it). */
+  protected configFileStatus: (() => ConfigFileStatus) | undefined;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
   ready: Promise<void> = Promise.resolve();
 
   constructor(
     /** The engine this layer protects. */
     readonly engine: E,
-    /** The validated configuration. */
-    readonly config: ProductionConfig,
+    /** The validated configuration in force (a configuration reload replaces it). */
+    public config: ProductionConfig,
     /** The components behind the steps. */
     readonly components: C,
     options: ProductionSystemOptions = {},
@@ -330,7 +311,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       monitoring: monitor.healthCheck() as ReturnType<C['monitor']['healthCheck']>,
       shutdown: shutdown.getShutdownProgress(),
       overload: this.components.overload?.getOverloadStatus() ?? null,
+      configFile: this.configFileStatus?.() ?? null,
     };
+  }
+
+  /** Drops every operation's cached policies (a reload changed them): the next call of each takes the new ones. */
+  protected forgetOperationRuntimes(): void {
+    this.runtimes.clear();
   }
 
   /** Protected operations in flight right now. */

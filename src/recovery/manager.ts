@@ -119,6 +119,7 @@ export class ErrorRecoveryManager {
     onRetrySkipped: (call, failedAttempt, reason, error, budget) => this.skipped.emit({ call, failedAttempt, reason, error, budget }),
   };
   private readonly budgets: RetryBudgets;
+  private defaults: OperationRecoveryConfig;
   private readonly deadlineMarginMs: number;
   readonly enabled: boolean;
   private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
@@ -131,6 +132,7 @@ export class ErrorRecoveryManager {
     this.clock = options.clock ?? systemClock;
     this.throttleFor = options.throttleFor;
     this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
+    this.defaults = config.defaults;
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
     if (options.listener) this.addListener(options.listener);
   }
@@ -215,6 +217,44 @@ export class ErrorRecoveryManager {
       existing.stop();
       this.operations.delete(operationName);
     }
+  }
+
+  /**
+   * A configuration reload, all at once: new defaults and dependencies, and per name in `operations` its patch over
+   * the defaults (undefined: back to the defaults). Everything is validated before anything changes
+   * (INVALID_CONFIG names the field); every policy is then rebuilt on its next call, each breaker whose settings
+   * did not change keeping its state. Operations configured in code and not named here keep their settings.
+   */
+  reconfigure(
+    defaults: OperationRecoveryConfig,
+    operations: ReadonlyMap<string, OperationPatch | undefined>,
+    dependencies: DependenciesConfig,
+  ): void {
+    const next = new Map<string, OperationRecoveryConfig | undefined>();
+    for (const [name, patch] of operations) {
+      validateOperationName(name);
+      next.set(name, patch && parseSection(operationRecoveryConfigSchema, mergePatch(defaults, patch), `operations.${name}`));
+    }
+    const added = [...next].filter(([name, config]) => config !== undefined && !this.overrides.has(name)).length;
+    if (this.overrides.size + added > this.config.maxOperations) {
+      throw new InvalidConfigError(
+        'operations',
+        `more than errorRecovery.maxOperations (${this.config.maxOperations}) configured operations`,
+      );
+    }
+    this.defaults = defaults;
+    this.budgets.setDependencies(dependencies);
+    for (const [name, config] of next) {
+      if (config === undefined) this.overrides.delete(name);
+      else this.overrides.set(name, config);
+    }
+    for (const [name, existing] of this.operations) {
+      if (existing.breaker && sameSettings(existing.config.circuitBreaker, this.resolved(name).circuitBreaker)) {
+        this.restored.set(name, existing.breaker.snapshot());
+      }
+      existing.stop();
+    }
+    this.operations.clear();
   }
 
   /** The operation's resolved policies (defaults merged with its overrides). */
@@ -321,7 +361,7 @@ export class ErrorRecoveryManager {
   }
 
   private resolved(name: string): OperationRecoveryConfig {
-    return this.overrides.get(name) ?? this.config.defaults;
+    return this.overrides.get(name) ?? this.defaults;
   }
 
   private statsFor(name: string): OperationStats {
