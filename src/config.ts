@@ -353,7 +353,7 @@ export function resolveConfig(
   // Each layer's `operations:`/`defaults:` is mapped onto the sections beneath before they merge, so a field set
   // in one form by the file and in the other by code still resolves by precedence.
   const file = layers.file === undefined ? {} : mapOperationModel({ ...layers.file }, layers.deprecations);
-  const merged = deepMerge(deepMerge(file, mapOperationModel(fromEnv)), mapOperationModel(input as Plain, layers.deprecations));
+  const merged = deepMerge(deepMerge(file, mapOperationModel(fromEnv)), mapOperationModel(input, layers.deprecations));
   const result = productionConfigSchema.safeParse(merged, PARSE_ONCE);
   if (!result.success) {
     const bad = result.error.issues[0]!.path.join('.');

@@ -14,7 +14,9 @@ export {
   StandardProductionSystem,
   BREAKER_CHECKPOINT,
   RATE_LIMIT_CHECKPOINT,
+  resolveSources,
   type CreateProductionSystemOptions,
+  type ResolvedSources,
   type StandardComponents,
 } from './create.js';
 export type { AdminServerAddress } from './admin.js';
@@ -68,6 +70,7 @@ export {
   TimeoutError,
   AbortedError,
   InvalidConfigError,
+  InvalidConfigFileError,
   OverloadedError,
   ThrottledError,
   DeadlineExceededError,
@@ -88,7 +91,25 @@ export {
   type ProductionConfig,
   type ProductionConfigInput,
   type OperationConfigInput,
+  type ConfigLayers,
 } from './config.js';
+export {
+  CONFIG_FILE_ENV,
+  MAX_CONFIG_FILE_BYTES,
+  readConfigFile,
+  parseConfigText,
+  validateConfigFile,
+  type ConfigFile,
+} from './config/file.js';
+export {
+  operationConfigSchema,
+  operationDefaultsSchema,
+  operationsConfigSchema,
+  MAX_CONFIGURED_OPERATIONS,
+  type ConfigDeprecation,
+} from './config/operations.js';
+export { RELOADABLE_PATHS } from './config/apply.js';
+export type { ConfigFileStatus, ReloadResult } from './config/reload.js';
 
 // Overload control: adaptive concurrency limits, criticality, client-side throttling
 export {
@@ -134,6 +155,7 @@ export {
 export {
   ErrorRecoveryManager,
   MAX_OPERATION_NAME_LENGTH,
+  operationNameSchema,
   errorRecoveryConfigSchema,
   operationRecoveryConfigSchema,
   retryConfigSchema,

@@ -9,7 +9,7 @@ import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { deadlineOf, withDeadline } from './deadlines/context.js';
 import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
-import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError, type Criticality } from './errors.js';
+import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type { ProtectedOperationOptions } from './pipeline.js';

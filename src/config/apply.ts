@@ -104,7 +104,9 @@ export function applyReload(components: ReloadableComponents, previous: Producti
   }
 
   if (previous.monitoring.logLevel !== next.monitoring.logLevel) monitor.setLogLevel(next.monitoring.logLevel);
-  const defaults = next.monitoring.defaultAlertRules ? byName(DEFAULT_ALERT_RULES.map((rule) => parseAlertRule(rule))) : new Map();
+  const defaults = next.monitoring.defaultAlertRules
+    ? byName(DEFAULT_ALERT_RULES.map((rule) => parseAlertRule(rule)))
+    : new Map<string, AlertRule>();
   for (const name of before.keys()) {
     if (after.has(name)) continue;
     // A file rule that had replaced a default gives the default back.

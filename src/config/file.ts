@@ -77,7 +77,7 @@ export function parseConfigText(file: string, bytes: Buffer | string): ConfigFil
   const doc = yaml.parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false, strict: true });
   const problem = doc.errors[0];
   if (problem !== undefined) {
-    const line = problem.linePos?.[0].line;
+    const line = problem.linePos?.[0].line ?? counter.linePos(problem.pos[0]).line;
     throw fileError(
       file,
       `is not valid ${extname(file) === '.json' ? 'JSON/' : ''}YAML: ${problem.message.split('\n')[0]}`,
@@ -112,11 +112,30 @@ export function parseConfigText(file: string, bytes: Buffer | string): ConfigFil
   };
 }
 
+/**
+ * The issue to report for `issue`: inside a union (`false` or settings), the branch that got furthest, so the
+ * path names the bad field rather than the union. Paths are made absolute.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const branches = issue.errors.map((branch) => branch.map((i) => innermost({ ...i, path: [...issue.path, ...i.path] })));
+  const best = branches.reduce((a, b) => ((b[0]?.path.length ?? 0) > (a[0]?.path.length ?? 0) ? b : a));
+  return best[0] !== undefined && best[0].path.length > issue.path.length ? best[0] : issue;
+}
+
 /** The path of an issue, with an unknown key's own name appended (zod reports it on the object holding it). */
 function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
   const path: PropertyKey[] = [...issue.path];
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
   return path;
+}
+
+/** The message of an issue as a file's reader needs it. */
+function issueMessage(issue: z.core.$ZodIssue, path: readonly PropertyKey[]): string {
+  if (issue.code === 'unrecognized_keys') return `unknown setting "${String(path[path.length - 1])}"`;
+  // z.custom's functions (retryOn, failureOn, ...) cannot be written in a file.
+  if (issue.message === 'expected a function') return 'is code-only (a function): set it in the config passed to createProductionSystem';
+  return issue.message;
 }
 
 /** Most issues one error message lists (the first is the error's `path`). */
@@ -129,11 +148,10 @@ const MAX_LISTED_ISSUES = 5;
 export function validateConfigFile(file: ConfigFile, schema: z.ZodType): void {
   const result = schema.safeParse(file.values, PARSE_ONCE);
   if (result.success) return;
-  const issues = result.error.issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
+  const issues = result.error.issues.slice(0, MAX_LISTED_ISSUES).map((found) => {
+    const issue = innermost(found);
     const path = issuePath(issue);
-    const dotted = path.map(String).join('.') || '(root)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown setting "${String(path[path.length - 1])}"` : issue.message;
-    return { dotted, line: file.lineOf(path), message };
+    return { dotted: path.map(String).join('.') || '(root)', line: file.lineOf(path), message: issueMessage(issue, path) };
   });
   const first = issues[0]!;
   const more = issues.slice(1).map((i) => `; ${i.dotted}${i.line === undefined ? '' : ` (line ${i.line})`}: ${i.message}`);
