@@ -3,7 +3,7 @@ import { resolveConfig, productionConfigSchema, type ProductionConfig, type Prod
 import { configFilePathFromEnv, readConfigFile, validateConfigFile, type ConfigFile } from './config/file.js';
 import { deprecationMessage, type ConfigDeprecation } from './config/operations.js';
 import { applyReload } from './config/apply.js';
-import { ConfigReloader, type ReloadResult } from './config/reload.js';
+import { ConfigReloader, type ConfigFileStatus, type ReloadResult } from './config/reload.js';
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
 import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
@@ -67,6 +67,11 @@ export class StandardProductionSystem<E extends Engine = Engine> extends Product
       createCleanupHandler(() => reloader.close(), { step: 'initiate' }),
       { priority: PRIORITY.readiness },
     );
+  }
+
+  /** The configuration file's path, hash, applied time and reloads; null when the system has none. */
+  getConfigFileStatus(): ConfigFileStatus | null {
+    return this.reloader?.status() ?? null;
   }
 
   /**
@@ -198,7 +203,8 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     throttleFor: (dependency) => overload.throttleFor(dependency),
   });
   // The `operations:` section's recovery fields (its rate limits and overload settings went to their sections).
-  for (const [name, operation] of Object.entries(config.operations)) recovery.configureOperation(name, operation as OperationPatch);
+  const operations = new Map(Object.entries(config.operations) as [string, OperationPatch][]);
+  if (operations.size > 0) recovery.reconfigure(config.errorRecovery.defaults, operations, config.dependencies);
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
