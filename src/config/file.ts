@@ -130,6 +130,12 @@ function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
   return path;
 }
 
+/** `a.b.0.c`, with a key that is empty or holds spaces or odd characters quoted (`a." ".c`), so it can be read. */
+function dottedPath(path: readonly PropertyKey[]): string {
+  const segment = (key: PropertyKey): string => (typeof key === 'string' && !/^[\w$.:/-]+$/.test(key) ? JSON.stringify(key) : String(key));
+  return path.map(segment).join('.') || '(root)';
+}
+
 /** The message of an issue as a file's reader needs it. */
 function issueMessage(issue: z.core.$ZodIssue, path: readonly PropertyKey[]): string {
   if (issue.code === 'unrecognized_keys') return `unknown setting "${String(path[path.length - 1])}"`;
@@ -151,7 +157,7 @@ export function validateConfigFile(file: ConfigFile, schema: z.ZodType): void {
   const issues = result.error.issues.slice(0, MAX_LISTED_ISSUES).map((found) => {
     const issue = innermost(found);
     const path = issuePath(issue);
-    return { dotted: path.map(String).join('.') || '(root)', line: file.lineOf(path), message: issueMessage(issue, path) };
+    return { dotted: dottedPath(path), line: file.lineOf(path), message: issueMessage(issue, path) };
   });
   const first = issues[0]!;
   const more = issues.slice(1).map((i) => `; ${i.dotted}${i.line === undefined ? '' : ` (line ${i.line})`}: ${i.message}`);

@@ -173,3 +173,16 @@ describe('the configuration file', () => {
     expect(error.message).toMatch(/code-only \(a function\)/);
   });
 });
+
+describe("the README's configuration example", () => {
+  it('is a valid file that turns on overload control, a retry budget, throttling, an operation limit and an alert rule', async () => {
+    const readme = (await import('node:fs')).readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const { config } = resolveSources({}, { env: {}, configFile: write('readme.yaml', yaml) });
+    expect(config.overload.concurrency).toMatchObject({ initialLimit: 50 });
+    expect(config.dependencies['search-backend']).toMatchObject({ retryBudget: { ratio: 0.1 }, throttle: { k: 2 } });
+    expect(config.rateLimiting.perOperation.search).toMatchObject({ capacity: 100 });
+    expect(config.monitoring.alertRules.map((r) => r.name)).toEqual(['SlowSearch']);
+  });
+});
