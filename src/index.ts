@@ -109,6 +109,7 @@ export {
   type ConfigDeprecation,
 } from './config/operations.js';
 export { RELOADABLE_PATHS } from './config/apply.js';
+export type { ReloadableOverload } from './overload/manager.js';
 export type { ConfigFileStatus, ReloadResult } from './config/reload.js';
 
 // Overload control: adaptive concurrency limits, criticality, client-side throttling

@@ -34,7 +34,7 @@ export interface ConfigFile {
   /** SHA-256 of the file's bytes, hex. */
   readonly hash: string;
   /** The document's values (without `$schema`). */
-  readonly values: Readonly<Plain>;
+  readonly values: Readonly<Record<string, unknown>>;
   /** The 1-based line of the value at `path` (or of its nearest ancestor in the file), if known. */
   lineOf(path: readonly PropertyKey[]): number | undefined;
 }

@@ -25,10 +25,10 @@ function withoutDefault(schema: AnySchema): AnySchema {
 }
 
 /** A strict object whose every field is optional and has no default (unlike `.partial()`, which keeps defaults). */
-function patchOf(schema: z.ZodObject): z.ZodObject {
+function patchOf<T extends z.ZodObject>(schema: T): z.ZodType<Partial<z.output<T>>, Partial<z.input<T>>> {
   const shape: Record<string, AnySchema> = {};
   for (const [key, field] of Object.entries(schema.shape)) shape[key] = withoutDefault(field as AnySchema).optional();
-  return z.strictObject(shape);
+  return z.strictObject(shape) as unknown as z.ZodType<Partial<z.output<T>>, Partial<z.input<T>>>;
 }
 
 const recoveryShape = operationRecoveryConfigSchema.shape;
@@ -37,10 +37,13 @@ const recoveryShape = operationRecoveryConfigSchema.shape;
 const recoveryFields = {
   retry: z.union([z.literal(false), patchOf(retryConfigSchema)]).optional(),
   circuitBreaker: z.union([z.literal(false), patchOf(circuitBreakerConfigSchema)]).optional(),
-  timeoutMs: withoutDefault(recoveryShape.timeoutMs).optional(),
+  /** Per-attempt timeout; 0 turns it off. */
+  timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
   bulkhead: z.union([z.literal(false), patchOf(bulkheadConfigSchema)]).optional(),
-  idempotent: withoutDefault(recoveryShape.idempotent).optional(),
-  attemptSpans: withoutDefault(recoveryShape.attemptSpans).optional(),
+  /** Operations that must not run twice are never retried. */
+  idempotent: z.boolean().optional(),
+  /** Opt-in child span per attempt. */
+  attemptSpans: z.boolean().optional(),
   dependency: recoveryShape.dependency,
   retryBudget: recoveryShape.retryBudget,
 };

@@ -26,7 +26,7 @@ export class OperationLayers {
   /** Adds a code patch over the earlier ones of `name`. */
   addCode(name: string, patch: OperationPatch): void {
     const earlier = this.code.get(name);
-    this.code.set(name, earlier === undefined ? patch : (mergePatch(earlier, patch)));
+    this.code.set(name, earlier === undefined ? patch : mergePatch(earlier, patch));
   }
 
   /** The file's patches with `changes` applied (undefined: the file no longer names it), without keeping them. */
