@@ -87,6 +87,16 @@ describe('reloading the configuration file', () => {
     expect(system.reloadConfigFile()).toMatchObject({ outcome: 'unchanged' });
   });
 
+  it("keeps the code's configureOperation settings on top of the file's across a reload", async () => {
+    const path = file(limit(2));
+    const system = start(path);
+    system.configureOperation('flaky', { timeoutMs: 1234 });
+    file([...limit(2), '    timeoutMs: 99', 'defaults:', '  retry: { maxRetries: 7 }']);
+    expect(system.reloadConfigFile().outcome).toBe('applied');
+    expect(system.components.recovery.getOperationConfig('flaky')).toMatchObject({ timeoutMs: 1234, retry: false });
+    expect(system.components.recovery.getOperationConfig('other')).toMatchObject({ retry: { maxRetries: 7 } });
+  });
+
   it('rebuilds a breaker whose settings changed', async () => {
     const path = file(limit(2));
     const system = start(path);
