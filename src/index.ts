@@ -93,21 +93,8 @@ export {
   type OperationConfigInput,
   type ConfigLayers,
 } from './config.js';
-export {
-  CONFIG_FILE_ENV,
-  MAX_CONFIG_FILE_BYTES,
-  readConfigFile,
-  parseConfigText,
-  validateConfigFile,
-  type ConfigFile,
-} from './config/file.js';
-export {
-  operationConfigSchema,
-  operationDefaultsSchema,
-  operationsConfigSchema,
-  MAX_CONFIGURED_OPERATIONS,
-  type ConfigDeprecation,
-} from './config/operations.js';
+export { readConfigFile, validateConfigFile, type ConfigFile } from './config/file.js';
+export { operationConfigSchema, type ConfigDeprecation } from './config/operations.js';
 export { RELOADABLE_PATHS } from './config/apply.js';
 export type { ReloadableOverload } from './overload/manager.js';
 export type { ConfigFileStatus, ReloadResult } from './config/reload.js';

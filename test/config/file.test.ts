@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   createProductionSystem,
-  parseConfigText,
   productionConfigSchema,
   readConfigFile,
   resolveSources,
@@ -12,6 +11,7 @@ import {
   type InvalidConfigFileError,
   type StandardProductionSystem,
 } from '../../src/index.js';
+import { parseConfigText } from '../../src/config/file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
