@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { bundleEntries } from './bundle-entries.mjs';
+import { configJsonSchema } from './config-schema.mjs';
 import { compileStatusPageScript, inlineStatusPageScript, PAGE_TSCONFIG } from './status-page-script.mjs';
 
 const tsc = ['node_modules/typescript/bin/tsc'];
@@ -40,3 +41,6 @@ for (const format of ['cjs', 'esm']) {
 
 // Last: the bundle reads the finished ES-module build (the shim and the inlined page script included).
 await bundleEntries();
+
+// The configuration file's JSON Schema, from the zod schemas just built (exported as ./config.schema.json).
+writeFileSync('dist/config.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { ProductionConfig } from './config.js';
+import type { ConfigFileStatus } from './config/reload.js';
 import type { StandardComponents } from './create.js';
 import { createAdminServer, type AdminServer, type AdminServerConfigInput } from './http/server.js';
 import { buildStatusDocument, type StatusSources } from './http/status-data.js';
@@ -17,6 +18,8 @@ export interface AdminServerHost {
   readonly config: ProductionConfig;
   readonly components: StandardComponents;
   activeOperationCount(): number;
+  /** The configuration file's status, when the system has one. */
+  getConfigFileStatus?(): ConfigFileStatus | null;
 }
 
 /** The base URL of a bound admin address; a wildcard address is named by the host name. */
@@ -40,6 +43,7 @@ export async function startAdminServer(
   const sources: StatusSources = {
     ...system.components,
     activeOperations: () => system.activeOperationCount(),
+    configFile: () => system.getConfigFileStatus?.() ?? null,
     traceUrlTemplate: adminConfig.traceUrlTemplate,
   };
   const server = createAdminServer({

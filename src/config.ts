@@ -11,6 +11,7 @@ import { monitoringConfigSchema } from './monitoring/config.js';
 import { errorRecoveryConfigSchema, type operationRecoveryConfigSchema } from './recovery/config.js';
 import { shutdownConfigSchema } from './shutdown/config.js';
 import { overloadConfigSchema, type OperationOverloadInput } from './overload/config.js';
+import { mapOperationModel, operationDefaultsSchema, operationsConfigSchema, type ConfigDeprecation } from './config/operations.js';
 
 /** Schema of {@link ProductionConfig}: the seed's sections plus recovery defaults and the admin server. */
 export const productionConfigSchema = z.strictObject({
@@ -27,6 +28,10 @@ export const productionConfigSchema = z.strictObject({
   deadlines: deadlinesConfigSchema.prefault({}),
   admin: adminServerConfigSchema.prefault({}),
   overload: overloadConfigSchema.prefault({}),
+  /** Everything about each operation, keyed by name: retry, breaker, timeout, bulkhead, rate limit, concurrency, criticality, dependency, retry budget. */
+  operations: operationsConfigSchema,
+  /** What every operation gets unless its `operations` entry says otherwise (mapped onto `errorRecovery.defaults`). */
+  defaults: operationDefaultsSchema.optional(),
 });
 
 /** The whole production configuration, with every default filled in. */
@@ -368,14 +373,29 @@ export function misspelledEnvVariables(env: NodeJS.ProcessEnv = process.env): Mi
   return out;
 }
 
+/** Layers beneath the environment and the code's config (see {@link resolveConfig}). */
+export interface ConfigLayers {
+  /** The configuration file's values (already validated on their own, so errors there name the file's line). */
+  readonly file?: Readonly<Record<string, unknown>>;
+  /** Collects the deprecated sections the file and the code used (each names its replacement). */
+  readonly deprecations?: ConfigDeprecation[];
+}
+
 /**
- * Validates a config once, at the edge: defaults, then `PRODUCTION_*` variables, then `input` (code wins,
- * as in the OTel SDK). Throws {@link InvalidConfigError} naming the bad field's path.
+ * Validates a config once, at the edge: defaults, then the configuration file (`layers.file`), then
+ * `PRODUCTION_*` variables, then `input` (code wins, as in the OTel SDK). Throws {@link InvalidConfigError} naming the bad field's path.
  */
-export function resolveConfig(input: ProductionConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ProductionConfig {
+export function resolveConfig(
+  input: ProductionConfigInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+  layers: ConfigLayers = {},
+): ProductionConfig {
   if (!isPlainObject(input)) throw new InvalidConfigError('(root)', 'config must be a plain object');
   const fromEnv = configFromEnv(env);
-  const merged = deepMerge(fromEnv, input);
+  // Each layer's `operations:`/`defaults:` is mapped onto the sections beneath before they merge, so a field set
+  // in one form by the file and in the other by code still resolves by precedence.
+  const file = layers.file === undefined ? {} : mapOperationModel({ ...layers.file }, layers.deprecations);
+  const merged = deepMerge(deepMerge(file, mapOperationModel(fromEnv)), mapOperationModel(input, layers.deprecations));
   const result = productionConfigSchema.safeParse(merged, PARSE_ONCE);
   if (!result.success) {
     // Blame a variable only when one set the bad field's section and the code did not set the field itself;

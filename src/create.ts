@@ -1,11 +1,16 @@
 import { startAdminServer, type AdminServerAddress } from './admin.js';
-import { misspelledEnvVariables, resolveConfig, type ProductionConfig, type ProductionConfigInput } from './config.js';
+import { misspelledEnvVariables, resolveConfig, productionConfigSchema, type ProductionConfig, type ProductionConfigInput } from './config.js';
+import { configFilePathFromEnv, readConfigFile, validateConfigFile, type ConfigFile } from './config/file.js';
+import { deprecationMessage, type ConfigDeprecation } from './config/operations.js';
+import { applyReload } from './config/apply.js';
+import { ConfigReloader, type ConfigFileStatus, type ReloadResult } from './config/reload.js';
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
 import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
+import type { OperationPatch } from './recovery/manager.js';
 import { OverloadManager, type OverloadManagerOptions } from './overload/index.js';
 import { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions } from './sdk/embedded.js';
 import {
@@ -31,6 +36,52 @@ export interface StandardComponents {
 /** A system as `createProductionSystem` returns it: the standard components, and an admin server to start. */
 export class StandardProductionSystem<E extends Engine = Engine> extends ProductionSystem<E, StandardComponents> {
   private adminServer: Promise<AdminServerAddress> | undefined;
+  private reloader: ConfigReloader | undefined;
+
+  /**
+   * Makes `file` the configuration file this system reloads (`createProductionSystem` calls it when a file is
+   * used): on a change of the file (when `watch`), on SIGHUP (unless it is a shutdown signal) and on
+   * {@link StandardProductionSystem.reloadConfigFile}, the file is resolved again beneath `env` and `input`
+   * (the code's config), and applied at once or rejected whole. Stopped at shutdown.
+   */
+  useConfigFile(file: ConfigFile, options: { input: ProductionConfigInput; env: NodeJS.ProcessEnv; watch: boolean }): void {
+    if (this.reloader !== undefined) throw new Error('The system already has a configuration file');
+    const running = (): ProductionConfig => this.config;
+    const reloader = new ConfigReloader(file, {
+      get config() {
+        return running();
+      },
+      resolve: (next) => resolveSources(options.input, { env: options.env, configFile: next }).config,
+      apply: (next) => {
+        applyReload(this.components, this.config, next);
+        this.config = next;
+        this.forgetOperationRuntimes();
+      },
+      log: (level, message) => this.components.monitor.log(level, 'config', 'reload', message),
+    });
+    this.reloader = reloader;
+    this.configFileStatus = () => reloader.status();
+    if (options.watch) reloader.start(this.config.shutdown.signals.includes('SIGHUP'));
+    this.components.shutdown.registerHandler(
+      'config_file',
+      createCleanupHandler(() => reloader.close(), { step: 'initiate' }),
+      { priority: PRIORITY.readiness },
+    );
+  }
+
+  /** The configuration file's path, hash, applied time and reloads; null when the system has none. */
+  getConfigFileStatus(): ConfigFileStatus | null {
+    return this.reloader?.status() ?? null;
+  }
+
+  /**
+   * Reads the configuration file again and applies it when it changed (what a change of the file or SIGHUP
+   * does). A rejected file keeps the running configuration; the result says why. Never throws.
+   */
+  reloadConfigFile(): ReloadResult {
+    if (this.reloader === undefined) return { outcome: 'rejected', message: 'the system has no configuration file' };
+    return this.reloader.reload();
+  }
 
   /**
    * Starts the admin server (`/metrics`, `/livez`, `/readyz`, `/health`, `/status`), by default on
@@ -63,6 +114,16 @@ export interface CreateProductionSystemOptions {
   limits?: Pick<RateLimitingManagerOptions, 'redisClient' | 'store'>;
   /** Overload control's collaborators: the event loop's lag source and the random source of refusals. */
   overload?: Pick<OverloadManagerOptions, 'loopLag' | 'random'>;
+  /**
+   * The YAML or JSON file holding the configuration (beneath the environment and `config`): a path (relative to
+   * the working directory), a file already read, or false for none. Default: `PRODUCTION_CONFIG_FILE` of `env`.
+   */
+  configFile?: string | ConfigFile | false;
+  /**
+   * Reload the configuration file when it changes and on SIGHUP (unless SIGHUP is a shutdown signal). Default
+   * true when a file is used.
+   */
+  watchConfigFile?: boolean;
 }
 
 // Lower runs first: readiness goes first, telemetry last.
@@ -86,8 +147,14 @@ export function createProductionSystem<E extends Engine>(
   options: CreateProductionSystemOptions = {},
 ): StandardProductionSystem<E> {
   const env = options.env ?? process.env;
-  const system = build(engine, resolveConfig(config, env), options);
+  const sources = resolveSources(config, options);
+  const system = build(engine, sources.config, options);
   warnMisspelledVariables(system.components.monitor, env);
+  for (const deprecation of sources.deprecations)
+    system.components.monitor.log('warn', 'config', 'deprecated', deprecationMessage(deprecation));
+  if (sources.file !== undefined) {
+    system.useConfigFile(sources.file, { input: config, env, watch: options.watchConfigFile ?? true });
+  }
   return system;
 }
 
@@ -99,6 +166,30 @@ function warnMisspelledVariables(monitor: ProductionMonitor, env: NodeJS.Process
       'production.config.closest': closest,
     });
   }
+}
+
+/** What the system is built from: the config resolved over the file's layer, the file, the deprecations seen. */
+export interface ResolvedSources {
+  readonly config: ProductionConfig;
+  readonly file: ConfigFile | undefined;
+  readonly deprecations: readonly ConfigDeprecation[];
+}
+
+/**
+ * Reads and validates the configuration file (named by `options.configFile`, else `PRODUCTION_CONFIG_FILE`), then
+ * resolves the whole config over it: defaults < file < environment < code. INVALID_CONFIG names the file, the
+ * field and its line for a bad file.
+ */
+export function resolveSources(
+  config: ProductionConfigInput,
+  options: Pick<CreateProductionSystemOptions, 'env' | 'configFile'>,
+): ResolvedSources {
+  const env = options.env ?? process.env;
+  const named = options.configFile ?? configFilePathFromEnv(env) ?? false;
+  const file = named === false ? undefined : typeof named === 'string' ? readConfigFile(named) : named;
+  if (file !== undefined) validateConfigFile(file, productionConfigSchema);
+  const deprecations: ConfigDeprecation[] = [];
+  return { config: resolveConfig(config, env, { file: file?.values, deprecations }), file, deprecations };
 }
 
 /** The seed's `create_production_system_with_config`: the same, with the config given explicitly. */
@@ -125,6 +216,9 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     deadlineMarginMs: config.deadlines.marginMs,
     throttleFor: (dependency) => overload.throttleFor(dependency),
   });
+  // The `operations:` section's recovery fields (its rate limits and overload settings went to their sections).
+  const operations = new Map(Object.entries(config.operations) as [string, OperationPatch][]);
+  if (operations.size > 0) recovery.reconfigure(config.errorRecovery.defaults, operations, config.dependencies);
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });

@@ -219,6 +219,23 @@ export class InvalidConfigError extends ProductionError {
   }
 }
 
+/**
+ * A configuration file is invalid: unreadable, not YAML/JSON, or a field fails validation. The message names the
+ * file, the field's path and (when known) its line, e.g. `config.yaml line 12: Invalid config at rateLimiting...`.
+ */
+export class InvalidConfigFileError extends InvalidConfigError {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** 1-based line of the bad field (or of its nearest ancestor in the file), when known. */
+  readonly line: number | undefined;
+  constructor(path: string, message: string, file: string, line?: number) {
+    super(path, message);
+    this.file = file;
+    this.line = line;
+    this.message = `${file}${line === undefined ? '' : ` line ${line}`}: ${this.message}`;
+  }
+}
+
 /** True for any error raised by the production layer itself (never retried, never a breaker failure). */
 export function isProductionError(error: unknown): error is ProductionError {
   return error instanceof ProductionError;

@@ -14,7 +14,9 @@ export {
   StandardProductionSystem,
   BREAKER_CHECKPOINT,
   RATE_LIMIT_CHECKPOINT,
+  resolveSources,
   type CreateProductionSystemOptions,
+  type ResolvedSources,
   type StandardComponents,
 } from './create.js';
 export type { AdminServerAddress } from './admin.js';
@@ -68,6 +70,7 @@ export {
   TimeoutError,
   AbortedError,
   InvalidConfigError,
+  InvalidConfigFileError,
   OverloadedError,
   ThrottledError,
   DeadlineExceededError,
@@ -88,7 +91,13 @@ export {
   type ProductionConfig,
   type ProductionConfigInput,
   type OperationConfigInput,
+  type ConfigLayers,
 } from './config.js';
+export { readConfigFile, validateConfigFile, type ConfigFile } from './config/file.js';
+export { operationConfigSchema, type ConfigDeprecation } from './config/operations.js';
+export { RELOADABLE_PATHS } from './config/apply.js';
+export type { ReloadableOverload } from './overload/manager.js';
+export type { ConfigFileStatus, ReloadResult } from './config/reload.js';
 
 // Overload control: adaptive concurrency limits, criticality, client-side throttling
 export {
@@ -139,6 +148,7 @@ export {
 export {
   ErrorRecoveryManager,
   MAX_OPERATION_NAME_LENGTH,
+  operationNameSchema,
   errorRecoveryConfigSchema,
   operationRecoveryConfigSchema,
   retryConfigSchema,

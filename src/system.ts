@@ -1,5 +1,6 @@
 import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
+import type { ConfigFileStatus } from './config/reload.js';
 import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
 import type { ResourceUsageReport } from './limits/manager.js';
 import type { RateLimitStats } from './limits/stats.js';
@@ -11,6 +12,9 @@ import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
 import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
+import type { ProtectedOperationOptions } from './pipeline.js';
+
+export type { ProtectedOperationOptions } from './pipeline.js';
 import type {
   AdmissionOutcome,
   AdmissionPermit,
@@ -48,8 +52,6 @@ function badId(path: string, value: unknown): InvalidConfigError {
   );
 }
 
-import type { ProtectedOperationOptions } from './operation-options.js';
-export type { ProtectedOperationOptions } from './operation-options.js';
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
@@ -109,6 +111,8 @@ export interface SystemStatus<C extends ProductionComponents = ProductionCompone
   readonly shutdown: ShutdownProgressSnapshot;
   /** Adaptive limits, in-flight counts, shedding by class and throttle probabilities; null without overload control. */
   readonly overload: OverloadStatus | null;
+  /** The configuration file: its path, hash, the time it was applied and the reloads; null without one. */
+  readonly configFile: ConfigFileStatus | null;
 }
 
 /** Options of {@link ProductionSystem} beyond its components. */
@@ -143,14 +147,16 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   private readonly correlationRejections = new CorrelationIdRejections();
   private readonly startedAt: number;
   private readonly clock: Clock;
+  /** The configuration file's status, when the system has one (`createProductionSystem` sets it). */
+  protected configFileStatus: (() => ConfigFileStatus) | undefined;
   /** Resolves once start-up work (restoring checkpointed breaker state) is done; never rejects. */
   ready: Promise<void> = Promise.resolve();
 
   constructor(
     /** The engine this layer protects. */
     readonly engine: E,
-    /** The validated configuration. */
-    readonly config: ProductionConfig,
+    /** The validated configuration in force (a configuration reload replaces it). */
+    public config: ProductionConfig,
     /** The components behind the steps. */
     readonly components: C,
     options: ProductionSystemOptions = {},
@@ -313,7 +319,13 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       monitoring: monitor.healthCheck() as ReturnType<C['monitor']['healthCheck']>,
       shutdown: shutdown.getShutdownProgress(),
       overload: this.components.overload?.getOverloadStatus() ?? null,
+      configFile: this.configFileStatus?.() ?? null,
     };
+  }
+
+  /** Drops every operation's cached policies (a reload changed them): the next call of each takes the new ones. */
+  protected forgetOperationRuntimes(): void {
+    this.runtimes.clear();
   }
 
   /** Protected operations in flight right now. */

@@ -12,6 +12,7 @@ import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
 import type { OwnedRetryBudgetStatus } from '../recovery/retry-budgets.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/progress.js';
 import type { OverloadStatus } from '../overload/manager.js';
+import type { ConfigFileStatus } from '../config/reload.js';
 import type {
   AlertRow,
   ComponentRow,
@@ -49,6 +50,8 @@ export interface StatusSources {
   readonly shutdown: { getShutdownProgress(): ShutdownProgressSnapshot };
   /** Overload control (adaptive limits, shedding, throttles), when the system has it. */
   readonly overload?: { getOverloadStatus(): OverloadStatus };
+  /** The configuration file's status (`StandardProductionSystem.getConfigFileStatus`), when there is one. */
+  readonly configFile?: () => ConfigFileStatus | null;
   /** Protected operations in flight (`system.activeOperationCount()`). */
   readonly activeOperations?: () => number;
   /** Trace link template with `{traceId}` (`admin.traceUrlTemplate`); only http(s) templates make links. */
@@ -151,6 +154,7 @@ export function buildStatusDocument(sources: StatusSources, query?: URLSearchPar
     shutdown: { inProgress: progress.shuttingDown || progress.startedAt !== null, progress },
     overload: sources.overload === undefined ? null : overloadView(sources.overload.getOverloadStatus()),
     headline: headline(series, now),
+    configFile: configFileView(sources.configFile?.() ?? null),
     series: series.map((p) => ({
       timestamp: p.timestamp,
       requestsPerSecond: p.requestsPerSecond,
@@ -396,5 +400,17 @@ function overloadView(o: OverloadStatus): OverloadView {
       accepts: t.accepts,
       throttled: t.throttled,
     })),
+  };
+}
+
+function configFileView(status: ConfigFileStatus | null): StatusDocument['configFile'] {
+  if (status === null) return null;
+  const last = status.lastRejection;
+  return {
+    path: clip(status.path, STATUS_LIMITS.text),
+    hash: status.hash,
+    appliedAt: status.appliedAt,
+    reloads: { ...status.reloads },
+    lastRejection: last === null ? null : { at: last.at, message: clip(last.message, STATUS_LIMITS.text) },
   };
 }

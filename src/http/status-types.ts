@@ -221,6 +221,14 @@ export interface StatusDocument {
   series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; refusalRate: number; p99Ms: number | null }>;
   /** Overload control; null when the system has none. */
   overload: OverloadView | null;
+  /** The configuration file in force (path, SHA-256, when applied, reloads); null without one. */
+  configFile: {
+    path: string;
+    hash: string;
+    appliedAt: string;
+    reloads: { applied: number; rejected: number };
+    lastRejection: { at: string; message: string } | null;
+  } | null;
   /** `unknown` when the monitor reports nothing. */
   monitoring: { status: 'healthy' | 'warning' | 'critical' | 'unknown'; problems: string[] };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operationNameSchema } from '../recovery/names.js';
 
 const positive = z.number().positive().max(1e9);
 
@@ -167,7 +168,7 @@ export const rateLimitConfigSchema = z
     /** One limiter for every call; null means no global limit. */
     global: rateLimiterConfigSchema.nullable().default(null),
     /** Limiters per operation name. */
-    perOperation: z.record(z.string().min(1).max(256), rateLimiterConfigSchema).default({}),
+    perOperation: z.record(operationNameSchema, rateLimiterConfigSchema).default({}),
     /** Policy of every user; null means no per-user limit. Overrides: `configureUserRateLimit`. */
     perUser: rateLimiterConfigSchema.nullable().default(null),
     /** Cap on users whose limiter state is kept; the least recently seen is evicted past it. */

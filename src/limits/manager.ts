@@ -207,6 +207,12 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
     this.gate.configureOperation(operationName, policy);
   }
 
+  /** Sets (or with null removes) the global limit or the `perUser` policy; a new policy starts with a full allowance. */
+  configureDefaultRateLimit(scope: 'global' | 'user', config: RateLimiterConfigInput | null): void {
+    const path = scope === 'global' ? 'rateLimiting.global' : 'rateLimiting.perUser';
+    this.gate.configureDefault(scope, config === null ? null : parseSection(rateLimiterConfigSchema, config, path));
+  }
+
   /** Sets (or with null removes) one user's own limit, which replaces the `perUser` policy for that user. */
   configureUserRateLimit(userId: string, config: RateLimiterConfigInput | null): void {
     if (typeof userId !== 'string') throw new InvalidConfigError('userId', 'must be a string');

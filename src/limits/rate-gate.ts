@@ -60,6 +60,14 @@ export class RateGate {
     this.refreshActive();
   }
 
+  /** Sets or (with null) removes the global limit or the policy of every user (a configuration reload). */
+  configureDefault(scope: 'global' | 'user', policy: RateLimiterConfig | null): void {
+    if (scope === 'global') this.hasGlobal = policy !== null;
+    else this.hasUserDefault = policy !== null;
+    this.store.setPolicy(scope, undefined, policy);
+    this.refreshActive();
+  }
+
   /** Sets or (with null) removes one user's own limit, replacing the default policy for that user. */
   configureUser(userId: string, policy: RateLimiterConfig | null): void {
     const key = this.userKey(userId);

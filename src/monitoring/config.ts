@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertRuleSchema } from './alerts/rule.js';
 
 /** Log levels of the seed, lowest first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
@@ -34,6 +35,12 @@ export const monitoringConfigSchema = z.strictObject({
   alertEvaluationIntervalMs: z.number().int().min(100).max(3_600_000).default(15_000),
   /** Ship the default alert rules. */
   defaultAlertRules: z.boolean().default(true),
+  /** Alert rules added after the defaults (a rule with a default's name replaces it); names must be unique. */
+  alertRules: z
+    .array(alertRuleSchema)
+    .max(1000)
+    .default([])
+    .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, { message: 'alert rule names must be unique' }),
   /** How long recent metric snapshots are kept. */
   metricsRetentionMs: z.number().int().min(1000).max(86_400_000).default(600_000),
   alertmanager: receiverSchema.optional(),

@@ -111,6 +111,7 @@ export class ProductionMonitor implements MonitorComponent {
     const delivery: DeliveryOptions = { timeoutMs: 5000, maxRetries: 3, maxQueue: 1000, backoffMs: 500, ...options.delivery };
     for (const notifier of options.notifiers ?? []) this.alerting.addNotifier(notifier, delivery);
     if (c.defaultAlertRules) for (const rule of DEFAULT_ALERT_RULES) this.alerting.addRule(rule);
+    for (const rule of c.alertRules) this.alerting.addRule(rule);
     for (const rule of options.alertRules ?? []) this.alerting.addRule(rule);
     this.history = new Ring<MetricSnapshot>(Math.min(64, Math.ceil(c.metricsRetentionMs / c.alertEvaluationIntervalMs) + 1));
     this.series = new RequestSeries(Math.min(720, Math.ceil(c.requestSeriesWindowMs / c.alertEvaluationIntervalMs) + 1));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operationNameSchema } from '../recovery/names.js';
 import { CRITICALITIES } from './criticality.js';
 import type { Criticality } from '../errors.js';
 
@@ -122,7 +123,7 @@ export const overloadConfigSchema = z.strictObject({
   /** One adaptive limit over every call (`*`); false for none. */
   concurrency: z.union([z.literal(false), adaptiveConcurrencySchema]).default(false),
   /** Per-operation adaptive limits and default classes. */
-  operations: z.record(z.string().min(1).max(256), operationOverloadSchema).default({}),
+  operations: z.record(operationNameSchema, operationOverloadSchema).default({}),
   /** Class of calls that name none (no option, no operation default, no baggage). */
   defaultCriticality: criticalitySchema.default('critical'),
   /**

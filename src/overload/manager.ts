@@ -2,7 +2,7 @@ import { InvalidConfigError, OverloadedError, type Criticality } from '../errors
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { AdmissionPermit, OperationAdmission, OverloadGate } from '../pipeline.js';
-import { dependenciesConfigSchema, type DependenciesConfigInput } from '../dependencies/config.js';
+import { dependenciesConfigSchema, type DependenciesConfig, type DependenciesConfigInput } from '../dependencies/config.js';
 import { AdaptiveLimiter, type AdaptiveLimitSnapshot } from './adaptive-limiter.js';
 import {
   operationOverloadSchema,
@@ -85,9 +85,15 @@ class Admission implements OperationAdmission {
  * Overload control (steps 5 and 6): adaptive concurrency limits, global and per operation; criticality
  * shedding, also on Node's own signals; and client-side adaptive throttling per named dependency.
  */
+/** The settings {@link OverloadManager.reconfigure} compares: the `overload` and `dependencies` sections. */
+export interface ReloadableOverload {
+  readonly overload: OverloadConfig;
+  readonly dependencies: DependenciesConfig;
+}
+
 export class OverloadManager implements OverloadGate {
   readonly config: OverloadConfig;
-  readonly defaultCriticality: Criticality;
+  defaultCriticality: Criticality;
   /** Node's signals, when signal shedding is on. */
   readonly signals: SignalShedding | undefined;
   /** The queue-delay control, when it is on. */
@@ -96,11 +102,12 @@ export class OverloadManager implements OverloadGate {
   edgeAdmission = false;
   private readonly sampler: NodeSignals | undefined;
   private readonly clock: Clock;
-  private readonly global: AdaptiveLimiter | undefined;
+  private global: AdaptiveLimiter | undefined;
   private readonly operations = new Map<string, { limiter: AdaptiveLimiter | undefined | false; criticality: Criticality | undefined }>();
   private readonly shed = new Map<string, number[]>();
   private readonly throttles = new Map<string, ClientThrottle>();
   private readonly metrics: OverloadMetrics | undefined;
+  private readonly random: OverloadManagerOptions['random'];
 
   constructor(overload: OverloadConfigInput = {}, dependencies: DependenciesConfigInput = {}, options: OverloadManagerOptions = {}) {
     this.config = parseSection(overloadConfigSchema, overload, 'overload');
@@ -116,6 +123,7 @@ export class OverloadManager implements OverloadGate {
       this.queueDelay = new QueueDelayControl(this.config.queueDelay, options.loopLag, this.clock, options.random);
       this.queueDelay.start();
     }
+    this.random = options.random;
     if (this.config.signals !== false) {
       this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
       this.sampler.sample();
@@ -160,6 +168,36 @@ export class OverloadManager implements OverloadGate {
       limiter = this.limiter(operationName, config.concurrency);
     }
     this.operations.set(operationName, { limiter, criticality: config.criticality ?? existing?.criticality });
+  }
+
+  /**
+   * A configuration reload: the global limit, the default class, the operations and the dependencies' throttles
+   * whose settings differ between `previous` and `next` are replaced (a new limit starts from its `initialLimit`,
+   * a new throttle with an empty window); the rest keep their state. Node's signals are not reloaded.
+   */
+  reconfigure(previous: ReloadableOverload, next: ReloadableOverload): void {
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(previous.overload.concurrency, next.overload.concurrency)) {
+      this.global?.close();
+      this.global = next.overload.concurrency === false ? undefined : this.limiter('*', next.overload.concurrency);
+    }
+    this.defaultCriticality = next.overload.defaultCriticality;
+    const names = new Set([...Object.keys(previous.overload.operations), ...Object.keys(next.overload.operations)]);
+    for (const name of names) {
+      const [before, after] = [previous.overload.operations[name], next.overload.operations[name]];
+      if (same(before, after)) continue;
+      const existing = this.operations.get(name);
+      if (existing?.limiter) existing.limiter.close();
+      this.operations.delete(name);
+      if (after !== undefined) this.configureOperation(name, after);
+    }
+    const deps = new Set([...Object.keys(previous.dependencies), ...Object.keys(next.dependencies)]);
+    for (const name of deps) {
+      const after = next.dependencies[name]?.throttle;
+      if (same(previous.dependencies[name]?.throttle, after)) continue;
+      if (after) this.throttles.set(name, new ClientThrottle(name, after, this.clock, this.random));
+      else this.throttles.delete(name);
+    }
   }
 
   /** The throttle of a named dependency, or undefined when it has none. */

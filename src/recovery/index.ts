@@ -9,7 +9,7 @@ export {
 export type { BreakerSnapshot } from './breaker.js';
 export type { Operation } from './operation.js';
 export type { OperationStatsSnapshot } from './stats.js';
-export { MAX_OPERATION_NAME_LENGTH } from './names.js';
+export { MAX_OPERATION_NAME_LENGTH, operationNameSchema } from './names.js';
 export {
   errorRecoveryConfigSchema,
   operationRecoveryConfigSchema,

@@ -21,6 +21,7 @@ import {
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
+import { OperationLayers, mergePatch } from './layers.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -84,17 +85,6 @@ export type OperationPatch = {
   [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
 };
 
-function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    const current = out[key];
-    const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
-    out[key] = bothObjects ? { ...current, ...value } : value;
-  }
-  return out;
-}
-
 function sameSettings(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -119,6 +109,8 @@ export class ErrorRecoveryManager {
     onRetrySkipped: (call, failedAttempt, reason, error, budget) => this.skipped.emit({ call, failedAttempt, reason, error, budget }),
   };
   private readonly budgets: RetryBudgets;
+  private defaults: OperationRecoveryConfig;
+  private readonly layers = new OperationLayers();
   private readonly deadlineMarginMs: number;
   readonly enabled: boolean;
   private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
@@ -131,6 +123,7 @@ export class ErrorRecoveryManager {
     this.clock = options.clock ?? systemClock;
     this.throttleFor = options.throttleFor;
     this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
+    this.defaults = config.defaults;
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
     if (options.listener) this.addListener(options.listener);
   }
@@ -208,6 +201,7 @@ export class ErrorRecoveryManager {
       `operations.${operationName}`,
     );
     this.overrides.set(operationName, merged);
+    this.layers.addCode(operationName, config);
     const existing = this.operations.get(operationName);
     if (existing) {
       const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, merged.circuitBreaker);
@@ -215,6 +209,44 @@ export class ErrorRecoveryManager {
       existing.stop();
       this.operations.delete(operationName);
     }
+  }
+
+  /**
+   * A configuration reload, all at once: new defaults and dependencies, and per name in `fileOperations` the file's
+   * patch (undefined: the file no longer names it); code patches (`configureOperation`) stay on top. Everything is
+   * validated before anything changes (INVALID_CONFIG names the field); every policy is rebuilt on its next
+   * call, each breaker whose settings did not change keeping its state.
+   */
+  reconfigure(
+    defaults: OperationRecoveryConfig,
+    fileOperations: ReadonlyMap<string, OperationPatch | undefined>,
+    dependencies: DependenciesConfig,
+  ): void {
+    for (const name of fileOperations.keys()) validateOperationName(name);
+    const file = this.layers.fileWith(fileOperations);
+    const names = this.layers.names(file);
+    if (names.size > this.config.maxOperations) {
+      throw new InvalidConfigError(
+        'operations',
+        `more than errorRecovery.maxOperations (${this.config.maxOperations}) configured operations`,
+      );
+    }
+    const next = new Map<string, OperationRecoveryConfig>();
+    for (const name of names) {
+      next.set(name, parseSection(operationRecoveryConfigSchema, this.layers.merged(name, defaults, file), `operations.${name}`));
+    }
+    this.layers.replaceFile(file);
+    this.defaults = defaults;
+    this.budgets.setDependencies(dependencies);
+    this.overrides.clear();
+    for (const [name, config] of next) this.overrides.set(name, config);
+    for (const [name, existing] of this.operations) {
+      if (existing.breaker && sameSettings(existing.config.circuitBreaker, this.resolved(name).circuitBreaker)) {
+        this.restored.set(name, existing.breaker.snapshot());
+      }
+      existing.stop();
+    }
+    this.operations.clear();
   }
 
   /** The operation's resolved policies (defaults merged with its overrides). */
@@ -321,7 +353,7 @@ export class ErrorRecoveryManager {
   }
 
   private resolved(name: string): OperationRecoveryConfig {
-    return this.overrides.get(name) ?? this.config.defaults;
+    return this.overrides.get(name) ?? this.defaults;
   }
 
   private statsFor(name: string): OperationStats {

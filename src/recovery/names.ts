@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { InvalidConfigError } from '../errors.js';
 
 /** Longest operation name accepted (names become span names and metric attributes). */
@@ -17,3 +18,13 @@ export function validateOperationName(name: unknown): asserts name is string {
   }
   if (CONTROL.test(name)) throw new InvalidConfigError('operationName', 'must not contain control characters');
 }
+
+/**
+ * Schema of an operation name, the one validation every per-operation section shares (`operations`, and the
+ * deprecated `rateLimiting.perOperation` and `overload.operations`): what {@link validateOperationName} accepts.
+ */
+export const operationNameSchema = z
+  .string()
+  .min(1)
+  .max(MAX_OPERATION_NAME_LENGTH)
+  .refine((name) => !CONTROL.test(name), 'must not contain control characters');

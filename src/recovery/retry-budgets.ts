@@ -24,9 +24,17 @@ export class RetryBudgets {
   private readonly budgets = new Map<string, { owner: RetryBudgetOwner; budget: RetryBudget }>();
 
   constructor(
-    private readonly dependencies: DependenciesConfig,
+    private dependencies: DependenciesConfig,
     private readonly clock: Clock,
   ) {}
+
+  /** Replaces the dependencies' settings (a reload); budgets of dependencies that no longer declare one are dropped. */
+  setDependencies(dependencies: DependenciesConfig): void {
+    this.dependencies = dependencies;
+    for (const [key, { owner, budget }] of this.budgets) {
+      if (owner === 'dependency' && !this.dependencies[budget.dependency]?.retryBudget) this.budgets.delete(key);
+    }
+  }
 
   /**
    * The budget an operation's retries draw on: its dependency's when that declares one (`false` there turns

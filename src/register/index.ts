@@ -8,8 +8,9 @@
  * the same system.
  */
 import * as nodeModule from 'node:module';
-import { resolveConfig, type ProductionConfig } from '../config.js';
-import { createProductionSystem, type StandardProductionSystem } from '../create.js';
+import type { ProductionConfig } from '../config.js';
+import type { ConfigFile } from '../config/file.js';
+import { createProductionSystem, resolveSources, type StandardProductionSystem } from '../create.js';
 import type { Engine } from '../pipeline.js';
 import { readOtelEnv, type PreloadSettings } from './env.js';
 import { startTelemetry, type PreloadTelemetry } from '../sdk/preload/telemetry.js';
@@ -76,9 +77,11 @@ function start(): PreloadState {
   enableCompileCache();
   let settings: PreloadSettings;
   let config: ProductionConfig;
+  let file: ConfigFile | undefined;
   try {
     settings = readOtelEnv(process.env);
-    config = resolveConfig({}, process.env);
+    // PRODUCTION_CONFIG_FILE is read once, here; the system below is built from the same file.
+    ({ config, file } = resolveSources({}, { env: process.env }));
   } catch (error) {
     fail(error);
   }
@@ -103,13 +106,20 @@ function start(): PreloadState {
     stats: () => (attached?.stats ? attached.stats() : {}),
   };
   try {
-    system = createProductionSystem(engine, {}, { env: process.env, telemetry: telemetry.embedded });
+    system = createProductionSystem(engine, {}, { env: process.env, telemetry: telemetry.embedded, configFile: file ?? false });
   } catch (error) {
     fail(error);
   }
   telemetry.instrumentHttp();
   system.components.shutdown.setupSignalHandlers();
-  const admin = system.startAdminServer({ host: settings.admin.host, port: settings.admin.port }).then(
+  // OTEL_EXPORTER_PROMETHEUS_HOST/_PORT (environment) win over the file's `admin` section, which wins over the default.
+  const envSet = (name: string): boolean => (process.env[name] ?? '').trim() !== '';
+  const listen = {
+    host: envSet('OTEL_EXPORTER_PROMETHEUS_HOST') ? settings.admin.host : config.admin.host,
+    port: envSet('OTEL_EXPORTER_PROMETHEUS_PORT') ? settings.admin.port : config.admin.port,
+  };
+  adminPort = listen.port;
+  const admin = system.startAdminServer(listen).then(
     (address): AdminAddress => {
       adminPort = address.port;
       const base = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;

@@ -55,6 +55,7 @@ export const METRIC = {
   concurrencyInFlight: 'production.concurrency.in_flight',
   concurrencyShed: 'production.concurrency.shed',
   throttleProbability: 'production.throttle.probability',
+  configReloads: 'production.config.reloads',
 } as const;
 
 /** Outcome of one protected operation, as recorded on its span and duration histogram. */

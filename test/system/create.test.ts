@@ -27,6 +27,7 @@ describe('createProductionSystem on embedded defaults', () => {
     ).resolves.toBe('alice:1');
     const status = system.getSystemStatus();
     expect(Object.keys(status).sort()).toEqual([
+      'configFile',
       'errorRecovery',
       'health',
       'monitoring',

@@ -37,6 +37,7 @@ describe('typed status contracts, one JSON naming convention', () => {
     await system.getHealthReport();
     const status: SystemStatus = system.getSystemStatus();
     expect(Object.keys(status).sort()).toEqual([
+      'configFile',
       'errorRecovery',
       'health',
       'monitoring',
@@ -47,6 +48,7 @@ describe('typed status contracts, one JSON naming convention', () => {
       'shutdown',
       'system',
     ]);
+    expect(status.configFile).toBeNull();
     expect(status.system).toMatchObject({ shuttingDown: false, activeOperations: 0, errorRecoveryEnabled: true });
     expect(status.errorRecovery.stats['graph.query']).toMatchObject({ calls: 2, successes: 1, rejections: 1 });
     expect(status.rateLimiting.operations['graph.query']).toMatchObject({ user: { allowed: 1, rejected: 1 }, limited: false });

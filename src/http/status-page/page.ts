@@ -214,8 +214,13 @@ function render(d: StatusDocument): void {
   ready.className = `badge ${d.health.ready ? 'healthy' : 'critical'}`;
   byId('ready').replaceChildren(ready);
   const inFlight = d.process.activeOperations !== null ? ` · ${d.process.activeOperations} in flight` : '';
+  const cf = d.configFile;
+  const config =
+    cf === null
+      ? ''
+      : ` · config ${cf.path} (sha256 ${cf.hash.slice(0, 12)}, applied ${time(cf.appliedAt)}, ${cf.reloads.applied} reloads, ${cf.reloads.rejected} rejected)${cf.lastRejection === null ? '' : `; last rejected: ${cf.lastRejection.message}`}`;
   byId('generated').textContent =
-    `updated ${time(d.generatedAt)} · pid ${d.process.pid} · up ${dur(d.process.uptimeSeconds * 1000)}${inFlight}`;
+    `updated ${time(d.generatedAt)} · pid ${d.process.pid} · up ${dur(d.process.uptimeSeconds * 1000)}${inFlight}${config}`;
   const sd = byId('shutdown');
   sd.hidden = !d.shutdown.inProgress;
   if (d.shutdown.inProgress) sd.textContent = shutdownText(d.shutdown.progress);
