@@ -55,6 +55,14 @@ export async function setup(name, noop) {
       span.end();
     };
   }
+  if (name === 'default') {
+    // The configuration a server under the preload runs: every default (no bulkhead, a 30 s timeout, the breaker).
+    const { productionMetricReaders } = await import('../../dist/esm/sdk/index.js');
+    installOtel(productionMetricReaders());
+    const { createProductionSystem } = await import('../../dist/esm/index.js');
+    const system = createProductionSystem({}, { healthChecks: { enabled: false } });
+    return () => system.executeProtectedOperation('op', undefined, noop);
+  }
   if (name === 'full' || name === 'full_exemplars_off' || name === 'full_budget_deadline') {
     const { productionMetricReaders } = await import('../../dist/esm/sdk/index.js');
     installOtel(productionMetricReaders());

@@ -1,6 +1,6 @@
 // Bytes allocated on the JS heap per awaited call (bench/http/alloc.cjs: the heap's growth between GCs, summed
-// from a GC profile), each case in a fresh process: protected_call_bytes (the full pipeline, as core's
-// full_ns), floor_call_bytes (core's floor: an activated span and a histogram record) and bare_call_bytes (the
+// from a GC profile), each case in a fresh process: protected_call_bytes (the default configuration, what a
+// server under the preload runs), full_call_bytes (core's full_ns configuration, with a bulkhead), floor_call_bytes (core's floor: an activated span and a histogram record) and bare_call_bytes (the
 // awaited async no-op itself, included in the others), and protected_call_bytes_over_floor. In a server, caches are cold and allocation decides
 // the cost of a call more than a tight loop's nanoseconds do.
 import { createRequire } from 'node:module';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { report } from './_measure.mjs';
 import { setup } from './_pipelines.mjs';
 
-const CASES = { bare: 'bare_call_bytes', floor: 'floor_call_bytes', full: 'protected_call_bytes' };
+const CASES = { bare: 'bare_call_bytes', floor: 'floor_call_bytes', default: 'protected_call_bytes', full: 'full_call_bytes' };
 const CALLS = 20_000;
 const which = process.argv[2];
 
