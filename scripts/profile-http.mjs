@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, startServer, variantSpec } from '../bench/cases/http.mjs';
+import { load, startServer, variantSpec, warmUp } from '../bench/cases/http.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -40,10 +40,10 @@ export function categorize(url, functionName) {
 const dir = mkdtempSync(join(tmpdir(), 'profile-http-'));
 try {
   const server = await startServer(node, await variantSpec(variant), ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-  load(server.port, 1, node); // warm-up, in the profile too but not counted per request
-  await server.ask('start');
-  const { rps } = load(server.port, seconds, node);
-  const { requests } = await server.ask('stop');
+  warmUp(server.port);
+  const { at: from } = await server.ask('start');
+  const { rps } = load(server.port, seconds);
+  const { requests, cpuMicros, at: to } = await server.ask('stop');
   await server.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error('the server wrote no .cpuprofile');
@@ -55,7 +55,11 @@ try {
   const inclusive = { 'our layer': 0, 'OTel instrumentation': 0 };
   const categories = new Map();
   const functions = new Map();
+  // Only the samples of the measured window (the profile's clock is the monotonic one hrtime reads).
+  let time = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    time += profile.timeDeltas[i] ?? 0;
+    if (time < from || time > to) continue;
     const { callFrame } = byId.get(profile.samples[i]);
     const micros = profile.timeDeltas[i] ?? 0;
     const category = categorize(callFrame.url, callFrame.functionName);
@@ -73,23 +77,23 @@ try {
     const where = `${callFrame.functionName || '(anonymous)'} ${callFrame.url.replace(ROOT, '').replace(/^.*node_modules[/\\]/, '')}:${callFrame.lineNumber + 1}`;
     functions.set(where, (functions.get(where) ?? 0) + micros);
   }
-  // The profile covers the warm-up too: µs per request are scaled by the requests of the whole profile.
+  // Samples are taken on wall time, which a loaded machine stretches: shares come from the samples, µs per
+  // request from the CPU time the process used in the window.
   const busy = [...categories].filter(([c]) => c !== 'idle').reduce((n, [, v]) => n + v, 0);
-  const total = [...categories.values()].reduce((n, v) => n + v, 0);
-  const profiledRequests = requests * (total / 1e6 / seconds > 1 ? total / 1e6 / seconds : 1);
+  const perRequest = (micros) => ((micros / busy) * cpuMicros) / requests;
   process.stdout.write(
     `${variant} on Node ${node === process.execPath ? process.version : node}: ${rps} req/s under load, ${requests} requests counted\n`,
   );
-  process.stdout.write(`CPU split (self time, % of busy; µs per request over the whole profile)\n`);
+  process.stdout.write(`CPU split (self time, % of busy; CPU µs per request)\n`);
   for (const [category, micros] of [...categories].filter(([c]) => c !== 'idle').sort((a, b) => b[1] - a[1])) {
     process.stdout.write(
-      `  ${category.padEnd(28)} ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${(micros / profiledRequests).toFixed(1).padStart(6)} µs\n`,
+      `  ${category.padEnd(28)} ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${perRequest(micros).toFixed(1).padStart(6)} µs\n`,
     );
   }
-  process.stdout.write(`  ${'busy total'.padEnd(28)} 100.0%  ${(busy / profiledRequests).toFixed(1).padStart(6)} µs\n`);
+  process.stdout.write(`  ${'busy total'.padEnd(28)} 100.0%  ${perRequest(busy).toFixed(1).padStart(6)} µs\n`);
   for (const [category, micros] of Object.entries(inclusive)) {
     process.stdout.write(
-      `  ${`${category}, inclusive`.padEnd(28)} ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${(micros / profiledRequests).toFixed(1).padStart(6)} µs (what it calls included)\n`,
+      `  ${`${category}, inclusive`.padEnd(28)} ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${perRequest(micros).toFixed(1).padStart(6)} µs (what it calls included)\n`,
     );
   }
   process.stdout.write('top functions (self time)\n');

@@ -2,7 +2,7 @@
 // The hello-world server of the real-server bench (bench/cases/http.mjs): one route that awaits a trivial
 // async job, CommonJS so a `--require` preload's HTTP instrumentation patches `node:http` before it is loaded.
 // `node [preload] server.cjs <bare|protected>`; prints its port on stdout, then answers its parent's IPC:
-// `start` begins counting requests and JS-heap bytes allocated (and replies), `stop` replies with both and the CPU time used, `exit` exits (so
+// `start` begins counting requests and JS-heap bytes allocated (and replies with the monotonic time in µs), `stop` replies with both and the CPU time used, `exit` exits (so
 // `--cpu-prof` writes its profile).
 const http = require('node:http');
 const { allocationMeter } = require('./alloc.cjs');
@@ -35,11 +35,11 @@ process.on('message', (message) => {
     counted = requests;
     meter = allocationMeter();
     cpu = process.cpuUsage();
-    process.send({ started: true });
+    process.send({ at: Number(process.hrtime.bigint() / 1000n) });
   } else if (message === 'stop') {
     const bytes = meter.stop();
     const used = process.cpuUsage(cpu);
-    process.send({ requests: requests - counted, bytes, cpuMicros: used.user + used.system });
+    process.send({ requests: requests - counted, bytes, cpuMicros: used.user + used.system, at: Number(process.hrtime.bigint() / 1000n) });
   } else if (message === 'exit') {
     server.close();
     process.exit(0);
