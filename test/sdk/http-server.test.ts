@@ -179,6 +179,34 @@ describe('the lean HTTP server instrumentation', () => {
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('leaves a request alone when another instrumentation around it already made its span', async () => {
+    let active: string | undefined;
+    handler = (_req, res) => {
+      active = trace.getActiveSpan()?.spanContext().spanId;
+      res.end('ok');
+    };
+    const outer = trace.getTracer('outer');
+    const emit = server.emit.bind(server);
+    // As instrumentation-http's patch of emit would, applied over ours: its span is active when ours runs.
+    server.emit = ((event: string, ...args: unknown[]) => {
+      if (event !== 'request') return emit(event, ...args);
+      const span = outer.startSpan('outer', { kind: SpanKind.SERVER });
+      try {
+        return context.with(trace.setSpan(context.active(), span), () => emit(event, ...args));
+      } finally {
+        span.end();
+      }
+    }) as typeof server.emit;
+    try {
+      await get('/wrapped');
+    } finally {
+      delete (server as Partial<Server>).emit;
+    }
+    const finished = spans.getFinishedSpans();
+    expect(finished.map((s) => s.name)).toEqual(['outer']);
+    expect(active).toBe(finished[0]!.spanContext().spanId);
+  });
+
   it('leaves ignored requests untraced', async () => {
     handler = (_req, res) => res.end('ok');
     await get('/ignored');

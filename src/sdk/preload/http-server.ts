@@ -142,12 +142,6 @@ function requestAttributes(request: http.IncomingMessage, method: string, scheme
   return attributes;
 }
 
-/** True when `headers` carry one of the registered propagator's fields: otherwise extract would find nothing. */
-function carriesContext(headers: http.IncomingHttpHeaders): boolean {
-  for (const field of propagation.fields()) if (headers[field.toLowerCase()] !== undefined) return true;
-  return false;
-}
-
 /**
  * Instruments every `http` and `https` server (see the module comment). Call once, before the application
  * starts its servers; a second call returns the instrumentation already installed.
@@ -161,6 +155,20 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
   });
   const shapes = new Map<string, Attributes>();
   const ignore = options.ignore;
+  // The registered propagator's header names, read again each second (its `fields()` copies an array per
+  // call; a propagator registered after us, by an application's own NodeSDK, is picked up).
+  let fields: readonly string[] = [];
+  let fieldsUntil = 0;
+
+  /** True when `headers` carry one of the propagator's fields: otherwise `extract` would find nothing. */
+  function carriesContext(headers: http.IncomingHttpHeaders, now: number): boolean {
+    if (now >= fieldsUntil) {
+      fields = propagation.fields().map((field) => field.toLowerCase());
+      fieldsUntil = now + 1000;
+    }
+    for (const field of fields) if (headers[field] !== undefined) return true;
+    return false;
+  }
 
   function metricAttributes(exchange: Exchange, status: number, route: string | undefined): Attributes {
     const key = `${exchange.method} ${exchange.scheme} ${exchange.version} ${status} ${route ?? ''}`;
@@ -224,16 +232,19 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
       if (event !== 'request') return original.call(this, event, ...args);
       const request = args[0] as http.IncomingMessage & Emitter;
       const response = args[1] as http.ServerResponse & Emitter & { [EXCHANGE]?: Exchange };
-      if (ignore?.(request)) return original.call(this, event, ...args);
+      // Ignored, or another instrumentation (an application's own instrumentation-http, patched over ours)
+      // already made the request's span: the handler runs in its context, untouched.
+      if (ignore?.(request) || trace.getSpan(context.active()) !== undefined) return original.call(this, event, ...args);
       const method = normalizeMethod(request.method);
-      const parent = carriesContext(request.headers) ? propagation.extract(ROOT_CONTEXT, request.headers) : ROOT_CONTEXT;
+      const start = performance.now();
+      const parent = carriesContext(request.headers, start) ? propagation.extract(ROOT_CONTEXT, request.headers) : ROOT_CONTEXT;
       const span = tracer.startSpan(
         method === '_OTHER' ? 'HTTP' : method,
         { kind: SpanKind.SERVER, attributes: requestAttributes(request, method, scheme) },
         parent,
       );
       const ctx = setRPCMetadata(trace.setSpan(parent, span), { type: RPCType.HTTP, span });
-      const exchange: Exchange = { span, ctx, start: performance.now(), method, scheme, version: request.httpVersion, ended: false };
+      const exchange: Exchange = { span, ctx, start, method, scheme, version: request.httpVersion, ended: false };
       response[EXCHANGE] = exchange;
       request[CONTEXT] = ctx;
       response[CONTEXT] = ctx;
