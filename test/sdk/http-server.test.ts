@@ -87,6 +87,34 @@ describe('the lean HTTP server instrumentation', () => {
     expect(span!.status.code).toBe(SpanStatusCode.UNSET);
   });
 
+  it('reads the server and client from a Forwarded header and names an unknown method _OTHER, keeping the original', async () => {
+    handler = (_req, res) => res.end('ok');
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/cache',
+          method: 'PURGE',
+          agent: false,
+          headers: { forwarded: 'for="[2001:db8::1]:4711";host=example.com:8443;proto=https' },
+        },
+        (res) => res.resume().on('end', resolve),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const [span] = spans.getFinishedSpans();
+    expect(span!.name).toBe('HTTP');
+    expect(span!.attributes).toMatchObject({
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'PURGE',
+      'server.address': 'example.com',
+      'server.port': 8443,
+      'client.address': '2001:db8::1',
+    });
+  });
+
   it('continues the caller trace from traceparent and runs the handler in the span context', async () => {
     let active: string | undefined;
     handler = (_req, res) => {
