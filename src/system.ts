@@ -1,4 +1,4 @@
-import { SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
+import { SpanKind, context, trace, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { ConfigFileStatus } from './config/reload.js';
 import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
@@ -129,7 +129,12 @@ class OperationRuntime {
     readonly attrs: OperationAttributes,
     /** Step 5's overload control, only for operations under it. */
     readonly admission: OperationAdmission | undefined,
-  ) {}
+  ) {
+    this.spanOptions = { kind: SpanKind.INTERNAL, attributes: attrs.base };
+  }
+
+  /** The options of every call's span, built once. */
+  readonly spanOptions: SpanOptions;
 
   /** Step 6 for one call; a bound function made once per operation, so `context.with` needs no closure per call. */
   readonly run = <T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T> =>
@@ -201,7 +206,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
     let deadline = deadlineOf(parent);
     if (options?.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
-    const span = this.tracer.startSpan(operationName, { kind: SpanKind.INTERNAL, attributes: runtime.attrs.base }, parent);
+    const span = this.tracer.startSpan(operationName, runtime.spanOptions, parent);
     const traceId = span.spanContext().traceId;
     // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
     const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId, this.correlationRejections.rejected);

@@ -40,6 +40,13 @@ describe('the preload with --require, exporting to an OTLP/HTTP receiver', () =>
     const server = receiver.spans.find((s) => s.spanId === op.parentSpanId);
     expect(server, `spans: ${JSON.stringify(receiver.spans.map((s) => s.name))}`).toBeDefined();
     expect(server!.kind).toBe(SPAN_KIND_SERVER);
+    // The preload's lean server instrumentation: the stable HTTP semantic conventions, as instrumentation-http's.
+    expect(server!.name).toBe('GET');
+    expect(server!.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/entities/ada',
+      'http.response.status_code': 500,
+    });
     expect(server!.parentSpanId).toBe('');
     expect(server!.traceId).toBe(op.traceId);
     expect(op.attributes['production.correlation_id']).toBe('corr-123');

@@ -33,6 +33,7 @@ import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
 import { buildExporters } from './exporters.js';
+import { instrumentHttpServers } from './http-server.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
 
 const DETECTORS: Readonly<Record<ResourceDetectorName, ResourceDetector>> = {
@@ -112,12 +113,16 @@ export interface PreloadTelemetry {
   instrumentHttp(): void;
 }
 
-function httpInstrumentation(adminPort: () => number): Instrumentation {
+// instrumentation-http's client side; the server side is our lean one (./http-server.ts), same spans and metric.
+function httpInstrumentation(): Instrumentation {
   const { HttpInstrumentation } = moduleRequire('@opentelemetry/instrumentation-http') as typeof InstrumentationHttp;
-  return new HttpInstrumentation({
-    // Scrapes and probes of the admin server are not the service's traffic.
-    ignoreIncomingRequestHook: (request: IncomingMessage) => request.socket?.localPort === adminPort(),
-  });
+  return new HttpInstrumentation({ disableIncomingRequestInstrumentation: true });
+}
+
+// After the providers are registered: the metrics API has no proxy, a meter taken before would stay a no-op.
+function instrumentServers(adminPort: () => number): void {
+  // Scrapes and probes of the admin server are not the service's traffic.
+  instrumentHttpServers({ ignore: (request: IncomingMessage) => request.socket?.localPort === adminPort() });
 }
 
 // Loading them now lets the instrumentation patch the modules before the application takes them; the ES
@@ -154,10 +159,11 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
       logRecordProcessors: exporters.logRecordProcessors,
       resource,
       autoDetectResources: false,
-      instrumentations: [httpInstrumentation(options.adminPort)],
+      instrumentations: [httpInstrumentation()],
     });
     sdk.start();
     patchHttpModules();
+    instrumentServers(options.adminPort);
     return { mode: 'node-sdk', sdk, guards: exporters.guards, embedded: cardinality, instrumentHttp() {} };
   }
 
@@ -174,8 +180,9 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
-      registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort)] });
+      registerInstrumentations({ instrumentations: [httpInstrumentation()] });
       patchHttpModules();
+      instrumentServers(options.adminPort);
     },
   };
 }
