@@ -52,7 +52,6 @@ function badId(path: string, value: unknown): InvalidConfigError {
   );
 }
 
-
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
   readonly recovery: {
