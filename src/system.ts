@@ -8,7 +8,7 @@ import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { deadlineOf, withDeadline } from './deadlines/context.js';
 import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
-import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError, type Criticality } from './errors.js';
+import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
@@ -29,56 +29,29 @@ import type {
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import type { OperationOverloadInput } from './overload/config.js';
-import { criticalityFromBaggage, isCriticality, isOverloadRefusal } from './overload/criticality.js';
+import { criticalityFromBaggage, isCriticality, isOverloadRefusal, carryCriticality } from './overload/criticality.js';
+import { parseDependency, type DependencyConfig, type DependencyConfigInput } from './dependencies/config.js';
+import { createDependencyFetch, type DependencyFetch, type DependencyFetchOptions } from './outgoing/dependency-fetch.js';
+import type { OperationRecoveryConfig } from './recovery/config.js';
 import type { OverloadStatus } from './overload/manager.js';
 import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
+import { badId, MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
-/** Longest user ID accepted: it lands on every span and log record of the call. */
-export const MAX_ID_LENGTH = 1024;
-
-function badId(path: string, value: unknown): InvalidConfigError {
-  return new InvalidConfigError(
-    path,
-    typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
-  );
-}
-
-/** Per-call options of `executeProtectedOperation`. */
-export interface ProtectedOperationOptions {
-  /**
-   * Correlation ID to use instead of the baggage's or the trace ID. Used only when it passes
-   * `CORRELATION_ID_PATTERN` (1 to 128 safe ASCII characters); otherwise it is ignored and counted.
-   */
-  correlationId?: string;
-  /** The caller's abort: ends waits, retries and the running attempt (its `ctx.signal` aborts). */
-  signal?: AbortSignal;
-  /** Memory the call expects to use, checked against the memory limit. */
-  estimatedMemoryBytes?: number;
-  /** False for calls that must not run twice: they are never retried. Default true. */
-  idempotent?: boolean;
-  /**
-   * The call's class under overload (lowest shed first). Default: the operation's configured class, else the
-   * incoming W3C baggage entry `criticality`, else `overload.defaultCriticality`. Used only by operations under
-   * overload control.
-   */
-  criticality?: Criticality;
-  /**
-   * Time the whole call may take, in ms, retries and waits included (a deadline inherited from the context,
-   * e.g. from the request's `production-deadline-ms` header, applies when it is earlier). Every wait and
-   * attempt ends by it; a call with less than `deadlines.marginMs` left is refused with DEADLINE_EXCEEDED.
-   */
-  deadlineMs?: number;
-}
+export { MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
   readonly recovery: {
     policyFor(operationName: string): OperationPolicy;
     configureOperation(operationName: string, config: OperationPatch): void;
+    getOperationConfig(operationName: string): OperationRecoveryConfig;
+    /** Declares a named dependency or replaces its settings (validated); operations naming it pick them up. */
+    configureDependency(name: string, config: DependencyConfig): void;
+    declaresDependency(name: string): boolean;
     addListener(listener: RecoveryListener): Guard;
     onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
     breakerStates(): readonly BreakerStatus[];
@@ -104,6 +77,7 @@ export interface ProductionComponents {
   /** Overload control (adaptive limits, criticality, throttling); without it step 5 is the fixed permit alone. */
   readonly overload?: OverloadGate & {
     configureOperation(operationName: string, config: OperationOverloadInput): void;
+    configureDependency(name: string, config: DependencyConfig): void;
     getOverloadStatus(): OverloadStatus;
   };
 }
@@ -268,6 +242,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       let ctx = trace.setSpan(parent, span);
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       if (deadline !== undefined) ctx = withDeadline(ctx, deadline);
+      // The class the call or its operation chose travels on in the baggage, so the next service sheds in the same order.
+      ctx = carryCriticality(ctx, parent, options?.criticality ?? runtime.admission?.criticality);
       const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
@@ -301,13 +277,39 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    */
   configureOperation(operationName: string, operationConfig: OperationConfigInput): void {
     const { rateLimit, concurrency, criticality, ...recovery } = operationConfig;
+    // Recovery first: it refuses an undeclared `dependency` before anything changes.
+    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (concurrency !== undefined || criticality !== undefined) {
       if (this.components.overload === undefined) throw new InvalidConfigError('concurrency', 'needs the overload component');
       this.components.overload.configureOperation(operationName, { concurrency, criticality });
     }
-    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (rateLimit !== undefined) this.components.limits.configureOperationRateLimit(operationName, rateLimit);
     this.runtimes.delete(operationName);
+  }
+
+  /**
+   * Declares a dependency (as `dependencies.<name>` does) or replaces its retry budget and throttle at run time;
+   * operations naming it take them on their next call, breakers keep their state, unchanged windows stay.
+   */
+  configureDependency(name: string, config: DependencyConfigInput): void {
+    const parsed = parseDependency(name, config);
+    const { recovery, overload } = this.components;
+    if (parsed.throttle && overload === undefined)
+      throw new InvalidConfigError(`dependencies.${name}.throttle`, 'needs the overload component');
+    recovery.configureDependency(name, parsed);
+    overload?.configureDependency(name, parsed);
+    for (const [op, runtime] of this.runtimes) if (recovery.policyFor(op) !== runtime.recovery) this.runtimes.delete(op); // replaced policies
+  }
+
+  /**
+   * A `fetch`-compatible protected client of the declared dependency `name`: each request is the protected
+   * operation `options.operation` (default `name`), see {@link createDependencyFetch}. Make it once and reuse it.
+   */
+  dependencyFetch(name: string, options: DependencyFetchOptions = {}): DependencyFetch {
+    const operation = options.operation ?? name;
+    if (this.components.recovery.getOperationConfig(operation).dependency !== name)
+      this.configureOperation(operation, { dependency: name });
+    return createDependencyFetch(this, name, operation, options);
   }
 
   /** One JSON-serialisable object with a key per component. */

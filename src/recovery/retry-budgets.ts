@@ -1,4 +1,4 @@
-import type { DependenciesConfig } from '../dependencies/config.js';
+import type { DependenciesConfig, DependencyConfig } from '../dependencies/config.js';
 import type { Clock } from '../internal/time.js';
 import type { OperationRecoveryConfig } from './config.js';
 import { RetryBudget, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
@@ -22,11 +22,38 @@ function sameBudget(a: RetryBudgetConfig, b: RetryBudgetConfig): boolean {
  */
 export class RetryBudgets {
   private readonly budgets = new Map<string, { owner: RetryBudgetOwner; budget: RetryBudget }>();
+  /** A Map, not the config's object: a name such as `__proto__` is a key like any other. */
+  private readonly dependencies: Map<string, DependencyConfig>;
 
   constructor(
-    private readonly dependencies: DependenciesConfig,
+    dependencies: DependenciesConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.dependencies = new Map(Object.entries(dependencies));
+  }
+
+  /** True when `name` is a declared dependency. */
+  declares(name: string): boolean {
+    return this.dependencies.has(name);
+  }
+
+  /** The declared dependencies' names. */
+  declared(): string[] {
+    return [...this.dependencies.keys()];
+  }
+
+  /**
+   * Declares `name` or replaces its settings: its budget keeps its window while the budget's settings stay,
+   * and is dropped when they change or the budget is turned off (the next call starts a fresh one).
+   */
+  configureDependency(name: string, config: DependencyConfig): void {
+    this.dependencies.set(name, config);
+    const key = `dependency\u0000${name}`;
+    const existing = this.budgets.get(key);
+    const next = config.retryBudget;
+    if (existing !== undefined && (next === undefined || next === false || !sameBudget(existing.budget.config, next)))
+      this.budgets.delete(key);
+  }
 
   /**
    * The budget an operation's retries draw on: its dependency's when that declares one (`false` there turns
@@ -34,7 +61,7 @@ export class RetryBudgets {
    */
   budgetFor(operationName: string, config: OperationRecoveryConfig): RetryBudget | undefined {
     if (config.dependency !== undefined) {
-      const shared = this.dependencies[config.dependency]?.retryBudget;
+      const shared = this.dependencies.get(config.dependency)?.retryBudget;
       if (shared === false) return undefined;
       if (shared !== undefined) return this.get('dependency', config.dependency, shared);
     }

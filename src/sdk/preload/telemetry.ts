@@ -29,6 +29,7 @@ import {
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { moduleRequire } from '../../internal/module-require.js';
 import type { EmbeddedTelemetryOptions } from '../embedded.js';
+import { undiciInstrumentation } from '../instrumentations.js';
 import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
@@ -108,7 +109,7 @@ export interface PreloadTelemetry {
   readonly guards: readonly ExportGuard[];
   /** For createProductionSystem: the embedded providers' options (used when no SDK registered providers). */
   readonly embedded: EmbeddedTelemetryOptions;
-  /** Registers the HTTP instrumentation on the registered providers, in `embedded` mode; call after createProductionSystem. */
+  /** Registers the HTTP and undici (fetch) instrumentations on the registered providers, in `embedded` mode; call after createProductionSystem. */
   instrumentHttp(): void;
 }
 
@@ -141,9 +142,11 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof SdkNode;
     const exporters = buildExporters(settings, options.report);
     const propagators = preloadPropagators(settings.propagators);
+    // Our config adds the undici instrumentation (Node's fetch) to the HTTP one.
     const { textMapPropagator, ...ours } = productionSdkConfig(cardinality, {
       metricReaders: exporters.metricReaders,
       spanProcessors: exporters.spanProcessors,
+      instrumentations: [httpInstrumentation(options.adminPort)],
       ...(propagators ? { propagators } : {}),
     });
     const sdk = new Sdk({
@@ -154,7 +157,6 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
       logRecordProcessors: exporters.logRecordProcessors,
       resource,
       autoDetectResources: false,
-      instrumentations: [httpInstrumentation(options.adminPort)],
     });
     sdk.start();
     patchHttpModules();
@@ -174,7 +176,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
-      registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort)] });
+      registerInstrumentations({ instrumentations: [httpInstrumentation(options.adminPort), undiciInstrumentation()] });
       patchHttpModules();
     },
   };
