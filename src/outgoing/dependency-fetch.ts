@@ -69,6 +69,7 @@ export interface DependencyFetchOptions {
 
 /** What the protected client needs of the system. */
 export interface DependencyFetchHost {
+  /** Runs one request's attempts as a protected operation (`ProductionSystem.executeProtectedOperation`). */
   executeProtectedOperation<T>(
     operationName: string,
     userId: string | undefined,
