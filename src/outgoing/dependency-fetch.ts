@@ -48,7 +48,7 @@ export interface DependencyRequestInit extends RequestInit {
   deadlineMs?: number;
   /** The call's class under overload; it travels in the outgoing baggage as `criticality`. */
   criticality?: Criticality;
-  /** True to allow retries of a method that is not idempotent (POST, PATCH); false to forbid them for any. */
+  /** True to allow retries of a method that is not idempotent (POST, PATCH); false to forbid them for any. A streamed body is never sent twice. */
   idempotent?: boolean;
   /** Correlation ID of the call (else the baggage's, else the trace ID). */
   correlationId?: string;
@@ -195,8 +195,9 @@ export function createDependencyFetch(
       failed = response;
       throw new DependencyResponseError(dependency, response);
     };
-    const mayRepeat = idempotent ?? (IDEMPOTENT_METHODS.has(methodOf(input, request)) && replayable(input, request));
-    const callOptions: ProtectedOperationOptions = { idempotent: mayRepeat && replayable(input, request) };
+    // A streamed body (a Request's included) is read once: such a request is never sent twice.
+    const repeatable = replayable(input, request) && (idempotent ?? IDEMPOTENT_METHODS.has(methodOf(input, request)));
+    const callOptions: ProtectedOperationOptions = { idempotent: repeatable };
     if (request.signal) callOptions.signal = request.signal;
     if (deadlineMs !== undefined) callOptions.deadlineMs = deadlineMs;
     if (criticality !== undefined) callOptions.criticality = criticality;

@@ -156,6 +156,40 @@ describe('the protected client of a named dependency (system.dependencyFetch)', 
     expect(operation.attributes['production.attempts']).toBe(3);
   });
 
+  it('a POST is sent once unless it says idempotent (a streamed body never twice); a refused connection is retried, rejects as fetch does, its spans say why', async () => {
+    const { system } = build({
+      errorRecovery: { defaults: { ...noBreaker, retry: { maxRetries: 1, baseDelayMs: 1, jitterFactor: 0 } } },
+      dependencies: { 'svc-b': {} },
+    });
+    const svcB = system.dependencyFetch('svc-b');
+    answer = () => ({ status: 503 });
+    expect((await svcB(base, { method: 'POST', body: 'x' })).status).toBe(503);
+    expect(hits.length).toBe(1);
+    expect((await svcB(base, { method: 'POST', body: 'x', idempotent: true })).status).toBe(503);
+    expect(hits.length).toBe(1 + 2);
+    // A Request's body is a stream, read once: never re-sent, whatever the call says.
+    expect((await svcB(new Request(base, { method: 'POST', body: 'x' }), { idempotent: true })).status).toBe(503);
+    expect(hits.length).toBe(3 + 1);
+    // A 404 is an answer, not a failure: returned at once, never retried.
+    answer = () => ({ status: 404 });
+    expect((await svcB(base)).status).toBe(404);
+    expect(hits.length).toBe(5);
+
+    otel.spans.reset();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(svcB(`http://user:secret@127.0.0.1:${port}/`)).rejects.toThrow(TypeError);
+    const clients = otel.spans.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(clients).toHaveLength(2);
+    for (const span of clients) {
+      expect(span.attributes['error.type']).toBe('TypeError');
+      // No credentials in url.full.
+      expect(span.attributes['url.full']).toBe(`http://127.0.0.1:${port}/`);
+    }
+  });
+
   it('the breaker opens on failures (CIRCUIT_OPEN, nothing sent) and closes once the dependency recovers', async () => {
     const { system } = build({
       errorRecovery: { defaults: { retry: false, circuitBreaker: { failureThreshold: 3, recoveryTimeoutMs: 200 } } },

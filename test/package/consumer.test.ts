@@ -130,7 +130,7 @@ describe('the README snippets for adopting it in an existing service', () => {
       await new Promise<void>((resolve) => inventory.close(() => resolve()));
     });
 
-    it('serves protected requests, shows each of our series once on /metrics and exports each span once', async () => {
+    it('serves protected requests, calls its dependency with the trace and the deadline, shows each series once, exports each span once', async () => {
       const dir = writeSnippet(project, snippet);
       const [port, metricsPort] = [await freePort(), await freePort()];
       const env = childEnv({

@@ -2,7 +2,7 @@
 // or propagators beyond W3C, the OTel Node SDK builds the providers, as an application's own would. With
 // none, nothing leaves the process, so the Node SDK (and the OTLP and gRPC exporter code it loads at once)
 // is not loaded: createProductionSystem's embedded providers run with the same resource, our reader and
-// the JSON-lines log processor, and the HTTP instrumentation is registered on them.
+// the JSON-lines log processor, and the HTTP and undici (Node's fetch) instrumentations are registered on them.
 import { syncBuiltinESMExports } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { diag, DiagConsoleLogger, type TextMapPropagator } from '@opentelemetry/api';
