@@ -185,7 +185,19 @@ export {
   type DeadlinePropagatorOptions,
   type DeadlinesConfig,
 } from './deadlines/index.js';
-export type { DependenciesConfig } from './dependencies/config.js';
+export type { DependenciesConfig, DependencyConfigInput } from './dependencies/config.js';
+
+// Outgoing calls: the protected client per named dependency (`system.dependencyFetch(name)`)
+export {
+  createDependencyFetch,
+  DependencyResponseError,
+  DEFAULT_FAILURE_STATUSES,
+  type DependencyFetch,
+  type DependencyFetchHost,
+  type DependencyFetchOptions,
+  type DependencyRequestInit,
+} from './outgoing/dependency-fetch.js';
+export { RESEND_COUNT_ATTRIBUTE } from './outgoing/resend.js';
 
 // Rate limits, resource limits and permits
 export {

@@ -12,9 +12,6 @@ import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
 import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
 import { raceAbort, systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
-import type { ProtectedOperationOptions } from './pipeline.js';
-
-export type { ProtectedOperationOptions } from './pipeline.js';
 import type {
   AdmissionOutcome,
   AdmissionPermit,
@@ -34,29 +31,29 @@ import type {
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import type { OperationOverloadInput } from './overload/config.js';
 import { callRateLimit, rememberRateLimit } from './limits/call-rate-limit.js';
-import { criticalityFromBaggage, isCriticality, isOverloadRefusal } from './overload/criticality.js';
+import { criticalityFromBaggage, isCriticality, isOverloadRefusal, carryCriticality } from './overload/criticality.js';
+import { parseDependency, type DependencyConfig, type DependencyConfigInput } from './dependencies/config.js';
+import { createDependencyFetch, type DependencyFetch, type DependencyFetchOptions } from './outgoing/dependency-fetch.js';
+import type { OperationRecoveryConfig } from './recovery/config.js';
 import type { OverloadStatus } from './overload/manager.js';
 import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
+import { badId, MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
 import { getTracer } from './telemetry/api.js';
 import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
-/** Longest user ID accepted: it lands on every span and log record of the call. */
-export const MAX_ID_LENGTH = 1024;
-
-function badId(path: string, value: unknown): InvalidConfigError {
-  return new InvalidConfigError(
-    path,
-    typeof value === 'string' ? `is ${value.length} characters; at most ${MAX_ID_LENGTH}` : 'must be a string or undefined',
-  );
-}
+export { MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
 
 /** The components behind the seven steps; `createProductionSystem` builds the real ones. */
 export interface ProductionComponents {
   readonly recovery: {
     policyFor(operationName: string): OperationPolicy;
     configureOperation(operationName: string, config: OperationPatch): void;
+    getOperationConfig(operationName: string): OperationRecoveryConfig;
+    /** Declares a named dependency or replaces its settings (validated); operations naming it pick them up. */
+    configureDependency(name: string, config: DependencyConfig): void;
+    declaresDependency(name: string): boolean;
     addListener(listener: RecoveryListener): Guard;
     onBreakerTransition(listener: (event: BreakerTransition) => void): Guard;
     breakerStates(): readonly BreakerStatus[];
@@ -82,6 +79,7 @@ export interface ProductionComponents {
   /** Overload control (adaptive limits, criticality, throttling); without it step 5 is the fixed permit alone. */
   readonly overload?: OverloadGate & {
     configureOperation(operationName: string, config: OperationOverloadInput): void;
+    configureDependency(name: string, config: DependencyConfig): void;
     getOverloadStatus(): OverloadStatus;
   };
 }
@@ -260,6 +258,8 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       let ctx = trace.setSpan(parent, span);
       if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
       if (deadline !== undefined) ctx = withDeadline(ctx, deadline);
+      // The class the call or its operation chose travels on in the baggage, so the next service sheds in the same order.
+      ctx = carryCriticality(ctx, parent, options?.criticality ?? runtime.admission?.criticality);
       const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
@@ -294,13 +294,39 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    */
   configureOperation(operationName: string, operationConfig: OperationConfigInput): void {
     const { rateLimit, concurrency, criticality, ...recovery } = operationConfig;
+    // Recovery first: it refuses an undeclared `dependency` before anything changes.
+    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (concurrency !== undefined || criticality !== undefined) {
       if (this.components.overload === undefined) throw new InvalidConfigError('concurrency', 'needs the overload component');
       this.components.overload.configureOperation(operationName, { concurrency, criticality });
     }
-    if (Object.keys(recovery).length > 0) this.components.recovery.configureOperation(operationName, recovery);
     if (rateLimit !== undefined) this.components.limits.configureOperationRateLimit(operationName, rateLimit);
     this.runtimes.delete(operationName);
+  }
+
+  /**
+   * Declares a dependency (as `dependencies.<name>` does) or replaces its retry budget and throttle at run time;
+   * operations naming it take them on their next call, breakers keep their state, unchanged windows stay.
+   */
+  configureDependency(name: string, config: DependencyConfigInput): void {
+    const parsed = parseDependency(name, config);
+    const { recovery, overload } = this.components;
+    if (parsed.throttle && overload === undefined)
+      throw new InvalidConfigError(`dependencies.${name}.throttle`, 'needs the overload component');
+    recovery.configureDependency(name, parsed);
+    overload?.configureDependency(name, parsed);
+    for (const [op, runtime] of this.runtimes) if (recovery.policyFor(op) !== runtime.recovery) this.runtimes.delete(op); // replaced policies
+  }
+
+  /**
+   * A `fetch`-compatible protected client of the declared dependency `name`: each request is the protected
+   * operation `options.operation` (default `name`), see {@link createDependencyFetch}. Make it once and reuse it.
+   */
+  dependencyFetch(name: string, options: DependencyFetchOptions = {}): DependencyFetch {
+    const operation = options.operation ?? name;
+    if (this.components.recovery.getOperationConfig(operation).dependency !== name)
+      this.configureOperation(operation, { dependency: name });
+    return createDependencyFetch(this, name, operation, options);
   }
 
   /** One JSON-serialisable object with a key per component. */

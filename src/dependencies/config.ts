@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidConfigError } from '../errors.js';
+import { parseSection } from '../internal/validation.js';
 import { retryBudgetConfigSchema } from '../recovery/retry-budget.js';
 
 /** Most named dependencies a config may declare (each one holds state and labels metric series). */
@@ -54,3 +56,29 @@ export type DependenciesConfig = z.output<typeof dependenciesConfigSchema>;
 
 /** The `dependencies` section as callers write it. */
 export type DependenciesConfigInput = z.input<typeof dependenciesConfigSchema>;
+
+/** The `dependencies` section as callers write it, one entry. */
+export type DependencyConfigInput = z.input<typeof dependencyConfigSchema>;
+
+/**
+ * The INVALID_CONFIG for an operation that names a dependency the `dependencies` section does not declare
+ * (a misspelt name would otherwise run with no budget and no throttle, silently).
+ */
+export function undeclaredDependency(path: string, name: string, known: readonly string[]): InvalidConfigError {
+  const list = known.length === 0 ? 'none is declared' : `declared: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`;
+  return new InvalidConfigError(
+    path,
+    `names dependency "${name}", which is not declared in \`dependencies\` (${list}); declare it there or with configureDependency()`,
+  );
+}
+
+/** Validates one dependency's name and settings (`configureDependency`); INVALID_CONFIG names `dependencies.<name>.<field>`. */
+export function parseDependency(name: string, config: DependencyConfigInput): DependencyConfig {
+  parseSection(dependencyNameSchema, name, 'dependencies');
+  return parseSection(dependencyConfigSchema, config, `dependencies.${name}`);
+}
+
+/** The INVALID_CONFIG for one dependency more than {@link MAX_DEPENDENCIES}. */
+export function tooManyDependencies(): InvalidConfigError {
+  return new InvalidConfigError('dependencies', `at most ${MAX_DEPENDENCIES} dependencies`);
+}

@@ -33,6 +33,21 @@ export function criticalityFromBaggage(ctx: Context): Criticality | undefined {
   return isCriticality(value) ? value : undefined;
 }
 
+/** Returns `ctx` with `criticality` set in its W3C baggage (keeping the other entries), so the next service sheds in the same order. */
+export function withCriticalityBaggage(ctx: Context, criticality: Criticality): Context {
+  const baggage = propagation.getBaggage(ctx) ?? propagation.createBaggage();
+  return propagation.setBaggage(ctx, baggage.setEntry(CRITICALITY_BAGGAGE_KEY, { value: criticality }));
+}
+
+/**
+ * `ctx` with `chosen` (the class a call or its operation chose) in its baggage, unless it is already the
+ * incoming baggage's (`parent`'s) or is none: the outgoing requests carry it, so the next service sheds in the
+ * same order. A default class is not written: the next service applies its own.
+ */
+export function carryCriticality(ctx: Context, parent: Context, chosen: unknown): Context {
+  return isCriticality(chosen) && chosen !== criticalityFromBaggage(parent) ? withCriticalityBaggage(ctx, chosen) : ctx;
+}
+
 /** Counts per class, camelCase-keyed as the status document is. */
 export interface CountsByClass {
   readonly sheddable: number;

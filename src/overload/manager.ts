@@ -2,7 +2,13 @@ import { InvalidConfigError, OverloadedError, type Criticality } from '../errors
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
 import type { AdmissionPermit, OperationAdmission, OverloadGate } from '../pipeline.js';
-import { dependenciesConfigSchema, type DependenciesConfig, type DependenciesConfigInput } from '../dependencies/config.js';
+import {
+  dependenciesConfigSchema,
+  type DependenciesConfig,
+  type DependenciesConfigInput,
+  type DependencyConfig,
+  type ThrottleConfig,
+} from '../dependencies/config.js';
 import { AdaptiveLimiter, type AdaptiveLimitSnapshot } from './adaptive-limiter.js';
 import {
   operationOverloadSchema,
@@ -45,6 +51,10 @@ export interface OverloadStatus {
   readonly signals: NodeSignalsSnapshot | null;
   /** Client-side throttles per named dependency. */
   readonly throttles: readonly ThrottleSnapshot[];
+}
+
+function sameThrottle(a: ThrottleConfig, b: ThrottleConfig): boolean {
+  return a.k === b.k && a.windowMs === b.windowMs && a.buckets === b.buckets && a.accepted === b.accepted;
 }
 
 /** Operation name under which shed calls past the operation cap are counted. */
@@ -114,16 +124,14 @@ export class OverloadManager implements OverloadGate {
     const deps = parseSection(dependenciesConfigSchema, dependencies, 'dependencies');
     this.clock = options.clock ?? hotPathClock;
     this.defaultCriticality = this.config.defaultCriticality;
+    this.random = options.random;
     if (this.config.concurrency !== false) this.global = this.limiter('*', this.config.concurrency);
     for (const [name, op] of Object.entries(this.config.operations)) this.configureOperation(name, op);
-    for (const [name, dep] of Object.entries(deps)) {
-      if (dep.throttle) this.throttles.set(name, new ClientThrottle(name, dep.throttle, this.clock, options.random));
-    }
+    for (const [name, dep] of Object.entries(deps)) this.configureDependency(name, dep);
     if (this.config.queueDelay !== false) {
       this.queueDelay = new QueueDelayControl(this.config.queueDelay, options.loopLag, this.clock, options.random);
       this.queueDelay.start();
     }
-    this.random = options.random;
     if (this.config.signals !== false) {
       this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
       this.sampler.sample();
@@ -193,10 +201,21 @@ export class OverloadManager implements OverloadGate {
     }
     const deps = new Set([...Object.keys(previous.dependencies), ...Object.keys(next.dependencies)]);
     for (const name of deps) {
-      const after = next.dependencies[name]?.throttle;
-      if (same(previous.dependencies[name]?.throttle, after)) continue;
-      if (after) this.throttles.set(name, new ClientThrottle(name, after, this.clock, this.random));
-      else this.throttles.delete(name);
+      const after = next.dependencies[name];
+      if (after === undefined) this.throttles.delete(name);
+      else this.configureDependency(name, after);
+    }
+  }
+
+  /**
+   * Sets a named dependency's client-side throttle (validated by the caller): a throttle whose settings did not
+   * change keeps its window; new settings start a fresh one; none removes it.
+   */
+  configureDependency(name: string, config: DependencyConfig): void {
+    const existing = this.throttles.get(name);
+    if (!config.throttle) this.throttles.delete(name);
+    else if (existing === undefined || !sameThrottle(existing.config, config.throttle)) {
+      this.throttles.set(name, new ClientThrottle(name, config.throttle, this.clock, this.random));
     }
   }
 

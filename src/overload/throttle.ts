@@ -59,7 +59,8 @@ export class ClientThrottle {
   constructor(
     /** The named dependency. */
     readonly dependency: string,
-    private readonly config: ThrottleConfig,
+    /** Its settings. */
+    readonly config: ThrottleConfig,
     private readonly clock: Clock,
     private readonly random: () => number = Math.random,
   ) {

@@ -5,7 +5,13 @@ import { EventEmitter } from '../internal/event.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { systemClock, type Clock } from '../internal/time.js';
 import { parseSection } from '../internal/validation.js';
-import type { DependenciesConfig } from '../dependencies/config.js';
+import {
+  MAX_DEPENDENCIES,
+  tooManyDependencies,
+  undeclaredDependency,
+  type DependenciesConfig,
+  type DependencyConfig,
+} from '../dependencies/config.js';
 import { deadlineOf } from '../deadlines/context.js';
 import { validateDeadlineMs } from '../deadlines/wait.js';
 import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
@@ -124,6 +130,10 @@ export class ErrorRecoveryManager {
     this.throttleFor = options.throttleFor;
     this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
     this.defaults = config.defaults;
+    const dependency = config.defaults.dependency;
+    if (dependency !== undefined && !this.budgets.declares(dependency)) {
+      throw undeclaredDependency('errorRecovery.defaults.dependency', dependency, this.budgets.declared());
+    }
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
     if (options.listener) this.addListener(options.listener);
   }
@@ -200,11 +210,37 @@ export class ErrorRecoveryManager {
       mergePatch(this.resolved(operationName), config),
       `operations.${operationName}`,
     );
+    if (merged.dependency !== undefined && !this.budgets.declares(merged.dependency)) {
+      throw undeclaredDependency(`operations.${operationName}.dependency`, merged.dependency, this.budgets.declared());
+    }
     this.overrides.set(operationName, merged);
     this.layers.addCode(operationName, config);
+    this.rebuild(operationName, merged);
+  }
+
+  /**
+   * Declares a named dependency (INVALID_CONFIG past {@link MAX_DEPENDENCIES}) or replaces its settings (validated by the caller): the
+   * operations naming it take its new retry budget and throttle on their next call; their breakers keep their
+   * state. A budget whose settings did not change keeps its window.
+   */
+  configureDependency(name: string, config: DependencyConfig): void {
+    if (!this.budgets.declares(name) && this.budgets.declared().length >= MAX_DEPENDENCIES) throw tooManyDependencies();
+    this.budgets.configureDependency(name, config);
+    for (const [operationName, policy] of [...this.operations]) {
+      if (policy.config.dependency === name) this.rebuild(operationName, policy.config);
+    }
+  }
+
+  /** True when `name` is a declared dependency. */
+  declaresDependency(name: string): boolean {
+    return this.budgets.declares(name);
+  }
+
+  /** Drops the operation's built policies, so the next call builds them from `next`; an unchanged breaker keeps its state. */
+  private rebuild(operationName: string, next: OperationRecoveryConfig): void {
     const existing = this.operations.get(operationName);
     if (existing) {
-      const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, merged.circuitBreaker);
+      const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, next.circuitBreaker);
       if (keepBreaker) this.restored.set(operationName, existing.breaker.snapshot());
       existing.stop();
       this.operations.delete(operationName);

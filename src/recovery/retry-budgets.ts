@@ -1,4 +1,4 @@
-import type { DependenciesConfig } from '../dependencies/config.js';
+import type { DependenciesConfig, DependencyConfig } from '../dependencies/config.js';
 import type { Clock } from '../internal/time.js';
 import type { OperationRecoveryConfig } from './config.js';
 import { RetryBudget, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
@@ -22,17 +22,44 @@ function sameBudget(a: RetryBudgetConfig, b: RetryBudgetConfig): boolean {
  */
 export class RetryBudgets {
   private readonly budgets = new Map<string, { owner: RetryBudgetOwner; budget: RetryBudget }>();
+  /** A Map, not the config's object: a name such as `__proto__` is a key like any other. */
+  private dependencies: Map<string, DependencyConfig>;
 
   constructor(
-    private dependencies: DependenciesConfig,
+    dependencies: DependenciesConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.dependencies = new Map(Object.entries(dependencies));
+  }
+
+  /** True when `name` is a declared dependency. */
+  declares(name: string): boolean {
+    return this.dependencies.has(name);
+  }
+
+  /** The declared dependencies' names. */
+  declared(): string[] {
+    return [...this.dependencies.keys()];
+  }
+
+  /**
+   * Declares `name` or replaces its settings: its budget keeps its window while the budget's settings stay,
+   * and is dropped when they change or the budget is turned off (the next call starts a fresh one).
+   */
+  configureDependency(name: string, config: DependencyConfig): void {
+    this.dependencies.set(name, config);
+    const key = `dependency\u0000${name}`;
+    const existing = this.budgets.get(key);
+    const next = config.retryBudget;
+    if (existing !== undefined && (next === undefined || next === false || !sameBudget(existing.budget.config, next)))
+      this.budgets.delete(key);
+  }
 
   /** Replaces the dependencies' settings (a reload); budgets of dependencies that no longer declare one are dropped. */
   setDependencies(dependencies: DependenciesConfig): void {
-    this.dependencies = dependencies;
+    this.dependencies = new Map(Object.entries(dependencies));
     for (const [key, { owner, budget }] of this.budgets) {
-      if (owner === 'dependency' && !this.dependencies[budget.dependency]?.retryBudget) this.budgets.delete(key);
+      if (owner === 'dependency' && !this.dependencies.get(budget.dependency)?.retryBudget) this.budgets.delete(key);
     }
   }
 
@@ -42,7 +69,7 @@ export class RetryBudgets {
    */
   budgetFor(operationName: string, config: OperationRecoveryConfig): RetryBudget | undefined {
     if (config.dependency !== undefined) {
-      const shared = this.dependencies[config.dependency]?.retryBudget;
+      const shared = this.dependencies.get(config.dependency)?.retryBudget;
       if (shared === false) return undefined;
       if (shared !== undefined) return this.get('dependency', config.dependency, shared);
     }

@@ -2,7 +2,7 @@
  * `@llmkg/production/register`, the preload: `node --require @llmkg/production/register app.js` or
  * `node --import @llmkg/production/register app.mjs` (in this repository `./instrumentation` and
  * `./instrumentation/register.mjs`). Sets up OpenTelemetry from the OTEL_* variables with our metric reader,
- * HTTP instrumentation and exporters (loading only what they use), creates the process-wide ProductionSystem,
+ * the HTTP and undici (fetch) instrumentations and exporters (loading only what they use), creates the process-wide ProductionSystem,
  * installs the signal handlers and starts the admin server. A bad OTEL_* or PRODUCTION_* value stops the
  * process with an error naming the variable. Importing it again (the other module format included) returns
  * the same system.

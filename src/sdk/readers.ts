@@ -1,6 +1,8 @@
 import type { TextMapPropagator } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withUndiciInstrumentation } from './instrumentations.js';
 import { productionPropagator } from './propagator.js';
 import { processSingleton } from './singleton.js';
 import { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
@@ -48,6 +50,11 @@ export interface ProductionSdkConfig {
   textMapPropagator: TextMapPropagator;
   /** Present when `extra` named the span pipeline: our ring of recent operation spans, then yours. */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Your `extra.instrumentations`, then the undici instrumentation (Node's `fetch`) unless yours hold one:
+   * outgoing `fetch` calls carry the trace, the baggage and the deadline.
+   */
+  instrumentations: Instrumentation[];
 }
 
 /**
@@ -58,7 +65,9 @@ export interface ProductionSdkConfig {
  * them it carries none, because a NodeSDK given `spanProcessors` ignores its `traceExporter` option and
  * the `OTEL_TRACES_EXPORTER` default, and adding ours must never drop your export. The result's
  * `textMapPropagator` adds the deadline propagator to W3C trace context and baggage; pass other propagators
- * (B3, Jaeger) through `extra.propagators` to keep them.
+ * (B3, Jaeger) through `extra.propagators` to keep them. Its `instrumentations` add the undici instrumentation
+ * (so `fetch` carries the trace and the deadline) to your `extra.instrumentations`: pass yours there, since a
+ * NodeSDK takes one list (one undici instrumentation per process; an undici one of yours is kept instead).
  */
 export function productionSdkConfig(
   options: ProductionReadersOptions = {},
@@ -68,6 +77,7 @@ export function productionSdkConfig(
     spanProcessors?: SpanProcessor[];
     traceExporter?: SpanExporter;
     propagators?: TextMapPropagator[];
+    instrumentations?: Instrumentation[];
   } = {},
 ): ProductionSdkConfig {
   const config: ProductionSdkConfig = {
@@ -77,6 +87,7 @@ export function productionSdkConfig(
       ...(options.maxIncomingDeadlineMs !== undefined ? { maxIncomingDeadlineMs: options.maxIncomingDeadlineMs } : {}),
       ...(extra.propagators !== undefined ? { propagators: extra.propagators } : {}),
     }),
+    instrumentations: withUndiciInstrumentation(extra.instrumentations ?? []),
   };
   if (extra.spanProcessors !== undefined || extra.traceExporter !== undefined) {
     config.spanProcessors = [

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,7 @@ import {
 // under the preload and with the application's own NodeSDK) are the consumer applications, run as written.
 
 const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_CLIENT = 3;
 const snippets = readmeSnippets();
 let project: string;
 let tarball: string;
@@ -177,12 +180,23 @@ describe('the README snippets for adopting it in an existing service', () => {
 
   describe.each(snippets.map((s): [string, Snippet] => [s.title, s]))('%s', (_title, snippet) => {
     let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+    // The snippet's `inventory` dependency: answers with the headers it received.
+    let inventory: Server;
+    const seen: IncomingHttpHeaders[] = [];
     beforeAll(async () => {
       receiver = await startOtlpReceiver();
+      inventory = createServer((req, res) => {
+        seen.push(req.headers);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sku: req.url?.split('/').pop(), left: 3 }));
+      });
+      await new Promise<void>((resolve) => inventory.listen(0, '127.0.0.1', resolve));
     });
-    afterAll(() => receiver?.close());
+    afterAll(async () => {
+      await receiver?.close();
+      await new Promise<void>((resolve) => inventory.close(() => resolve()));
+    });
 
-    it('serves protected requests, shows each of our series once on /metrics and exports each span once', async () => {
+    it('serves protected requests, calls its dependency with the trace and the deadline, shows each series once, exports each span once', async () => {
       const dir = writeSnippet(project, snippet);
       const [port, metricsPort] = [await freePort(), await freePort()];
       const env = childEnv({
@@ -195,6 +209,7 @@ describe('the README snippets for adopting it in an existing service', () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_BLRP_SCHEDULE_DELAY: '100',
+        INVENTORY_URL: `http://127.0.0.1:${(inventory.address() as AddressInfo).port}`,
       });
       const app = await spawnService(process.execPath, snippet.args, { env, cwd: dir, ports: [port, metricsPort], timeoutMs: 30_000 });
       try {
@@ -221,6 +236,16 @@ describe('the README snippets for adopting it in an existing service', () => {
         );
         expect(counts, text.slice(0, 2000)).toHaveLength(1);
         expect(counts[0]).toMatch(/production_outcome="success".* 1$/);
+
+        // The protected client of `inventory` (fetch underneath): the trace and the deadline left travel with it.
+        const stock = await fetch(`http://127.0.0.1:${port}/stock/7`);
+        expect(stock.status, app.stderr()).toBe(200);
+        expect(await stock.json()).toEqual({ sku: '7', left: 3 });
+        expect(seen).toHaveLength(1);
+        expect(seen[0]!.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+        const left = Number(seen[0]!['production-deadline-ms']);
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(800);
       } finally {
         // SIGTERM: the graceful shutdown drains, flushes the exporters and exits 0.
         expect((await app.stop()).code, app.stderr()).toBe(0);
@@ -228,6 +253,11 @@ describe('the README snippets for adopting it in an existing service', () => {
       const operations = receiver.spans.filter((s) => s.name === 'orders.get' && s.attributes['production.outcome'] === 'success');
       expect(operations, JSON.stringify(receiver.spans.map((s) => s.name))).toHaveLength(1);
       expect(operations[0]!.attributes['user.id']).toBe('alice');
+      // One client span for the one request to inventory, in the trace its traceparent named.
+      const clients = receiver.spans.filter((s) => s.kind === SPAN_KIND_CLIENT && String(s.attributes['url.full']).includes('/stock/7'));
+      expect(clients, JSON.stringify(receiver.spans.map((s) => [s.name, s.kind]))).toHaveLength(1);
+      expect(seen.at(-1)!.traceparent).toBe(`00-${clients[0]!.traceId}-${clients[0]!.spanId}-01`);
+      seen.length = 0;
       if (snippet.preload) {
         // The preload's HTTP instrumentation: the request's server span is the operation's parent.
         expect(receiver.spans.find((s) => s.spanId === operations[0]!.parentSpanId)?.kind).toBe(SPAN_KIND_SERVER);

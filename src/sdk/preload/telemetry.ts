@@ -2,7 +2,7 @@
 // or propagators beyond W3C, the OTel Node SDK builds the providers, as an application's own would. With
 // none, nothing leaves the process, so the Node SDK (and the OTLP and gRPC exporter code it loads at once)
 // is not loaded: createProductionSystem's embedded providers run with the same resource, our reader and
-// the JSON-lines log processor, and the HTTP instrumentation is registered on them.
+// the JSON-lines log processor, and the HTTP and undici (Node's fetch) instrumentations are registered on them.
 import { syncBuiltinESMExports } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { diag, DiagConsoleLogger, type TextMapPropagator } from '@opentelemetry/api';
@@ -29,6 +29,7 @@ import {
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { moduleRequire } from '../../internal/module-require.js';
 import type { EmbeddedTelemetryOptions } from '../embedded.js';
+import { undiciInstrumentation } from '../instrumentations.js';
 import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
@@ -109,7 +110,7 @@ export interface PreloadTelemetry {
   readonly guards: readonly ExportGuard[];
   /** For createProductionSystem: the embedded providers' options (used when no SDK registered providers). */
   readonly embedded: EmbeddedTelemetryOptions;
-  /** Registers the HTTP instrumentation on the registered providers, in `embedded` mode; call after createProductionSystem. */
+  /** Registers the HTTP and undici (fetch) instrumentations on the registered providers, in `embedded` mode; call after createProductionSystem. */
   instrumentHttp(): void;
 }
 
@@ -146,9 +147,11 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof SdkNode;
     const exporters = buildExporters(settings, options.report);
     const propagators = preloadPropagators(settings.propagators);
+    // Our config adds the undici instrumentation (Node's fetch) to the HTTP one.
     const { textMapPropagator, ...ours } = productionSdkConfig(cardinality, {
       metricReaders: exporters.metricReaders,
       spanProcessors: exporters.spanProcessors,
+      instrumentations: [httpInstrumentation()],
       ...(propagators ? { propagators } : {}),
     });
     const sdk = new Sdk({
@@ -159,7 +162,6 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
       logRecordProcessors: exporters.logRecordProcessors,
       resource,
       autoDetectResources: false,
-      instrumentations: [httpInstrumentation()],
     });
     sdk.start();
     patchHttpModules();
@@ -180,7 +182,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
-      registerInstrumentations({ instrumentations: [httpInstrumentation()] });
+      registerInstrumentations({ instrumentations: [httpInstrumentation(), undiciInstrumentation()] });
       patchHttpModules();
       instrumentServers(options.adminPort);
     },
