@@ -3,6 +3,7 @@ import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
 import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
+import { SharedBreakerHub } from './shared-breaker/hub.js';
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
@@ -104,13 +105,26 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   });
   const monitor = new ProductionMonitor(config.monitoring);
   const overload = new OverloadManager(config.overload, config.dependencies);
-  const recovery = new ErrorRecoveryManager(config.errorRecovery, {
-    enabled: config.errorRecoveryEnabled,
-    dependencies: config.dependencies,
-    deadlineMarginMs: config.deadlines.marginMs,
-    throttleFor: (dependency) => overload.throttleFor(dependency),
-  });
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
+  // Shared circuit breakers use the process's shared-state store: the rate limits' Redis (Cluster) client.
+  const sharedState = limits.sharedStateStore();
+  const sharedBreakers = sharedState === undefined ? undefined : new SharedBreakerHub(sharedState);
+  let recovery: ErrorRecoveryManager;
+  try {
+    recovery = new ErrorRecoveryManager(config.errorRecovery, {
+      enabled: config.errorRecoveryEnabled,
+      dependencies: config.dependencies,
+      deadlineMarginMs: config.deadlines.marginMs,
+      throttleFor: (dependency) => overload.throttleFor(dependency),
+      ...(sharedBreakers !== undefined ? { sharedBreakers } : {}),
+    });
+  } catch (error) {
+    // INVALID_CONFIG (a shared breaker without the store): close the Redis client the limits opened.
+    sharedBreakers?.stop();
+    void limits.shutdown();
+    overload.shutdown();
+    throw error;
+  }
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
   registerBuiltInChecks(health, {
@@ -129,7 +143,13 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   );
   shutdown.registerHandler(
     BREAKER_CHECKPOINT,
-    { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() },
+    {
+      saveState: () => recovery.exportBreakerState(),
+      cleanup: () => {
+        recovery.shutdown();
+        sharedBreakers?.stop();
+      },
+    },
     { priority: PRIORITY.state },
   );
   shutdown.registerHandler(

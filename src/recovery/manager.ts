@@ -10,7 +10,7 @@ import { deadlineOf } from '../deadlines/context.js';
 import { validateDeadlineMs } from '../deadlines/wait.js';
 import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
 import { RetryBudgets, type OwnedRetryBudgetStatus } from './retry-budgets.js';
-import type { BreakerSnapshot, BreakerState } from './breaker.js';
+import type { BreakerSnapshot, BreakerState, CircuitBreaker } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
   type CircuitBreakerConfig,
@@ -21,6 +21,8 @@ import {
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
+import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
+import type { SharedBreakerHub } from '../shared-breaker/hub.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -36,6 +38,11 @@ export interface ErrorRecoveryOptions {
   dependencies?: DependenciesConfig;
   /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
   deadlineMarginMs?: number;
+  /**
+   * The shared-state store's breakers, for `circuitBreaker.shared: true`; without it a shared breaker is
+   * INVALID_CONFIG. `createProductionSystem` passes one when `rateLimiting.store` is Redis or Redis Cluster.
+   */
+  sharedBreakers?: SharedBreakerHub;
 }
 
 /** One operation's breaker: its state and since when (epoch ms). */
@@ -60,6 +67,8 @@ export interface RecoveryHealth {
   readonly breakerStates: Record<BreakerState, number>;
   /** Statistics by operation name. */
   readonly stats: Record<string, OperationStatsSnapshot>;
+  /** Breakers whose state is shared across replicas (`circuitBreaker.shared`): shared and local state, replicas, lease holder. */
+  readonly sharedCircuitBreakers: SharedBreakerStatus[];
 }
 
 /** One retry, as the manager fans it out to its listeners. */
@@ -122,6 +131,8 @@ export class ErrorRecoveryManager {
   private readonly deadlineMarginMs: number;
   readonly enabled: boolean;
   private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
+  private readonly dependencies: DependenciesConfig;
+  private readonly sharedBreakers: SharedBreakerHub | undefined;
 
   constructor(
     readonly config: ErrorRecoveryConfig,
@@ -132,6 +143,12 @@ export class ErrorRecoveryManager {
     this.throttleFor = options.throttleFor;
     this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
+    this.dependencies = options.dependencies ?? {};
+    this.sharedBreakers = options.sharedBreakers;
+    this.checkShared(config.defaults.circuitBreaker, 'errorRecovery.defaults.circuitBreaker.shared');
+    for (const [name, dependency] of Object.entries(this.dependencies)) {
+      this.checkShared(dependency.circuitBreaker, `dependencies.${name}.circuitBreaker.shared`);
+    }
     if (options.listener) this.addListener(options.listener);
   }
 
@@ -207,6 +224,7 @@ export class ErrorRecoveryManager {
       mergePatch(this.resolved(operationName), config),
       `operations.${operationName}`,
     );
+    this.checkShared(merged.circuitBreaker, `operations.${operationName}.circuitBreaker.shared`);
     this.overrides.set(operationName, merged);
     const existing = this.operations.get(operationName);
     if (existing) {
@@ -308,7 +326,25 @@ export class ErrorRecoveryManager {
       halfOpenCircuitBreakers: named('half_open'),
       breakerStates,
       stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
+      sharedCircuitBreakers: this.sharedBreakerStatus(),
     };
+  }
+
+  /** The status of every operation's breaker that shares its state across replicas. */
+  sharedBreakerStatus(): SharedBreakerStatus[] {
+    const out: SharedBreakerStatus[] = [];
+    for (const policy of this.operations.values()) if (policy.breaker instanceof SharedCircuitBreaker) out.push(policy.breaker.status());
+    return out;
+  }
+
+  /** A shared breaker needs the shared-state store: INVALID_CONFIG at `path` without one. */
+  private checkShared(config: CircuitBreakerConfig | false | undefined, path: string): void {
+    if (config === false || config === undefined || !config.shared || this.sharedBreakers !== undefined) return;
+    throw new InvalidConfigError(
+      path,
+      'a shared circuit breaker needs the shared-state store: set rateLimiting.store to redis or redis_cluster ' +
+        '(PRODUCTION_REDIS_URL or PRODUCTION_REDIS_CLUSTER_NODES) with rate limiting enabled',
+    );
   }
 
   /** Stops every timeout timer. */
@@ -342,14 +378,25 @@ export class ErrorRecoveryManager {
 
   private build(name: string): OperationRecovery {
     const stats = this.statsFor(name);
-    const resolved = this.resolved(name);
+    let resolved = this.resolved(name);
+    // A dependency's breaker replaces the breaker of every operation that names it, under the dependency's name.
+    const dependencyBreaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
+    if (dependencyBreaker !== undefined && dependencyBreaker !== false && resolved.circuitBreaker !== false) {
+      resolved = { ...resolved, circuitBreaker: dependencyBreaker };
+    }
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
       : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
+    const hub = this.sharedBreakers;
+    const sharedKey = dependencyBreaker ? `dep:${resolved.dependency}` : `op:${name}`;
     const shared = {
       budget: config.retry === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,
       throttle: config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency),
+      shareBreaker:
+        config.circuitBreaker !== false && config.circuitBreaker.shared && hub !== undefined
+          ? (local: CircuitBreaker) => hub.share(local, sharedKey)
+          : undefined,
     };
     const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name), shared);
     this.restored.delete(name);
