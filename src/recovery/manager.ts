@@ -19,8 +19,11 @@ import {
   type RetryConfig,
 } from './config.js';
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
+
+export type { OperationPatch } from './patch.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
+import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
 import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
 import type { SharedBreakerHub } from '../shared-breaker/hub.js';
 
@@ -51,6 +54,8 @@ export interface BreakerStatus {
   readonly state: BreakerState;
   /** Wall-clock time it entered the state, ms since the epoch. */
   readonly since: number;
+  /** For a breaker shared across replicas: its shared state, replicas and lease holder. */
+  readonly shared?: SharedBreakerStatus;
 }
 
 /** The recovery layer's health as plain JSON (the seed's `health_check`). */
@@ -86,26 +91,6 @@ interface RetrySkippedEvent {
   readonly reason: RetrySkipReason;
   readonly error: unknown;
   readonly budget: string | undefined;
-}
-
-/** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
-export type OperationPatch = {
-  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
-};
-
-function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    const current = out[key];
-    const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
-    out[key] = bothObjects ? { ...current, ...value } : value;
-  }
-  return out;
-}
-
-function sameSettings(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -280,7 +265,10 @@ export class ErrorRecoveryManager {
   breakerStates(): BreakerStatus[] {
     const out: BreakerStatus[] = [];
     for (const [operation, policy] of this.operations) {
-      if (policy.breaker) out.push({ operation, state: policy.breaker.state, since: policy.breaker.since });
+      const breaker = policy.breaker;
+      if (breaker === undefined) continue;
+      const shared = breaker instanceof SharedCircuitBreaker ? { shared: breaker.status() } : {};
+      out.push({ operation, state: breaker.state, since: breaker.since, ...shared });
     }
     return out;
   }
