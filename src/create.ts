@@ -3,7 +3,6 @@ import { resolveConfig, type ProductionConfig, type ProductionConfigInput } from
 import { HealthCheckSystem } from './health/index.js';
 import { registerBuiltInChecks } from './health/builtins.js';
 import { RateLimitingManager, type RateLimitingManagerOptions } from './limits/index.js';
-import { SharedBreakerHub } from './shared-breaker/hub.js';
 import { ProductionMonitor } from './monitoring/index.js';
 import type { Engine } from './pipeline.js';
 import { ErrorRecoveryManager } from './recovery/index.js';
@@ -107,8 +106,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   const overload = new OverloadManager(config.overload, config.dependencies);
   const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   // Shared circuit breakers use the process's shared-state store: the rate limits' Redis (Cluster) client.
-  const sharedState = limits.sharedStateStore();
-  const sharedBreakers = sharedState === undefined ? undefined : new SharedBreakerHub(sharedState);
+  const sharedStateStore = limits.sharedStateStore();
   let recovery: ErrorRecoveryManager;
   try {
     recovery = new ErrorRecoveryManager(config.errorRecovery, {
@@ -116,11 +114,10 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
       dependencies: config.dependencies,
       deadlineMarginMs: config.deadlines.marginMs,
       throttleFor: (dependency) => overload.throttleFor(dependency),
-      ...(sharedBreakers !== undefined ? { sharedBreakers } : {}),
+      sharedStateStore,
     });
   } catch (error) {
     // INVALID_CONFIG (a shared breaker without the store): close the Redis client the limits opened.
-    sharedBreakers?.stop();
     void limits.shutdown();
     overload.shutdown();
     throw error;
@@ -145,10 +142,7 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
     BREAKER_CHECKPOINT,
     {
       saveState: () => recovery.exportBreakerState(),
-      cleanup: () => {
-        recovery.shutdown();
-        sharedBreakers?.stop();
-      },
+      cleanup: () => recovery.shutdown(),
     },
     { priority: PRIORITY.state },
   );

@@ -30,4 +30,5 @@ export type {
   AdaptiveLimitRow,
   ThrottleRow,
   ClassCounts,
+  SharedBreakerRow,
 } from './status-types.js';

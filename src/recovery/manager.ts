@@ -25,7 +25,8 @@ import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
 import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
 import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
-import type { SharedBreakerHub } from '../shared-breaker/hub.js';
+import { SharedBreakerHub } from '../shared-breaker/hub.js';
+import type { SharedStateStore } from '../shared-breaker/store.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -42,10 +43,10 @@ export interface ErrorRecoveryOptions {
   /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
   deadlineMarginMs?: number;
   /**
-   * The shared-state store's breakers, for `circuitBreaker.shared: true`; without it a shared breaker is
-   * INVALID_CONFIG. `createProductionSystem` passes one when `rateLimiting.store` is Redis or Redis Cluster.
+   * The process's shared-state store, for breakers with `circuitBreaker.shared: true`; without it such a
+   * breaker is INVALID_CONFIG. `createProductionSystem` passes the rate limits' Redis (Cluster) store.
    */
-  sharedBreakers?: SharedBreakerHub;
+  sharedStateStore?: SharedStateStore | undefined;
 }
 
 /** One operation's breaker: its state and since when (epoch ms). */
@@ -129,7 +130,8 @@ export class ErrorRecoveryManager {
     this.budgets = new RetryBudgets(options.dependencies ?? {}, this.clock);
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
     this.dependencies = options.dependencies ?? {};
-    this.sharedBreakers = options.sharedBreakers;
+    this.sharedBreakers =
+      options.sharedStateStore === undefined ? undefined : new SharedBreakerHub(options.sharedStateStore, { clock: this.clock });
     this.checkShared(config.defaults.circuitBreaker, 'errorRecovery.defaults.circuitBreaker.shared');
     for (const [name, dependency] of Object.entries(this.dependencies)) {
       this.checkShared(dependency.circuitBreaker, `dependencies.${name}.circuitBreaker.shared`);
@@ -335,9 +337,10 @@ export class ErrorRecoveryManager {
     );
   }
 
-  /** Stops every timeout timer. */
+  /** Stops every timeout timer and the shared breakers' publishing. */
   shutdown(): void {
     for (const policy of this.operations.values()) policy.stop();
+    this.sharedBreakers?.stop();
   }
 
   private policy(name: string): OperationRecovery {

@@ -15,7 +15,8 @@ export function observeSharedBreakers(status: () => readonly SharedBreakerStatus
     unit: '1',
   });
   const connected = meter.createObservableGauge(METRIC.sharedBreakerConnected, {
-    description: 'Shared circuit breaker: 1 while this replica follows the shared state, 0 while the store is away and its local breaker decides',
+    description:
+      'Shared circuit breaker: 1 while this replica follows the shared state, 0 while the store is away and its local breaker decides',
     unit: '1',
   });
   const replicas = meter.createObservableGauge(METRIC.sharedBreakerReplicas, {

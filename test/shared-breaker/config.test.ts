@@ -10,12 +10,12 @@ const recoveryDefaults = errorRecoveryConfigSchema.parse({});
 
 describe('circuitBreaker.shared: configuration', () => {
   it('a shared breaker without the shared-state store is INVALID_CONFIG naming the field (dependency and defaults)', () => {
-    expect(() =>
-      createProductionSystem({}, { dependencies: { inventory: { circuitBreaker: { shared: true } } } }, { env: {} }),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'dependencies.inventory.circuitBreaker.shared' }));
-    expect(() =>
-      createProductionSystem({}, { errorRecovery: { defaults: { circuitBreaker: { shared: true } } } }, { env: {} }),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', path: 'errorRecovery.defaults.circuitBreaker.shared' }));
+    expect(() => createProductionSystem({}, { dependencies: { inventory: { circuitBreaker: { shared: true } } } }, { env: {} })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'dependencies.inventory.circuitBreaker.shared' }),
+    );
+    expect(() => createProductionSystem({}, { errorRecovery: { defaults: { circuitBreaker: { shared: true } } } }, { env: {} })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG', path: 'errorRecovery.defaults.circuitBreaker.shared' }),
+    );
   });
 
   it('configureOperation with shared and no store is INVALID_CONFIG at operations.<name>.circuitBreaker.shared, and changes nothing', () => {
@@ -80,10 +80,13 @@ describe('circuitBreaker.shared: status and metrics (real redis-server)', () => 
   it('getSystemStatus, the status page and /metrics show the shared state, replicas and lease holder', async () => {
     await system.executeProtectedOperation('stock', 'u', async () => 1);
     await system.executeProtectedOperation('checkout', 'u', async () => 1);
-    await eventually(() => system.getSystemStatus().errorRecovery.sharedCircuitBreakers.every((s) => s.mode === 'shared' && s.replicas === 1), {
-      what: 'both shared breakers on the store',
-      timeoutMs: 10_000,
-    });
+    await eventually(
+      () => system.getSystemStatus().errorRecovery.sharedCircuitBreakers.every((s) => s.mode === 'shared' && s.replicas === 1),
+      {
+        what: 'both shared breakers on the store',
+        timeoutMs: 10_000,
+      },
+    );
     const shared = system.getSystemStatus().errorRecovery.sharedCircuitBreakers;
     expect(shared.map((s) => [s.operation, s.key]).sort()).toEqual([
       ['checkout', 'op:checkout'],

@@ -21,7 +21,21 @@ afterAll(async () => {
 });
 
 /** Commands a publish round's script runs (counted by INFO commandstats as well), and our own INFO. */
-const SCRIPT_COMMANDS = new Set(['evalsha', 'eval', 'info', 'hmget', 'hset', 'pexpire', 'hgetall', 'hdel', 'set', 'get', 'incrby', 'del', 'hincrby']);
+const SCRIPT_COMMANDS = new Set([
+  'evalsha',
+  'eval',
+  'info',
+  'hmget',
+  'hset',
+  'pexpire',
+  'hgetall',
+  'hdel',
+  'set',
+  'get',
+  'incrby',
+  'del',
+  'hincrby',
+]);
 
 const config = (breaker: Record<string, unknown>) => replicaConfig({ type: 'redis', url: `redis://127.0.0.1:${port}` }, breaker);
 
@@ -54,7 +68,10 @@ describe('shared circuit breaker, K = 3 replicas on redis-server', () => {
       const after = await Promise.all(replicas.map((r) => r.status()));
       const commandsAfter = await commandCounts();
       const records = await Promise.all(replicas.map((r) => r.stopLoop()));
-      const rounds = after.reduce((n, s, i) => n + s!.publishes + s!.publishFailures - before[i]!.publishes - before[i]!.publishFailures, 0);
+      const rounds = after.reduce(
+        (n, s, i) => n + s!.publishes + s!.publishFailures - before[i]!.publishes - before[i]!.publishFailures,
+        0,
+      );
       const delta = (name: string) => (commandsAfter[name] ?? 0) - (commandsBefore[name] ?? 0);
       const calls = records.reduce((n, r) => n + r.calls.length, 0);
       expect(calls).toBeGreaterThan(100 * rounds);
@@ -105,7 +122,11 @@ describe('shared circuit breaker, K = 3 replicas on redis-server', () => {
       admin.disconnect();
       admin = await connectAdmin(port);
       await Promise.all(replicas.map((r) => r.startLoop(5)));
-      await untilEvery(replicas, 'every replica back on the shared state after the restart', (s) => s.mode === 'shared' && s.sharedState === 'closed');
+      await untilEvery(
+        replicas,
+        'every replica back on the shared state after the restart',
+        (s) => s.mode === 'shared' && s.sharedState === 'closed',
+      );
       const after = await Promise.all(replicas.map((r) => r.stopLoop()));
       for (const r of after) expect(r.calls.filter((c) => c.outcome.startsWith('error:'))).toEqual([]);
     } finally {

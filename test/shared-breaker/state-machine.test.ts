@@ -47,7 +47,13 @@ afterEach(() => {
 });
 
 async function replica(id: string, settings: Record<string, unknown> = {}): Promise<SharedCircuitBreaker> {
-  const config = circuitBreakerConfigSchema.parse({ shared: true, failureThreshold: 5, recoveryTimeoutMs: 10_000, publishIntervalMs: 50, ...settings });
+  const config = circuitBreakerConfigSchema.parse({
+    shared: true,
+    failureThreshold: 5,
+    recoveryTimeoutMs: 10_000,
+    publishIntervalMs: 50,
+    ...settings,
+  });
   const local = new CircuitBreaker('checkout', config, isOperationFailure);
   const breaker = new SharedCircuitBreaker(local, key, { store, clock, replicaId: id });
   breakers.push(breaker);

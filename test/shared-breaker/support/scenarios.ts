@@ -18,9 +18,14 @@ export function replicaConfig(store: Record<string, unknown>, breaker: Record<st
 }
 
 /** K replicas on one config, plus a dependency; `stop()` ends them all. */
-export async function startReplicas(config: unknown, env: Record<string, string> = {}): Promise<{ replicas: BreakerReplica[]; dependency: Dependency; stop: () => Promise<void> }> {
+export async function startReplicas(
+  config: unknown,
+  env: Record<string, string> = {},
+): Promise<{ replicas: BreakerReplica[]; dependency: Dependency; stop: () => Promise<void> }> {
   const dependency = await startDependency();
-  const replicas = await Promise.all(Array.from({ length: K }, () => BreakerReplica.start(config, { ...env, DEPENDENCY_URL: dependency.url })));
+  const replicas = await Promise.all(
+    Array.from({ length: K }, () => BreakerReplica.start(config, { ...env, DEPENDENCY_URL: dependency.url })),
+  );
   return {
     replicas,
     dependency,
@@ -32,7 +37,12 @@ export async function startReplicas(config: unknown, env: Record<string, string>
 }
 
 /** Waits until every replica's shared breaker reports `check` true. */
-export async function untilEvery(replicas: BreakerReplica[], what: string, check: (s: NonNullable<Awaited<ReturnType<BreakerReplica['status']>>>) => boolean, timeoutMs = 20_000): Promise<void> {
+export async function untilEvery(
+  replicas: BreakerReplica[],
+  what: string,
+  check: (s: NonNullable<Awaited<ReturnType<BreakerReplica['status']>>>) => boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
   await eventually(
     async () => {
       const all = await Promise.all(replicas.map((r) => r.status()));
