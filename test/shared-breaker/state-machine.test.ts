@@ -226,4 +226,77 @@ describe('shared breaker state machine (real redis-server, manual clock)', () =>
     await a.publish();
     expect(a.status()).toMatchObject({ mode: 'shared', sharedState: 'open' });
   });
+
+  it('before its first reply, and with the store away, the local breaker decides: its own threshold, its own trial', async () => {
+    const down: SharedStateStore = {
+      ...store,
+      client: new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false }),
+    };
+    const config = circuitBreakerConfigSchema.parse({ shared: true, failureThreshold: 2, recoveryTimeoutMs: 60_000 });
+    const breaker = new SharedCircuitBreaker(new CircuitBreaker('checkout', config, isOperationFailure), key, {
+      store: down,
+      clock,
+      replicaId: 'r1',
+    });
+    breakers.push(breaker);
+    await breaker.publish();
+    expect(breaker.status()).toMatchObject({
+      mode: 'local',
+      sharedState: null,
+      publishes: 0,
+      lastError: expect.stringMatching(/not connected/),
+    });
+    // The closed-path calls go through execute too (a call that raced a state change).
+    await expect(breaker.execute(fail)).rejects.toThrow('dependency down');
+    expect(await call(breaker, fail)).toBe('failed');
+    expect(breaker.state).toBe('open');
+    expect(breaker.retryAfterMs()).toBeGreaterThan(59_000);
+    await expect(breaker.execute(() => Promise.resolve(1))).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    expect(breaker.snapshot().probation).toBe(0);
+  });
+
+  it('shared and closed: execute runs and counts the call; isolate holds the local breaker open', async () => {
+    const a = await replica('r1');
+    expect(a.status().mode).toBe('shared');
+    await expect(a.execute(() => Promise.resolve('value'))).resolves.toBe('value');
+    await expect(a.execute(fail)).rejects.toThrow('dependency down');
+    await a.publish();
+    expect(a.status()).toMatchObject({ failures: 1, sharedState: 'closed' });
+    expect(a.retryAfterMs()).toBe(0);
+    const held = a.isolate();
+    expect(a.status().localState).toBe('open');
+    held[Symbol.dispose]();
+    expect(a.status().localState).toBe('closed');
+  });
+
+  it('a reply that is not the script’s counts as a store failure', async () => {
+    const { parseReply } = await import('../../src/shared-breaker/store.js');
+    expect(() => parseReply('OK')).toThrow(/unexpected reply/);
+    expect(() => parseReply(['sideways', 0, '', 1, 0, 0, 0])).toThrow(/unexpected state/);
+    expect(() => parseReply(['open', -1, '', 1, 0, 0, 0])).toThrow(/unexpected number/);
+    expect(parseReply(['open', 5, 'r1/op', 2, 3, 3, 0])).toEqual({
+      state: 'open',
+      retryAfterMs: 5,
+      leaseHolder: 'r1/op',
+      replicas: 2,
+      calls: 3,
+      failures: 3,
+    });
+  });
+});
+
+describe('SharedBreakerHub', () => {
+  it('tracks the shared breakers it made until each stops, and stops them all', async () => {
+    const { SharedBreakerHub } = await import('../../src/shared-breaker/hub.js');
+    const hub = new SharedBreakerHub(store, { clock, metrics: false, replicaId: 'hub-test' });
+    const config = circuitBreakerConfigSchema.parse({ shared: true });
+    const a = hub.share(new CircuitBreaker('a', config, isOperationFailure), 'op:a');
+    hub.share(new CircuitBreaker('b', config, isOperationFailure), 'op:b');
+    expect(hub.status().map((s) => s.key)).toEqual(['op:a', 'op:b']);
+    a.stop();
+    expect(hub.status().map((s) => s.key)).toEqual(['op:b']);
+    hub.stop();
+    expect(hub.status()).toEqual([]);
+    expect(hub.replicaId).toBe('hub-test');
+  });
 });
