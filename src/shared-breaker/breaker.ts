@@ -39,6 +39,8 @@ export interface SharedBreakerContext {
   readonly store: SharedStateStore;
   readonly clock: Clock;
   readonly replicaId: string;
+  /** Told when the breaker stops (its hub forgets it). */
+  readonly onStop?: (breaker: SharedCircuitBreaker) => void;
 }
 
 /**
@@ -195,6 +197,7 @@ export class SharedCircuitBreaker implements Breaker {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
+    this.context.onStop?.(this);
   }
 
   /**

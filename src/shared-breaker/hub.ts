@@ -38,13 +38,13 @@ export class SharedBreakerHub {
 
   /** Wraps `local` so it follows the shared state named `key` (`op:<operation>` or `dep:<dependency>`). */
   share(local: CircuitBreaker, key: string): SharedCircuitBreaker {
-    const breaker = new SharedCircuitBreaker(local, key, { store: this.store, clock: this.clock, replicaId: this.replicaId });
+    const breaker = new SharedCircuitBreaker(local, key, {
+      store: this.store,
+      clock: this.clock,
+      replicaId: this.replicaId,
+      onStop: (stopped) => this.breakers.delete(stopped),
+    });
     this.breakers.add(breaker);
-    const stop = breaker.stop.bind(breaker);
-    breaker.stop = () => {
-      stop();
-      this.breakers.delete(breaker);
-    };
     return breaker;
   }
 
