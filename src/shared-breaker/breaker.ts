@@ -5,7 +5,15 @@ import type { Clock } from '../internal/time.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import type { Breaker, BreakerSnapshot, BreakerState, BreakerStateChange, CircuitBreaker } from '../recovery/breaker.js';
 import type { CircuitBreakerConfig } from '../recovery/config.js';
-import { breakerKeys, parseReply, runRound, type PublishSettings, type SharedStateStore, type SharedView } from './store.js';
+import {
+  breakerKeys,
+  parseReply,
+  roundTimeoutMs,
+  runRound,
+  type PublishSettings,
+  type SharedStateStore,
+  type SharedView,
+} from './store.js';
 
 /** One shared breaker as the status page and `getSystemStatus()` show it. */
 export interface SharedBreakerStatus {
@@ -244,7 +252,7 @@ export class SharedCircuitBreaker implements Breaker {
         }
         resolve();
       };
-      const timeoutMs = this.context.store.timeoutMs;
+      const timeoutMs = roundTimeoutMs(this.context.store, this.config.publishIntervalMs);
       // Waiting longer would leave the replica on a stale shared state: fall back to the local breaker.
       const timer = setTimeout(() => finish(undefined, new Error(`no reply from the store within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();

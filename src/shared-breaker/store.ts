@@ -11,8 +11,16 @@ export interface SharedStateStore {
   readonly client: RedisClient;
   /** `rateLimiting.store.keyPrefix`; breaker keys start with `<keyPrefix>cb:`. */
   readonly keyPrefix: string;
-  /** Wait for a publish round's reply at most this long before the round counts as failed. */
+  /** `rateLimiting.store.timeoutMs`; a round waits for its reply {@link roundTimeoutMs} at most. */
   readonly timeoutMs: number;
+}
+
+/**
+ * How long a publish round waits for its reply before it counts as failed: the store's timeout, or the publish
+ * interval when that is longer (a round is off the hot path, and a slower reply is no staler than the interval).
+ */
+export function roundTimeoutMs(store: SharedStateStore, publishIntervalMs: number): number {
+  return Math.max(store.timeoutMs, publishIntervalMs);
 }
 
 /** What a publish round tells the store. */
@@ -95,6 +103,7 @@ export function runRound(store: SharedStateStore, keys: string[], settings: Publ
   const client = store.client;
   if (client.status !== 'ready') return Promise.reject(new Error(`Redis is not connected (${client.status})`));
   const interval = settings.publishIntervalMs;
+  const timeoutMs = roundTimeoutMs(store, interval);
   const args = [
     String(batch.now),
     batch.replicaId,
@@ -111,10 +120,10 @@ export function runRound(store: SharedStateStore, keys: string[], settings: Publ
     String(settings.recoveryTimeoutMs),
     batch.wantsLease ? '1' : '0',
     // Renewed every round while held: a replica that dies mid-trial frees it three intervals later.
-    String(3 * interval + store.timeoutMs),
+    String(3 * interval + timeoutMs),
     batch.trial === undefined ? '-' : batch.trial === 'success' ? 's' : 'f',
     String(settings.successThreshold),
-    String(3 * interval + store.timeoutMs),
+    String(3 * interval + timeoutMs),
     String(Math.max(600_000, 2 * settings.recoveryTimeoutMs, 2 * settings.samplingDurationMs)),
   ];
   return client.evalsha(PUBLISH_SCRIPT.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
