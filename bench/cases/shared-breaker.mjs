@@ -16,19 +16,23 @@ import { nsPerCall, report } from './_measure.mjs';
 const self = fileURLToPath(import.meta.url);
 const [mode, url] = process.argv.slice(2);
 
-function systemConfig(redisUrl, shared, breaker = {}) {
+function systemConfig(redisUrl, shared, breaker = {}, recovery = {}) {
   return {
     rateLimiting: { store: { type: 'redis', url: redisUrl, timeoutMs: 1000 } },
     errorRecovery: {
-      defaults: { bulkhead: { maxConcurrent: 1000, maxQueue: 0 }, circuitBreaker: { shared, publishIntervalMs: 100, ...breaker } },
+      defaults: {
+        bulkhead: { maxConcurrent: 1000, maxQueue: 0 },
+        circuitBreaker: { shared, publishIntervalMs: 100, ...breaker },
+        ...recovery,
+      },
     },
     healthChecks: { enabled: false },
   };
 }
 
-async function system(redisUrl, shared, breaker) {
+async function system(redisUrl, shared, breaker, recovery) {
   const { createProductionSystem } = await import('../../dist/esm/index.js');
-  const s = createProductionSystem({}, systemConfig(redisUrl, shared, breaker), { env: {} });
+  const s = createProductionSystem({}, systemConfig(redisUrl, shared, breaker, recovery), { env: {} });
   await s.components.limits.connect();
   return s;
 }
@@ -61,7 +65,8 @@ if (mode === 'hot') {
   process.stdout.write(JSON.stringify(best) + '\n');
   process.exit(0);
 } else if (mode === 'replica') {
-  const s = await system(url, true, { failureThreshold: 5, recoveryTimeoutMs: 600_000 });
+  // No retries: a failing call's backoff (100 + 200 + 400 ms by default) would be measured, not the breaker.
+  const s = await system(url, true, { failureThreshold: 5, recoveryTimeoutMs: 600_000 }, { retry: false });
   let failAt = Infinity;
   let refusedAt;
   const keepAlive = setInterval(() => {}, 1000);
