@@ -1,5 +1,11 @@
 import { startAdminServer, type AdminServerAddress } from './admin.js';
-import { misspelledEnvVariables, resolveConfig, productionConfigSchema, type ProductionConfig, type ProductionConfigInput } from './config.js';
+import {
+  misspelledEnvVariables,
+  resolveConfig,
+  productionConfigSchema,
+  type ProductionConfig,
+  type ProductionConfigInput,
+} from './config.js';
 import { configFilePathFromEnv, readConfigFile, validateConfigFile, type ConfigFile } from './config/file.js';
 import { deprecationMessage, type ConfigDeprecation } from './config/operations.js';
 import { applyReload } from './config/apply.js';
@@ -210,16 +216,27 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   });
   const monitor = new ProductionMonitor(config.monitoring);
   const overload = new OverloadManager(config.overload, config.dependencies, { ...options.overload });
-  const recovery = new ErrorRecoveryManager(config.errorRecovery, {
-    enabled: config.errorRecoveryEnabled,
-    dependencies: config.dependencies,
-    deadlineMarginMs: config.deadlines.marginMs,
-    throttleFor: (dependency) => overload.throttleFor(dependency),
-  });
+  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
+  // Shared circuit breakers use the process's shared-state store: the rate limits' Redis (Cluster) client.
+  const sharedStateStore = limits.sharedStateStore();
+  let recovery: ErrorRecoveryManager;
+  try {
+    recovery = new ErrorRecoveryManager(config.errorRecovery, {
+      enabled: config.errorRecoveryEnabled,
+      dependencies: config.dependencies,
+      deadlineMarginMs: config.deadlines.marginMs,
+      throttleFor: (dependency) => overload.throttleFor(dependency),
+      sharedStateStore,
+    });
+  } catch (error) {
+    // INVALID_CONFIG (a shared breaker without the store): close the Redis client the limits opened.
+    void limits.shutdown();
+    overload.shutdown();
+    throw error;
+  }
   // The `operations:` section's recovery fields (its rate limits and overload settings went to their sections).
   const operations = new Map(Object.entries(config.operations) as [string, OperationPatch][]);
   if (operations.size > 0) recovery.reconfigure(config.errorRecovery.defaults, operations, config.dependencies);
-  const limits = new RateLimitingManager(config.rateLimiting, config.resourceLimits, { logger: monitor, ...options.limits });
   const shutdown = new GracefulShutdownManager(config.shutdown, { logger: monitor, ...options.shutdown });
   const health = new HealthCheckSystem(config.healthChecks, { logger: monitor, isShuttingDown: () => !shutdown.isReady() });
   registerBuiltInChecks(health, {
@@ -238,7 +255,10 @@ function build<E extends Engine>(engine: E, config: ProductionConfig, options: C
   );
   shutdown.registerHandler(
     BREAKER_CHECKPOINT,
-    { saveState: () => recovery.exportBreakerState(), cleanup: () => recovery.shutdown() },
+    {
+      saveState: () => recovery.exportBreakerState(),
+      cleanup: () => recovery.shutdown(),
+    },
     { priority: PRIORITY.state },
   );
   shutdown.registerHandler(

@@ -174,6 +174,9 @@ export {
   type RetryBudgetOwner,
 } from './recovery/index.js';
 
+// Circuit breakers shared across replicas (circuitBreaker.shared)
+export type { SharedBreakerStatus, SharedStateStore } from './shared-breaker/index.js';
+
 // Deadlines that travel with calls, and named dependencies
 export {
   DeadlinePropagator,
@@ -405,6 +408,7 @@ export {
   type StatusHealth,
   type ComponentRow,
   type OperationRow,
+  type SharedBreakerRow,
   type ResourceRow,
   type RetryBudgetRow,
   type AlertRow,

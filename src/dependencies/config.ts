@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidConfigError } from '../errors.js';
 import { parseSection } from '../internal/validation.js';
+import { circuitBreakerConfigSchema } from '../recovery/breaker-config.js';
 import { retryBudgetConfigSchema } from '../recovery/retry-budget.js';
 
 /** Most named dependencies a config may declare (each one holds state and labels metric series). */
@@ -40,6 +41,12 @@ export const dependencyConfigSchema = z.strictObject({
   retryBudget: z.union([z.literal(false), retryBudgetConfigSchema]).optional(),
   /** Client-side adaptive throttling of calls to it; false or absent for none. */
   throttle: z.union([z.literal(false), throttleConfigSchema]).optional(),
+  /**
+   * The circuit breaker of every operation that names this dependency, in place of their own; with
+   * `shared: true` they all share one state, keyed by the dependency's name, across operations and replicas.
+   * False or absent: each operation keeps its own.
+   */
+  circuitBreaker: z.union([z.literal(false), circuitBreakerConfigSchema]).optional(),
 });
 
 /** What one named dependency (a downstream service several operations call) shares between them, defaults filled in. */

@@ -43,4 +43,5 @@ export type {
   AdaptiveLimitRow,
   ThrottleRow,
   ClassCounts,
+  SharedBreakerRow,
 } from './status-types.js';

@@ -221,7 +221,23 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
       p50Ms: s?.p50LatencyMs ?? 0,
       p99Ms: s?.p99LatencyMs ?? 0,
       breaker:
-        b === undefined ? null : { state: b.state, since: new Date(b.since).toISOString(), timeInStateMs: Math.max(0, now - b.since) },
+        b === undefined
+          ? null
+          : {
+              state: b.state,
+              since: new Date(b.since).toISOString(),
+              timeInStateMs: Math.max(0, now - b.since),
+              shared:
+                b.shared === undefined
+                  ? null
+                  : {
+                      mode: b.shared.mode,
+                      sharedState: b.shared.sharedState,
+                      replicas: b.shared.replicas,
+                      leaseHolder: b.shared.leaseHolder === null ? null : clip(b.shared.leaseHolder, 256),
+                      holdsLease: b.shared.holdsLease,
+                    },
+            },
     });
   }
   // Busiest first, so the cap drops the quiet ones.

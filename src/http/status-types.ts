@@ -36,7 +36,25 @@ export interface OperationRow {
   p50Ms: number;
   p99Ms: number;
   /** null when the operation has no breaker (yet). */
-  breaker: { state: 'closed' | 'open' | 'half_open'; since: string; timeInStateMs: number } | null;
+  breaker: {
+    state: 'closed' | 'open' | 'half_open';
+    since: string;
+    timeInStateMs: number;
+    /** A breaker shared across replicas (`circuitBreaker.shared`); null for a local one. */
+    shared: SharedBreakerRow | null;
+  } | null;
+}
+
+/** A shared breaker's view from this replica. */
+export interface SharedBreakerRow {
+  /** `shared`: follows the shared state; `local`: the store is away, the replica's own breaker decides. */
+  mode: 'shared' | 'local';
+  sharedState: 'closed' | 'open' | 'half_open' | null;
+  /** Replicas that published recently. */
+  replicas: number;
+  /** Holder of the half-open trial lease, null for nobody. */
+  leaseHolder: string | null;
+  holdsLease: boolean;
 }
 
 /** One resource against its limit. */

@@ -19,6 +19,8 @@ import { PermitPool } from './permit-pool.js';
 import type { LimiterState } from './limiter-state.js';
 import { RateGate } from './rate-gate.js';
 import type { RedisClient } from './redis-client.js';
+import { RedisRateLimitStore } from './redis-store.js';
+import type { SharedStateStore } from '../shared-breaker/store.js';
 import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
 import { rateLimitStats, type RateLimitStats, type StoreFailures } from './stats.js';
 import type { ResourceUsageSnapshot } from './resource-usage.js';
@@ -296,6 +298,19 @@ export class RateLimitingManager implements RateLimitGate, ResourceGate {
       rateLimiting: { enabled: this.rateLimiting.enabled, active: this.gate.active, trackedUsers: this.built.memory?.users?.size ?? 0 },
       resources: this.getResourceUsage(),
     };
+  }
+
+  /**
+   * The process's shared-state store (the configured Redis or Redis Cluster store's client, its key prefix
+   * and reply timeout), which shared circuit breakers use too; undefined when the limits are kept in memory
+   * or in a store of the caller's own.
+   */
+  sharedStateStore(): SharedStateStore | undefined {
+    const primary = this.built.owned ? this.built.fallback?.primary : undefined;
+    if (!(primary instanceof RedisRateLimitStore)) return undefined;
+    const client = primary.redisClient;
+    if (client === undefined) return undefined;
+    return { type: primary.type, client, keyPrefix: primary.keyPrefix, timeoutMs: primary.config.timeoutMs };
   }
 
   /** Resolves once the shared store is connected (at once in memory); rejects after its connect timeout. */

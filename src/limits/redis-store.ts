@@ -190,6 +190,11 @@ export class RedisRateLimitStore implements RateLimitStore, ScriptRunner {
     if (client.status === 'ready') this.onReady();
   }
 
+  /** The ioredis client (or Cluster) the store uses; undefined once closed. Shared breakers use it too. */
+  get redisClient(): RedisClient | undefined {
+    return this.closed ? undefined : this.client;
+  }
+
   /** Calls `listener` whenever the client (re)connects. */
   onAvailable(listener: () => void): Disposable {
     this.availableListeners.add(listener);

@@ -36,6 +36,37 @@ export interface BreakerSnapshot {
 }
 
 /**
+ * What an operation's recovery needs of its breaker: the local {@link CircuitBreaker}, or a shared one
+ * (`circuitBreaker.shared`) that follows the state of every replica.
+ */
+export interface Breaker {
+  readonly operation: string;
+  readonly config: CircuitBreakerConfig;
+  /** Current state. */
+  readonly state: BreakerState;
+  /** Wall-clock time (ms) the breaker entered its current state. */
+  readonly since: number;
+  /** Closed and not on probation: calls may skip the trial gate and report through `recordClosed*`. */
+  isClosed(): boolean;
+  /** A call admitted while closed succeeded. */
+  recordClosedSuccess(): void;
+  /** A call admitted while closed failed; resolves once the failure is counted, undefined when it is not. */
+  recordClosedFailure(error: unknown): Promise<void> | undefined;
+  /** Runs `fn` through the breaker's gate (open: CIRCUIT_OPEN; half-open: as a trial). */
+  execute<T>(fn: () => Promise<T>): Promise<T>;
+  /** Milliseconds until an open breaker admits a trial call; 0 when not open. */
+  retryAfterMs(): number;
+  /** Subscribes to state transitions; releasing the guard unsubscribes. */
+  onTransition(listener: (change: BreakerStateChange) => void): Guard;
+  /** Exports the local state for a checkpoint. */
+  snapshot(): BreakerSnapshot;
+  /** Holds the circuit open until the returned handle is disposed. */
+  isolate(): Disposable;
+  /** Stops background work (a shared breaker's publishing); the breaker is not used after. */
+  stop(): void;
+}
+
+/**
  * Wraps cockatiel's breaker strategy to add what cockatiel 3.2.1 lacks: more than one success needed in
  * half-open (`successThreshold`), and a copied rather than live `state` (its `toJSON().breakerState` is a
  * live reference for the count and sampling breakers). A failure during probation opens at once.
@@ -76,7 +107,7 @@ class ProbationBreaker implements IBreaker {
  * behind a gate that lets at most `halfOpenMaxCalls` trial calls run while half-open and refuses the rest
  * with CIRCUIT_OPEN (cockatiel 3.2.1 queues them all behind the first trial and then runs every one).
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements Breaker {
   private readonly policy: CircuitBreakerPolicy;
   private readonly probation: ProbationBreaker;
   private trialsInFlight = 0;
@@ -87,7 +118,8 @@ export class CircuitBreaker {
   constructor(
     readonly operation: string,
     readonly config: CircuitBreakerConfig,
-    private readonly isFailure: (error: unknown) => boolean,
+    /** Whether an error counts as a breaker failure. */
+    readonly isFailure: (error: unknown) => boolean,
     initialState?: BreakerSnapshot,
   ) {
     const strategy: IBreaker =
@@ -212,6 +244,9 @@ export class CircuitBreaker {
       this.refresh();
     }
   }
+
+  /** Nothing runs in the background of a local breaker. */
+  stop(): void {}
 
   /** Exports the state for a checkpoint (a deep copy). */
   snapshot(): BreakerSnapshot {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { dependencyNameSchema } from '../dependencies/config.js';
 import { retryBudgetConfigSchema } from './retry-budget.js';
+import { circuitBreakerConfigSchema } from './breaker-config.js';
+
+export { circuitBreakerConfigSchema, type CircuitBreakerConfig } from './breaker-config.js';
 
 /** Schema of {@link RetryConfig}. */
 export const retryConfigSchema = z.strictObject({
@@ -27,28 +30,6 @@ export const retryConfigSchema = z.strictObject({
 
 /** Retry with exponential backoff and jitter. */
 export type RetryConfig = z.output<typeof retryConfigSchema>;
-
-/** Schema of {@link CircuitBreakerConfig}. */
-export const circuitBreakerConfigSchema = z.strictObject({
-  /** `consecutive`: open after `failureThreshold` failures in a row; `failure_rate`: open when the failure ratio over `samplingDurationMs` reaches `failureRateThreshold`. */
-  mode: z.enum(['consecutive', 'failure_rate']).default('consecutive'),
-  failureThreshold: z.number().int().min(1).max(1_000_000).default(5),
-  failureRateThreshold: z.number().gt(0).lt(1).default(0.5),
-  samplingDurationMs: z.number().int().min(1000).max(86_400_000).default(30_000),
-  /** Calls per second needed before the failure rate counts (failure_rate mode). */
-  minimumRps: z.number().positive().optional(),
-  /** Time the breaker stays open before letting trial calls through. */
-  recoveryTimeoutMs: z.number().int().min(1).max(86_400_000).default(30_000),
-  /** Trial calls allowed at once while half-open; other callers get CIRCUIT_OPEN. */
-  halfOpenMaxCalls: z.number().int().min(1).max(1000).default(1),
-  /** Consecutive successful trial calls needed to close again. */
-  successThreshold: z.number().int().min(1).max(1000).default(1),
-  /** Which errors count as breaker failures; the default counts every error that is not the production layer's own. */
-  failureOn: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
-});
-
-/** Circuit breaker settings. */
-export type CircuitBreakerConfig = z.output<typeof circuitBreakerConfigSchema>;
 
 /** Schema of {@link BulkheadConfig}. */
 export const bulkheadConfigSchema = z.strictObject({

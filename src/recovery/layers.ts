@@ -1,19 +1,7 @@
 import type { OperationRecoveryConfig } from './config.js';
-import type { OperationPatch } from './manager.js';
+import { mergePatch, type OperationPatch } from './patch.js';
 
 type Plain = Record<string, unknown>;
-
-/** `patch` over `base`, nested sections field by field; `false` (a policy off) and values replace. */
-export function mergePatch(base: OperationRecoveryConfig | OperationPatch, patch: OperationPatch): Plain {
-  const out: Plain = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    const current = out[key];
-    const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
-    out[key] = bothObjects ? { ...current, ...value } : value;
-  }
-  return out;
-}
 
 /**
  * Where each operation's settings came from: the configuration file's `operations:` entry and the code's

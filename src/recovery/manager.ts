@@ -16,7 +16,7 @@ import { deadlineOf } from '../deadlines/context.js';
 import { validateDeadlineMs } from '../deadlines/wait.js';
 import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
 import { RetryBudgets, type OwnedRetryBudgetStatus } from './retry-budgets.js';
-import type { BreakerSnapshot, BreakerState } from './breaker.js';
+import type { BreakerSnapshot, BreakerState, CircuitBreaker } from './breaker.js';
 import {
   operationRecoveryConfigSchema,
   type CircuitBreakerConfig,
@@ -25,9 +25,15 @@ import {
   type RetryConfig,
 } from './config.js';
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
+
+export type { OperationPatch } from './patch.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
-import { OperationLayers, mergePatch } from './layers.js';
+import { OperationLayers } from './layers.js';
+import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
+import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
+import { SharedBreakerHub } from '../shared-breaker/hub.js';
+import type { SharedStateStore } from '../shared-breaker/store.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -43,6 +49,11 @@ export interface ErrorRecoveryOptions {
   dependencies?: DependenciesConfig;
   /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
   deadlineMarginMs?: number;
+  /**
+   * The process's shared-state store, for breakers with `circuitBreaker.shared: true`; without it such a
+   * breaker is INVALID_CONFIG. `createProductionSystem` passes the rate limits' Redis (Cluster) store.
+   */
+  sharedStateStore?: SharedStateStore | undefined;
 }
 
 /** One operation's breaker: its state and since when (epoch ms). */
@@ -51,6 +62,8 @@ export interface BreakerStatus {
   readonly state: BreakerState;
   /** Wall-clock time it entered the state, ms since the epoch. */
   readonly since: number;
+  /** For a breaker shared across replicas: its shared state, replicas and lease holder. */
+  readonly shared?: SharedBreakerStatus;
 }
 
 /** The recovery layer's health as plain JSON (the seed's `health_check`). */
@@ -67,6 +80,8 @@ export interface RecoveryHealth {
   readonly breakerStates: Record<BreakerState, number>;
   /** Statistics by operation name. */
   readonly stats: Record<string, OperationStatsSnapshot>;
+  /** Breakers whose state is shared across replicas (`circuitBreaker.shared`): shared and local state, replicas, lease holder. */
+  readonly sharedCircuitBreakers: SharedBreakerStatus[];
 }
 
 /** One retry, as the manager fans it out to its listeners. */
@@ -84,15 +99,6 @@ interface RetrySkippedEvent {
   readonly reason: RetrySkipReason;
   readonly error: unknown;
   readonly budget: string | undefined;
-}
-
-/** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
-export type OperationPatch = {
-  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
-};
-
-function sameSettings(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -120,6 +126,8 @@ export class ErrorRecoveryManager {
   private readonly deadlineMarginMs: number;
   readonly enabled: boolean;
   private readonly throttleFor: ((dependency: string) => DependencyThrottle | undefined) | undefined;
+  private dependencies: DependenciesConfig;
+  private readonly sharedBreakers: SharedBreakerHub | undefined;
 
   constructor(
     readonly config: ErrorRecoveryConfig,
@@ -135,6 +143,13 @@ export class ErrorRecoveryManager {
       throw undeclaredDependency('errorRecovery.defaults.dependency', dependency, this.budgets.declared());
     }
     this.deadlineMarginMs = options.deadlineMarginMs ?? 0;
+    this.dependencies = options.dependencies ?? {};
+    this.sharedBreakers =
+      options.sharedStateStore === undefined ? undefined : new SharedBreakerHub(options.sharedStateStore, { clock: this.clock });
+    this.checkShared(config.defaults.circuitBreaker, 'errorRecovery.defaults.circuitBreaker.shared');
+    for (const [name, dependency] of Object.entries(this.dependencies)) {
+      this.checkShared(dependency.circuitBreaker, `dependencies.${name}.circuitBreaker.shared`);
+    }
     if (options.listener) this.addListener(options.listener);
   }
 
@@ -213,6 +228,7 @@ export class ErrorRecoveryManager {
     if (merged.dependency !== undefined && !this.budgets.declares(merged.dependency)) {
       throw undeclaredDependency(`operations.${operationName}.dependency`, merged.dependency, this.budgets.declared());
     }
+    this.checkShared(merged.circuitBreaker, `operations.${operationName}.circuitBreaker.shared`);
     this.overrides.set(operationName, merged);
     this.layers.addCode(operationName, config);
     this.rebuild(operationName, merged);
@@ -225,7 +241,9 @@ export class ErrorRecoveryManager {
    */
   configureDependency(name: string, config: DependencyConfig): void {
     if (!this.budgets.declares(name) && this.budgets.declared().length >= MAX_DEPENDENCIES) throw tooManyDependencies();
+    this.checkShared(config.circuitBreaker, `dependencies.${name}.circuitBreaker.shared`);
     this.budgets.configureDependency(name, config);
+    this.dependencies = { ...this.dependencies, [name]: config };
     for (const [operationName, policy] of [...this.operations]) {
       if (policy.config.dependency === name) this.rebuild(operationName, policy.config);
     }
@@ -271,9 +289,13 @@ export class ErrorRecoveryManager {
     for (const name of names) {
       next.set(name, parseSection(operationRecoveryConfigSchema, this.layers.merged(name, defaults, file), `operations.${name}`));
     }
+    for (const [name, dependency] of Object.entries(dependencies)) {
+      this.checkShared(dependency.circuitBreaker, `dependencies.${name}.circuitBreaker.shared`);
+    }
     this.layers.replaceFile(file);
     this.defaults = defaults;
     this.budgets.setDependencies(dependencies);
+    this.dependencies = dependencies;
     this.overrides.clear();
     for (const [name, config] of next) this.overrides.set(name, config);
     for (const [name, existing] of this.operations) {
@@ -330,7 +352,10 @@ export class ErrorRecoveryManager {
   breakerStates(): BreakerStatus[] {
     const out: BreakerStatus[] = [];
     for (const [operation, policy] of this.operations) {
-      if (policy.breaker) out.push({ operation, state: policy.breaker.state, since: policy.breaker.since });
+      const breaker = policy.breaker;
+      if (breaker === undefined) continue;
+      const shared = breaker instanceof SharedCircuitBreaker ? { shared: breaker.status() } : {};
+      out.push({ operation, state: breaker.state, since: breaker.since, ...shared });
     }
     return out;
   }
@@ -376,12 +401,31 @@ export class ErrorRecoveryManager {
       halfOpenCircuitBreakers: named('half_open'),
       breakerStates,
       stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
+      sharedCircuitBreakers: this.sharedBreakerStatus(),
     };
   }
 
-  /** Stops every timeout timer. */
+  /** The status of every operation's breaker that shares its state across replicas. */
+  sharedBreakerStatus(): SharedBreakerStatus[] {
+    const out: SharedBreakerStatus[] = [];
+    for (const policy of this.operations.values()) if (policy.breaker instanceof SharedCircuitBreaker) out.push(policy.breaker.status());
+    return out;
+  }
+
+  /** A shared breaker needs the shared-state store: INVALID_CONFIG at `path` without one. */
+  private checkShared(config: CircuitBreakerConfig | false | undefined, path: string): void {
+    if (config === false || config === undefined || !config.shared || this.sharedBreakers !== undefined) return;
+    throw new InvalidConfigError(
+      path,
+      'a shared circuit breaker needs the shared-state store: set rateLimiting.store to redis or redis_cluster ' +
+        '(PRODUCTION_REDIS_URL or PRODUCTION_REDIS_CLUSTER_NODES) with rate limiting enabled',
+    );
+  }
+
+  /** Stops every timeout timer and the shared breakers' publishing. */
   shutdown(): void {
     for (const policy of this.operations.values()) policy.stop();
+    this.sharedBreakers?.stop();
   }
 
   private policy(name: string): OperationRecovery {
@@ -410,14 +454,25 @@ export class ErrorRecoveryManager {
 
   private build(name: string): OperationRecovery {
     const stats = this.statsFor(name);
-    const resolved = this.resolved(name);
+    let resolved = this.resolved(name);
+    // A dependency's breaker replaces the breaker of every operation that names it, under the dependency's name.
+    const dependencyBreaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
+    if (dependencyBreaker !== undefined && dependencyBreaker !== false && resolved.circuitBreaker !== false) {
+      resolved = { ...resolved, circuitBreaker: dependencyBreaker };
+    }
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
       : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
+    const hub = this.sharedBreakers;
+    const sharedKey = dependencyBreaker ? `dep:${resolved.dependency}` : `op:${name}`;
     const shared = {
       budget: config.retry === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,
       throttle: config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency),
+      shareBreaker:
+        config.circuitBreaker !== false && config.circuitBreaker.shared && hub !== undefined
+          ? (local: CircuitBreaker) => hub.share(local, sharedKey)
+          : undefined,
     };
     const policy = new OperationRecovery(name, config, this.listener, this.clock, stats, this.restored.get(name), shared);
     this.restored.delete(name);

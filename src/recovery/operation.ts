@@ -5,7 +5,7 @@ import { ATTR } from '../telemetry/names.js';
 import { DeadlineExceededError, ProductionError, TimeoutError } from '../errors.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { retryDelayMs } from './backoff.js';
-import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
+import { CircuitBreaker, type Breaker, type BreakerSnapshot } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
 import type { OperationRecoveryConfig, RetryConfig } from './config.js';
 import type { CallState, DependencyThrottle, OperationContext, RecoveryListener, RetrySkipReason } from '../pipeline.js';
@@ -36,6 +36,8 @@ export interface RecoveryShared {
   readonly deadlineMarginMs?: number;
   /** Client-side throttling of the operation's named dependency, if it has one. */
   readonly throttle?: DependencyThrottle | undefined;
+  /** Wraps the operation's local breaker when its state is shared across replicas (`circuitBreaker.shared`). */
+  readonly shareBreaker?: ((local: CircuitBreaker) => Breaker) | undefined;
 }
 
 /** Thrown inside cockatiel's loop to end it with the original error when a retry is skipped. */
@@ -55,7 +57,7 @@ function unwrapSkipped(error: unknown): never {
  */
 export class OperationRecovery {
   readonly stats: OperationStats;
-  readonly breaker: CircuitBreaker | undefined;
+  readonly breaker: Breaker | undefined;
   readonly bulkhead: Bulkhead | undefined;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
@@ -89,7 +91,8 @@ export class OperationRecovery {
     if (config.circuitBreaker !== false) {
       const failureOn = config.circuitBreaker.failureOn;
       const isFailure = (e: unknown): boolean => isOperationFailure(e) && (failureOn === undefined || failureOn(e));
-      this.breaker = new CircuitBreaker(name, config.circuitBreaker, isFailure, breakerState);
+      const local = new CircuitBreaker(name, config.circuitBreaker, isFailure, breakerState);
+      this.breaker = shared.shareBreaker === undefined ? local : shared.shareBreaker(local);
     }
     if (config.bulkhead !== false) this.bulkhead = new Bulkhead(name, config.bulkhead);
     if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
@@ -124,6 +127,7 @@ export class OperationRecovery {
   /** Stops the timeout timer. */
   stop(): void {
     this.deadlines?.stop();
+    this.breaker?.stop();
   }
 
   private async backoff(call: CallState, retryNumber: number): Promise<void> {
@@ -176,7 +180,7 @@ export class OperationRecovery {
     return breaker.execute(() => this.isolated(operation, call, undefined));
   }
 
-  private isolated<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+  private isolated<T>(operation: Operation<T>, call: CallState, closedBreaker: Breaker | undefined): Promise<T> {
     const bulkhead = this.bulkhead;
     if (bulkhead !== undefined) {
       // Only a queued call waits: the deadline's signal (a timer) is made for it alone; a running attempt is cut by its own timeout.
@@ -186,7 +190,7 @@ export class OperationRecovery {
     return this.timed(operation, call, closedBreaker);
   }
 
-  private timed<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+  private timed<T>(operation: Operation<T>, call: CallState, closedBreaker: Breaker | undefined): Promise<T> {
     const throttle = this.throttle;
     if (throttle === undefined) return this.send(operation, call, closedBreaker);
     // Beside the breaker, around the send itself: a refusal here is THROTTLED before any attempt starts.
@@ -207,7 +211,7 @@ export class OperationRecovery {
     );
   }
 
-  private send<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+  private send<T>(operation: Operation<T>, call: CallState, closedBreaker: Breaker | undefined): Promise<T> {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     let timeoutMs = this.config.timeoutMs;
     let cutByDeadline = false;

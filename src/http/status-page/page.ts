@@ -254,7 +254,13 @@ function render(d: StatusDocument): void {
     cell(r, o.retries, 'num');
     cell(r, o.rejections, 'num');
     const b = o.breaker;
-    cell(r, b ? badge(b.state) : el('span', 'muted', 'none'));
+    const state = cell(r, b ? badge(b.state) : el('span', 'muted', 'none'));
+    const shared = b?.shared;
+    if (shared) {
+      const lease = shared.leaseHolder === null ? '' : ` · trial: ${shared.holdsLease ? 'this replica' : shared.leaseHolder}`;
+      const text = shared.mode === 'local' ? ' local (store away)' : ` shared · ${shared.replicas} replicas${lease}`;
+      state.appendChild(el('span', 'muted', text));
+    }
     cell(r, b ? dur(b.timeInStateMs) : '');
     return r;
   });
