@@ -277,7 +277,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     name: 'PRODUCTION_ADMIN_MAX_CONNECTIONS',
     path: 'admin.maxConnections',
     parse: integer,
-    description: 'Open connections the admin server keeps at most; more are closed at once.',
+    description: 'Open connections the admin server keeps at most; at the cap a new one evicts the longest-idle.',
   },
   {
     name: 'PRODUCTION_ADMIN_HEADERS_TIMEOUT_MS',
