@@ -84,13 +84,13 @@ export interface EnvSetting {
   readonly name: string;
   /** Dotted config path it overrides. */
   readonly path: string;
-  /** One-line description, used for the README table. */
+  /** One-line description, used for the table in docs/configuration.md. */
   readonly description: string;
   /** Parses the raw string into the config value. */
   readonly parse: (raw: string) => unknown;
 }
 
-/** Every `PRODUCTION_*` variable, in the order of the README's table. */
+/** Every `PRODUCTION_*` variable, in the order of the table in docs/configuration.md. */
 export const ENV_SETTINGS: readonly EnvSetting[] = [
   {
     name: 'PRODUCTION_ERROR_RECOVERY_ENABLED',

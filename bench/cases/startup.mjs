@@ -1,7 +1,7 @@
 // Start-up time the preload adds: `node -r ./instrumentation -e "..."` against plain `node -e "..."`, wall time
 // of the whole child process (exit included), median of several runs each. The variants run interleaved, so
 // a change in the machine's load shifts them all alike. Where the time goes, module by module:
-// `node bench/preload-profile.cjs` (see the README's Benchmarks section).
+// `node bench/preload-profile.cjs` (see docs/benchmarks.md).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';

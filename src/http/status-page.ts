@@ -52,7 +52,7 @@ const chart = (id: string, title: string, definition: string): string =>
 const figure = (id: string, title: string, definition: string): string =>
   `<div class="figure" id="${id}"><div>${title}</div><div class="value">collecting…</div><div class="muted count"></div><p class="def">${definition}</p></div>`;
 
-// One definition each, the same as the README's "Status page" section and the StatusHeadline type.
+// One definition each, the same as docs/status-page.md and the StatusHeadline type.
 const ERRORS_DEFINITION =
   'Calls that ran and failed (the operation threw or timed out, after its retries), as a share of the protected calls that finished.';
 const REFUSALS_DEFINITION =

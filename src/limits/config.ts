@@ -44,7 +44,7 @@ export type RateLimiterConfig = z.output<typeof rateLimiterConfigSchema>;
 /** One limiter's policy as callers write it (defaults may be left out). */
 export type RateLimiterConfigInput = z.input<typeof rateLimiterConfigSchema>;
 
-/** What a decision does while the shared store cannot decide (see the README's failure modes). */
+/** What a decision does while the shared store cannot decide (see docs/limits-and-stores.md, failure modes). */
 export const failureModeSchema = z.enum(['fail_open', 'fail_closed', 'local_fallback']);
 
 /** What a decision does while the shared store cannot decide. */

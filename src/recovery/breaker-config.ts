@@ -21,7 +21,7 @@ export const circuitBreakerConfigSchema = z.strictObject({
    * Share the state across replicas through the process's shared-state store (`rateLimiting.store`, Redis or
    * Redis Cluster): outcomes are counted locally and published every `publishIntervalMs`; the open decision
    * uses every replica's counts; one replica of the cluster at a time sends the half-open trial. With the
-   * store away each replica falls back to its own breaker. See the README's "Shared circuit breaker".
+   * store away each replica falls back to its own breaker. See docs/shared-breaker.md.
    */
   shared: z.boolean().default(false),
   /** How often a shared breaker publishes its counts and reads the shared state (the time every replica takes to learn a change). */

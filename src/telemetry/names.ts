@@ -1,6 +1,6 @@
 /**
  * The names every component shares: instrumentation scope, span, metric and attribute names.
- * Dashboards, alert rules and users' queries depend on these; see the README's reference tables.
+ * Dashboards, alert rules and users' queries depend on these; see docs/telemetry.md.
  */
 
 /** Instrumentation scope name for our tracer, meter and logger. */

@@ -92,8 +92,8 @@ describe('resolveConfig', () => {
     expect(store({ localShare: 0.25 })().rateLimiting.store).toMatchObject({ localShare: 0.25 });
   });
 
-  it('documents every variable it reads, in the README table', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it("documents every variable it reads, in the configuration reference's table", () => {
+    const readme = readFileSync('docs/configuration.md', 'utf8');
     for (const setting of ENV_SETTINGS) {
       expect(setting.name).toMatch(/^PRODUCTION_[A-Z_]+$/);
       expect(readme).toContain(`| \`${setting.name}\` | \`${setting.path}\` | ${setting.description} |`);

@@ -174,10 +174,10 @@ describe('the configuration file', () => {
   });
 });
 
-describe("the README's configuration example", () => {
+describe("the configuration reference's example", () => {
   it('is a valid file that turns on overload control, a retry budget, throttling, an operation limit and an alert rule', async () => {
-    const readme = (await import('node:fs')).readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('## Configuration'));
+    const readme = (await import('node:fs')).readFileSync('docs/configuration.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## An example'));
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const { config } = resolveSources({}, { env: {}, configFile: write('readme.yaml', yaml) });
     expect(config.overload.concurrency).toMatchObject({ initialLimit: 50 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../support/helpers.js';
 
-// The README's "store of your own" example is code users copy: it must compile against the built package's
+// The "store of your own" example of docs/limits-and-stores.md is code users copy: it must compile against the built package's
 // declarations (with a stand-in for the `pg` types, which we do not depend on).
 const root = process.cwd();
 let consumer: string | undefined;
@@ -14,7 +14,7 @@ afterAll(() => {
 });
 
 function readmeExample(): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const readme = readFileSync(join(root, 'docs', 'limits-and-stores.md'), 'utf8');
   const at = readme.indexOf('A fixed window per key in PostgreSQL');
   expect(at).toBeGreaterThan(0);
   const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
@@ -22,7 +22,7 @@ function readmeExample(): string {
   return block![1]!;
 }
 
-describe('README: a store of your own', () => {
+describe('docs/limits-and-stores.md: a store of your own', () => {
   it('compiles against the package', () => {
     requireBuild('dist/esm/index.d.ts');
     consumer = mkdtempSync(join(tmpdir(), 'production-readme-store-'));

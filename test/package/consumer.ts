@@ -105,7 +105,7 @@ export function installedMegabytes(dir: string): number {
   return Number(execFileSync('du', ['-sm', join(dir, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
 }
 
-/** One runnable snippet of the README's "Adopting it in an existing service". */
+/** One runnable snippet of "Adopting it in an existing service" (README.md and docs/adopting.md). */
 export interface Snippet {
   /** Its heading, e.g. `Express, under the preload`. */
   readonly title: string;
@@ -118,18 +118,27 @@ export interface Snippet {
   readonly preload: boolean;
 }
 
-/** The README's adoption snippets, read from the README itself so the two cannot drift apart. */
+/**
+ * The adoption snippets, read from the docs themselves so the two cannot drift apart: the Express ones from the
+ * README's "Adopting it in an existing service", the Fastify ones from the same section of docs/adopting.md.
+ */
 export function readmeSnippets(): Snippet[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n## Adopting it in an existing service\n');
-  if (start < 0) throw new Error('README.md has no "## Adopting it in an existing service" section');
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
+  const snippets: Snippet[] = [];
+  for (const file of ['README.md', 'docs/adopting.md']) snippets.push(...adoptionSnippets(file));
+  return snippets;
+}
+
+function adoptionSnippets(file: string): Snippet[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const start = text.indexOf('\n## Adopting it in an existing service\n');
+  if (start < 0) throw new Error(`${file} has no "## Adopting it in an existing service" section`);
+  const end = text.indexOf('\n## ', start + 1);
+  const section = text.slice(start, end < 0 ? undefined : end);
   const snippets: Snippet[] = [];
   for (const match of section.matchAll(/^### (.+)\n\n```js\n([\s\S]*?)```/gm)) {
     const [, title, code] = match as unknown as [string, string, string];
     const first = /^\/\/ (\S+): node (.+)$/m.exec(code.split('\n')[0] ?? '');
-    if (first === null) throw new Error(`README snippet "${title}" must start with "// <file>: node <args>"`);
+    if (first === null) throw new Error(`${file} snippet "${title}" must start with "// <file>: node <args>"`);
     const args = first[2]!.split(' ');
     snippets.push({ title, file: first[1]!, args, code, preload: args.some((a) => a.startsWith('@llmkg/production/register')) });
   }

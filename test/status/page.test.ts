@@ -155,7 +155,7 @@ describe('the /status page in headless Chromium', () => {
 
     mkdirSync('test-output', { recursive: true });
     await page.screenshot({ path: 'test-output/status-page.png', fullPage: true });
-    // The README's picture is refreshed on request only, so a test run never changes tracked files.
+    // The docs' picture is refreshed on request only, so a test run never changes tracked files.
     if (process.env.UPDATE_SCREENSHOT === '1') {
       mkdirSync('docs', { recursive: true });
       copyFileSync('test-output/status-page.png', 'docs/status-page.png');
@@ -312,8 +312,8 @@ describe('the /status page headline, charts and log details (issue 21, finding 6
       expect(await text('#headline-errors .value')).toBe('0.1%');
       expect(await text('#headline-refusals .count')).toBe('2700 of 6000 calls refused in the last 60 s');
       expect(await text('#headline-errors .count')).toBe('6 of 6000 calls failed in the last 60 s');
-      // One definition each, on the page and the same as the README's.
-      const readme = readFileSync('README.md', 'utf8');
+      // One definition each, on the page and the same as docs/status-page.md's.
+      const readme = readFileSync('docs/status-page.md', 'utf8');
       for (const id of ['headline-errors', 'headline-refusals']) {
         const definition = (await text(`#${id} .def`))!;
         expect(definition.length).toBeGreaterThan(40);
