@@ -2,7 +2,7 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { getTracer } from '../telemetry/api.js';
 import { ATTR } from '../telemetry/names.js';
-import { DeadlineExceededError, ProductionError, TimeoutError } from '../errors.js';
+import { DeadlineExceededError, isBreakerFailure, isRetryableError } from '../errors.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type BreakerSnapshot } from './breaker.js';
@@ -21,11 +21,11 @@ import type { RetryBudget } from './retry-budget.js';
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
 
 /**
- * The production layer's own rejections (rate limited, circuit open, shutting down, aborted...) are never
- * retried and never count as breaker failures; a TIMEOUT is the operation failing, so it does both.
+ * Counts as the operation failing (the breaker's default predicate), read from `ERROR_CODES`: the production
+ * layer's own rejections (rate limited, circuit open, shutting down, aborted...) never do; a TIMEOUT does.
  */
 export function isOperationFailure(error: unknown): boolean {
-  return !(error instanceof ProductionError) || error instanceof TimeoutError;
+  return isBreakerFailure(error);
 }
 
 /** What an operation's recovery shares with others: its retry budget and the deadline margin. */
@@ -81,7 +81,7 @@ export class OperationRecovery {
     if (config.retry !== false && config.retry.maxRetries > 0) {
       const retryOn = config.retry.retryOn;
       this.retryConfig = config.retry;
-      this.isRetryable = (e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e));
+      this.isRetryable = (e) => isRetryableError(e) && (retryOn === undefined || retryOn(e));
       // The first attempt runs outside cockatiel (see execute), so its loop makes the remaining ones.
       const handled = (e: unknown): boolean => !(e instanceof RetrySkipped) && this.isRetryable(e);
       this.retryPolicy = retry(handleWhen(handled), { maxAttempts: config.retry.maxRetries - 1 });
