@@ -345,9 +345,9 @@ export class ErrorRecoveryManager {
     const resolved = this.resolved(name);
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
-      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
+      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
     const shared = {
-      budget: config.retry === false ? undefined : this.budgets.budgetFor(name, config),
+      budget: config.retry === false && config.hedging === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,
       throttle: config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency),
     };

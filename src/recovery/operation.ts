@@ -16,6 +16,7 @@ import { sleep, type Clock } from '../internal/time.js';
 import { type OperationStats } from './stats.js';
 import { defaultRetryAfterMs } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
+import { Hedging } from './hedging/index.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
@@ -57,6 +58,8 @@ export class OperationRecovery {
   readonly stats: OperationStats;
   readonly breaker: CircuitBreaker | undefined;
   readonly bulkhead: Bulkhead | undefined;
+  /** Hedging of the first attempt, for an idempotent operation that configures it. */
+  readonly hedging: Hedging | undefined;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
   private readonly isRetryable: (error: unknown) => boolean = () => false;
@@ -93,16 +96,18 @@ export class OperationRecovery {
     }
     if (config.bulkhead !== false) this.bulkhead = new Bulkhead(name, config.bulkhead);
     if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
+    if (config.hedging !== false && config.idempotent) this.hedging = new Hedging(config.hedging, clock, shared);
   }
 
   /**
-   * Runs `operation` for `call` through retry, breaker, bulkhead and timeout. The first attempt runs
-   * directly; only a retryable failure enters cockatiel's retry loop for the remaining attempts, so the
+   * Runs `operation` for `call` through retry, hedging, breaker, bulkhead and timeout. The first attempt runs
+   * directly (hedged when configured: each hedge is one more attempt through the stages below); only a retryable failure enters cockatiel's retry loop for the remaining attempts, so the
    * common successful call pays for no retry machinery.
    */
   execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
     this.budget?.deposit();
-    const first = this.attempt(operation, call);
+    const first =
+      this.hedging && idempotent ? this.hedging.execute((op) => this.attempt(op, call), operation, call) : this.attempt(operation, call);
     if (this.retryPolicy === undefined || !idempotent || !this.config.idempotent) return first;
     return first.catch((error: unknown) => this.retryAfter(error, operation, call));
   }
