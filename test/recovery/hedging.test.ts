@@ -104,6 +104,24 @@ describe('hedging (fake clock)', () => {
     expect(policy.hedging).toMatchObject({ hedged: 1, won: 1 });
   });
 
+  it('keeps its delay when the slow share passes 1 - quantile: a cancelled first attempt counts at the delay it exceeded', async () => {
+    const m = manager({ hedging: { minSamples: 20, samples: 64 } });
+    const policy = m.policyFor('get') as OperationRecovery;
+    await learn(m, 'get', 20);
+    expect(policy.hedging!.delayMs()).toBe(10);
+    // Every call slow now: each hedge wins after 10 + 10 ms. Counting the losers at 20 ms would move the p95 to
+    // 20, then 30...; counted at the 10 ms delay it stays where the fast calls put it.
+    for (let i = 0; i < 40; i++) {
+      const done = m.executeWithRecovery(
+        'get',
+        slowOp((n) => (n === 1 ? 1000 : 10)),
+      );
+      await vi.advanceTimersByTimeAsync(20);
+      await expect(done).resolves.toBe(2);
+    }
+    expect(policy.hedging!.delayMs()).toBe(10);
+  });
+
   it('with a fixed delayMs, a call faster than it never hedges; the first attempt winning cancels the hedge', async () => {
     const m = manager({ hedging: { delayMs: 50 } });
     const fast: Seen[] = [];

@@ -170,8 +170,10 @@ class HedgedCall<T> {
     if (state.index > 0) this.hedging.won++;
     for (const other of this.attempts) {
       if (other.settled) continue;
-      // The loser ran at least this long: recorded so the tail stays in the quantile hedging learns from.
-      this.hedging.latency.record(now - other.startedAt);
+      // The tail must stay in the quantile hedging learns from, but a cancelled first attempt is recorded at the
+      // delay it was known to exceed, not at the time the hedge won: that would raise the next delay by one
+      // call's duration each time the quantile lands on a loser, and ratchet it up to the slow calls.
+      this.hedging.latency.record(other.index === 0 ? this.delay! : now - other.startedAt);
       other.cancel.abort(new AbortedError('hedge lost'));
     }
     this.resolve(value);
