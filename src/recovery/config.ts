@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { dependencyNameSchema } from '../dependencies/config.js';
 import { retryBudgetConfigSchema } from './retry-budget.js';
 import { hedgingConfigSchema } from './hedging/config.js';
+import { slowCallConfigSchema } from './slow-call/config.js';
 
 /** Schema of {@link RetryConfig}. */
 export const retryConfigSchema = z.strictObject({
@@ -46,6 +47,8 @@ export const circuitBreakerConfigSchema = z.strictObject({
   successThreshold: z.number().int().min(1).max(1000).default(1),
   /** Which errors count as breaker failures; the default counts every error that is not the production layer's own. */
   failureOn: z.custom<(error: unknown) => boolean>((v) => typeof v === 'function', 'expected a function').optional(),
+  /** Also open on the share of slow calls, counting those still in flight past `thresholdMs`; held open `recoveryTimeoutMs`. */
+  slowCall: slowCallConfigSchema.optional(),
 });
 
 /** Circuit breaker settings. */

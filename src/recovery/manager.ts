@@ -81,7 +81,16 @@ interface RetrySkippedEvent {
 
 /** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
 export type OperationPatch = {
-  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
+  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V
+    ? V extends object
+      ? SectionPatch<V> | false
+      : V
+    : never;
+};
+
+/** A section's fields, optional; a nested group (`circuitBreaker.slowCall`) replaces the current one whole, so its own fields are optional too. */
+type SectionPatch<V> = {
+  [P in keyof V]?: V[P] extends (...args: never[]) => unknown ? V[P] : V[P] extends object | undefined ? Partial<V[P]> : V[P];
 };
 
 function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Record<string, unknown> {

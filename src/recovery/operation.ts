@@ -17,6 +17,7 @@ import { type OperationStats } from './stats.js';
 import { defaultRetryAfterMs } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
 import { Hedging } from './hedging/index.js';
+import { SlowCallMonitor } from './slow-call/index.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
@@ -60,6 +61,8 @@ export class OperationRecovery {
   readonly bulkhead: Bulkhead | undefined;
   /** Hedging of the first attempt, for an idempotent operation that configures it. */
   readonly hedging: Hedging | undefined;
+  /** The slow-call rate of the attempts sent, which opens the breaker (`circuitBreaker.slowCall`). */
+  readonly slowCalls: SlowCallMonitor | undefined;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
   private readonly isRetryable: (error: unknown) => boolean = () => false;
@@ -93,6 +96,8 @@ export class OperationRecovery {
       const failureOn = config.circuitBreaker.failureOn;
       const isFailure = (e: unknown): boolean => isOperationFailure(e) && (failureOn === undefined || failureOn(e));
       this.breaker = new CircuitBreaker(name, config.circuitBreaker, isFailure, breakerState);
+      const slow = config.circuitBreaker.slowCall;
+      if (slow) this.slowCalls = new SlowCallMonitor(slow, this.breaker, config.circuitBreaker.recoveryTimeoutMs, clock);
     }
     if (config.bulkhead !== false) this.bulkhead = new Bulkhead(name, config.bulkhead);
     if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
@@ -129,6 +134,7 @@ export class OperationRecovery {
   /** Stops the timeout timer. */
   stop(): void {
     this.deadlines?.stop();
+    this.slowCalls?.stop();
   }
 
   private async backoff(call: CallState, retryNumber: number): Promise<void> {
@@ -212,7 +218,13 @@ export class OperationRecovery {
     );
   }
 
+  /** One attempt sent to the dependency, timed by the slow-call monitor when there is one. */
   private send<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
+    const sent = this.sendAttempt(operation, call, closedBreaker);
+    return this.slowCalls === undefined ? sent : this.slowCalls.track(sent);
+  }
+
+  private sendAttempt<T>(operation: Operation<T>, call: CallState, closedBreaker: CircuitBreaker | undefined): Promise<T> {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     let timeoutMs = this.config.timeoutMs;
     let cutByDeadline = false;
