@@ -2,7 +2,7 @@ import { trace, type Span } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OperationContext } from '../../src/pipeline.js';
 import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '../../src/recovery/index.js';
-import { LatencyRing } from '../../src/recovery/hedging/index.js';
+import { Hedging, LatencyRing, hedgingConfigSchema } from '../../src/recovery/hedging/index.js';
 import type { OperationRecovery } from '../../src/recovery/operation.js';
 import { dateClock } from '../support/clock.js';
 import { call } from './helpers.js';
@@ -263,6 +263,69 @@ describe('hedging (fake clock)', () => {
     expect(() => m.configureOperation('get', { hedging: { quantile: 2 } })).toThrow(/operations\.get\.hedging\.quantile/);
     expect(() => m.configureOperation('get', { hedging: { maxHedgedAttempts: 1, delayMs: 25 } })).not.toThrow();
     expect(m.getOperationConfig('get').hedging).toMatchObject({ delayMs: 25, quantile: 0.95, minSamples: 20 });
+  });
+});
+
+describe('Hedging, on a runner of its own', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A stage below that starts the operation with a context of its own and never cuts it. */
+  function runner(state: ReturnType<typeof call>) {
+    return (operation: (ctx: OperationContext) => Promise<string>) => {
+      const ctx = { attempt: ++state.attempts, signal: new AbortController().signal } as unknown as OperationContext;
+      return operation(ctx);
+    };
+  }
+
+  it('starts no hedge when the deadline (less the margin) has passed by the time the delay ends; the span says why', async () => {
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock, { deadlineMarginMs: 5 });
+    const { span, events } = recordingSpan();
+    const state = { ...call('get', undefined, undefined, Date.now() + 20), span };
+    let finish!: (value: string) => void;
+    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => (finish = resolve)), state);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(state.attempts).toBe(1);
+    expect(events).toEqual([{ name: 'hedge.skipped', attributes: { reason: 'deadline' } }]);
+    expect(hedging.skipped).toEqual({ budget: 0, deadline: 1 });
+    finish('done');
+    await expect(result).resolves.toBe('done');
+  });
+
+  it('starts no hedge once the caller aborted or a shutdown abandoned the call', async () => {
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock);
+    for (const which of ['caller', 'abandon'] as const) {
+      const abort = new AbortController();
+      const state = which === 'caller' ? call('get', abort.signal) : call('get', undefined, abort.signal);
+      let finish!: (value: string) => void;
+      const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => (finish = resolve)), state);
+      abort.abort();
+      await vi.advanceTimersByTimeAsync(20);
+      expect(state.attempts).toBe(1);
+      finish('done');
+      await result;
+    }
+    expect(hedging.hedged).toBe(0);
+  });
+
+  it('with maxHedgedAttempts 2, a second hedge starts one more delay after the first', async () => {
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20, maxHedgedAttempts: 2 }), dateClock);
+    const state = call('get');
+    const finishers: ((value: string) => void)[] = [];
+    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => finishers.push(resolve)), state);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(state.attempts).toBe(2);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(state.attempts).toBe(3);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(state.attempts).toBe(3);
+    finishers[2]!('third');
+    await expect(result).resolves.toBe('third');
+    expect(hedging).toMatchObject({ hedged: 2, won: 1 });
   });
 });
 
