@@ -109,6 +109,23 @@ describe('slow-call breaker (fake clock)', () => {
     expect(m.breakerStates()[0]).toMatchObject({ state: 'closed' });
   });
 
+  it('an open held by the slow-call monitor survives no rebuild or checkpoint: the rebuilt breaker decides again', async () => {
+    const m = manager({ slowCall: { ...SLOW, minimumCalls: 2 } });
+    const late = (): Promise<string> => new Promise((resolve) => setTimeout(() => resolve('late'), 3000));
+    const hung = [0, 1].map(() => m.executeWithRecovery('dep', late));
+    await vi.advanceTimersByTimeAsync(SLOW.thresholdMs);
+    expect(m.breakerStates()[0]).toMatchObject({ state: 'open' });
+    const checkpoint = m.exportBreakerState();
+    // New settings outside the breaker: the breaker's state is carried over to the rebuilt policies.
+    m.configureOperation('dep', { timeoutMs: 4000 });
+    await expect(m.executeWithRecovery('dep', () => Promise.resolve('ok'))).resolves.toBe('ok');
+    expect(m.breakerStates()[0]).toMatchObject({ state: 'closed' });
+    m.restoreBreakerState(checkpoint);
+    await expect(m.executeWithRecovery('dep', () => Promise.resolve('ok'))).resolves.toBe('ok');
+    await vi.advanceTimersByTimeAsync(5000);
+    await Promise.all(hung);
+  });
+
   it('stays closed while slow calls are under the rate threshold', async () => {
     const m = manager({ slowCall: SLOW });
     for (let i = 0; i < 20; i++) {
