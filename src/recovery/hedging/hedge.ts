@@ -118,9 +118,12 @@ class HedgedCall<T> {
   /** The user's operation with a signal that also aborts when this attempt loses. */
   private async runOne(ctx: OperationContext, state: HedgedAttempt): Promise<T> {
     const cancel = state.cancel.signal;
-    const signal = AbortSignal.any([ctx.signal, cancel]);
+    let signal: AbortSignal | undefined;
     const hedgedCtx: OperationContext = {
-      signal,
+      // Made on first read, as the attempt's own is: an operation that never reads it pays for no signal.
+      get signal() {
+        return (signal ??= AbortSignal.any([ctx.signal, cancel]));
+      },
       attempt: ctx.attempt,
       correlationId: ctx.correlationId,
       span: ctx.span,
@@ -163,9 +166,10 @@ class HedgedCall<T> {
 
   private succeeded(state: HedgedAttempt, value: T): void {
     state.settled = true;
+    // A loser that returns anyway was recorded when it lost.
+    if (this.done) return;
     const now = this.hedging.clock.monotonic();
     this.hedging.latency.record(now - state.startedAt);
-    if (this.done) return;
     this.finish();
     if (state.index > 0) this.hedging.won++;
     for (const other of this.attempts) {
