@@ -296,6 +296,20 @@ describe('Hedging, on a runner of its own', () => {
     await expect(result).resolves.toBe('done');
   });
 
+  it('records a loser once, when it lost, even if it returns later ignoring its signal', async () => {
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock);
+    const state = call('get');
+    const finishers: ((value: string) => void)[] = [];
+    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => finishers.push(resolve)), state);
+    await vi.advanceTimersByTimeAsync(20);
+    finishers[1]!('hedge');
+    await expect(result).resolves.toBe('hedge');
+    expect(hedging.latency.size).toBe(2);
+    finishers[0]!('late first');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(hedging.latency.size).toBe(2);
+  });
+
   it('starts no hedge once the caller aborted or a shutdown abandoned the call', async () => {
     const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock);
     for (const which of ['caller', 'abandon'] as const) {
