@@ -79,18 +79,17 @@ interface RetrySkippedEvent {
   readonly budget: string | undefined;
 }
 
-/** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
+/**
+ * A partial operation config; nested sections merge field by field, `false` turns a policy off. A group nested in
+ * a section (`circuitBreaker.slowCall`) replaces the current one whole, so its own fields are optional too.
+ */
 export type OperationPatch = {
   [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V
     ? V extends object
-      ? SectionPatch<V> | false
+      ? | { [P in keyof V]?: V[P] extends (...args: never[]) => unknown ? V[P] : V[P] extends object | undefined ? Partial<V[P]> : V[P] }
+        | false
       : V
     : never;
-};
-
-/** A section's fields, optional; a nested group (`circuitBreaker.slowCall`) replaces the current one whole, so its own fields are optional too. */
-type SectionPatch<V> = {
-  [P in keyof V]?: V[P] extends (...args: never[]) => unknown ? V[P] : V[P] extends object | undefined ? Partial<V[P]> : V[P];
 };
 
 function mergePatch(base: OperationRecoveryConfig, patch: OperationPatch): Record<string, unknown> {
