@@ -106,8 +106,9 @@ export class OperationRecovery {
 
   /**
    * Runs `operation` for `call` through retry, hedging, breaker, bulkhead and timeout. The first attempt runs
-   * directly (hedged when configured: each hedge is one more attempt through the stages below); only a retryable failure enters cockatiel's retry loop for the remaining attempts, so the
-   * common successful call pays for no retry machinery.
+   * directly (hedged when configured: each hedge is one more attempt through the stages below); only a
+   * retryable failure enters cockatiel's retry loop for the remaining attempts, so the common successful call
+   * pays for no retry machinery.
    */
   execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
     this.budget?.deposit();
