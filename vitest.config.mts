@@ -4,7 +4,12 @@ import { inlineStatusPageScript } from './scripts/status-page-script.mjs';
 // Tests that drive real processes at a measured load (overload at 3x capacity, a retry storm, a deadline across
 // three services) assert throughput and latency figures: they run after every other file, one at a time, so the
 // rest of the suite does not share the 2 cores with them.
-const LOAD_TESTS = ['test/overload/real-overload.test.ts', 'test/deadlines/chain.test.ts', 'test/deadlines/retry-storm.test.ts'];
+const LOAD_TESTS = [
+  'test/overload/real-overload.test.ts',
+  'test/deadlines/chain.test.ts',
+  'test/deadlines/retry-storm.test.ts',
+  'test/recovery/hedging-real.test.ts',
+];
 
 export default defineConfig({
   plugins: [
