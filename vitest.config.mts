@@ -9,6 +9,7 @@ const LOAD_TESTS = [
   'test/overload/cpu-overload.test.ts',
   'test/deadlines/chain.test.ts',
   'test/deadlines/retry-storm.test.ts',
+  'test/recovery/hedging-real.test.ts',
 ];
 
 export default defineConfig({

@@ -19,6 +19,95 @@ export type ProductionErrorCode =
   | 'THROTTLED'
   | 'DEADLINE_EXCEEDED';
 
+/**
+ * What a code means to every part that classifies errors. One row per code, so a new code cannot be added
+ * without deciding all of it, and a misspelt code does not compile.
+ */
+export interface CodeTraits {
+  /** The status an HTTP adapter answers (`errorResponse`). */
+  readonly httpStatus: 400 | 429 | 499 | 503 | 504;
+  /**
+   * `refusal`: the layer declined to run (or to go on running) the call, so nothing of the user's failed;
+   * `failure`: the call ran and failed; `cancelled`: the caller itself gave up.
+   */
+  readonly kind: 'refusal' | 'failure' | 'cancelled';
+  /** A retry may help (only TIMEOUT: the layer's own refusals are never retried). */
+  readonly retryable: boolean;
+  /** Counts as a circuit-breaker failure (only TIMEOUT). */
+  readonly breakerFailure: boolean;
+  /**
+   * Client-side throttling counts the call as accepted by the dependency. Rule: every code answered 429 or 503
+   * is a "not now" from the dependency, so it is a refusal for the throttle; the rest mean it took the call.
+   */
+  readonly throttleAccepted: boolean;
+  /**
+   * Seen from a nested call, a sign this service is past what it can serve, so the adaptive limit shrinks
+   * (the call's outcome is `dropped`). A broken (CIRCUIT_OPEN), closing (SHUTTING_DOWN) or slot-capped
+   * (BULKHEAD_REJECTED) dependency is not load on this service.
+   */
+  readonly overloadSignal: boolean;
+}
+
+const refusal = (httpStatus: 429 | 503 | 504, overloadSignal: boolean): CodeTraits => ({
+  httpStatus,
+  kind: 'refusal',
+  retryable: false,
+  breakerFailure: false,
+  throttleAccepted: httpStatus !== 429 && httpStatus !== 503,
+  overloadSignal,
+});
+
+/**
+ * The one table of error codes. RESOURCE_EXHAUSTED answers 503, so (issue 25) the throttle now counts it as a
+ * refusal, as it does a plain HTTP 503, and it shrinks the adaptive limit like OVERLOADED does.
+ */
+export const ERROR_CODES = {
+  SHUTTING_DOWN: refusal(503, false),
+  RATE_LIMITED: refusal(429, true),
+  RESOURCE_EXHAUSTED: refusal(503, true),
+  BULKHEAD_REJECTED: refusal(503, false),
+  CIRCUIT_OPEN: refusal(503, false),
+  OVERLOADED: refusal(503, true),
+  THROTTLED: refusal(503, true),
+  DEADLINE_EXCEEDED: refusal(504, false),
+  TIMEOUT: { httpStatus: 504, kind: 'failure', retryable: true, breakerFailure: true, throttleAccepted: true, overloadSignal: false },
+  INVALID_CONFIG: {
+    httpStatus: 400,
+    kind: 'failure',
+    retryable: false,
+    breakerFailure: false,
+    throttleAccepted: true,
+    overloadSignal: false,
+  },
+  ABORTED: { httpStatus: 499, kind: 'cancelled', retryable: false, breakerFailure: false, throttleAccepted: true, overloadSignal: false },
+} as const satisfies Record<ProductionErrorCode, CodeTraits>;
+
+/**
+ * The table row of an error's `code` when it is one of ours: read from any object carrying the code, since a
+ * nested service's or a dependency's typed error arrives as a plain object too.
+ */
+export function codeTraitsOf(error: unknown): CodeTraits | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code)
+    ? ERROR_CODES[code as ProductionErrorCode]
+    : undefined;
+}
+
+/** The traits of an error raised by this process's layer; undefined for the application's own errors. */
+function ownTraitsOf(error: unknown): CodeTraits | undefined {
+  return error instanceof ProductionError ? ERROR_CODES[error.code] : undefined;
+}
+
+/** Worth a retry: the application's own errors are, of the layer's only those the table marks retryable. */
+export function isRetryableError(error: unknown): boolean {
+  return ownTraitsOf(error)?.retryable ?? true;
+}
+
+/** Counts as a breaker failure: the application's own errors do, of the layer's only those the table marks. */
+export function isBreakerFailure(error: unknown): boolean {
+  return ownTraitsOf(error)?.breakerFailure ?? true;
+}
+
 /** Base class of every error the production layer raises. A user's own error is never wrapped in this. */
 export abstract class ProductionError extends Error {
   /** Stable machine-readable code. */

@@ -1,5 +1,6 @@
 import { rateLimitOf } from '../limits/call-rate-limit.js';
 import { rateLimitHeaders } from '../limits/headers.js';
+import { codeTraitsOf } from '../errors.js';
 
 /** The status and headers an HTTP service answers for an error of this layer (`errorResponse`). */
 export interface ErrorResponse {
@@ -14,22 +15,8 @@ export interface ErrorResponse {
   readonly code: string;
 }
 
-const STATUS: Readonly<Record<string, number>> = {
-  RATE_LIMITED: 429,
-  OVERLOADED: 503,
-  THROTTLED: 503,
-  SHUTTING_DOWN: 503,
-  CIRCUIT_OPEN: 503,
-  BULKHEAD_REJECTED: 503,
-  RESOURCE_EXHAUSTED: 503,
-  TIMEOUT: 504,
-  DEADLINE_EXCEEDED: 504,
-  ABORTED: 499,
-  INVALID_CONFIG: 400,
-};
-
 /**
- * How an HTTP adapter answers a refused or failed protected call: `RATE_LIMITED` 429; `OVERLOADED`,
+ * How an HTTP adapter answers a refused or failed protected call, by the `httpStatus` of `ERROR_CODES`: `RATE_LIMITED` 429; `OVERLOADED`,
  * `THROTTLED`, `SHUTTING_DOWN`, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `RESOURCE_EXHAUSTED` 503; `TIMEOUT` and
  * `DEADLINE_EXCEEDED` 504; `ABORTED` 499; anything else 500. A `retryAfterMs` becomes `Retry-After` in seconds.
  * The call's rate-limit decision ({@link rateLimitOf}) becomes `RateLimit` and `RateLimit-Policy`
@@ -37,8 +24,9 @@ const STATUS: Readonly<Record<string, number>> = {
  */
 export function errorResponse(error: unknown): ErrorResponse {
   const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; retryAfterMs?: unknown };
-  const code = typeof fields.code === 'string' && fields.code in STATUS ? fields.code : 'INTERNAL';
-  const status = STATUS[code] ?? 500;
+  const traits = codeTraitsOf(fields);
+  const code = traits !== undefined ? (fields.code as string) : 'INTERNAL';
+  const status: number = traits?.httpStatus ?? 500;
   const wait = fields.retryAfterMs;
   const headers: Record<string, string> =
     (status === 429 || status === 503) && typeof wait === 'number' && Number.isFinite(wait) && wait >= 0

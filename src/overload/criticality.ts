@@ -1,5 +1,5 @@
 import { propagation, type Context } from '@opentelemetry/api';
-import type { Criticality } from '../errors.js';
+import { codeTraitsOf, type Criticality } from '../errors.js';
 
 export type { Criticality } from '../errors.js';
 
@@ -61,10 +61,10 @@ export function countsByClass(counts: readonly number[]): CountsByClass {
   return { sheddable: counts[0] ?? 0, sheddablePlus: counts[1] ?? 0, critical: counts[2] ?? 0, criticalPlus: counts[3] ?? 0 };
 }
 
-const OVERLOAD_CODES = new Set(['OVERLOADED', 'THROTTLED', 'RATE_LIMITED']);
-
-/** An overload refusal from further down (a nested call or a dependency's typed error), which should shrink the limit. */
+/**
+ * An overload refusal from further down (a nested call or a dependency's typed error), which should shrink the
+ * limit: the codes `ERROR_CODES` marks `overloadSignal`.
+ */
 export function isOverloadRefusal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && OVERLOAD_CODES.has(code);
+  return codeTraitsOf(error)?.overloadSignal === true;
 }

@@ -1,8 +1,6 @@
-import { ThrottledError } from '../errors.js';
+import { ThrottledError, codeTraitsOf } from '../errors.js';
 import type { Clock } from '../internal/time.js';
 import type { ThrottleConfig } from '../dependencies/config.js';
-
-const REFUSALS = new Set(['OVERLOADED', 'RATE_LIMITED', 'THROTTLED', 'SHUTTING_DOWN', 'CIRCUIT_OPEN', 'BULKHEAD_REJECTED']);
 
 function httpStatusOf(error: object): unknown {
   const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown; statusCode?: unknown } };
@@ -12,16 +10,16 @@ function httpStatusOf(error: object): unknown {
 /**
  * The default "accepted" hook of client-side throttling: a call counts as accepted by the dependency unless it
  * failed with an overload-type refusal: HTTP 429 or 503 (an error's `status`, `statusCode` or
- * `response.status`), or a refusal code of this library (`OVERLOADED`, `RATE_LIMITED`, `THROTTLED`,
- * `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `SHUTTING_DOWN`, as a nested service's error would carry). Any other
- * failure means the dependency did take the call.
+ * `response.status`), or a code of this library that answers 429 or 503 (`ERROR_CODES`' `throttleAccepted`:
+ * `OVERLOADED`, `RATE_LIMITED`, `THROTTLED`, `CIRCUIT_OPEN`, `BULKHEAD_REJECTED`, `SHUTTING_DOWN`,
+ * `RESOURCE_EXHAUSTED`, as a nested service's error would carry). Any other failure means the dependency did
+ * take the call.
  */
 export function defaultAccepted(error: unknown): boolean {
   if (error === undefined || error === null || typeof error !== 'object') return true;
   const status = httpStatusOf(error);
   if (status === 429 || status === 503) return false;
-  const code = (error as { code?: unknown }).code;
-  return !(typeof code === 'string' && REFUSALS.has(code));
+  return codeTraitsOf(error)?.throttleAccepted ?? true;
 }
 
 /** Plain JSON state of one dependency's throttle. */

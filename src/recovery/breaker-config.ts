@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { slowCallConfigSchema } from './slow-call/config.js';
 
 /** Schema of {@link CircuitBreakerConfig}. */
 export const circuitBreakerConfigSchema = z.strictObject({
@@ -26,6 +27,8 @@ export const circuitBreakerConfigSchema = z.strictObject({
   shared: z.boolean().default(false),
   /** How often a shared breaker publishes its counts and reads the shared state (the time every replica takes to learn a change). */
   publishIntervalMs: z.number().int().min(20).max(60_000).default(1000),
+  /** Also open on the share of slow calls, counting those still in flight past `thresholdMs`; held open `recoveryTimeoutMs`. */
+  slowCall: slowCallConfigSchema.optional(),
 });
 
 /** Circuit breaker settings. */

@@ -250,7 +250,11 @@ export class CircuitBreaker implements Breaker {
 
   /** Exports the state for a checkpoint (a deep copy). */
   snapshot(): BreakerSnapshot {
-    return { policy: structuredClone(this.policy.toJSON()), probation: this.probation.remaining };
+    const policy = structuredClone(this.policy.toJSON()) as { ownState?: unknown };
+    // An isolation is held by a live handle (`isolate()`, the slow-call monitor): restored from a snapshot, no
+    // handle could ever release it, so it is exported as closed and whoever holds it open decides again.
+    if (this.policy.state === CircuitState.Isolated) policy.ownState = { value: CircuitState.Closed };
+    return { policy, probation: this.probation.remaining };
   }
 
   /** Holds the circuit open until the returned handle is disposed. */

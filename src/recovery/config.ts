@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dependencyNameSchema } from '../dependencies/config.js';
 import { retryBudgetConfigSchema } from './retry-budget.js';
+import { hedgingConfigSchema } from './hedging/config.js';
 import { circuitBreakerConfigSchema } from './breaker-config.js';
 
 export { circuitBreakerConfigSchema, type CircuitBreakerConfig } from './breaker-config.js';
@@ -47,6 +48,8 @@ export const operationRecoveryConfigSchema = z.strictObject({
   /** Per-attempt timeout; 0 turns it off. On expiry the attempt's `ctx.signal` aborts. */
   timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000),
   bulkhead: z.union([z.literal(false), bulkheadConfigSchema]).default(false),
+  /** Hedging of the first attempt (idempotent operations only), under the retry budget; `false`: none. */
+  hedging: z.union([z.literal(false), hedgingConfigSchema]).default(false),
   /** Operations that must not run twice (writes without idempotency keys) are never retried. */
   idempotent: z.boolean().default(true),
   /** Opt-in child span per attempt. */

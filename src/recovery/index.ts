@@ -24,4 +24,6 @@ export {
 } from './config.js';
 export { retryBudgetConfigSchema, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
 export type { OwnedRetryBudgetStatus, RetryBudgetOwner } from './retry-budgets.js';
+export { hedgingConfigSchema, type HedgingConfig, HEDGE_EVENT, HEDGE_SKIPPED_EVENT, type HedgeSkipReason } from './hedging/index.js';
+export { slowCallConfigSchema, type SlowCallConfig } from './slow-call/index.js';
 export { defaultRetryAfterMs, parseRetryAfter } from './retry-after.js';

@@ -462,11 +462,11 @@ export class ErrorRecoveryManager {
     }
     const config: OperationRecoveryConfig = this.enabled
       ? resolved
-      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0 };
+      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
     const hub = this.sharedBreakers;
     const sharedKey = dependencyBreaker ? `dep:${resolved.dependency}` : `op:${name}`;
     const shared = {
-      budget: config.retry === false ? undefined : this.budgets.budgetFor(name, config),
+      budget: config.retry === false && config.hedging === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,
       throttle: config.dependency === undefined ? undefined : this.throttleFor?.(config.dependency),
       shareBreaker:

@@ -2,7 +2,7 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { getTracer } from '../telemetry/api.js';
 import { ATTR } from '../telemetry/names.js';
-import { DeadlineExceededError, ProductionError, TimeoutError } from '../errors.js';
+import { DeadlineExceededError, isBreakerFailure, isRetryableError } from '../errors.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 import { retryDelayMs } from './backoff.js';
 import { CircuitBreaker, type Breaker, type BreakerSnapshot } from './breaker.js';
@@ -16,16 +16,18 @@ import { sleep, type Clock } from '../internal/time.js';
 import { type OperationStats } from './stats.js';
 import { defaultRetryAfterMs } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
+import { Hedging } from './hedging/index.js';
+import { SlowCallMonitor } from './slow-call/index.js';
 
 /** A protected operation: receives its context, returns a promise. */
 export type Operation<T> = (ctx: OperationContext) => Promise<T>;
 
 /**
- * The production layer's own rejections (rate limited, circuit open, shutting down, aborted...) are never
- * retried and never count as breaker failures; a TIMEOUT is the operation failing, so it does both.
+ * Counts as the operation failing (the breaker's default predicate), read from `ERROR_CODES`: the production
+ * layer's own rejections (rate limited, circuit open, shutting down, aborted...) never do; a TIMEOUT does.
  */
 export function isOperationFailure(error: unknown): boolean {
-  return !(error instanceof ProductionError) || error instanceof TimeoutError;
+  return isBreakerFailure(error);
 }
 
 /** What an operation's recovery shares with others: its retry budget and the deadline margin. */
@@ -59,6 +61,10 @@ export class OperationRecovery {
   readonly stats: OperationStats;
   readonly breaker: Breaker | undefined;
   readonly bulkhead: Bulkhead | undefined;
+  /** Hedging of the first attempt, for an idempotent operation that configures it. */
+  readonly hedging: Hedging | undefined;
+  /** The slow-call rate of the attempts sent, which opens the breaker (`circuitBreaker.slowCall`). */
+  readonly slowCalls: SlowCallMonitor | undefined;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly retryConfig: RetryConfig | undefined;
   private readonly isRetryable: (error: unknown) => boolean = () => false;
@@ -83,7 +89,7 @@ export class OperationRecovery {
     if (config.retry !== false && config.retry.maxRetries > 0) {
       const retryOn = config.retry.retryOn;
       this.retryConfig = config.retry;
-      this.isRetryable = (e) => isOperationFailure(e) && (retryOn === undefined || retryOn(e));
+      this.isRetryable = (e) => isRetryableError(e) && (retryOn === undefined || retryOn(e));
       // The first attempt runs outside cockatiel (see execute), so its loop makes the remaining ones.
       const handled = (e: unknown): boolean => !(e instanceof RetrySkipped) && this.isRetryable(e);
       this.retryPolicy = retry(handleWhen(handled), { maxAttempts: config.retry.maxRetries - 1 });
@@ -93,19 +99,24 @@ export class OperationRecovery {
       const isFailure = (e: unknown): boolean => isOperationFailure(e) && (failureOn === undefined || failureOn(e));
       const local = new CircuitBreaker(name, config.circuitBreaker, isFailure, breakerState);
       this.breaker = shared.shareBreaker === undefined ? local : shared.shareBreaker(local);
+      const slow = config.circuitBreaker.slowCall;
+      if (slow) this.slowCalls = new SlowCallMonitor(slow, this.breaker, config.circuitBreaker.recoveryTimeoutMs, clock);
     }
     if (config.bulkhead !== false) this.bulkhead = new Bulkhead(name, config.bulkhead);
     if (config.timeoutMs > 0) this.deadlines = new DeadlineQueue(clock);
+    if (config.hedging !== false && config.idempotent) this.hedging = new Hedging(config.hedging, clock, shared);
   }
 
   /**
-   * Runs `operation` for `call` through retry, breaker, bulkhead and timeout. The first attempt runs
-   * directly; only a retryable failure enters cockatiel's retry loop for the remaining attempts, so the
-   * common successful call pays for no retry machinery.
+   * Runs `operation` for `call` through retry, hedging, breaker, bulkhead and timeout. The first attempt runs
+   * directly (hedged when configured: each hedge is one more attempt through the stages below); only a
+   * retryable failure enters cockatiel's retry loop for the remaining attempts, so the common successful call
+   * pays for no retry machinery.
    */
   execute<T>(operation: Operation<T>, call: CallState, idempotent: boolean): Promise<T> {
     this.budget?.deposit();
-    const first = this.attempt(operation, call);
+    const first =
+      this.hedging && idempotent ? this.hedging.execute((op) => this.attempt(op, call), operation, call) : this.attempt(operation, call);
     if (this.retryPolicy === undefined || !idempotent || !this.config.idempotent) return first;
     return first.catch((error: unknown) => this.retryAfter(error, operation, call));
   }
@@ -128,6 +139,7 @@ export class OperationRecovery {
   stop(): void {
     this.deadlines?.stop();
     this.breaker?.stop();
+    this.slowCalls?.stop();
   }
 
   private async backoff(call: CallState, retryNumber: number): Promise<void> {
@@ -211,7 +223,13 @@ export class OperationRecovery {
     );
   }
 
+  /** One attempt sent to the dependency, timed by the slow-call monitor when there is one. */
   private send<T>(operation: Operation<T>, call: CallState, closedBreaker: Breaker | undefined): Promise<T> {
+    const sent = this.sendAttempt(operation, call, closedBreaker);
+    return this.slowCalls === undefined ? sent : this.slowCalls.track(sent);
+  }
+
+  private sendAttempt<T>(operation: Operation<T>, call: CallState, closedBreaker: Breaker | undefined): Promise<T> {
     if (this.config.attemptSpans) operation = inAttemptSpan(operation);
     let timeoutMs = this.config.timeoutMs;
     let cutByDeadline = false;

@@ -1,8 +1,16 @@
 import type { OperationRecoveryConfig } from './config.js';
 
-/** A partial operation config; nested sections merge field by field, `false` turns a policy off. */
+/**
+ * A partial operation config; nested sections merge field by field, `false` turns a policy off. A group nested in
+ * a section (`circuitBreaker.slowCall`) replaces the current one whole, so its own fields are optional too.
+ */
 export type OperationPatch = {
-  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V ? (V extends object ? Partial<V> | false : V) : never;
+  [K in keyof OperationRecoveryConfig]?: OperationRecoveryConfig[K] extends infer V
+    ? V extends object
+      ? | { [P in keyof V]?: V[P] extends (...args: never[]) => unknown ? V[P] : V[P] extends object | undefined ? Partial<V[P]> : V[P] }
+        | false
+      : V
+    : never;
 };
 
 /** `patch` merged over `base`: nested sections field by field, `false` and plain values as given. */

@@ -78,8 +78,10 @@ describe('the curated public API', () => {
     ]) {
       expect(main[user], user).toBeDefined();
     }
-    // Runtime values: 110 today (167 before the API was curated; retry budgets, deadlines, overload control and the
-    // configuration file added theirs, their implementation classes as types only); a change here is a change of the reports too.
-    expect(Object.keys(main).length).toBeLessThanOrEqual(110);
+    // Runtime values: 125 today (167 before the API was curated; retry budgets, deadlines, overload control, the
+    // configuration file, outgoing calls, the shared breaker, hedging and the error table added theirs, their
+    // implementation classes as types only). A ratchet, not the goal: issue 26 asks for at most 40 in the root, the
+    // rest in subpath entries by task. A change here is a change of the reports too.
+    expect(Object.keys(main).length).toBeLessThanOrEqual(125);
   });
 });
