@@ -140,17 +140,24 @@ export class SharedCircuitBreaker implements Breaker {
     return this.mode === 'shared' ? this.view!.state === 'closed' : this.local.isClosed();
   }
 
+  // Only outcomes recorded while following the shared state go into the next batch: in local mode the local
+  // breaker has them, and a round that succeeds later (the store back, maybe restarted empty) must not open
+  // the shared state on failures the local breaker already acted on, of a dependency perhaps healthy since.
   recordClosedSuccess(): void {
-    this.successes++;
-    this.trailing = 0;
-    this.sawSuccess = true;
+    if (this.mode === 'shared') {
+      this.successes++;
+      this.trailing = 0;
+      this.sawSuccess = true;
+    }
     this.local.recordClosedSuccess();
   }
 
   recordClosedFailure(error: unknown): Promise<void> | undefined {
     if (!this.local.isFailure(error)) return undefined;
-    this.failures++;
-    this.trailing++;
+    if (this.mode === 'shared') {
+      this.failures++;
+      this.trailing++;
+    }
     return this.local.recordClosedFailure(error);
   }
 

@@ -227,6 +227,37 @@ describe('shared breaker state machine (real redis-server, manual clock)', () =>
     expect(a.status()).toMatchObject({ mode: 'shared', sharedState: 'open' });
   });
 
+  it('store back after an outage: the failures the local breaker counted meanwhile do not open the shared state', async () => {
+    const own = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    own.on('error', () => undefined);
+    await own.connect();
+    try {
+      const config = circuitBreakerConfigSchema.parse({ shared: true, failureThreshold: 5, recoveryTimeoutMs: 600_000 });
+      const b = new SharedCircuitBreaker(new CircuitBreaker('checkout', config, isOperationFailure), key, {
+        store: { ...store, client: own },
+        clock,
+        replicaId: 'r1',
+      });
+      breakers.push(b);
+      await b.publish();
+      expect(b.status()).toMatchObject({ mode: 'shared', sharedState: 'closed' });
+      own.disconnect();
+      await eventually(() => own.status === 'end', { what: 'client closed', timeoutMs: 10_000 });
+      await b.publish();
+      expect(b.status().mode).toBe('local');
+      // The dependency fails while the store is away: the local breaker opens on its own count, with no
+      // round in between (the store comes back before the next tick).
+      for (let i = 0; i < 5; i++) expect(await call(b, fail)).toBe('failed');
+      expect(b.status().localState).toBe('open');
+      await own.connect();
+      await b.publish();
+      expect(b.status()).toMatchObject({ mode: 'shared', sharedState: 'closed', failures: 0 });
+      expect(await call(b, () => Promise.resolve())).toBe('ok');
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it('before its first reply, and with the store away, the local breaker decides: its own threshold, its own trial', async () => {
     const down: SharedStateStore = {
       ...store,

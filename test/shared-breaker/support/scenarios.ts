@@ -43,12 +43,15 @@ export async function untilEvery(
   check: (s: NonNullable<Awaited<ReturnType<BreakerReplica['status']>>>) => boolean,
   timeoutMs = 20_000,
 ): Promise<void> {
+  let last: unknown[] = [];
   await eventually(
     async () => {
       const all = await Promise.all(replicas.map((r) => r.status()));
+      last = all;
       return all.every((s) => s !== undefined && check(s));
     },
-    { what, timeoutMs, intervalMs: 50 },
+    // The statuses say which replica is behind and why (its mode, states, last error, rounds).
+    { what, timeoutMs, intervalMs: 50, details: () => `last statuses:\n${last.map((s) => JSON.stringify(s)).join('\n')}` },
   );
 }
 
