@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv } from '../instrumentation/helpers.js';
-import { freePort, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
+import { jsonLines, startChainService } from '../instrumentation/helpers.js';
+import { requireBuild, type ChildHandle } from '../support/helpers.js';
 
 // A chain of three real services under the preload: the client gives A 200 ms, A calls B, B calls C, and C's
 // work takes 500 ms. The deadline travels in the production-deadline-ms header, so every protected operation in
@@ -26,25 +26,13 @@ interface OperationLine {
 const services: ChildHandle[] = [];
 
 async function start(role: string, next: string, extra: Record<string, string> = {}): Promise<string> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const env = childEnv({
-    ROLE: role,
-    NEXT: next,
-    PORT: String(port),
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(adminPort),
-    PRODUCTION_DEADLINE_MARGIN_MS: String(MARGIN_MS),
-    PRODUCTION_LOG_LEVEL: 'critical',
-    ...extra,
-  });
-  services.push(await spawnService(process.execPath, ['--require', './instrumentation', FIXTURE], { env, readyLine: /^LISTENING$/ }));
-  return `http://127.0.0.1:${port}/`;
+  const { handle, url } = await startChainService(FIXTURE, role, next, { PRODUCTION_DEADLINE_MARGIN_MS: String(MARGIN_MS), ...extra });
+  services.push(handle);
+  return url;
 }
 
 function lines(handle: ChildHandle): OperationLine[] {
-  return handle
-    .lines()
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as OperationLine);
+  return jsonLines<OperationLine>(handle);
 }
 
 function p99(values: number[]): number {

@@ -26,3 +26,34 @@ export async function startService(form: 'require' | 'import', extra: Record<str
   const handle = await spawnService(process.execPath, [...flag, SERVER], { env, ports: [port, adminPort] });
   return { ...handle, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
+
+/**
+ * One service of a chain under `--require ./instrumentation`: `fixture` in role `role`, calling `next`, on free
+ * ports; it is ready once it prints `LISTENING`. Resolves with the handle and the service's URL.
+ */
+export async function startChainService(
+  fixture: string,
+  role: string,
+  next: string,
+  extra: Record<string, string> = {},
+): Promise<{ handle: ChildHandle; url: string }> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const env = childEnv({
+    ROLE: role,
+    NEXT: next,
+    PORT: String(port),
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(adminPort),
+    PRODUCTION_LOG_LEVEL: 'critical',
+    ...extra,
+  });
+  const handle = await spawnService(process.execPath, ['--require', './instrumentation', fixture], { env, readyLine: /^LISTENING$/ });
+  return { handle, url: `http://127.0.0.1:${port}/` };
+}
+
+/** The JSON lines a child printed, parsed. */
+export function jsonLines<T>(handle: ChildHandle): T[] {
+  return handle
+    .lines()
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as T);
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv } from '../instrumentation/helpers.js';
-import { eventually, freePort, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
+import { jsonLines, startChainService } from '../instrumentation/helpers.js';
+import { eventually, requireBuild, type ChildHandle } from '../support/helpers.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 // Three real services under the preload: the client calls A, A calls B with `fetch`, B calls C with its
@@ -32,24 +32,13 @@ const services: ChildHandle[] = [];
 let receiver: OtlpReceiver;
 
 async function start(role: string, next: string, extra: Record<string, string> = {}): Promise<string> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const env = childEnv({
-    ROLE: role,
-    NEXT: next,
-    PORT: String(port),
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(adminPort),
-    PRODUCTION_LOG_LEVEL: 'critical',
-    ...extra,
-  });
-  services.push(await spawnService(process.execPath, ['--require', './instrumentation', FIXTURE], { env, readyLine: /^LISTENING$/ }));
-  return `http://127.0.0.1:${port}/`;
+  const { handle, url } = await startChainService(FIXTURE, role, next, extra);
+  services.push(handle);
+  return url;
 }
 
 function lines(handle: ChildHandle): Line[] {
-  return handle
-    .lines()
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Line);
+  return jsonLines<Line>(handle);
 }
 
 describe('outgoing calls across three real services (A -fetch-> B -protected fetch, http.get-> C, under the preload)', () => {
