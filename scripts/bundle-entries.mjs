@@ -1,5 +1,5 @@
-// Bundles the three public entry points (`.`, `./sdk`, `./register`) of the emitted dist/esm into dist/esm and
-// dist/cjs, with the modules they share in common chunks (one copy of each class for all three entries, as
+// Bundles the public entry points (`.`, the task entries `./<name>` of scripts/entries.mjs, `./sdk`, `./register`) of the emitted dist/esm into dist/esm and
+// dist/cjs, with the modules they share in common chunks (one copy of each class for all entries, as
 // before). Start-up pays per module it loads (resolve, read, compile): the preload loaded some 140 of our files,
 // and loads a handful of chunks now. Dependencies stay external (one copy in the user's tree, the application's
 // `@opentelemetry/api`), and so do the modules loaded only when configured (OTLP exporters, the Node SDK,
@@ -7,10 +7,11 @@
 // the declarations (the API reports read those) and for the repository's tests and benches that import one
 // module; the package's exports map reaches only the entries.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { build } from 'rolldown';
+import { TASK_ENTRIES } from './entries.mjs';
 
-const ENTRIES = ['index', 'sdk/index', 'register/index'];
+const ENTRIES = ['index', ...TASK_ENTRIES.map((name) => `entries/${name}`), 'sdk/index', 'register/index'];
 /**
  * Dependencies compiled into the bundle (tree-shaken, from their ES-module builds) instead of required, each
  * with its MIT notice on the chunks that hold its code:
@@ -30,6 +31,10 @@ const notice = (name) => {
   return `/*! ${name} ${version} (bundled) | MIT License | ${INLINED[name]} */`;
 };
 const CHUNKS = 'chunks';
+
+const ENTRY_FILES = new Set(ENTRIES.map((name) => resolve(`dist/esm/${name}.js`)));
+/** A module of the shared chunk: not an entry's own file, not one only the preload loads. */
+const inCore = (id) => !ENTRY_FILES.has(id) && !/[\\/]dist[\\/]esm[\\/](register|sdk[\\/]preload)[\\/]/.test(id);
 
 /** Hands the bundler each emitted module with tsc's source map, so the bundle's maps lead to src/*.ts. */
 const withSourceMaps = {
@@ -66,6 +71,10 @@ export async function bundleEntries() {
         dir: `dist/${format}`,
         entryFileNames: '[name].js',
         chunkFileNames: `${CHUNKS}/[name]-[hash].js`,
+        // One chunk for the code the entries share: the task entries re-export parts of what the root loads
+        // anyway, and split by which entries use them the modules would be some 25 chunks, each a file to load.
+        // The preload's own modules stay in its entry.
+        codeSplitting: { groups: [{ name: 'core', test: (id) => inCore(id) }] },
         sourcemap: true,
         // Keep the emitted code readable (stack traces name our functions) and the exports' names as they are.
         minify: false,

@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 /** The JSON Schema of the configuration file, from `dist/cjs` (built first). */
 export function configJsonSchema() {
   const { z } = require('zod');
-  const { productionConfigSchema } = require('../dist/cjs/index.js');
+  const { productionConfigSchema } = require('../dist/cjs/entries/config.js');
   const schema = z.toJSONSchema(productionConfigSchema, {
     io: 'input',
     target: 'draft-2020-12',

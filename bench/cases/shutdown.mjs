@@ -3,7 +3,8 @@
 // Keys: track_release_ns, track_dispose_ns, is_shutting_down_ns, create_guard_baseline_ns.
 import { report } from './_measure.mjs';
 
-const { GracefulShutdownManager, createGuard } = await import('../../dist/esm/index.js');
+const { GracefulShutdownManager } = await import('../../dist/esm/entries/shutdown.js');
+const { createGuard } = await import('../../dist/esm/entries/testing.js');
 
 /** Best-of-rounds mean ns of a synchronous `fn`, after warm-up. */
 function nsPerSyncCall(fn, { iterations = 2_000_000, rounds = 7, warmup = 500_000 } = {}) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_SETTINGS, resolveConfig, type InvalidConfigError } from '../../src/index.js';
+import { ENV_SETTINGS, resolveConfig } from '../../src/entries/config.js';
+import type { InvalidConfigError } from '../../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills documented defaults', () => {

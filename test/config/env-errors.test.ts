@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createProductionSystem, resolveConfig, type InvalidConfigError, type ProductionConfigInput } from '../../src/index.js';
+import { resolveConfig } from '../../src/entries/config.js';
+import { createProductionSystem, type InvalidConfigError, type ProductionConfigInput } from '../../src/index.js';
 import { closestName, editDistance } from '../../src/internal/spelling.js';
 
 // Issue 21, finding 8: config errors a newcomer met in the first hour.

@@ -2,15 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  createProductionSystem,
-  productionConfigSchema,
-  readConfigFile,
-  resolveSources,
-  validateConfigFile,
-  type InvalidConfigFileError,
-  type StandardProductionSystem,
-} from '../../src/index.js';
+import { productionConfigSchema, readConfigFile, resolveSources, validateConfigFile } from '../../src/entries/config.js';
+import { createProductionSystem, type InvalidConfigFileError, type StandardProductionSystem } from '../../src/index.js';
 import { parseConfigText } from '../../src/config/file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-file-'));

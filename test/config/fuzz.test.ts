@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createProductionSystem, resolveSources, type InvalidConfigError } from '../../src/index.js';
+import { resolveSources } from '../../src/entries/config.js';
+import { createProductionSystem, type InvalidConfigError } from '../../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { productionConfigSchema } from '../../src/index.js';
+import { productionConfigSchema } from '../../src/entries/config.js';
 import { ROOT, requireBuild } from '../support/helpers.js';
 
 // The JSON Schema shipped in the package (dist/config.schema.json, written by the build from the zod schemas)

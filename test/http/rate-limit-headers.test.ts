@@ -6,12 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createProductionSystem,
   errorResponse,
-  rateLimitOf,
   RateLimitedError,
   setRateLimitHeaders,
   type ProductionConfigInput,
   type StandardProductionSystem,
 } from '../../src/index.js';
+import { rateLimitOf } from '../../src/entries/limits.js';
 import { freePort, type ChildHandle } from '../support/helpers.js';
 import { ALGORITHM_CASES, expectRateLimitHeaders, type AlgorithmCase, type SeenResponse } from '../support/rate-limit-headers.js';
 import { parseItemField, parseList, SfToken } from '../support/structured-fields.js';

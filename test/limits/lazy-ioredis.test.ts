@@ -16,7 +16,7 @@ const REDIS_CONFIG =
   "{ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 }, store: { type: 'redis', url: 'redis://127.0.0.1:1' } }";
 
 beforeAll(() => {
-  requireBuild('dist/cjs/index.js');
+  requireBuild('dist/cjs/index.js', 'dist/cjs/entries/limits.js');
   consumer = mkdtempSync(join(tmpdir(), 'production-no-ioredis-'));
   const modules = join(consumer, 'node_modules');
   const ours = join(modules, '@llmkg', 'production');
@@ -38,7 +38,7 @@ describe('ioredis is optional and loaded lazily', () => {
   it('is not loaded by an application whose limits are in memory', () => {
     const out = node(root, [
       '-e',
-      `const p = require('./dist/cjs/index.js');
+      `const p = require('./dist/cjs/entries/limits.js');
        const loaded = () => Object.keys(require.cache).some((k) => k.includes('/node_modules/ioredis/'));
        const m = new p.RateLimitingManager({ perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } }, {}, { metrics: false });
        m.checkRateLimit('op', 'alice');
@@ -55,7 +55,8 @@ describe('ioredis is optional and loaded lazily', () => {
     const esm = node(consumer, [
       '--input-type=module',
       '-e',
-      `import { createProductionSystem, RateLimitingManager } from '@llmkg/production';
+      `import { createProductionSystem } from '@llmkg/production';
+       import { RateLimitingManager } from '@llmkg/production/limits';
        const system = createProductionSystem({}, { rateLimiting: { perUser: { algorithm: 'token_bucket', capacity: 5, refillPerSecond: 1 } } }, { env: {}, startHealthChecks: false });
        const value = await system.executeProtectedOperation('op', 'alice', async () => 'ran');
        let failure;
@@ -76,7 +77,7 @@ describe('ioredis is optional and loaded lazily', () => {
 
     const cjs = node(consumer, [
       '-e',
-      `const { RateLimitingManager } = require('@llmkg/production');
+      `const { RateLimitingManager } = require('@llmkg/production/limits');
        try {
          new RateLimitingManager(${REDIS_CONFIG}, {}, { metrics: false });
        } catch (e) {

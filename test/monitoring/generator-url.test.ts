@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProductionSystem, type StandardProductionSystem, type WebhookPayload } from '../../src/index.js';
+import type { WebhookPayload } from '../../src/entries/monitoring.js';
+import { createProductionSystem, type StandardProductionSystem } from '../../src/index.js';
 
 // Regression (issue 11, finding 8): alerts' generatorURL was hard-coded to http://<hostname>:9464 whatever
 // the admin port. It is now the admin server's bound address, unless PRODUCTION_EXTERNAL_URL

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // An awaited backoff or timeout is work the caller is waiting for: it must keep the process alive, or a
 // script ends with an unsettled top-level await (exit code 13) in the middle of a retry.
 const script = `
-import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '@llmkg/production';
+import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '@llmkg/production/recovery';
 const m = new ErrorRecoveryManager(errorRecoveryConfigSchema.parse({ defaults: { circuitBreaker: false, timeoutMs: 150, retry: { maxRetries: 1, baseDelayMs: 200, jitterFactor: 0 } } }));
 const call = () => ({ operationName: 'op', userId: undefined, correlationId: 'c', span: undefined, callerSignal: undefined, abandonSignal: undefined, attempts: 0, lastError: undefined });
 let attempts = 0;

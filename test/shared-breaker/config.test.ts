@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatusDocument } from '../../src/http/status-data.js';
-import { ErrorRecoveryManager, createProductionSystem, type StandardProductionSystem } from '../../src/index.js';
+import { ErrorRecoveryManager } from '../../src/entries/recovery.js';
+import { createProductionSystem, type StandardProductionSystem } from '../../src/index.js';
 import { dependenciesConfigSchema } from '../../src/dependencies/config.js';
 import { errorRecoveryConfigSchema } from '../../src/recovery/config.js';
 import { startRedisServer } from '../limits/support/redis-server.js';
