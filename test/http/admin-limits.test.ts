@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { rawExchange, rawRequest } from '../support/raw-http.js';
-import { DIST_ESM, eventually, requireBuild, spawnProcess, within, type ChildHandle } from '../support/helpers.js';
+import { distEntry, eventually, requireBuild, spawnProcess, within, type ChildHandle } from '../support/helpers.js';
 
 // Regression (issue 11, finding 3): 500 connections that sent nothing were all still open on the admin port
 // after 100 s, and a slow-header client got its 408 after about 30 s although headersTimeout was 10 s (node
@@ -10,7 +10,7 @@ import { DIST_ESM, eventually, requireBuild, spawnProcess, within, type ChildHan
 // on open connections, and a header timeout that holds within about a second. Each in a child process.
 
 const SCRIPT = `
-import { createAdminServer } from ${JSON.stringify(DIST_ESM)};
+import { createAdminServer } from ${JSON.stringify(distEntry('http'))};
 // /status.json?holdMs=N answers after N ms: a request in flight for that long.
 const status = (query) => query.has('holdMs') ? new Promise((r) => setTimeout(() => r({ held: true }), Number(query.get('holdMs')))) : { ok: true };
 const admin = createAdminServer({ config: JSON.parse(process.env.ADMIN_CONFIG), metrics: () => 'up 1\\n', status });

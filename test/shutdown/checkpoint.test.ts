@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, GracefulShutdownManager, type ShutdownCheckpoint } from '../../src/shutdown/index.js';
-import { DIST_ESM, eventually, memoryLogger, requireBuild, spawnProcess } from '../support/helpers.js';
+import { distEntry, eventually, memoryLogger, requireBuild, spawnProcess } from '../support/helpers.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -135,7 +135,7 @@ describe('temp files of a checkpoint cut short by a kill', () => {
     const previous = new FileCheckpointStore(dir);
     await previous.save(checkpoint('graph', { entities: 1 }, 1000));
     const script = `
-      import { FileCheckpointStore } from ${JSON.stringify(DIST_ESM)};
+      import { FileCheckpointStore } from ${JSON.stringify(distEntry('shutdown'))};
       // The rename never comes: the process is killed between writing the temp file and renaming it.
       const store = new FileCheckpointStore(process.env.DIR, { fs: { rename: () => new Promise(() => {}) } });
       setInterval(() => {}, 1000);

@@ -14,6 +14,8 @@ export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const DIST_ESM = join(ROOT, 'dist/esm/index.js');
 /** The built CommonJS entry. */
 export const DIST_CJS = join(ROOT, 'dist/cjs/index.js');
+/** A built task entry (`@llmkg/production/<name>`), ES module, for child scripts. */
+export const distEntry = (name: string): string => join(ROOT, `dist/esm/entries/${name}.js`);
 
 /**
  * Throws unless the package is built: each of `files` (paths from the repository root; by default the ES module
