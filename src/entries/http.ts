@@ -10,8 +10,7 @@ export { adminServerConfigSchema } from '../http/config.js';
 export { buildStatusDocument, type StatusSources } from '../http/status-data.js';
 export type {
   StatusDocument,
-  StatusHealth,
-  ComponentRow,
+  StatusComponent,
   OperationRow,
   ResourceRow,
   RetryBudgetRow,
@@ -19,7 +18,6 @@ export type {
   LogRow,
   StatusHeadline,
   TraceRow,
-  ShutdownProgressRow,
   OverloadView,
   AdaptiveLimitRow,
   ThrottleRow,

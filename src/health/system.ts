@@ -12,14 +12,8 @@ import {
   type HealthCheckConfig,
   type HealthCheckConfigInput,
 } from './config.js';
-import {
-  aggregateStatus,
-  isServing,
-  summarise,
-  type ComponentStatusSnapshot,
-  type HealthStatusSnapshot,
-  type SystemHealthReport,
-} from './report.js';
+import { aggregateStatus, isServing, summarise, type SystemHealthReport } from './report.js';
+import type { ComponentStatusSnapshot, HealthStatusSnapshot } from './snapshot.js';
 import type { CheckOutcome, HealthCheck } from './result.js';
 import { runCheck } from './runner.js';
 import { type HealthStatus } from './status.js';

@@ -29,8 +29,7 @@ export { adminServerConfigSchema, type AdminServerConfig } from './config.js';
 export { buildStatusDocument, type StatusSources } from './status-data.js';
 export type {
   StatusDocument,
-  StatusHealth,
-  ComponentRow,
+  StatusComponent,
   OperationRow,
   ResourceRow,
   RetryBudgetRow,
@@ -38,7 +37,6 @@ export type {
   LogRow,
   StatusHeadline,
   TraceRow,
-  ShutdownProgressRow,
   OverloadView,
   AdaptiveLimitRow,
   ThrottleRow,

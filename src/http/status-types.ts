@@ -1,25 +1,18 @@
 /**
- * The contract of `GET /status.json`: what the status page's script reads. This module imports nothing, so
- * browser code can import it type-only; `status-data.ts` checks at compile time that the components' own
- * types still fit these (every key camelCase; snake_case only in values that are names of the conventions,
- * such as phases, breaker states and resource names).
+ * The contract of `GET /status.json`: what the status page's script reads. This module imports only the
+ * components' read models (`src/<component>/snapshot.ts` and the vocabularies they use, none of which imports
+ * anything), type-only, so browser code can import it; `status-data.ts` checks at compile time that the components'
+ * own types still fit these (every key camelCase; snake_case only in values that are names of the conventions,
+ * such as phases, breaker states and resource names). Where a component's snapshot is already plain JSON the
+ * document holds it as it is (health components, shutdown progress); the rows below are views with times as ISO
+ * strings and text clipped.
  */
+import type { ComponentStatusSnapshot } from '../health/snapshot.js';
+import type { HealthStatus } from '../health/status.js';
+import type { ShutdownProgressSnapshot } from '../shutdown/snapshot.js';
 
-/** Health of a component or of the system. */
-export type StatusHealth = 'healthy' | 'warning' | 'critical' | 'unknown';
-
-/** One health component on the status page. */
-export interface ComponentRow {
-  name: string;
-  status: StatusHealth;
-  essential: boolean;
-  stale: boolean;
-  /** ISO time of the last check, null before the first. */
-  lastCheck: string | null;
-  avgResponseTimeMs: number;
-  consecutiveFailures: number;
-  lastError: string | null;
-}
+/** One health component on the status page: its snapshot, with its name. */
+export type StatusComponent = ComponentStatusSnapshot & { name: string };
 
 /** One protected operation: counts, latency and its circuit breaker. */
 export interface OperationRow {
@@ -57,7 +50,6 @@ export interface SharedBreakerRow {
   holdsLease: boolean;
 }
 
-/** One resource against its limit. */
 /** One retry budget: a dependency's (shared by its operations) or an operation's own. */
 export interface RetryBudgetRow {
   /** The dependency's name, or the operation's for an operation-owned budget. */
@@ -75,6 +67,7 @@ export interface RetryBudgetRow {
   minRetriesPerSecond: number;
 }
 
+/** One resource against its limit. */
 export interface ResourceRow {
   resource: 'memory' | 'cpu' | 'event_loop_delay' | 'operations' | 'db_connections';
   unit: 'bytes' | '%' | 'ms' | '';
@@ -146,29 +139,6 @@ export interface TraceRow {
   url: string | null;
 }
 
-/** The shutdown's state, as `getShutdownProgress()` reports it. */
-export interface ShutdownProgressRow {
-  /** `running`, `initiate_shutdown`, `stop_accepting_requests`, `finish_active_requests`, `save_state`, `cleanup_resources` or `terminated`. */
-  phase: string;
-  ready: boolean;
-  shuttingDown: boolean;
-  forced: boolean;
-  reason: string | null;
-  startedAt: string | null;
-  elapsedMs: number;
-  activeRequests: number;
-  acceptedRequests: number;
-  rejectedRequests: number;
-  drainedRequests: number;
-  abandonedRequests: number;
-  handlersRegistered: number;
-  handlersRun: number;
-  handlersFailed: number;
-  handlersTimedOut: number;
-  checkpointsSaved: number;
-  uncaughtErrors: number;
-}
-
 /** Counts by criticality class (lowest first). */
 export interface ClassCounts {
   sheddable: number;
@@ -215,7 +185,7 @@ export interface OverloadView {
 export interface StatusDocument {
   generatedAt: string;
   process: { pid: number; uptimeSeconds: number; nodeVersion: string; activeOperations: number | null };
-  health: { status: StatusHealth; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: ComponentRow[] };
+  health: { status: HealthStatus; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: StatusComponent[] };
   operations: OperationRow[];
   /** Retry budgets per dependency (and per operation with its own), most refusals first. */
   retryBudgets: RetryBudgetRow[];
@@ -232,7 +202,7 @@ export interface StatusDocument {
   alerts: { active: AlertRow[]; resolved: AlertRow[] };
   logs: { filter: { level: string | null; correlationId: string | null; limit: number }; entries: LogRow[] };
   traces: { attached: boolean; urlTemplate: string | null; recent: TraceRow[] };
-  shutdown: { inProgress: boolean; progress: ShutdownProgressRow };
+  shutdown: { inProgress: boolean; progress: ShutdownProgressSnapshot };
   /** Last minute: errors and refusals as two figures (see {@link StatusHeadline}). */
   headline: StatusHeadline;
   /** One point per collection, oldest first: `errorRate` and `refusalRate` as the headline defines them. */
@@ -248,5 +218,5 @@ export interface StatusDocument {
     lastRejection: { at: string; message: string } | null;
   } | null;
   /** `unknown` when the monitor reports nothing. */
-  monitoring: { status: 'healthy' | 'warning' | 'critical' | 'unknown'; problems: string[] };
+  monitoring: { status: HealthStatus; problems: string[] };
 }

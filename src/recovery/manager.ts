@@ -34,6 +34,7 @@ import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
 import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
 import { SharedBreakerHub } from '../shared-breaker/hub.js';
 import type { SharedStateStore } from '../shared-breaker/store.js';
+import type { CheckStatus } from '../health/status.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -72,8 +73,8 @@ export interface RecoveryHealth {
   readonly enabled: boolean;
   /** Operations with policies built. */
   readonly operations: number;
-  /** `degraded` while any breaker is open. */
-  readonly status: 'healthy' | 'degraded';
+  /** `warning` while any breaker is open (the health vocabulary of every component, `CheckStatus`). */
+  readonly status: CheckStatus;
   readonly openCircuitBreakers: string[];
   readonly halfOpenCircuitBreakers: string[];
   /** Breakers per state. */
@@ -396,7 +397,7 @@ export class ErrorRecoveryManager {
     return {
       enabled: this.enabled,
       operations: this.operations.size,
-      status: open.length > 0 ? 'degraded' : 'healthy',
+      status: open.length > 0 ? 'warning' : 'healthy',
       openCircuitBreakers: open,
       halfOpenCircuitBreakers: named('half_open'),
       breakerStates,

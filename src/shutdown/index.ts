@@ -6,7 +6,7 @@ export { GracefulShutdownManager } from './manager.js';
 export type { GracefulShutdownOptions, ShutdownConfigInput } from './options.js';
 export { shutdownConfigSchema, type ShutdownConfig } from './config.js';
 export { ShutdownPhase, type WorkingPhase } from './phases.js';
-export type { ShutdownProgressSnapshot } from './progress.js';
+export type { ShutdownProgressSnapshot } from './snapshot.js';
 export {
   DEFAULT_HANDLER_PRIORITY,
   type HandlerOptions,
