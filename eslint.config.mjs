@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'coverage/', 'test-output/', '.bench-tmp/', 'docs/', 'test/package/fixtures/']),
+  globalIgnores(['dist/', 'api-docs/', 'coverage/', 'test-output/', '.bench-tmp/', 'docs/', 'test/package/fixtures/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -9,6 +9,8 @@
  * SDK-facing pieces in `/sdk`, the preload in `/register`), each runtime value in one entry only. Every name is
  * listed by name; `api/production*.api.md` are the reports, and `npm run api:check` fails when a surface
  * changes without its report. Types listed here are those the root's own signatures use.
+ *
+ * @module @llmkg/production
  */
 
 // The system and how it is made

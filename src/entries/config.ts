@@ -4,6 +4,8 @@
  * variables and of the settings a reload applies. Its types are in the root entry.
  * `api/production-config.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/config
  */
 export { resolveConfig, productionConfigSchema, ENV_SETTINGS, type EnvSetting, type ConfigLayers } from '../config.js';
 export { readConfigFile, validateConfigFile } from '../config/file.js';

@@ -3,6 +3,8 @@
  * request headers across services, with the schema of the `deadlines` section.
  * `api/production-deadlines.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/deadlines
  */
 export {
   DeadlinePropagator,

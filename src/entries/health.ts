@@ -3,6 +3,8 @@
  * (`system.components.health`), the built-in checks and factories for your own database and cache checks, and
  * the schemas of the `healthCheck` section. `api/production-health.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/health
  */
 export { HealthCheckSystem } from '../health/system.js';
 export { ComponentHealth } from '../health/component.js';

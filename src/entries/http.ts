@@ -3,6 +3,8 @@
  * serves, and correlation IDs from incoming requests. The handlers for your own node:http, Express or Fastify
  * server and the overload guard are in the root entry. `api/production-http.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/http
  */
 export { createAdminServer, type AdminServer, type AdminServerOptions } from '../http/server.js';
 export { AdminServerError, type AdminServerErrorCode } from '../http/errors.js';

@@ -2,6 +2,8 @@
  * `@llmkg/production/limits`: rate limits (global, per operation, per user; in memory, on Redis, or in a store
  * of your own), resource limits and permits. `api/production-limits.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/limits
  */
 export { RateLimitingManager } from '../limits/manager.js';
 export { ResourceUsage } from '../limits/resource-usage.js';

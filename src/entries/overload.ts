@@ -3,6 +3,8 @@
  * signals, queue-delay control and client-side throttling of named dependencies, with the schemas of the
  * `overload` and `dependencies` sections. `api/production-overload.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/overload
  */
 export type {
   AdaptiveLimiter,

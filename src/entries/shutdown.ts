@@ -3,6 +3,8 @@
  * handlers, request draining, state checkpoints, signals and the final telemetry flush.
  * `createServerCloseHandler` is in the root entry. `api/production-shutdown.api.md` is the report of this surface. The types
  * its signatures share with the root entry are exported there (`@llmkg/production`), not again here.
+ *
+ * @module @llmkg/production/shutdown
  */
 export {
   GracefulShutdownManager,

@@ -34,7 +34,7 @@ export interface RateLimitStoreStatus {
  * that many ms; `Infinity`: never, the cost exceeds the limit), `< 0` admitted once the caller has waited
  * `-result` ms (a leaky bucket's turn), `NaN` no limit applies (admitted, not counted). A store that answers
  * with a promise may reject it; the manager applies the failure mode when the store is wrapped in a
- * {@link FallbackRateLimitStore} and otherwise passes the error to the caller.
+ * `FallbackRateLimitStore` (`@llmkg/production/limits`) and otherwise passes the error to the caller.
  */
 export interface RateLimitStore {
   /** Short name for stats and health: `memory`, `redis`, `redis_cluster`, or your own. */

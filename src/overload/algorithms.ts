@@ -34,7 +34,7 @@ export interface LimitBounds {
   readonly maxLimit: number;
 }
 
-/** Settings of {@link Gradient2Limit}. */
+/** Settings of the Gradient2 limit algorithm (`adaptiveConcurrency.algorithm: gradient2`). */
 export interface Gradient2Options extends LimitBounds {
   /** Share of each new estimate blended into the limit, 0 to 1 (Netflix: 0.2). */
   readonly smoothing: number;
@@ -120,7 +120,7 @@ export class Gradient2Limit implements LimitAlgorithm {
   }
 }
 
-/** Settings of {@link AimdLimit}. */
+/** Settings of the AIMD limit algorithm (`adaptiveConcurrency.algorithm: aimd`). */
 export interface AimdOptions extends LimitBounds {
   /** Factor the limit is multiplied by on a drop, 0.5 to 1 exclusive (Netflix: 0.9). */
   readonly backoffRatio: number;

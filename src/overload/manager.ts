@@ -226,7 +226,7 @@ export class OverloadManager implements OverloadGate {
 
   /**
    * The HTTP edge's admission of one request of class `criticality` (before its body is read or any handler
-   * runs): false when the queue-delay control refuses it (counted under {@link EDGE_OPERATION}). True when the
+   * runs): false when the queue-delay control refuses it (counted under the edge operation, `http.request`). True when the
    * control is off. The first call hands the queue-delay decision to the edge: step 5 no longer takes it.
    */
   admitRequest(criticality: Criticality = this.defaultCriticality): boolean {

@@ -236,7 +236,7 @@ export class ErrorRecoveryManager {
   }
 
   /**
-   * Declares a named dependency (INVALID_CONFIG past {@link MAX_DEPENDENCIES}) or replaces its settings (validated by the caller): the
+   * Declares a named dependency (INVALID_CONFIG past `MAX_DEPENDENCIES`) or replaces its settings (validated by the caller): the
    * operations naming it take its new retry budget and throttle on their next call; their breakers keep their
    * state. A budget whose settings did not change keeps its window.
    */

@@ -21,7 +21,7 @@ export function validateOperationName(name: unknown): asserts name is string {
 
 /**
  * Schema of an operation name, the one validation every per-operation section shares (`operations`, and the
- * deprecated `rateLimiting.perOperation` and `overload.operations`): what {@link validateOperationName} accepts.
+ * deprecated `rateLimiting.perOperation` and `overload.operations`): what `validateOperationName` accepts.
  */
 export const operationNameSchema = z
   .string()

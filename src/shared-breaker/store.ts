@@ -11,7 +11,7 @@ export interface SharedStateStore {
   readonly client: RedisClient;
   /** `rateLimiting.store.keyPrefix`; breaker keys start with `<keyPrefix>cb:`. */
   readonly keyPrefix: string;
-  /** `rateLimiting.store.timeoutMs`; a round waits for its reply {@link roundTimeoutMs} at most. */
+  /** `rateLimiting.store.timeoutMs`; a round waits for its reply (`roundTimeoutMs`) at most. */
   readonly timeoutMs: number;
 }
 

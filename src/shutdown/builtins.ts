@@ -39,7 +39,7 @@ export function registeredTelemetryProviders(): FlushableProvider[] {
 
 /** Options of {@link createTelemetryFlushHandler}. */
 export interface TelemetryFlushOptions {
-  /** The providers to flush; default {@link registeredTelemetryProviders} at shutdown time. */
+  /** The providers to flush; default the registered OTel providers at shutdown time. */
   providers?: () => readonly FlushableProvider[];
   /** Also `shutdown()` them after the flush (default true): the process is about to end. */
   shutdownProviders?: boolean;

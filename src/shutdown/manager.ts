@@ -28,7 +28,7 @@ const COMPONENT = 'shutdown';
  * FinishActiveRequests, SaveState, CleanupResources and Terminated, each with its own deadline and one overall
  * deadline, then flushes telemetry. It is also the pipeline's shutdown gate: `trackActiveRequest()` counts
  * requests in flight, which draining waits for. The phase sequence is here; the handlers live in a
- * {@link HandlerRegistry}, the state in a {@link ShutdownProgress}, the ties to the process in {@link ProcessHooks}.
+ * `HandlerRegistry`, the state in a `ShutdownProgress`, the ties to the process in `ProcessHooks`.
  */
 export class GracefulShutdownManager implements ShutdownGate {
   /** The validated configuration. */

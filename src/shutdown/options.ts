@@ -16,7 +16,7 @@ export interface GracefulShutdownOptions {
   clock?: Clock;
   /** Ends the process after a signal-initiated shutdown; default `process.exit`. */
   exit?: (code: number) => void;
-  /** Where SaveState writes; default a {@link FileCheckpointStore} in `config.checkpointDir` when set. */
+  /** Where SaveState writes; default a `FileCheckpointStore` (`@llmkg/production/shutdown`) in `config.checkpointDir` when set. */
   checkpointStore?: CheckpointStore;
   /** Where signal and uncaught-error listeners go; default `process`. */
   processEvents?: ProcessEvents;
