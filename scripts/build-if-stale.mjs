@@ -5,19 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TASK_ENTRIES } from './entries.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Files the last build step writes: every entry point in both formats. */
-const ENTRIES = ['index', ...TASK_ENTRIES.map((name) => `entries/${name}`), 'sdk/index', 'register/index'];
-const OUTPUTS = ['cjs', 'esm'].flatMap((format) => ENTRIES.map((e) => `dist/${format}/${e}.js`));
+const OUTPUTS = ['cjs', 'esm'].flatMap((format) => ['index', 'sdk/index', 'register/index'].map((e) => `dist/${format}/${e}.js`));
 /** What the build reads: the sources (the status page's script and tsconfig included), its scripts and configs. */
 const INPUTS = [
   'src',
   'scripts/build.mjs',
   'scripts/bundle-entries.mjs',
-  'scripts/entries.mjs',
   'scripts/status-page-script.mjs',
   'tsconfig.build.json',
   'tsconfig.json',
