@@ -30,17 +30,26 @@ async function cpuNsPerCall(fn, { calls = 1000, rounds = 3, warmup = 300 } = {})
   }
   return best;
 }
-const VARIANTS = ['bare', 'instrumented', 'protected'];
+/** The variants, each in its own process; `key` is its bench key. */
+const VARIANTS = {
+  bare: 'fetch_bare_us',
+  context: 'fetch_context_manager_us',
+  official: 'fetch_official_instrumented_us',
+  instrumented: 'fetch_instrumented_us',
+  protected: 'fetch_protected_us',
+  protected_official: 'fetch_protected_official_us',
+};
 const us = (ns) => Math.round(ns / 100) / 10;
-const variant = process.argv.find((a) => a.startsWith('--variant='))?.slice('--variant='.length);
+const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const variant = arg('variant');
 
-/** One variant's ns per request (and, for `protected`, the span's), in this process. */
+/** One variant's ns per request (and, but for `bare`, the span's), in this process. */
 async function measure(name, url) {
   const options = {};
   const get = async () => (await fetch(url)).arrayBuffer();
   if (name === 'bare') return { request: await cpuNsPerCall(get, options) };
   const { createProductionSystem } = await import('../../dist/esm/index.js');
-  const { undiciInstrumentation } = await import('../../dist/esm/sdk/index.js');
+  const { undiciInstrumentation, leanUndiciInstrumentation } = await import('../../dist/esm/sdk/index.js');
   const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
   const system = createProductionSystem(
     {},
@@ -52,12 +61,14 @@ async function measure(name, url) {
     },
     { env: {}, startHealthChecks: false },
   );
-  registerInstrumentations({ instrumentations: [undiciInstrumentation()] });
+  // `context`: the providers and the AsyncLocalStorage context manager, no instrumentation; `official*`:
+  // @opentelemetry/instrumentation-undici; else our lean one (the preload's).
+  if (name.endsWith('official')) registerInstrumentations({ instrumentations: [undiciInstrumentation()] });
+  else if (name !== 'context') registerInstrumentations({ instrumentations: [leanUndiciInstrumentation()] });
   const local = system.dependencyFetch('local');
-  const result =
-    name === 'instrumented'
-      ? { request: await cpuNsPerCall(get, options) }
-      : { request: await cpuNsPerCall(async () => (await local(url, { deadlineMs: 5000 })).arrayBuffer(), options) };
+  const result = name.startsWith('protected')
+    ? { request: await cpuNsPerCall(async () => (await local(url, { deadlineMs: 5000 })).arrayBuffer(), options) }
+    : { request: await cpuNsPerCall(get, options) };
   const tracer = trace.getTracer('bench');
   result.span = await cpuNsPerCall(
     async () => {
@@ -86,24 +97,26 @@ if (variant !== undefined) {
       server.stdout.once('data', (data) => resolve(Number(String(data).trim())));
       server.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
     });
-    const best = { bare: Infinity, instrumented: Infinity, protected: Infinity, span: Infinity };
+    // FETCH_NODE: another Node binary for the variants (e.g. Node 24), FETCH_ROUNDS: fewer rounds for a quick look.
+    const node = process.env.FETCH_NODE ?? process.execPath;
+    const rounds = Number(process.env.FETCH_ROUNDS ?? ROUNDS);
+    const names = arg('variants')?.split(',') ?? Object.keys(VARIANTS);
+    const best = Object.fromEntries([...names, 'span'].map((name) => [name, Infinity]));
     const self = fileURLToPath(import.meta.url);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of VARIANTS) {
-        const out = execFileSync(process.execPath, [self, `--variant=${name}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+    for (let round = 0; round < rounds; round++) {
+      for (const name of names) {
+        const out = execFileSync(node, [self, `--variant=${name}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
         const { request, span } = JSON.parse(out.trim().split('\n').pop());
         best[name] = Math.min(best[name], request);
         if (span !== undefined) best.span = Math.min(best.span, span);
       }
     }
-    const [bare, instrumented, guarded, span] = [best.bare, best.instrumented, best.protected, best.span].map(us);
-    report({
-      fetch_bare_us: bare,
-      fetch_instrumented_us: instrumented,
-      fetch_protected_us: guarded,
-      fetch_span_us: span,
-      fetch_protected_within_target: guarded <= bare * 1.2 + span,
-    });
+    const figures = Object.fromEntries(names.map((name) => [VARIANTS[name], us(best[name])]));
+    figures.fetch_span_us = us(best.span);
+    if (best.bare !== undefined && best.protected !== undefined) {
+      figures.fetch_protected_within_target = figures.fetch_protected_us <= figures.fetch_bare_us * 1.2 + figures.fetch_span_us;
+    }
+    report(figures);
   } finally {
     server.kill();
   }
