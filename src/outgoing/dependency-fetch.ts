@@ -203,7 +203,10 @@ export function createDependencyFetch(
       // A failed attempt's body is not read: cancelling it frees the connection for the next.
       if (failed !== undefined) void failed.body?.cancel().catch(() => undefined);
       failed = undefined;
-      const response = await send(fetchImpl, input, { ...request, signal: ctx.signal }, ctx.attempt - 1);
+      // The attempt's signal only when something can fire it: a Request that follows a signal costs ~25 µs
+      // more on Node 20 (undici 6: a WeakRef, a FinalizationRegistry entry, an abort listener), ~4 on Node 24.
+      const init = ctx.abortable === false ? request : { ...request, signal: ctx.signal };
+      const response = await send(fetchImpl, input, init, ctx.attempt - 1);
       if (!failures.has(response.status)) return response;
       failed = response;
       throw new DependencyResponseError(dependency, response);
