@@ -191,6 +191,25 @@ describe('the lean undici client instrumentation (Node fetch, real server)', () 
     expect(clientSpans().map((s) => s.instrumentationScope.name)).toEqual([UNDICI_CLIENT_SCOPE]);
   });
 
+  it('a propagator that throws: the request is sent, its span still ends, nothing escapes the channel', async () => {
+    propagation.disable();
+    propagation.setGlobalPropagator({
+      inject() {
+        throw new Error('broken propagator');
+      },
+      extract: (ctx) => ctx,
+      fields: () => [],
+    });
+    try {
+      expect(await (await fetch(`${origin}/broken`)).text()).toBe('ok');
+      expect(clientSpans().map((s) => s.attributes['http.response.status_code'])).toEqual([200]);
+      expect(seen[0]!.traceparent).toBeUndefined();
+    } finally {
+      propagation.disable();
+      propagation.setGlobalPropagator(productionPropagator());
+    }
+  });
+
   it('disable() unsubscribes: no span after it', async () => {
     const second = instrumentUndiciRequests();
     second.disable();

@@ -18,6 +18,7 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  diag,
   metrics,
   propagation,
   trace,
@@ -67,6 +68,8 @@ interface UndiciRequest {
 
 /** What the request's origin gives, parsed once per origin. */
 interface Origin {
+  /** The origin without a trailing slash, which `url.full` starts with. */
+  readonly prefix: string;
   readonly scheme: string;
   readonly address: string;
   readonly port: number | undefined;
@@ -110,7 +113,7 @@ function parseOrigin(origin: string): Origin {
   const host = hasPort ? authority.slice(0, colon) : authority;
   const explicit = hasPort ? Number(authority.slice(colon + 1)) : NaN;
   const port = Number.isInteger(explicit) ? explicit : scheme === 'https' ? 443 : scheme === 'http' ? 80 : undefined;
-  return { scheme, address: bracket > 0 ? host.slice(1, -1) : host, port };
+  return { prefix: origin.replace(/\/$/, ''), scheme, address: bracket > 0 ? host.slice(1, -1) : host, port };
 }
 
 const headerSetter: TextMapSetter<UndiciRequest> = {
@@ -202,7 +205,7 @@ export function instrumentUndiciRequests(options: UndiciClientInstrumentationOpt
     const method = normalizeMethod(request.method);
     const origin = originOf(request.origin);
     const path = request.path ?? '/';
-    const full = redactSigned(`${String(request.origin).replace(/\/$/, '')}${path.startsWith('/') ? path : `/${path}`}`);
+    const full = redactSigned(`${origin.prefix}${path.startsWith('/') ? path : `/${path}`}`);
     const attributes: Attributes = {
       'http.request.method': method,
       'url.full': full,
@@ -216,8 +219,9 @@ export function instrumentUndiciRequests(options: UndiciClientInstrumentationOpt
     const resends = resendCountOf(active);
     if (resends !== undefined) attributes[RESEND_COUNT_ATTRIBUTE] = resends;
     const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes }, active);
-    propagation.inject(trace.setSpan(active, span), request, headerSetter);
+    // Kept before the headers are written: should the propagator throw, the span still ends with the request.
     request[EXCHANGE] = { span, start, method, origin, status: undefined };
+    propagation.inject(trace.setSpan(active, span), request, headerSetter);
   }
 
   function onHeaders(message: unknown): void {
@@ -279,10 +283,21 @@ export function instrumentUndiciRequests(options: UndiciClientInstrumentationOpt
     ['undici:request:trailers', onTrailers],
     ['undici:request:error', onError],
   ];
-  for (const [name, listener] of subscriptions) subscribe(name, listener);
+  // A subscriber that throws has its error rethrown by Node as an uncaught exception: none of ours may.
+  const guarded = subscriptions.map(([name, listener]): [string, (message: unknown) => void] => [
+    name,
+    (message) => {
+      try {
+        listener(message);
+      } catch (error) {
+        diag.error(`${UNDICI_CLIENT_SCOPE}: ${name} failed`, error);
+      }
+    },
+  ]);
+  for (const [name, listener] of guarded) subscribe(name, listener);
   return {
     disable() {
-      for (const [name, listener] of subscriptions.splice(0)) unsubscribe(name, listener);
+      for (const [name, listener] of guarded.splice(0)) unsubscribe(name, listener);
     },
   };
 }
