@@ -77,6 +77,11 @@ export interface DependencyThrottle {
 export interface OperationContext {
   /** Aborts on this attempt's timeout, the caller's abort, or a shutdown giving up on the request. */
   readonly signal: AbortSignal;
+  /**
+   * False when no timeout, deadline or caller's signal can abort this attempt (only a shutdown giving up on
+   * it, which stops waiting for it either way): `signal` need not be handed on. Absent means true.
+   */
+  readonly abortable?: boolean;
   /** 1-based number of this attempt. */
   readonly attempt: number;
   /** Correlation ID of the call (caller's, baggage's, or the trace ID). */

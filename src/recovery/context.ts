@@ -56,6 +56,11 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     return callRateLimit(this.call);
   }
 
+  // A shutdown giving up on the call does not count: it stops waiting for the attempt either way.
+  get abortable(): boolean {
+    return this.deadlines !== undefined || this.call.callerSignal !== undefined;
+  }
+
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       const controller = (this.controller = new AbortController());

@@ -26,7 +26,12 @@ export {
   DEFAULT_CARDINALITY_LIMIT,
   type ProductionReadersOptions,
 } from './readers.js';
-export { undiciInstrumentation, UNDICI_INSTRUMENTATION_NAME } from './instrumentations.js';
+export {
+  leanUndiciInstrumentation,
+  undiciInstrumentation,
+  LEAN_UNDICI_INSTRUMENTATION_NAME,
+  UNDICI_INSTRUMENTATION_NAME,
+} from './instrumentations.js';
 export { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions, type EmbeddedRegistrations } from './embedded.js';
 export { RecentTracesProcessor, recentTracesProcessor, productionSpanProcessors, DEFAULT_RECENT_TRACES } from './recent-traces.js';
 export type { MetricsSource } from '../monitoring/hub.js';

@@ -1,12 +1,19 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, metrics, SpanKind, trace } from '@opentelemetry/api';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { withDeadline } from '../../src/deadlines/context.js';
-import { productionSdkConfig, undiciInstrumentation, UNDICI_INSTRUMENTATION_NAME } from '../../src/sdk/index.js';
+import {
+  leanUndiciInstrumentation,
+  productionSdkConfig,
+  undiciInstrumentation,
+  LEAN_UNDICI_INSTRUMENTATION_NAME,
+  UNDICI_INSTRUMENTATION_NAME,
+} from '../../src/sdk/index.js';
 
 // An application with its own NodeSDK: productionSdkConfig() brings the undici instrumentation, so Node's
 // fetch carries the trace and the deadline, as under the preload.
@@ -52,6 +59,54 @@ describe('productionSdkConfig(): fetch instrumented in an application NodeSDK', 
       expect(left).toBeLessThanOrEqual(2000);
     } finally {
       await sdk.shutdown();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('opting in to the lean undici instrumentation: no official one added, one client span of ours, the duration on the SDK meter', async () => {
+    // The official one the tests above enabled (a NodeSDK's shutdown leaves it subscribed) would make ours step aside.
+    undiciInstrumentation().disable();
+    // The NodeSDK above left its providers registered (shutdown does not unregister them): this one registers its own.
+    trace.disable();
+    metrics.disable();
+    const lean = leanUndiciInstrumentation();
+    expect(leanUndiciInstrumentation()).toBe(lean);
+    expect(productionSdkConfig({}, { instrumentations: [lean] }).instrumentations.map((i) => i.instrumentationName)).toEqual([
+      LEAN_UNDICI_INSTRUMENTATION_NAME,
+    ]);
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/lean`;
+    const spans = new InMemorySpanExporter();
+    const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+    const sdk = new NodeSDK({
+      ...productionSdkConfig({}, { spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [reader], instrumentations: [lean] }),
+      serviceName: 'app',
+      autoDetectResources: false,
+    });
+    sdk.start();
+    try {
+      const parent = trace.getTracer('test').startSpan('parent');
+      await (await context.with(trace.setSpan(context.active(), parent), () => fetch(url))).text();
+      parent.end();
+      const clients = spans.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+      expect(clients.map((s) => s.instrumentationScope.name)).toEqual([LEAN_UNDICI_INSTRUMENTATION_NAME]);
+      expect(seen[0]!.traceparent).toBe(`00-${parent.spanContext().traceId}-${clients[0]!.spanContext().spanId}-01`);
+      await reader.forceFlush();
+      const names = metricExporter
+        .getMetrics()
+        .flatMap((m) => m.scopeMetrics)
+        .filter((s) => s.scope.name === LEAN_UNDICI_INSTRUMENTATION_NAME)
+        .flatMap((s) => s.metrics.map((metric) => metric.descriptor.name));
+      expect(names).toContain('http.client.request.duration');
+    } finally {
+      await sdk.shutdown();
+      lean.disable();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });

@@ -253,6 +253,22 @@ describe('the protected client of a named dependency (system.dependencyFetch)', 
 });
 
 describe('declared dependencies only, and configureDependency at run time', () => {
+  it("hands fetch the attempt's signal only when a timeout, the call's deadline or the caller's signal can fire it", async () => {
+    const { system } = build({ errorRecovery: { defaults: { ...noBreaker, retry: false, timeoutMs: 0 } }, dependencies: { 'svc-b': {} } });
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const spy = (input: string | URL | Request, init?: RequestInit) => {
+      signals.push(init?.signal);
+      return fetch(input, init);
+    };
+    const svcB = system.dependencyFetch('svc-b', { fetch: spy });
+    expect((await svcB(base)).status).toBe(200);
+    expect((await svcB(base, { deadlineMs: 5000 })).status).toBe(200);
+    expect((await svcB(base, { signal: new AbortController().signal })).status).toBe(200);
+    system.configureOperation('svc-b', { timeoutMs: 1000 });
+    expect((await svcB(base)).status).toBe(200);
+    expect(signals.map((signal) => signal instanceof AbortSignal)).toEqual([false, true, true, true]);
+  });
+
   it('configureOperation naming an undeclared dependency is INVALID_CONFIG naming it; so is dependencyFetch', () => {
     const { system } = build({ dependencies: { 'svc-a': {} } });
     expect(() => system.configureOperation('op', { dependency: 'svc-b' })).toThrow(

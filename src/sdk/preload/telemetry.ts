@@ -2,7 +2,7 @@
 // or propagators beyond W3C, the OTel Node SDK builds the providers, as an application's own would. With
 // none, nothing leaves the process, so the Node SDK (and the OTLP and gRPC exporter code it loads at once)
 // is not loaded: createProductionSystem's embedded providers run with the same resource, our reader and
-// the JSON-lines log processor, and the HTTP and undici (Node's fetch) instrumentations are registered on them.
+// the JSON-lines log processor, and the HTTP and our lean undici (Node's fetch) instrumentations are registered on them.
 import { syncBuiltinESMExports } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import { diag, DiagConsoleLogger, type TextMapPropagator } from '@opentelemetry/api';
@@ -29,7 +29,7 @@ import {
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { moduleRequire } from '../../internal/module-require.js';
 import type { EmbeddedTelemetryOptions } from '../embedded.js';
-import { undiciInstrumentation } from '../instrumentations.js';
+import { leanUndiciInstrumentation } from '../instrumentations.js';
 import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
@@ -147,11 +147,12 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     const { NodeSDK: Sdk } = moduleRequire('@opentelemetry/sdk-node') as typeof SdkNode;
     const exporters = buildExporters(settings, options.report);
     const propagators = preloadPropagators(settings.propagators);
-    // Our config adds the undici instrumentation (Node's fetch) to the HTTP one.
+    // The lean undici instrumentation (Node's fetch, ./undici-client.ts) beside the HTTP one; our config then
+    // adds no official undici instrumentation.
     const { textMapPropagator, ...ours } = productionSdkConfig(cardinality, {
       metricReaders: exporters.metricReaders,
       spanProcessors: exporters.spanProcessors,
-      instrumentations: [httpInstrumentation()],
+      instrumentations: [httpInstrumentation(), leanUndiciInstrumentation()],
       ...(propagators ? { propagators } : {}),
     });
     const sdk = new Sdk({
@@ -182,7 +183,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
-      registerInstrumentations({ instrumentations: [httpInstrumentation(), undiciInstrumentation()] });
+      registerInstrumentations({ instrumentations: [httpInstrumentation(), leanUndiciInstrumentation()] });
       patchHttpModules();
       instrumentServers(options.adminPort);
     },
