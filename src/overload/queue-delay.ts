@@ -36,7 +36,6 @@ const loopActiveMs: ActiveClock = () => performance.eventLoopUtilization().activ
 export class LoopLagProbe implements LoopLag {
   private due = 0;
   private last = 0;
-  private share = 1;
   private armedAt = 0;
   private armedActive = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -48,8 +47,14 @@ export class LoopLagProbe implements LoopLag {
   ) {}
 
   lagMs(now: number): number {
-    const late = (now - this.due) * this.share;
-    return this.timer !== undefined && late > this.last ? late : this.last;
+    if (this.timer === undefined || now <= this.due) return this.last;
+    // Overdue: weighted by the utilisation since the probe was armed, which includes the turn running now. The
+    // previous span's share would be stale exactly when it matters: a loop idle between bursts (share near 0)
+    // that a burst of requests now holds would read near 0 for the whole burst and admit all of it.
+    const wall = now - this.armedAt;
+    const share = Math.min(1, Math.max(0, (this.activeMs() - this.armedActive) / wall));
+    const late = (now - this.due) * share;
+    return late > this.last ? late : this.last;
   }
 
   start(): void {
@@ -75,8 +80,8 @@ export class LoopLagProbe implements LoopLag {
     const now = this.clock.monotonic();
     const active = this.activeMs();
     const wall = now - this.armedAt;
-    this.share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
-    this.last = Math.max(0, now - this.due) * this.share;
+    const share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
+    this.last = Math.max(0, now - this.due) * share;
     this.schedule(now, active);
   };
 }
@@ -99,6 +104,9 @@ export interface QueueDelaySnapshot {
   /** Calls it refused, by class. */
   readonly shed: CountsByClass;
 }
+
+/** `burstMs` times these, by class rank: a burst is cut lowest class first. */
+const BURST_FACTORS = [0.5, 0.75, 1, 2];
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
@@ -123,23 +131,27 @@ export class QueueDelayControl {
   private delaySum = 0;
   private judged = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly burstByRank: readonly number[];
 
   constructor(
     private readonly config: QueueDelayConfig,
     private readonly lag: LoopLag = new LoopLagProbe(config.probeMs),
     private readonly clock: Clock = hotPathClock,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.burstByRank = BURST_FACTORS.map((f) => f * config.burstMs);
+  }
 
   /**
    * Admission of one call of class rank `rank`: records the queue delay it saw, and says whether to refuse it
    * (false) or let it run (true). O(1), no allocation; the caller builds the refusal.
    */
   admit(rank: number): boolean {
-    this.delaySum += this.lag.lagMs(this.clock.monotonic());
+    const lag = this.lag.lagMs(this.clock.monotonic());
+    this.delaySum += lag;
     this.arrivals[rank]!++;
     const p = this.refusalByRank[rank]!;
-    if (p > 0 && (p >= 1 || this.random() < p)) {
+    if (lag > this.burstByRank[rank]! || (p > 0 && (p >= 1 || this.random() < p))) {
       this.shed[rank]!++;
       return false;
     }
