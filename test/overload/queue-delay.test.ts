@@ -106,7 +106,8 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
     expect(totals[0]! / 100).toBeGreaterThan(20);
     expect(totals[0]! / 100).toBeLessThan(60);
     expect(control.refusalByRank[2]).toBeLessThan(0.05);
-    expect(control.refusalByRank[0]).toBeGreaterThan(0.7);
+    // Sheddable calls are refused, by the share and by the bound on the delay a call meets.
+    expect(1 - totals[0]! / (100 * 240)).toBeGreaterThan(0.7);
   });
 
   it('orders every class, critical_plus last, by their recent arrivals', () => {
@@ -135,6 +136,31 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
     // 100 ms intervals: within 3 s.
     expect(intervals).toBeLessThanOrEqual(30);
     for (let n = 0; n < 100; n++) expect(control.admit(2)).toBe(true);
+  });
+
+  it('cuts a burst that arrives within one loop turn where its delay passes burstMs, lowest class first', () => {
+    const lag = new SetLag();
+    const control = new QueueDelayControl(config(), lag, clock(), seeded());
+    // 100 calls of one class read in one turn (clients whose timers fire together): each admitted call runs its
+    // first 1.5 ms chunk before the next is read, each refusal costs 0.3 ms, and no interval has ended yet.
+    const burst = (rank: number): number => {
+      lag.ms = 0;
+      let admitted = 0;
+      for (let n = 0; n < 100; n++) {
+        if (control.admit(rank)) {
+          admitted++;
+          lag.ms += 1.5;
+        } else lag.ms += 0.3;
+      }
+      return admitted;
+    };
+    expect(control.refusal).toBe(0);
+    // critical: cut at 50 ms, about what a 1x loop drains in the 150 ms between bursts of a 3x load.
+    expect(burst(2)).toBe(34);
+    expect(burst(0)).toBe(17);
+    expect(burst(1)).toBe(26);
+    expect(burst(3)).toBe(67);
+    expect(control.snapshot().shed).toEqual({ sheddable: 83, sheddablePlus: 74, critical: 66, criticalPlus: 33 });
   });
 
   it('judges an idle interval by the probe alone, and counts refusals by class', () => {
@@ -189,9 +215,29 @@ describe('loop-lag probe', () => {
     active = 11;
     vi.advanceTimersByTime(10);
     expect(probe.lagMs(c.t)).toBeCloseTo(10, 5);
-    // While overdue, the lateness so far is weighted by the last share.
+    // Overdue while idle again (no callback ran since): the lateness is not its calls'.
     c.t = 230;
-    expect(probe.lagMs(c.t)).toBeCloseTo(11, 5);
+    expect(probe.lagMs(c.t)).toBeCloseTo(10, 5);
+    probe.stop();
+  });
+
+  it('sees a burst that holds the loop after an idle span in full, not weighted by the idle span before it', () => {
+    vi.useFakeTimers();
+    const c = clock();
+    let active = 0;
+    const probe = new LoopLagProbe(5, c, () => active);
+    probe.start();
+    // 100 ms idle between bursts, 1 ms of it active: the probe fires about on time.
+    c.t = 100;
+    active = 1;
+    vi.advanceTimersByTime(5);
+    expect(probe.lagMs(c.t)).toBeLessThan(1);
+    // A burst arrives at 100 and holds the loop: every ms of it is the loop's own work.
+    for (const held of [10, 40, 80]) {
+      c.t = 100 + held;
+      active = 1 + held;
+      expect(probe.lagMs(c.t)).toBeCloseTo(held - 5, 5);
+    }
     probe.stop();
   });
 });
@@ -212,12 +258,13 @@ describe('queue-delay control in the overload manager', () => {
     const m = manager(lag);
     const admission = m.admissionFor('search')!;
     expect(admission).toBeDefined();
-    lag.ms = 1000;
+    lag.ms = 40; // over the target, under the bound a critical call meets (burstMs, 50)
     expect(admission.tryAcquire('critical')).toBeDefined();
+    lag.ms = 1000;
     m.queueDelay!.update();
     expect(() => admission.tryAcquire('critical')).toThrow(expect.objectContaining({ code: 'OVERLOADED', reason: 'queue_delay' }));
     expect(m.getOverloadStatus().shedByClass.critical).toBe(1);
-    expect(m.getOverloadStatus().queueDelay).toMatchObject({ refusal: 0.99, targetMs: 25 });
+    expect(m.getOverloadStatus().queueDelay).toMatchObject({ refusal: 0.6, queueDelayMs: 40, targetMs: 25 });
   });
 
   it('hands the decision to the HTTP edge once it asks: step 5 no longer refuses on the queue delay', () => {
@@ -244,11 +291,12 @@ describe('queue-delay control in the overload manager', () => {
 describe('PRODUCTION_OVERLOAD', () => {
   it('turns the queue-delay control and one adaptive limit over every call on with their defaults, or off', () => {
     const on = resolveConfig({}, { PRODUCTION_OVERLOAD: 'on' }).overload;
-    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20 });
+    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20, maxWaitMs: 250 });
     expect(on.queueDelay).toEqual({
       targetMs: 25,
       intervalMs: 100,
       gain: 0.05,
+      burstMs: 50,
       maxRefusal: 0.99,
       probeMs: 5,
     });
