@@ -22,6 +22,11 @@ export class ClassShare {
   readonly refusalByRank = [0, 0, 0, 0];
   /** Calls refused, by rank. */
   readonly shed = [0, 0, 0, 0];
+  /**
+   * Per rank: true when no lower class is left to refuse first (every lower class with recent arrivals is refused
+   * entirely, or none had any). A cut outside the share (a burst bound) applies to a class only then.
+   */
+  readonly lowerExhausted = [true, true, true, true];
   private readonly arrivals = [0, 0, 0, 0];
   private readonly rates = [0, 0, 0, 0];
 
@@ -72,6 +77,11 @@ export class ClassShare {
         this.refusalByRank[r] = Math.min(1, toRefuse / rate);
         toRefuse = Math.max(0, toRefuse - rate);
       }
+    }
+    let exhausted = true;
+    for (let r = 0; r < 4; r++) {
+      this.lowerExhausted[r] = exhausted;
+      exhausted &&= this.rates[r]! === 0 || this.refusalByRank[r]! >= 1;
     }
   }
 

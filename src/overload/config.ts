@@ -110,7 +110,8 @@ export const queueDelaySchema = z.strictObject({
   gain: z.number().gt(0).max(1).default(0.05),
   /**
    * A call that meets a queue delay over this is refused whatever the share (for `critical` calls; `sheddable`
-   * at half of it, `sheddable_plus` at three quarters, `critical_plus` at twice). The share follows a standing
+   * at half of it, `sheddable_plus` at three quarters, `critical_plus` at twice), once every lower class with
+   * recent arrivals is refused entirely (a lower class is refused first). The share follows a standing
    * queue from one interval to the next; this bound cuts a burst that arrives within one loop turn (clients whose
    * timers fire together) where its queue would pass the latency budget, which no per-interval share can.
    */

@@ -163,6 +163,30 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
     expect(control.snapshot().shed).toEqual({ sheddable: 83, sheddablePlus: 74, critical: 66, criticalPlus: 33 });
   });
 
+  it('cuts a class on the burst bound only once every lower class with arrivals is refused entirely', () => {
+    const lag = new SetLag();
+    const control = new QueueDelayControl(config({ gain: 0.2 }), lag, clock(), () => 0.99);
+    // 80 sheddable and 20 critical calls at 50 ms (twice the target): the share climbs to 0.2 of all calls,
+    // a quarter of the sheddable ones.
+    lag.ms = 50;
+    for (let n = 0; n < 100; n++) control.admit(n % 5 === 0 ? 2 : 0);
+    control.update();
+    expect(control.refusalByRank.slice(0, 3)).toEqual([0.25, 0, 0]);
+    // A critical call meeting 60 ms is not cut while sheddable calls are still admitted; a sheddable one is.
+    lag.ms = 60;
+    expect(control.admit(2)).toBe(true);
+    expect(control.admit(0)).toBe(false);
+    // Every sheddable call refused: now a critical one over the bound is cut too.
+    for (let i = 0; i < 5; i++) {
+      for (let n = 0; n < 100; n++) control.admit(n % 5 === 0 ? 2 : 0);
+      control.update();
+    }
+    expect(control.refusalByRank[0]).toBe(1);
+    expect(control.admit(2)).toBe(false);
+    lag.ms = 45;
+    expect(control.admit(2)).toBe(true);
+  });
+
   it('judges an idle interval by the probe alone, and counts refusals by class', () => {
     const lag = new SetLag();
     const control = new QueueDelayControl(config({ gain: 0.5 }), lag, clock(), () => 0);
