@@ -118,8 +118,8 @@ const round = (n: number): number => Math.round(n * 1000) / 1000;
  * follows the excess and settles where the delay sits at the target, and falls back to zero within about
  * `1 / gain` intervals once the delay is gone. The share is taken from the lowest class first, by the classes'
  * recent arrivals ({@link ClassShare}). Within an interval, a call that meets a delay over `burstMs` (by class)
- * is refused whatever the share, once no lower class is left to refuse first: a burst read in one loop turn is
- * cut where its queue would pass the budget.
+ * is refused whatever the share, while some share is refused and once no lower class is left to refuse first: a
+ * burst read in one loop turn is cut where its queue would pass the budget.
  */
 export class QueueDelayControl {
   private readonly share: ClassShare;
@@ -155,7 +155,10 @@ export class QueueDelayControl {
   admit(rank: number): boolean {
     const lag = this.lag.lagMs(this.clock.monotonic());
     this.delaySum += lag;
-    return !this.share.refuses(rank, lag > this.burstByRank[rank]! && this.share.lowerExhausted[rank]!);
+    // The bound cuts only while the control is refusing at all (CoDel drops within a burst only in its dropping
+    // state): a loop that is not overloaded keeps every call through a turn stretched by the machine's scheduler.
+    const cut = this.share.refusal > 0 && lag > this.burstByRank[rank]! && this.share.lowerExhausted[rank]!;
+    return !this.share.refuses(rank, cut);
   }
 
   /** The refusal of a call `admit` turned away. */

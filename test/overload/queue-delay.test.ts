@@ -140,10 +140,21 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
 
   it('cuts a burst that arrives within one loop turn where its delay passes burstMs, lowest class first', () => {
     const lag = new SetLag();
-    const control = new QueueDelayControl(config(), lag, clock(), seeded());
+    // A control already refusing a little of one class's traffic (one interval just over the target), so the
+    // bound is armed, and no lower class is left to refuse first.
+    const armed = (rank: number) => {
+      const control = new QueueDelayControl(config(), lag, clock(), seeded());
+      lag.ms = 26;
+      for (let n = 0; n < 100; n++) control.admit(rank);
+      control.update();
+      expect(control.refusal).toBeGreaterThan(0);
+      expect(control.refusalByRank[rank]).toBeLessThan(0.01);
+      return control;
+    };
     // 100 calls of one class read in one turn (clients whose timers fire together): each admitted call runs its
     // first 1.5 ms chunk before the next is read, each refusal costs 0.3 ms, and no interval has ended yet.
     const burst = (rank: number): number => {
+      const control = armed(rank);
       lag.ms = 0;
       let admitted = 0;
       for (let n = 0; n < 100; n++) {
@@ -154,13 +165,21 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
       }
       return admitted;
     };
-    expect(control.refusal).toBe(0);
     // critical: cut at 50 ms, about what a 1x loop drains in the 150 ms between bursts of a 3x load.
     expect(burst(2)).toBe(34);
     expect(burst(0)).toBe(17);
     expect(burst(1)).toBe(26);
     expect(burst(3)).toBe(67);
-    expect(control.snapshot().shed).toEqual({ sheddable: 83, sheddablePlus: 74, critical: 66, criticalPlus: 33 });
+  });
+
+  it('cuts nothing on the burst bound while no share is refused: a turn the scheduler stretched is not overload', () => {
+    const lag = new SetLag();
+    const control = new QueueDelayControl(config(), lag, clock(), seeded());
+    for (let n = 0; n < 100; n++) {
+      lag.ms = n * 1.5;
+      expect(control.admit(n % 4)).toBe(true);
+    }
+    expect(control.snapshot().shed).toEqual({ sheddable: 0, sheddablePlus: 0, critical: 0, criticalPlus: 0 });
   });
 
   it('cuts a class on the burst bound only once every lower class with arrivals is refused entirely', () => {
