@@ -110,10 +110,11 @@ export const queueDelaySchema = z.strictObject({
   gain: z.number().gt(0).max(1).default(0.05),
   /**
    * A call that meets a queue delay over this is refused whatever the share (for `critical` calls; `sheddable`
-   * at half of it, `sheddable_plus` at three quarters, `critical_plus` at twice), once every lower class with
-   * recent arrivals is refused entirely (a lower class is refused first). The share follows a standing
-   * queue from one interval to the next; this bound cuts a burst that arrives within one loop turn (clients whose
-   * timers fire together) where its queue would pass the latency budget, which no per-interval share can.
+   * at half of it, `sheddable_plus` at three quarters, `critical_plus` at twice), while some share is refused
+   * and once every lower class with recent arrivals is refused entirely (a lower class is refused first). The
+   * share follows a standing queue from one interval to the next; this bound cuts a burst that arrives within
+   * one loop turn (clients whose timers fire together) where its queue would pass the latency budget, which no
+   * per-interval share can.
    */
   burstMs: z.number().positive().max(60_000).default(50),
   /** The refused share never goes above this (some calls always run, so the delay is always measured). */
