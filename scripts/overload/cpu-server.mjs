@@ -42,6 +42,10 @@ const system = createProductionSystem(
   { env: control === 'off' ? {} : { PRODUCTION_OVERLOAD: 'on' }, ...(lag ? { overload: { loopLag: lag } } : {}) },
 );
 
+// With `trace`, one line per 100 ms on stderr: CPU share, the control's judged delay and refused share, and what
+// the clients did in that span (requests, refused at the edge, new connections), to see how a load generator's
+// arrivals meet the control.
+const seen = { requests: 0, refused: 0, connections: 0 };
 if (opts.trace) {
   let cpu = process.cpuUsage();
   let at = performance.now();
@@ -53,10 +57,11 @@ if (opts.trace) {
     cpu = process.cpuUsage();
     const share = (used.user + used.system) / 1000 / (now - at);
     at = now;
-    const l = o?.limits[0];
+    const c = q?.refusalByClass;
     process.stderr.write(
-      `${Math.round(now)} cpu=${share.toFixed(2)} d=${q?.queueDelayMs} p=${q?.refusal} limit=${l?.limit} inflight=${l?.inFlight} ${JSON.stringify(q?.refusalByClass)}\n`,
+      `${Math.round(now)} cpu=${share.toFixed(2)} d=${q?.queueDelayMs} p=${q?.refusal} req=${seen.requests} 503=${seen.refused} conn=${seen.connections} by=${c ? [c.sheddable, c.sheddablePlus, c.critical, c.criticalPlus].join('/') : '-'}\n`,
     );
+    seen.requests = seen.refused = seen.connections = 0;
   }, 100).unref();
 }
 
@@ -83,7 +88,13 @@ function handle(req, res) {
 }
 
 const listener = control === 'edge' ? withOverloadGuard(system, handle, { criticality: classOf }) : handle;
-const server = http.createServer((req, res) => (req.url === '/stats' ? handle(req, res) : listener(req, res)));
+const server = http.createServer((req, res) => {
+  if (req.url === '/stats') return handle(req, res);
+  seen.requests++;
+  listener(req, res);
+  if (res.statusCode === 503) seen.refused++;
+});
+server.on('connection', () => seen.connections++);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
 process.on('SIGTERM', () => {

@@ -257,6 +257,10 @@ function overloadView(o: OverloadStatus): OverloadView {
     })),
     shedByClass: { ...o.shedByClass },
     signals: o.signals === null ? null : { ...o.signals },
+    queueDelay:
+      o.queueDelay === null
+        ? null
+        : { ...o.queueDelay, refusalByClass: { ...o.queueDelay.refusalByClass }, shed: { ...o.queueDelay.shed } },
     throttles: o.throttles.slice(0, STATUS_LIMITS.operations).map((t) => ({
       dependency: clip(t.dependency, 256),
       probability: Math.round(t.probability * 1000) / 1000,

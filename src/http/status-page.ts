@@ -78,7 +78,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <div><h2>Resources</h2>${table('resources', ['Resource', 'Now', 'Peak', 'Limit', 'Use'])}</div>
 <div><h2>Rate limits</h2><p id="limits-state" class="muted"></p>${table('scopes', ['Scope', 'Allowed', 'Rejected'])}</div>
 <div><h2>Busiest users by refusals</h2>${table('top-users', ['User', 'Refusals'])}</div></div>
-<section id="overload-section" hidden><h2>Overload</h2><p id="overload-state" class="muted"></p>${table('overload-limits', ['Limit', 'Algorithm', 'Limit now', 'Bounds', 'In flight', 'Waiting', 'RTT', 'Shed (sheddable / + / critical / +)'])}
+<section id="overload-section" hidden><h2>Overload</h2><p id="overload-state" class="muted"></p><p id="overload-queue-delay" class="muted"></p>${table('overload-limits', ['Limit', 'Algorithm', 'Limit now', 'Bounds', 'In flight', 'Waiting', 'RTT', 'Shed (sheddable / + / critical / +)'])}
 ${table('overload-throttles', ['Dependency', 'Refusal probability', 'Requests', 'Accepted', 'Throttled'])}</section>
 <h2>Recent logs</h2><form id="filters"><label for="level">Level ≥</label><select id="level"><option value="">any</option><option>debug</option><option>info</option><option>warn</option><option>error</option><option>critical</option></select>
 <label for="cid">Correlation ID</label><input id="cid" size="36"><button type="submit">Filter</button></form>

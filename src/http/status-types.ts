@@ -178,6 +178,8 @@ export interface OverloadView {
   limits: AdaptiveLimitRow[];
   shedByClass: ClassCounts;
   signals: { eventLoopUtilization: number; eventLoopDelayP99Ms: number; heapUsedRatio: number; shedding: string } | null;
+  /** The queue-delay control: judged delay against its target, refused share by class, refusals so far; null when off. */
+  queueDelay: { targetMs: number; queueDelayMs: number; refusal: number; refusalByClass: ClassCounts; shed: ClassCounts } | null;
   throttles: ThrottleRow[];
 }
 

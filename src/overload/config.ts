@@ -67,7 +67,10 @@ export type AdaptiveConcurrencyConfig = z.output<typeof adaptiveConcurrencySchem
 /** Adaptive concurrency limit settings as callers write them. */
 export type AdaptiveConcurrencyConfigInput = z.input<typeof adaptiveConcurrencySchema>;
 
-/** Schema of {@link NodeSignalsConfig}: thresholds of Node's own load signals; null turns one off. */
+/**
+ * Schema of {@link NodeSignalsConfig}: thresholds of Node's own load signals (null turns one off), over which a
+ * share of calls is refused that follows the excess, lowest class first.
+ */
 export const nodeSignalsSchema = z.strictObject({
   /** Event-loop utilisation (0 to 1) over the last sample interval. */
   eventLoopUtilization: z.number().gt(0).max(1).nullable().default(0.95),
@@ -75,8 +78,15 @@ export const nodeSignalsSchema = z.strictObject({
   eventLoopDelayP99Ms: z.number().positive().max(3_600_000).nullable().default(200),
   /** Heap in use as a share of the heap's limit (`v8.getHeapStatistics().heap_size_limit`). */
   heapUsedRatio: z.number().gt(0).max(1).nullable().default(0.9),
-  /** A signal this many times over its threshold sheds `sheddable_plus` too (at its threshold only `sheddable`). */
+  /**
+   * A signal this many times over its threshold moves the refused share by the full `gain` per sample; at its
+   * threshold the share holds, under it the share falls.
+   */
   severeFactor: z.number().min(1).max(100).default(1.25),
+  /** Largest move of the refused share per sample. */
+  gain: z.number().gt(0).max(1).default(0.1),
+  /** The refused share never goes above this (some calls always run, so the signals can fall). */
+  maxRefusal: z.number().gt(0).max(1).default(0.99),
   /** How often the signals are sampled. */
   sampleIntervalMs: z.number().int().min(50).max(60_000).default(500),
 });
@@ -98,6 +108,15 @@ export const queueDelaySchema = z.strictObject({
   intervalMs: z.number().int().min(10).max(60_000).default(100),
   /** Share moved per interval per unit of relative excess ((delay - target) / target, within -1 and 1). */
   gain: z.number().gt(0).max(1).default(0.05),
+  /**
+   * A call that meets a queue delay over this is refused whatever the share (for `critical` calls; `sheddable`
+   * at half of it, `sheddable_plus` at three quarters, `critical_plus` at twice), while some share is refused
+   * and once every lower class with recent arrivals is refused entirely (a lower class is refused first). The
+   * share follows a standing queue from one interval to the next; this bound cuts a burst that arrives within
+   * one loop turn (clients whose timers fire together) where its queue would pass the latency budget, which no
+   * per-interval share can.
+   */
+  burstMs: z.number().positive().max(60_000).default(50),
   /** The refused share never goes above this (some calls always run, so the delay is always measured). */
   maxRefusal: z.number().gt(0).max(1).default(0.99),
   /** Period of the loop-lag probe timer, in ms. */

@@ -81,7 +81,7 @@ class Admission implements OperationAdmission {
     const { queueDelay, signals } = this.manager;
     if (queueDelay !== undefined && !this.manager.edgeAdmission && !queueDelay.admit(criticalityRank(criticality)))
       throw this.manager.shedByQueueDelay(this.operation, criticality);
-    if (signals !== undefined && criticalityRank(criticality) < signals.shedBelow)
+    if (signals !== undefined && !signals.admit(criticalityRank(criticality)))
       throw this.manager.shedBySignals(this.operation, criticality);
     return this.limiter === undefined ? NO_LIMIT : this.limiter.tryAcquire(criticality);
   }
@@ -133,7 +133,7 @@ export class OverloadManager implements OverloadGate {
       this.queueDelay.start();
     }
     if (this.config.signals !== false) {
-      this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe);
+      this.signals = this.sampler = new NodeSignals(this.config.signals, options.signalProbe, options.random);
       this.sampler.sample();
       this.sampler.start();
     }

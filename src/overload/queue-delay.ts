@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import type { QueueDelayConfig } from './config.js';
-import { countsByClass, type CountsByClass } from './criticality.js';
+import type { CountsByClass } from './criticality.js';
+import { ClassShare } from './class-share.js';
 
 /**
  * How late the event loop runs, read per call. A timer is due every `probeMs`; when it fires late, the lateness
@@ -36,7 +37,6 @@ const loopActiveMs: ActiveClock = () => performance.eventLoopUtilization().activ
 export class LoopLagProbe implements LoopLag {
   private due = 0;
   private last = 0;
-  private share = 1;
   private armedAt = 0;
   private armedActive = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -48,8 +48,14 @@ export class LoopLagProbe implements LoopLag {
   ) {}
 
   lagMs(now: number): number {
-    const late = (now - this.due) * this.share;
-    return this.timer !== undefined && late > this.last ? late : this.last;
+    if (this.timer === undefined || now <= this.due) return this.last;
+    // Overdue: weighted by the utilisation since the probe was armed, which includes the turn running now. The
+    // previous span's share would be stale exactly when it matters: a loop idle between bursts (share near 0)
+    // that a burst of requests now holds would read near 0 for the whole burst and admit all of it.
+    const wall = now - this.armedAt;
+    const share = Math.min(1, Math.max(0, (this.activeMs() - this.armedActive) / wall));
+    const late = (now - this.due) * share;
+    return late > this.last ? late : this.last;
   }
 
   start(): void {
@@ -75,8 +81,8 @@ export class LoopLagProbe implements LoopLag {
     const now = this.clock.monotonic();
     const active = this.activeMs();
     const wall = now - this.armedAt;
-    this.share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
-    this.last = Math.max(0, now - this.due) * this.share;
+    const share = wall > 0 ? Math.min(1, Math.max(0, (active - this.armedActive) / wall)) : 1;
+    this.last = Math.max(0, now - this.due) * share;
     this.schedule(now, active);
   };
 }
@@ -85,7 +91,7 @@ export class LoopLagProbe implements LoopLag {
 export interface QueueDelaySnapshot {
   /** The queue delay it keeps calls under, in ms. */
   readonly targetMs: number;
-  /** The judged queue delay of the last interval (the least any call saw, as CoDel judges), in ms. */
+  /** The judged queue delay of the last interval (the mean of what its calls saw), in ms. */
   readonly queueDelayMs: number;
   /** Share of all calls it refuses now, 0 to `maxRefusal`. */
   readonly refusal: number;
@@ -100,26 +106,24 @@ export interface QueueDelaySnapshot {
   readonly shed: CountsByClass;
 }
 
+/** `burstMs` times these, by class rank: a burst is cut lowest class first. */
+const BURST_FACTORS = [0.5, 0.75, 1, 2];
+
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
 /**
  * Proportional shedding on the time calls wait before they run (CoDel's sojourn time, not the queue's length).
- * Every call reports the loop lag it saw; each `intervalMs` the least of those is the interval's queue delay (a
- * burst that drains within the interval leaves one call with a short wait; a standing queue leaves none). A
+ * Every call reports the loop lag it saw; each `intervalMs` their mean is the interval's queue delay. A
  * controller moves the share of calls to refuse by `gain x (delay - target) / target` per interval, so the share
  * follows the excess and settles where the delay sits at the target, and falls back to zero within about
  * `1 / gain` intervals once the delay is gone. The share is taken from the lowest class first, by the classes'
- * recent arrivals: `sheddable` calls are all refused before a `sheddable_plus` one is, and `critical_plus` last.
+ * recent arrivals ({@link ClassShare}). Within an interval, a call that meets a delay over `burstMs` (by class)
+ * is refused whatever the share, while some share is refused and once no lower class is left to refuse first: a
+ * burst read in one loop turn is cut where its queue would pass the budget.
  */
 export class QueueDelayControl {
-  /** The share of calls refused now. */
-  refusal = 0;
-  /** Probability that a call of each class rank is refused now. */
-  readonly refusalByRank = [0, 0, 0, 0];
-  /** Calls refused, by rank. */
-  readonly shed = [0, 0, 0, 0];
-  private readonly arrivals = [0, 0, 0, 0];
-  private readonly rates = [0, 0, 0, 0];
+  private readonly share: ClassShare;
+  private readonly burstByRank: readonly number[];
   private delaySum = 0;
   private judged = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -128,22 +132,33 @@ export class QueueDelayControl {
     private readonly config: QueueDelayConfig,
     private readonly lag: LoopLag = new LoopLagProbe(config.probeMs),
     private readonly clock: Clock = hotPathClock,
-    private readonly random: () => number = Math.random,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.share = new ClassShare(config.maxRefusal, random);
+    this.burstByRank = BURST_FACTORS.map((f) => f * config.burstMs);
+  }
+
+  /** The share of calls refused now. */
+  get refusal(): number {
+    return this.share.refusal;
+  }
+
+  /** Probability that a call of each class rank is refused now. */
+  get refusalByRank(): readonly number[] {
+    return this.share.refusalByRank;
+  }
 
   /**
    * Admission of one call of class rank `rank`: records the queue delay it saw, and says whether to refuse it
    * (false) or let it run (true). O(1), no allocation; the caller builds the refusal.
    */
   admit(rank: number): boolean {
-    this.delaySum += this.lag.lagMs(this.clock.monotonic());
-    this.arrivals[rank]!++;
-    const p = this.refusalByRank[rank]!;
-    if (p > 0 && (p >= 1 || this.random() < p)) {
-      this.shed[rank]!++;
-      return false;
-    }
-    return true;
+    const lag = this.lag.lagMs(this.clock.monotonic());
+    this.delaySum += lag;
+    // The bound cuts only while the control is refusing at all (CoDel drops within a burst only in its dropping
+    // state): a loop that is not overloaded keeps every call through a turn stretched by the machine's scheduler.
+    const cut = this.share.refusal > 0 && lag > this.burstByRank[rank]! && this.share.lowerExhausted[rank]!;
+    return !this.share.refuses(rank, cut);
   }
 
   /** The refusal of a call `admit` turned away. */
@@ -159,33 +174,12 @@ export class QueueDelayControl {
   /** Ends one interval: judges its queue delay, moves the refused share, spreads it over the classes. */
   update(): void {
     // No call in the interval: no queue of calls to judge; the probe's own lag says whether the loop is busy.
-    let count = 0;
-    for (let r = 0; r < 4; r++) count += this.arrivals[r]!;
+    const count = this.share.arrived();
     const delay = count === 0 ? this.lag.lagMs(this.clock.monotonic()) : this.delaySum / count;
     this.delaySum = 0;
     this.judged = delay;
-    const { targetMs, gain, maxRefusal } = this.config;
-    const error = Math.max(-1, Math.min(1, (delay - targetMs) / targetMs));
-    this.refusal = Math.max(0, Math.min(maxRefusal, this.refusal + gain * error));
-    let total = 0;
-    for (let r = 0; r < 4; r++) {
-      // Arrivals smoothed over about two intervals, so one quiet interval does not swing the split.
-      this.rates[r] = this.rates[r]! * 0.5 + this.arrivals[r]! * 0.5;
-      this.arrivals[r] = 0;
-      total += this.rates[r]!;
-    }
-    // No recent arrivals: split as if every class had the same traffic.
-    const even = total === 0;
-    let toRefuse = this.refusal * (even ? 4 : total);
-    for (let r = 0; r < 4; r++) {
-      const rate = even ? 1 : this.rates[r]!;
-      if (this.refusal === 0) this.refusalByRank[r] = 0;
-      else if (rate <= 0) this.refusalByRank[r] = toRefuse > 0 ? 1 : 0;
-      else {
-        this.refusalByRank[r] = Math.min(1, toRefuse / rate);
-        toRefuse = Math.max(0, toRefuse - rate);
-      }
-    }
+    const { targetMs, gain } = this.config;
+    this.share.move(gain * Math.max(-1, Math.min(1, (delay - targetMs) / targetMs)));
   }
 
   /** Starts the probe and the interval timer (both unref'd). */
@@ -205,13 +199,12 @@ export class QueueDelayControl {
 
   /** Plain JSON state. */
   snapshot(): QueueDelaySnapshot {
-    const p = this.refusalByRank.map(round);
     return {
       targetMs: this.config.targetMs,
       queueDelayMs: round(this.judged),
-      refusal: round(this.refusal),
-      refusalByClass: { sheddable: p[0]!, sheddablePlus: p[1]!, critical: p[2]!, criticalPlus: p[3]! },
-      shed: countsByClass(this.shed),
+      refusal: round(this.share.refusal),
+      refusalByClass: this.share.byClass(),
+      shed: this.share.shedByClass(),
     };
   }
 

@@ -2,6 +2,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { loopDelaySampler } from '../internal/loop-delay.js';
 import { getHeapStatistics } from 'node:v8';
 import { guarded } from '../telemetry/internal-errors.js';
+import { ClassShare } from './class-share.js';
 import type { NodeSignalsConfig } from './config.js';
 
 /** Where Node's load signals come from; tests inject their own. */
@@ -36,44 +37,77 @@ export function processSignalProbe(): SignalProbe {
   };
 }
 
-/** The last sample of Node's signals, and which classes they shed. */
+/** The last sample of Node's signals, and the share of calls they refuse. */
 export interface NodeSignalsSnapshot {
   readonly eventLoopUtilization: number;
   readonly eventLoopDelayP99Ms: number;
   readonly heapUsedRatio: number;
-  /** Classes refused on these signals now: none, `sheddable`, or `sheddable` and `sheddable_plus`. */
-  readonly shedding: 'none' | 'sheddable' | 'sheddable_plus';
+  /** The highest class refused now (`none` while nothing is), lowest class first. */
+  readonly shedding: 'none' | 'sheddable' | 'sheddable_plus' | 'critical' | 'critical_plus';
+  /** Share of all calls refused on these signals now, 0 to `maxRefusal`. */
+  readonly refusal: number;
+  /** Probability a call of each class is refused now. */
+  readonly refusalByClass: {
+    readonly sheddable: number;
+    readonly sheddablePlus: number;
+    readonly critical: number;
+    readonly criticalPlus: number;
+  };
 }
 
 /** What admission reads of Node's signals, and how a test samples them now. */
 export interface SignalShedding {
-  /** Calls of a class rank below this are refused now: 0 none, 1 `sheddable`, 2 `sheddable` and `sheddable_plus`. */
-  readonly shedBelow: number;
+  /** Admission of one call of class rank `rank`: false when the signals refuse it. O(1). */
+  admit(rank: number): boolean;
   /** Samples now. */
   sample(): void;
   /** Plain JSON state. */
   snapshot(): NodeSignalsSnapshot;
 }
 
+const SHEDDING = ['none', 'sheddable', 'sheddable_plus', 'critical', 'critical_plus'] as const;
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+const clamp = (n: number): number => Math.max(-1, Math.min(1, n));
+
 /**
- * Node's own load signals, sampled on an unref'd timer (never per call). At its threshold a signal sheds
- * `sheddable` calls; at `severeFactor` times its threshold `sheddable_plus` calls too. `critical` and
- * `critical_plus` calls are never refused on signals: only the concurrency limit refuses those.
+ * Node's own load signals, sampled on an unref'd timer (never per call), shedding a share of calls that follows
+ * the excess. Each sample takes the worst signal over its threshold (`worst = signal / threshold`) and moves the
+ * refused share by `gain x (worst - 1) / (severeFactor - 1)`, within -gain and +gain: the share climbs while a
+ * signal is over its threshold, by the full gain at `severeFactor` times it, and falls once all are under, so it
+ * settles where the worst signal sits at its threshold. The share is taken from the lowest class first by the
+ * classes' recent arrivals ({@link ClassShare}): every class can be refused, `critical_plus` last.
  */
 export class NodeSignals implements SignalShedding {
-  /** Calls of a class rank below this are refused now: 0 none, 1 `sheddable`, 2 `sheddable` and `sheddable_plus`. */
-  shedBelow = 0;
+  private readonly share: ClassShare;
   private elu = 0;
   private delay = 0;
   private heap = 0;
+  private excess = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: NodeSignalsConfig,
     private readonly probe: SignalProbe = processSignalProbe(),
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.share = new ClassShare(config.maxRefusal, random);
+  }
 
-  /** Samples now (the timer does this every `sampleIntervalMs`). */
+  /** The share of calls refused now. */
+  get refusal(): number {
+    return this.share.refusal;
+  }
+
+  /** Probability that a call of each class rank is refused now. */
+  get refusalByRank(): readonly number[] {
+    return this.share.refusalByRank;
+  }
+
+  admit(rank: number): boolean {
+    return !this.share.refuses(rank);
+  }
+
+  /** Samples now (the timer does this every `sampleIntervalMs`) and moves the refused share. */
   sample(): void {
     const delay = this.probe.eventLoopDelayP99Ms();
     this.elu = this.probe.eventLoopUtilization();
@@ -85,7 +119,13 @@ export class NodeSignals implements SignalShedding {
       c.eventLoopDelayP99Ms === null ? 0 : this.delay / c.eventLoopDelayP99Ms,
       c.heapUsedRatio === null ? 0 : this.heap / c.heapUsedRatio,
     );
-    this.shedBelow = worst >= c.severeFactor ? 2 : worst >= 1 ? 1 : 0;
+    // severeFactor 1 would divide by zero: any excess then moves the share by the full gain.
+    const excess = (worst - 1) / Math.max(c.severeFactor - 1, 1e-6);
+    // The excess's trend damps the move, as PIE (RFC 8033) adds the delay's change to its error: a backlog keeps
+    // the signals up after the share is already enough to drain it, and a pure sum of excesses overshoots into a
+    // cycle of refusing nearly all, then nearly none.
+    this.share.move(c.gain * (clamp(excess) + clamp(excess - this.excess)));
+    this.excess = excess;
   }
 
   /** Starts the sampling timer (unref'd). */
@@ -104,12 +144,15 @@ export class NodeSignals implements SignalShedding {
 
   /** Plain JSON state. */
   snapshot(): NodeSignalsSnapshot {
-    const round = (n: number): number => Math.round(n * 1000) / 1000;
+    let highest = 0;
+    this.share.refusalByRank.forEach((p, rank) => (highest = p > 0 ? rank + 1 : highest));
     return {
       eventLoopUtilization: round(this.elu),
       eventLoopDelayP99Ms: round(this.delay),
       heapUsedRatio: round(this.heap),
-      shedding: this.shedBelow === 0 ? 'none' : this.shedBelow === 1 ? 'sheddable' : 'sheddable_plus',
+      shedding: SHEDDING[highest]!,
+      refusal: round(this.share.refusal),
+      refusalByClass: this.share.byClass(),
     };
   }
 

@@ -13,9 +13,12 @@ import { criticalityFromBaggageHeader } from '../../src/http/overload-guard.js';
 import { OverloadManager } from '../../src/overload/manager.js';
 import type { LoopLag } from '../../src/overload/queue-delay.js';
 
-/** Overload control whose loop lag the test sets: at 1000 ms the refused share is at its cap for all but critical_plus. */
+/**
+ * Overload control whose loop lag the test sets: at 90 ms the refused share is at its cap for all but critical_plus
+ * (and under the 100 ms a critical_plus call may meet before it is cut as part of a burst).
+ */
 function overloaded(): OverloadManager {
-  const lag: LoopLag = { lagMs: () => 1000, start() {}, stop() {} };
+  const lag: LoopLag = { lagMs: () => 90, start() {}, stop() {} };
   // The interval timer never fires within a test: the one update below is the judgement.
   const m = new OverloadManager({ queueDelay: { gain: 1, intervalMs: 60_000 } }, {}, { loopLag: lag, random: () => 0.99, metrics: false });
   m.queueDelay!.update();

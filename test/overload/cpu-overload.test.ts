@@ -50,9 +50,14 @@ describe('overload control when the event loop is the bottleneck (child processe
       // Back at 0.5x, full admission returns within 5 s.
       expect(on.recoveryMs, details).not.toBeNull();
       expect(on.recoveryMs!, details).toBeLessThanOrEqual(5000);
-      // hey (Debian's), a load generator we did not write, sees fast 200s and refusals too.
+      // hey (Debian's), a load generator we did not write, sees fast 200s and refusals too. Its 100 workers'
+      // timers fire together, so its load comes as bursts of 100 (docs/overload.md, "Bursts"): the control
+      // cuts each burst near the third it can serve instead of refusing it down to the concurrency limit
+      // (before: 83-93 % refused, goodput 0.22-0.43 in the same minutes; the excess alone is 67 %).
       expect(hey.p99Ms ?? Infinity, details).toBeLessThanOrEqual(1500);
       expect(hey.refused, details).toBeGreaterThan(0);
+      expect(hey.refusedShare, details).toBeLessThan(0.9);
+      expect(hey.goodput, details).toBeGreaterThanOrEqual(0.25);
     },
   );
 });

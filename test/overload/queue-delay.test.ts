@@ -106,7 +106,8 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
     expect(totals[0]! / 100).toBeGreaterThan(20);
     expect(totals[0]! / 100).toBeLessThan(60);
     expect(control.refusalByRank[2]).toBeLessThan(0.05);
-    expect(control.refusalByRank[0]).toBeGreaterThan(0.7);
+    // Sheddable calls are refused, by the share and by the bound on the delay a call meets.
+    expect(1 - totals[0]! / (100 * 240)).toBeGreaterThan(0.7);
   });
 
   it('orders every class, critical_plus last, by their recent arrivals', () => {
@@ -135,6 +136,74 @@ describe('queue-delay control (proportional shedding on the loop lag calls saw)'
     // 100 ms intervals: within 3 s.
     expect(intervals).toBeLessThanOrEqual(30);
     for (let n = 0; n < 100; n++) expect(control.admit(2)).toBe(true);
+  });
+
+  it('cuts a burst that arrives within one loop turn where its delay passes burstMs, lowest class first', () => {
+    const lag = new SetLag();
+    // A control already refusing a little of one class's traffic (one interval just over the target), so the
+    // bound is armed, and no lower class is left to refuse first.
+    const armed = (rank: number) => {
+      const control = new QueueDelayControl(config(), lag, clock(), seeded());
+      lag.ms = 26;
+      for (let n = 0; n < 100; n++) control.admit(rank);
+      control.update();
+      expect(control.refusal).toBeGreaterThan(0);
+      expect(control.refusalByRank[rank]).toBeLessThan(0.01);
+      return control;
+    };
+    // 100 calls of one class read in one turn (clients whose timers fire together): each admitted call runs its
+    // first 1.5 ms chunk before the next is read, each refusal costs 0.3 ms, and no interval has ended yet.
+    const burst = (rank: number): number => {
+      const control = armed(rank);
+      lag.ms = 0;
+      let admitted = 0;
+      for (let n = 0; n < 100; n++) {
+        if (control.admit(rank)) {
+          admitted++;
+          lag.ms += 1.5;
+        } else lag.ms += 0.3;
+      }
+      return admitted;
+    };
+    // critical: cut at 50 ms, about what a 1x loop drains in the 150 ms between bursts of a 3x load.
+    expect(burst(2)).toBe(34);
+    expect(burst(0)).toBe(17);
+    expect(burst(1)).toBe(26);
+    expect(burst(3)).toBe(67);
+  });
+
+  it('cuts nothing on the burst bound while no share is refused: a turn the scheduler stretched is not overload', () => {
+    const lag = new SetLag();
+    const control = new QueueDelayControl(config(), lag, clock(), seeded());
+    for (let n = 0; n < 100; n++) {
+      lag.ms = n * 1.5;
+      expect(control.admit(n % 4)).toBe(true);
+    }
+    expect(control.snapshot().shed).toEqual({ sheddable: 0, sheddablePlus: 0, critical: 0, criticalPlus: 0 });
+  });
+
+  it('cuts a class on the burst bound only once every lower class with arrivals is refused entirely', () => {
+    const lag = new SetLag();
+    const control = new QueueDelayControl(config({ gain: 0.2 }), lag, clock(), () => 0.99);
+    // 80 sheddable and 20 critical calls at 50 ms (twice the target): the share climbs to 0.2 of all calls,
+    // a quarter of the sheddable ones.
+    lag.ms = 50;
+    for (let n = 0; n < 100; n++) control.admit(n % 5 === 0 ? 2 : 0);
+    control.update();
+    expect(control.refusalByRank.slice(0, 3)).toEqual([0.25, 0, 0]);
+    // A critical call meeting 60 ms is not cut while sheddable calls are still admitted; a sheddable one is.
+    lag.ms = 60;
+    expect(control.admit(2)).toBe(true);
+    expect(control.admit(0)).toBe(false);
+    // Every sheddable call refused: now a critical one over the bound is cut too.
+    for (let i = 0; i < 5; i++) {
+      for (let n = 0; n < 100; n++) control.admit(n % 5 === 0 ? 2 : 0);
+      control.update();
+    }
+    expect(control.refusalByRank[0]).toBe(1);
+    expect(control.admit(2)).toBe(false);
+    lag.ms = 45;
+    expect(control.admit(2)).toBe(true);
   });
 
   it('judges an idle interval by the probe alone, and counts refusals by class', () => {
@@ -189,9 +258,29 @@ describe('loop-lag probe', () => {
     active = 11;
     vi.advanceTimersByTime(10);
     expect(probe.lagMs(c.t)).toBeCloseTo(10, 5);
-    // While overdue, the lateness so far is weighted by the last share.
+    // Overdue while idle again (no callback ran since): the lateness is not its calls'.
     c.t = 230;
-    expect(probe.lagMs(c.t)).toBeCloseTo(11, 5);
+    expect(probe.lagMs(c.t)).toBeCloseTo(10, 5);
+    probe.stop();
+  });
+
+  it('sees a burst that holds the loop after an idle span in full, not weighted by the idle span before it', () => {
+    vi.useFakeTimers();
+    const c = clock();
+    let active = 0;
+    const probe = new LoopLagProbe(5, c, () => active);
+    probe.start();
+    // 100 ms idle between bursts, 1 ms of it active: the probe fires about on time.
+    c.t = 100;
+    active = 1;
+    vi.advanceTimersByTime(5);
+    expect(probe.lagMs(c.t)).toBeLessThan(1);
+    // A burst arrives at 100 and holds the loop: every ms of it is the loop's own work.
+    for (const held of [10, 40, 80]) {
+      c.t = 100 + held;
+      active = 1 + held;
+      expect(probe.lagMs(c.t)).toBeCloseTo(held - 5, 5);
+    }
     probe.stop();
   });
 });
@@ -212,12 +301,13 @@ describe('queue-delay control in the overload manager', () => {
     const m = manager(lag);
     const admission = m.admissionFor('search')!;
     expect(admission).toBeDefined();
-    lag.ms = 1000;
+    lag.ms = 40; // over the target, under the bound a critical call meets (burstMs, 50)
     expect(admission.tryAcquire('critical')).toBeDefined();
+    lag.ms = 1000;
     m.queueDelay!.update();
     expect(() => admission.tryAcquire('critical')).toThrow(expect.objectContaining({ code: 'OVERLOADED', reason: 'queue_delay' }));
     expect(m.getOverloadStatus().shedByClass.critical).toBe(1);
-    expect(m.getOverloadStatus().queueDelay).toMatchObject({ refusal: 0.99, targetMs: 25 });
+    expect(m.getOverloadStatus().queueDelay).toMatchObject({ refusal: 0.6, queueDelayMs: 40, targetMs: 25 });
   });
 
   it('hands the decision to the HTTP edge once it asks: step 5 no longer refuses on the queue delay', () => {
@@ -244,11 +334,12 @@ describe('queue-delay control in the overload manager', () => {
 describe('PRODUCTION_OVERLOAD', () => {
   it('turns the queue-delay control and one adaptive limit over every call on with their defaults, or off', () => {
     const on = resolveConfig({}, { PRODUCTION_OVERLOAD: 'on' }).overload;
-    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20 });
+    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20, maxWaitMs: 250 });
     expect(on.queueDelay).toEqual({
       targetMs: 25,
       intervalMs: 100,
       gain: 0.05,
+      burstMs: 50,
       maxRefusal: 0.99,
       probeMs: 5,
     });

@@ -4,7 +4,6 @@ import { createProductionSystem, errorResponse, type ProductionConfigInput, type
 import { OverloadedError, RateLimitedError } from '../../src/errors.js';
 import { OverloadManager } from '../../src/overload/manager.js';
 import { buildStatusDocument } from '../../src/http/status-data.js';
-import type { SignalProbe } from '../../src/overload/signals.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -140,40 +139,8 @@ describe('overload control in the pipeline', () => {
   });
 });
 
+// Proportional shedding on the signals: test/overload/signals.test.ts.
 describe("Node's own signals", () => {
-  const probe = (elu: number): SignalProbe & { elu: number } => {
-    const p = {
-      elu,
-      eventLoopUtilization: () => p.elu,
-      eventLoopDelayP99Ms: () => Number.NaN,
-      heapUsedRatio: () => 0.1,
-      close: () => undefined,
-    };
-    return p;
-  };
-
-  it('shed sheddable first, then sheddable_plus past severeFactor; critical is never shed on signals', () => {
-    const p = probe(0.5);
-    const m = new OverloadManager({ signals: { eventLoopUtilization: 0.8, severeFactor: 1.2 } }, {}, { signalProbe: p, metrics: false });
-    const admission = m.admissionFor('op')!;
-    expect(admission.tryAcquire('sheddable')).toBeDefined();
-    p.elu = 0.85;
-    m.signals!.sample();
-    expect(() => admission.tryAcquire('sheddable')).toThrow(
-      expect.objectContaining({ code: 'OVERLOADED', reason: 'signals', criticality: 'sheddable' }),
-    );
-    expect(admission.tryAcquire('sheddable_plus')).toBeDefined();
-    p.elu = 0.99;
-    m.signals!.sample();
-    expect(() => admission.tryAcquire('sheddable_plus')).toThrow(expect.objectContaining({ reason: 'signals' }));
-    expect(admission.tryAcquire('critical')).toBeDefined();
-    expect(m.getOverloadStatus()).toMatchObject({
-      signals: { eventLoopUtilization: 0.99, shedding: 'sheddable_plus' },
-      shedByClass: { sheddable: 1, sheddablePlus: 1, critical: 0 },
-    });
-    m.shutdown();
-  });
-
   it('reads the process signals with the default probe', () => {
     const m = new OverloadManager({ signals: {} }, {}, { metrics: false });
     const snap = m.getOverloadStatus().signals!;

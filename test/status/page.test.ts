@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, requireBinary, requireBuild, spawnService, type ChildHandle } from '../support/helpers.js';
 import { startService, type Service } from '../instrumentation/helpers.js';
 import { buildStatusDocument, createAdminServer } from '../../src/http/index.js';
+import { createProductionSystem } from '../../src/index.js';
 import { deferred, phaseReached } from '../shutdown/helpers.js';
 import { observedSystem } from '../system/gates.js';
 import type { RequestSeriesPoint } from '../../src/monitoring/request-series.js';
@@ -332,6 +333,48 @@ describe('the /status page headline, charts and log details (issue 21, finding 6
       expect(await row.locator('td.details dt').allTextContents()).toEqual(['error.type', 'production.outcome', 'attempts']);
       expect(await row.locator('td.details dd').allTextContents()).toEqual(['CIRCUIT_OPEN', 'rejected', '1']);
       expect(await row.locator('td.details').textContent()).not.toContain('{');
+    } finally {
+      await page.close();
+      const closed = admin.close();
+      admin.server.closeAllConnections();
+      await closed;
+      await system.shutdown();
+    }
+  }, 30_000);
+});
+
+describe('the /status page view of the queue-delay control (issue 22)', () => {
+  it('shows the judged queue delay against its target, the refused share by class and the refusals so far', async () => {
+    const lag = { ms: 0, lagMs: () => lag.ms, start: () => undefined, stop: () => undefined };
+    const system = createProductionSystem(
+      {},
+      {
+        healthChecks: { enabled: false },
+        shutdown: { exitProcess: false },
+        overload: { queueDelay: { intervalMs: 60_000, gain: 0.5, burstMs: 100 } },
+      },
+      { env: { PRODUCTION_OVERLOAD: 'on' }, overload: { loopLag: lag, random: () => 0.5 } },
+    );
+    const admin = createAdminServer({ config: { port: 0 }, status: (query) => buildStatusDocument(system.components, query) });
+    const { port } = await admin.listen();
+    const page = await browser!.newPage();
+    try {
+      const overload = system.components.overload;
+      // 80 sheddable and 20 critical requests at the edge at a 40 ms delay (target 25), all admitted: the share climbs by
+      // 0.5 x 0.6 = 0.3, all of it from the sheddable class (80 % of arrivals).
+      lag.ms = 40;
+      for (let n = 0; n < 100; n++) overload.admitRequest(n % 5 === 0 ? 'critical' : 'sheddable');
+      overload.queueDelay!.update();
+      lag.ms = 60; // over the bound a sheddable request meets (burstMs / 2): refused whatever the share
+      for (let n = 0; n < 3; n++) expect(overload.admitRequest('sheddable')).toBe(false);
+      await page.goto(`http://127.0.0.1:${port}/status?refresh=1000`);
+      await page.waitForSelector('body[data-loaded="true"]', { timeout: 10_000 });
+      const view = page.locator('#overload-queue-delay');
+      await expect
+        .poll(() => view.textContent(), { timeout: 10_000 })
+        .toBe(
+          'queue delay 40 ms (target 25 ms) · refusing 30.0% now: sheddable 37.5%, sheddable_plus 0.0%, critical 0.0%, critical_plus 0.0% · refused so far: 3 / 0 / 0 / 0',
+        );
     } finally {
       await page.close();
       const closed = admin.close();

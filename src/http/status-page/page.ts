@@ -183,6 +183,11 @@ function renderOverload(o: StatusDocument['overload']): void {
       : `signals: ELU ${pct(o.signals.eventLoopUtilization)}, loop delay p99 ${ms(o.signals.eventLoopDelayP99Ms)}, heap ${pct(o.signals.heapUsedRatio)}, shedding ${o.signals.shedding}`;
   byId('overload-state').textContent =
     `default class ${o.defaultCriticality} · shed: sheddable ${c.sheddable}, sheddable_plus ${c.sheddablePlus}, critical ${c.critical}, critical_plus ${c.criticalPlus} · ${signals}`;
+  const q = o.queueDelay;
+  byId('overload-queue-delay').textContent =
+    q === null
+      ? 'queue-delay control off'
+      : `queue delay ${ms(q.queueDelayMs)} (target ${ms(q.targetMs)}) · refusing ${pct(q.refusal)} now: sheddable ${pct(q.refusalByClass.sheddable)}, sheddable_plus ${pct(q.refusalByClass.sheddablePlus)}, critical ${pct(q.refusalByClass.critical)}, critical_plus ${pct(q.refusalByClass.criticalPlus)} · refused so far: ${q.shed.sheddable} / ${q.shed.sheddablePlus} / ${q.shed.critical} / ${q.shed.criticalPlus}`;
   const limits = o.limits.map((l) => {
     const r = el('tr');
     cell(r, l.operation, 'wrap');
