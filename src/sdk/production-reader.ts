@@ -1,9 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { AggregationTemporality, AggregationType, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  MetricReader,
+  type CollectionResult,
+  type MetricCollectOptions,
+  type ResourceMetrics,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import type { Guard } from '../guard.js';
 import { telemetryHub, type MetricsSource } from '../monitoring/hub.js';
 import type { MetricSnapshot } from '../monitoring/snapshot.js';
+import { metricCells } from '../telemetry/metric-cells.js';
+import { markCellsCarrier, metricCellsProducer, providerReadersCarryCells } from './cells-producer.js';
+import { mergeScopes } from './merge-scopes.js';
 import { AlertSchedule, type AlertScheduleStats } from './alert-schedule.js';
 import { toSnapshot } from './convert.js';
 import { negotiateExpositionFormat, type ExpositionFormat } from './exposition/format.js';
@@ -38,12 +49,16 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   private registration: Guard | undefined;
   private bound = false;
   private closed = false;
+  // The MeterProvider's views when all of its readers carry the cells producer (set before it binds us).
+  private cellViews: readonly ViewOptions[] | undefined;
 
   constructor(options: ProductionReaderOptions = {}) {
     super({
       aggregationSelector: () => ({ type: AggregationType.DEFAULT }),
       aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      metricProducers: [metricCellsProducer()],
     });
+    markCellsCarrier(this);
     this.writer = new ExpositionWriter({
       withResourceConstantLabels: options.withResourceConstantLabels,
       withoutScopeInfo: options.withoutScopeInfo,
@@ -60,6 +75,22 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   /** True once shut down. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Lets the pre-bound metric cells replace our instruments' API records once a MeterProvider binds this
+   * reader: call it before, and only when every reader of that provider carries the cells producer.
+   * `views` are the provider's, which the producer honours (see `cells-producer.ts`).
+   */
+  exportCellsWith(views: readonly ViewOptions[]): void {
+    this.cellViews = views;
+    if (this.bound && !this.closed) this.activateCells();
+  }
+
+  /** Collects the SDK's metrics and the cells, the cells put into the scope of the same name. */
+  override async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const result = await super.collect(options);
+    return { resourceMetrics: mergeScopes(result.resourceMetrics), errors: result.errors };
   }
 
   /** Collects now and writes the exposition (default the text format 0.0.4), exactly as the request handler does. */
@@ -138,16 +169,33 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
 
   protected override onInitialized(): void {
     this.bound = true;
+    if (this.cellViews !== undefined) this.activateCells();
     this.registration = telemetryHub.setSource(this);
     this.schedule.start();
   }
 
   protected override onShutdown(): Promise<void> {
     this.closed = true;
+    if (this.cellViews !== undefined) metricCells().active = false;
     this.schedule.stop();
     this.registration?.release();
     this.registration = undefined;
     return Promise.resolve();
+  }
+
+  // A microtask later, once the MeterProvider has bound all of its readers: cells are exported only when
+  // every one of them carries the producer (an application may have added a reader of its own).
+  private activateCells(): void {
+    queueMicrotask(() => {
+      const views = this.cellViews;
+      if (views === undefined || this.closed) return;
+      if (!providerReadersCarryCells(this)) {
+        diag.debug('ProductionMetricReader: a reader without the metric cells producer; instruments record through the API');
+        return;
+      }
+      metricCellsProducer().configure(views);
+      metricCells().active = true;
+    });
   }
 
   protected override onForceFlush(): Promise<void> {
