@@ -19,19 +19,22 @@ import {
 import { CounterCell, HistogramCell, metricCells, type CellInstrument, type MetricCells } from '../telemetry/metric-cells.js';
 
 /**
- * What a view does to an instrument with cells. Honoured: the selection (`instrumentName` with `*` and `?`,
- * `instrumentType`, `instrumentUnit`, `meterName`, `meterVersion`), `name`, `description`,
- * `aggregationCardinalityLimit`, and the aggregations `DEFAULT`, `EXPLICIT_BUCKET_HISTOGRAM` (its
- * `boundaries` and `recordMinMax`; histograms) and `SUM` (counters) and `DROP`. Anything else (another
- * aggregation, `attributesProcessors`, a `meterSchemaUrl`, two views selecting one instrument) makes that
- * instrument record through the OTel API instead, so the SDK applies the views itself.
+ * A view as the cells honour it: the fields that matter once the view has selected the instrument.
+ * `aggregation: 'other'` (an exponential or last-value one, a sum on a histogram) and an attributes
+ * processor cannot be done by cells.
  */
-interface Stream {
-  name: string;
-  description: string;
-  recordMinMax: boolean;
-  dropped: boolean;
+export interface CellView {
+  readonly name?: string | undefined;
+  readonly description?: string | undefined;
+  readonly cardinalityLimit?: number | undefined;
+  readonly aggregation: 'default' | 'drop' | 'sum' | 'histogram' | 'other';
+  readonly boundaries?: readonly number[] | undefined;
+  readonly recordMinMax?: boolean | undefined;
+  readonly processesAttributes: boolean;
 }
+
+/** The views that select `instrument`, in order; undefined when they cannot be known (then cells are not used). */
+export type CellViewSource = (instrument: CellInstrument) => readonly CellView[] | undefined;
 
 /** `*` and `?` wildcards, as the SDK's instrument-name selector matches them (case-insensitively). */
 function matches(pattern: string | undefined, value: string): boolean {
@@ -43,49 +46,156 @@ function matches(pattern: string | undefined, value: string): boolean {
   return new RegExp(`^${source}$`, 'i').test(value);
 }
 
-function selects(view: ViewOptions, instrument: CellInstrument): boolean {
-  const d = instrument.descriptor;
-  const type = d.kind === 'histogram' ? InstrumentType.HISTOGRAM : InstrumentType.COUNTER;
-  return (
-    matches(view.instrumentName, d.name) &&
-    (view.instrumentType === undefined || view.instrumentType === type) &&
-    (view.instrumentUnit === undefined || view.instrumentUnit === d.unit) &&
-    (view.meterName === undefined || view.meterName === d.scope) &&
-    (view.meterVersion === undefined || view.meterVersion === d.scopeVersion)
-  );
+const instrumentType = (instrument: CellInstrument): InstrumentType =>
+  instrument.descriptor.kind === 'histogram' ? InstrumentType.HISTOGRAM : InstrumentType.COUNTER;
+
+function fromViewOptions(view: ViewOptions): CellView {
+  const aggregation = view.aggregation;
+  const kind: CellView['aggregation'] =
+    aggregation === undefined || aggregation.type === AggregationType.DEFAULT
+      ? 'default'
+      : aggregation.type === AggregationType.DROP
+        ? 'drop'
+        : aggregation.type === AggregationType.SUM
+          ? 'sum'
+          : aggregation.type === AggregationType.EXPLICIT_BUCKET_HISTOGRAM
+            ? 'histogram'
+            : 'other';
+  const options = aggregation?.type === AggregationType.EXPLICIT_BUCKET_HISTOGRAM ? aggregation.options : undefined;
+  return {
+    // The SDK refuses a `name` on a view that could select more than one instrument.
+    name: view.name,
+    description: view.description,
+    cardinalityLimit: view.aggregationCardinalityLimit,
+    aggregation: kind,
+    boundaries: options?.boundaries,
+    recordMinMax: options?.recordMinMax,
+    processesAttributes: (view.attributesProcessors?.length ?? 0) > 0 || view.meterSchemaUrl !== undefined,
+  };
 }
 
-/** The stream one view (or none) makes of `instrument`, or undefined when cells cannot honour it. */
-function streamOf(instrument: CellInstrument, view: ViewOptions | undefined): Stream | undefined {
+/** A source over `ViewOptions` (the ones a MeterProvider was given), selecting as the SDK does. */
+export function viewOptionsSource(views: readonly ViewOptions[]): CellViewSource {
+  return (instrument) => {
+    const d = instrument.descriptor;
+    return views
+      .filter(
+        (view) =>
+          matches(view.instrumentName, d.name) &&
+          (view.instrumentType === undefined || view.instrumentType === instrumentType(instrument)) &&
+          (view.instrumentUnit === undefined || view.instrumentUnit === d.unit) &&
+          (view.meterName === undefined || view.meterName === d.scope) &&
+          (view.meterVersion === undefined || view.meterVersion === d.scopeVersion),
+      )
+      .map(fromViewOptions);
+  };
+}
+
+// The SDK 2.x objects a bound reader reaches: its collector, the provider's shared state, the view registry.
+interface SdkView {
+  readonly name?: string;
+  readonly description?: string;
+  readonly aggregationCardinalityLimit?: number;
+  readonly aggregation?: {
+    readonly constructor: { readonly name: string };
+    readonly _boundaries?: number[];
+    readonly _recordMinMax?: boolean;
+  };
+  readonly attributesProcessor?: { readonly constructor: { readonly name: string } };
+}
+interface SharedState {
+  readonly metricCollectors?: unknown;
+  readonly viewRegistry?: { findViews?(instrument: object, meter: object): unknown };
+}
+interface ProviderInternals {
+  _sdkMetricProducer?: { _sharedState?: SharedState };
+}
+
+const sharedState = (reader: IMetricReader): SharedState | undefined =>
+  (reader as unknown as ProviderInternals)._sdkMetricProducer?._sharedState;
+
+function fromSdkView(view: SdkView): CellView {
+  const aggregation = view.aggregation?.constructor.name;
+  const kind: CellView['aggregation'] =
+    aggregation === 'DefaultAggregation'
+      ? 'default'
+      : aggregation === 'DropAggregation'
+        ? 'drop'
+        : aggregation === 'SumAggregation'
+          ? 'sum'
+          : aggregation === 'ExplicitBucketHistogramAggregation' && Array.isArray(view.aggregation?._boundaries)
+            ? 'histogram'
+            : 'other';
+  return {
+    name: view.name,
+    description: view.description,
+    cardinalityLimit: view.aggregationCardinalityLimit,
+    aggregation: kind,
+    boundaries: kind === 'histogram' ? view.aggregation?._boundaries : undefined,
+    recordMinMax: view.aggregation?._recordMinMax,
+    processesAttributes: view.attributesProcessor?.constructor.name !== 'NoopAttributesProcessor',
+  };
+}
+
+/**
+ * The views of the MeterProvider that bound `reader`, selected by the SDK's own registry (SDK 2.x
+ * internals; undefined when they are not there, so the cells are not used rather than a view ignored).
+ */
+export function providerViewSource(reader: IMetricReader): CellViewSource | undefined {
+  const registry = sharedState(reader)?.viewRegistry;
+  if (typeof registry?.findViews !== 'function') return undefined;
+  return (instrument) => {
+    const d = instrument.descriptor;
+    const found = registry.findViews!(
+      { name: d.name, description: d.description, unit: d.unit, type: instrumentType(instrument), valueType: ValueType.DOUBLE, advice: {} },
+      { name: d.scope, version: d.scopeVersion, schemaUrl: undefined },
+    );
+    return Array.isArray(found) ? (found as SdkView[]).map(fromSdkView) : undefined;
+  };
+}
+
+/** How a stream of an instrument is exported. */
+interface Stream {
+  name: string;
+  description: string;
+  recordMinMax: boolean;
+  dropped: boolean;
+}
+
+/**
+ * The stream the views (none or one) make of `instrument`, or undefined when cells cannot honour them:
+ * honoured are the selection, `name`, `description`, the cardinality limit, and the aggregations default,
+ * explicit-bucket histogram (`boundaries`, `recordMinMax`; histograms), sum (counters) and drop.
+ */
+function streamOf(instrument: CellInstrument, views: readonly CellView[] | undefined): Stream | undefined {
+  if (views === undefined || views.length > 1) return undefined;
   const d = instrument.descriptor;
   const stream: Stream = { name: d.name, description: d.description, recordMinMax: true, dropped: false };
+  const view = views[0];
   if (view === undefined) return stream;
-  if (view.attributesProcessors !== undefined && view.attributesProcessors.length > 0) return undefined;
-  if (view.meterSchemaUrl !== undefined) return undefined;
-  // The SDK applies a view's `name` only when it selects one instrument by its exact name.
-  if (view.name !== undefined && view.instrumentName !== undefined && !/[*?]/.test(view.instrumentName)) stream.name = view.name;
+  if (view.processesAttributes) return undefined;
+  if (view.name !== undefined) stream.name = view.name;
   if (view.description !== undefined) stream.description = view.description;
-  const aggregation = view.aggregation;
-  let boundaries: readonly number[] | undefined;
-  switch (aggregation?.type) {
-    case undefined:
-    case AggregationType.DEFAULT:
+  switch (view.aggregation) {
+    case 'default':
       break;
-    case AggregationType.DROP:
+    case 'drop':
       stream.dropped = true;
       break;
-    case AggregationType.EXPLICIT_BUCKET_HISTOGRAM:
+    case 'histogram':
       if (d.kind !== 'histogram') return undefined;
-      boundaries = aggregation.options?.boundaries;
-      stream.recordMinMax = aggregation.options?.recordMinMax ?? true;
+      stream.recordMinMax = view.recordMinMax ?? true;
       break;
-    case AggregationType.SUM:
+    case 'sum':
       if (d.kind !== 'counter') return undefined;
       break;
     default:
       return undefined;
   }
-  instrument.configure({ cardinalityLimit: view.aggregationCardinalityLimit, boundaries });
+  instrument.configure({
+    cardinalityLimit: view.cardinalityLimit,
+    boundaries: view.aggregation === 'histogram' ? view.boundaries : undefined,
+  });
   return stream;
 }
 
@@ -122,21 +232,24 @@ export class MetricCellsProducer implements MetricProducer {
 
   constructor(private readonly cells: MetricCells = metricCells()) {}
 
-  /** Applies `views` to every instrument (the ones made later too, at their first collection). */
-  configure(views: readonly ViewOptions[]): void {
-    this.views = views;
+  /**
+   * Applies the views of `source` (a provider's, or `viewOptionsSource(views)`) to every instrument, the
+   * ones made later too (at their first record check). An instrument whose views cells cannot honour
+   * records through the API from then on.
+   */
+  configure(source: CellViewSource): void {
+    this.source = source;
     this.streams = new Map();
     for (const instrument of this.cells.list()) this.streamFor(instrument);
   }
 
-  private views: readonly ViewOptions[] = [];
+  private source: CellViewSource = () => [];
 
   private streamFor(instrument: CellInstrument): Stream | undefined {
     if (instrument.viaApi) return undefined;
     let stream = this.streams.get(instrument);
     if (stream !== undefined) return stream;
-    const selected = this.views.filter((view) => selects(view, instrument));
-    stream = selected.length > 1 ? undefined : streamOf(instrument, selected[0]);
+    stream = streamOf(instrument, this.source(instrument));
     if (stream === undefined) {
       instrument.viaApi = true;
       return undefined;
@@ -227,22 +340,12 @@ export function markCellsCarrier<R extends IMetricReader>(reader: R): R {
   return reader;
 }
 
-/** True when every reader carries our producer, so cells may replace the API's instruments. */
-export function allCarryCells(readers: readonly IMetricReader[]): boolean {
-  return readers.every((reader) => carriers.has(reader));
-}
-
-interface ProviderInternals {
-  _sdkMetricProducer?: { _sharedState?: { metricCollectors?: readonly { _metricReader?: IMetricReader }[] } };
-}
-
 /**
- * True when every reader of the MeterProvider that bound `reader` carries our producer. It reads the SDK's
- * internals (2.x: the reader's collector and the provider's shared state); when they are not there, false,
- * so the cells are not used rather than a reader missing points.
+ * True when every reader of the MeterProvider that bound `reader` carries our producer (SDK 2.x internals:
+ * when they are not there, false, so the cells are not used rather than a reader missing points).
  */
 export function providerReadersCarryCells(reader: IMetricReader): boolean {
-  const collectors: unknown = (reader as unknown as ProviderInternals)._sdkMetricProducer?._sharedState?.metricCollectors;
+  const collectors = sharedState(reader)?.metricCollectors;
   if (!Array.isArray(collectors) || collectors.length === 0) return false;
   return (collectors as readonly { _metricReader?: IMetricReader }[]).every(
     (collector) => collector._metricReader !== undefined && carriers.has(collector._metricReader),

@@ -5,7 +5,6 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeTracerProvider, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { allCarryCells } from './cells-producer.js';
 import type { ProductionMetricReader } from './production-reader.js';
 import { recentTracesProcessor } from './recent-traces.js';
 import { productionPropagator } from './propagator.js';
@@ -89,10 +88,11 @@ function setUp(options: EmbeddedTelemetryOptions): State {
     const candidate = productionReader(options);
     if (!candidate.isBound) {
       reader = candidate;
-      const readers = [candidate, ...(options.metricReaders ?? [])];
-      const views = productionViews(options.cardinalityLimit !== undefined ? { cardinalityLimit: options.cardinalityLimit } : {});
-      if (allCarryCells(readers)) candidate.exportCellsWith(views);
-      meterProvider = new MeterProvider({ resource, readers, views });
+      meterProvider = new MeterProvider({
+        resource,
+        readers: [candidate, ...(options.metricReaders ?? [])],
+        views: productionViews(options.cardinalityLimit !== undefined ? { cardinalityLimit: options.cardinalityLimit } : {}),
+      });
       if (!metrics.setGlobalMeterProvider(meterProvider)) {
         void meterProvider.shutdown();
         meterProvider = undefined;

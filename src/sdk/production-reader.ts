@@ -7,13 +7,12 @@ import {
   type CollectionResult,
   type MetricCollectOptions,
   type ResourceMetrics,
-  type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import type { Guard } from '../guard.js';
 import { telemetryHub, type MetricsSource } from '../monitoring/hub.js';
 import type { MetricSnapshot } from '../monitoring/snapshot.js';
 import { metricCells } from '../telemetry/metric-cells.js';
-import { markCellsCarrier, metricCellsProducer, providerReadersCarryCells } from './cells-producer.js';
+import { markCellsCarrier, metricCellsProducer, providerReadersCarryCells, providerViewSource } from './cells-producer.js';
 import { mergeScopes } from './merge-scopes.js';
 import { AlertSchedule, type AlertScheduleStats } from './alert-schedule.js';
 import { toSnapshot } from './convert.js';
@@ -28,6 +27,12 @@ export interface ProductionReaderOptions {
   readonly withoutScopeInfo?: boolean;
   /** Leave out the `target_info` series. */
   readonly withoutTargetInfo?: boolean;
+  /**
+   * Let our instruments record into pre-bound metric cells (no attribute hashing per record) that this
+   * reader and every reader made with `withMetricCells` export; used only when all of the MeterProvider's
+   * readers carry them. Default true.
+   */
+  readonly metricCells?: boolean;
   /** Fixed interval of alert collection; by default the smallest interval the subscribed monitors ask for. */
   readonly alertIntervalMs?: number;
 }
@@ -49,8 +54,8 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   private registration: Guard | undefined;
   private bound = false;
   private closed = false;
-  // The MeterProvider's views when all of its readers carry the cells producer (set before it binds us).
-  private cellViews: readonly ViewOptions[] | undefined;
+  private readonly cells: boolean;
+  private cellsActivated = false;
 
   constructor(options: ProductionReaderOptions = {}) {
     super({
@@ -59,6 +64,7 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
       metricProducers: [metricCellsProducer()],
     });
     markCellsCarrier(this);
+    this.cells = options.metricCells !== false;
     this.writer = new ExpositionWriter({
       withResourceConstantLabels: options.withResourceConstantLabels,
       withoutScopeInfo: options.withoutScopeInfo,
@@ -75,16 +81,6 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   /** True once shut down. */
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /**
-   * Lets the pre-bound metric cells replace our instruments' API records once a MeterProvider binds this
-   * reader: call it before, and only when every reader of that provider carries the cells producer.
-   * `views` are the provider's, which the producer honours (see `cells-producer.ts`).
-   */
-  exportCellsWith(views: readonly ViewOptions[]): void {
-    this.cellViews = views;
-    if (this.bound && !this.closed) this.activateCells();
   }
 
   /** Collects the SDK's metrics and the cells, the cells put into the scope of the same name. */
@@ -169,32 +165,34 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
 
   protected override onInitialized(): void {
     this.bound = true;
-    if (this.cellViews !== undefined) this.activateCells();
+    if (this.cells) this.activateCells();
     this.registration = telemetryHub.setSource(this);
     this.schedule.start();
   }
 
   protected override onShutdown(): Promise<void> {
     this.closed = true;
-    if (this.cellViews !== undefined) metricCells().active = false;
+    if (this.cellsActivated) metricCells().active = false;
     this.schedule.stop();
     this.registration?.release();
     this.registration = undefined;
     return Promise.resolve();
   }
 
-  // A microtask later, once the MeterProvider has bound all of its readers: cells are exported only when
-  // every one of them carries the producer (an application may have added a reader of its own).
+  // A microtask later, once the MeterProvider has bound all of its readers: the cells are exported only
+  // when every one of them carries the producer (an application may have added a reader of its own) and
+  // the provider's views can be read.
   private activateCells(): void {
     queueMicrotask(() => {
-      const views = this.cellViews;
-      if (views === undefined || this.closed) return;
-      if (!providerReadersCarryCells(this)) {
+      if (this.closed) return;
+      const views = providerViewSource(this);
+      if (views === undefined || !providerReadersCarryCells(this)) {
         diag.debug('ProductionMetricReader: a reader without the metric cells producer; instruments record through the API');
         return;
       }
       metricCellsProducer().configure(views);
       metricCells().active = true;
+      this.cellsActivated = true;
     });
   }
 

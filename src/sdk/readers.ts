@@ -3,7 +3,6 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { withUndiciInstrumentation } from './instrumentations.js';
-import { allCarryCells } from './cells-producer.js';
 import { productionPropagator } from './propagator.js';
 import { processSingleton } from './singleton.js';
 import { ProductionMetricReader, type ProductionReaderOptions } from './production-reader.js';
@@ -90,8 +89,6 @@ export function productionSdkConfig(
     }),
     instrumentations: withUndiciInstrumentation(extra.instrumentations ?? []),
   };
-  // Pre-bound metric cells replace our instruments' records when every reader carries their producer.
-  if (allCarryCells(config.metricReaders)) productionReader(options).exportCellsWith(config.views);
   if (extra.spanProcessors !== undefined || extra.traceExporter !== undefined) {
     config.spanProcessors = [
       recentTracesProcessor(),

@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MetricCellsProducer } from '../../src/sdk/cells-producer.js';
+import { MetricCellsProducer, providerViewSource, viewOptionsSource } from '../../src/sdk/cells-producer.js';
 import { ExpositionWriter } from '../../src/sdk/index.js';
 import { mergeScopes } from '../../src/sdk/merge-scopes.js';
 import { MetricCells } from '../../src/telemetry/metric-cells.js';
@@ -33,6 +33,7 @@ const DESCRIPTION = 'Duration of protected operations, from admission to outcome
 async function bothWays(
   records: readonly { op: number; outcome: string; value: number; retries: number }[],
   views: ViewOptions[] = [],
+  source: 'provider' | 'options' = 'provider',
 ): Promise<{ sdk: ResourceMetrics; cells: ResourceMetrics; producer: MetricCellsProducer; registry: MetricCells }> {
   const reader = new PullReader();
   const provider = new MeterProvider({ readers: [reader], views });
@@ -61,7 +62,8 @@ async function bothWays(
     scopeVersion: SCOPE.version,
   });
   const producer = new MetricCellsProducer(registry);
-  producer.configure(views);
+  // The SDK's own view registry selects the views (what our reader does), or our reading of the options.
+  producer.configure(source === 'provider' ? providerViewSource(reader)! : viewOptionsSource(views));
 
   for (const { op, outcome, value, retries } of records) {
     const attributes = { 'production.operation.name': `op_${op}`, 'production.outcome': outcome };
@@ -113,6 +115,7 @@ describe('pre-bound metric cells exported through the MetricProducer', () => {
     const { sdk, cells } = await bothWays(records, views);
     const writer = new ExpositionWriter();
     const text = writer.serialize(cells);
+    expect(writer.serialize((await bothWays(records, views, 'options')).cells)).toBe(text);
     expect(text).toBe(writer.serialize(sdk));
     expect(text).toContain('# HELP ops_latency renamed');
     expect(text).toMatch(/ops_latency_bucket\{[^}]*le="0.1"\} 2\n/);
@@ -127,6 +130,7 @@ describe('pre-bound metric cells exported through the MetricProducer', () => {
     const records2 = [...records, { op: 1, outcome: 'error', value: 0.2, retries: 2 }];
     const { sdk, cells } = await bothWays(records2, views);
     const writer = new ExpositionWriter();
+    expect(writer.serialize((await bothWays(records2, views, 'options')).cells)).toBe(writer.serialize(cells));
     expect(writer.serialize(cells)).toBe(writer.serialize(sdk));
     expect(writer.serialize(cells)).toContain('otel_metric_overflow="true"');
     expect(writer.serialize(cells)).not.toContain('production_operation_retries');
