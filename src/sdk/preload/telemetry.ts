@@ -34,6 +34,7 @@ import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
 import { buildExporters } from './exporters.js';
+import { installDirectLogs } from '../direct-logs.js';
 import { instrumentHttpServers } from './http-server.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
 
@@ -164,6 +165,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
       autoDetectResources: false,
     });
     sdk.start();
+    installDirectLogs();
     patchHttpModules();
     instrumentServers(options.adminPort);
     return { mode: 'node-sdk', sdk, guards: exporters.guards, embedded: cardinality, instrumentHttp() {} };
