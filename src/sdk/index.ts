@@ -26,7 +26,7 @@ export {
   DEFAULT_CARDINALITY_LIMIT,
   type ProductionReadersOptions,
 } from './readers.js';
-export { MetricCellsProducer, metricCellsProducer, withMetricCells, markCellsCarrier } from './cells-producer.js';
+export { withMetricCells, markCellsCarrier } from './cells-producer.js';
 export { undiciInstrumentation, UNDICI_INSTRUMENTATION_NAME } from './instrumentations.js';
 export { ensureEmbeddedTelemetry, type EmbeddedTelemetry, type EmbeddedTelemetryOptions, type EmbeddedRegistrations } from './embedded.js';
 export { RecentTracesProcessor, recentTracesProcessor, productionSpanProcessors, DEFAULT_RECENT_TRACES } from './recent-traces.js';
