@@ -348,7 +348,7 @@ function envNameForPath(path: string, env: NodeJS.ProcessEnv): string | undefine
 }
 
 /** `PRODUCTION_*` variables read outside {@link ENV_SETTINGS} (not config fields, so not in the table). */
-const OTHER_PRODUCTION_VARIABLES: readonly string[] = ['PRODUCTION_CONFIG_FILE'];
+const OTHER_PRODUCTION_VARIABLES: readonly string[] = ['PRODUCTION_CONFIG_FILE', 'PRODUCTION_HTTP_SERVER_INSTRUMENTATION'];
 
 /** A `PRODUCTION_*` variable that is set but is no setting, and the known name it most likely meant. */
 export interface MisspelledVariable {

@@ -1,5 +1,12 @@
 import type { Attributes, Counter, Gauge, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
+import { getMeter } from '../telemetry/api.js';
+import {
+  OPERATION_DURATION_DESCRIPTION,
+  operationDurationCells,
+  type CellInstrument,
+  type HistogramCell,
+} from '../telemetry/metric-cells.js';
 import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from '../telemetry/names.js';
 
 /** Kinds `recordMetric` accepts, the seed's `MetricType`. */
@@ -43,7 +50,9 @@ const MAX_INSTRUMENTS = 1000;
 export class MetricsFacade {
   private readonly entries = new Map<string, Entry>();
   private readonly duration: Histogram;
-  private readonly timerAttrs = new Map<string, { success: Attributes; errors: Map<string, Attributes> }>();
+  private readonly timerAttrs = new Map<string, TimerSeries>();
+  // The pipeline's cells of the duration histogram, when this facade records on our global meter.
+  private readonly cells: CellInstrument<HistogramCell> | undefined;
   /** Records sent to the overflow series. */
   overflowed = 0;
   /** Timers started and not yet stopped. */
@@ -53,8 +62,9 @@ export class MetricsFacade {
     private readonly meter: Meter,
     private readonly cardinalityLimit: number,
   ) {
+    this.cells = meter === getMeter() ? operationDurationCells() : undefined;
     this.duration = meter.createHistogram(METRIC.operationDuration, {
-      description: 'Duration of protected operations, from admission to outcome',
+      description: OPERATION_DURATION_DESCRIPTION,
       unit: 's',
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
     });
@@ -93,7 +103,8 @@ export class MetricsFacade {
   startTimer(operation: string): TimerHandle {
     let attrs = this.timerAttrs.get(operation);
     if (attrs === undefined) {
-      attrs = { success: { [ATTR.operationName]: operation, [ATTR.outcome]: 'success' }, errors: new Map() };
+      const success = { [ATTR.operationName]: operation, [ATTR.outcome]: 'success' };
+      attrs = { success: { attributes: success, cell: this.cells?.cell(success) }, errors: new Map(), cells: this.cells };
       if (this.timerAttrs.size < this.cardinalityLimit) this.timerAttrs.set(operation, attrs);
     }
     this.running.count++;
@@ -138,13 +149,26 @@ export class MetricsFacade {
   }
 }
 
+/** An attribute set of the duration histogram and, when the facade records into cells, its cell. */
+interface BoundSeries {
+  readonly attributes: Attributes;
+  readonly cell: HistogramCell | undefined;
+}
+
+/** The series of one timed operation. */
+interface TimerSeries {
+  readonly success: BoundSeries;
+  readonly errors: Map<string, BoundSeries>;
+  readonly cells: CellInstrument<HistogramCell> | undefined;
+}
+
 class Timer implements TimerHandle {
   private readonly started = performance.now();
   private result: number | undefined;
 
   constructor(
     private readonly histogram: Histogram,
-    private readonly attrs: { success: Attributes; errors: Map<string, Attributes> },
+    private readonly attrs: TimerSeries,
     private readonly operation: string,
     private readonly running: { count: number },
   ) {}
@@ -158,26 +182,29 @@ class Timer implements TimerHandle {
     const seconds = this.elapsedSeconds();
     this.result = seconds;
     this.running.count--;
-    let attributes = this.attrs.success;
+    let series = this.attrs.success;
     if (outcome === 'error') {
       const known = this.attrs.errors.get(errorType);
-      if (known !== undefined) attributes = known;
+      if (known !== undefined) series = known;
       else {
         // Distinct error types per operation are capped like the pipeline's, the rest reported as _OTHER.
         const type = this.attrs.errors.size < MAX_ERROR_TYPES ? errorType : '_OTHER';
-        attributes = this.attrs.errors.get(type) ?? {
-          [ATTR.operationName]: this.operation,
-          [ATTR.outcome]: 'error',
-          [ATTR.errorType]: type,
-        };
-        if (this.attrs.errors.size < MAX_ERROR_TYPES) this.attrs.errors.set(type, attributes);
+        series = this.attrs.errors.get(type) ?? this.errorSeries(type);
+        if (this.attrs.errors.size < MAX_ERROR_TYPES) this.attrs.errors.set(type, series);
       }
     }
-    this.histogram.record(seconds, attributes);
+    const cells = this.attrs.cells;
+    if (cells?.active === true && series.cell !== undefined) series.cell.record(seconds);
+    else this.histogram.record(seconds, series.attributes);
     return seconds;
   }
 
   [Symbol.dispose](): void {
     this.stop();
+  }
+
+  private errorSeries(type: string): BoundSeries {
+    const attributes = { [ATTR.operationName]: this.operation, [ATTR.outcome]: 'error', [ATTR.errorType]: type };
+    return { attributes, cell: this.attrs.cells?.cell(attributes) };
   }
 }

@@ -5,6 +5,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeTracerProvider, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { installDirectLogs } from './direct-logs.js';
 import type { ProductionMetricReader } from './production-reader.js';
 import { recentTracesProcessor } from './recent-traces.js';
 import { productionPropagator } from './propagator.js';
@@ -81,6 +82,7 @@ function buildResource(options: EmbeddedTelemetryOptions): Resource {
 }
 
 function setUp(options: EmbeddedTelemetryOptions): State {
+  installDirectLogs();
   const resource = options.resource ?? buildResource(options);
   let meterProvider: MeterProvider | undefined;
   let reader: ProductionMetricReader | undefined;

@@ -26,6 +26,7 @@ export {
   DEFAULT_CARDINALITY_LIMIT,
   type ProductionReadersOptions,
 } from './readers.js';
+export { withMetricCells, markCellsCarrier } from './cells-producer.js';
 export {
   leanUndiciInstrumentation,
   undiciInstrumentation,

@@ -1,9 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import { AggregationTemporality, AggregationType, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  MetricReader,
+  type CollectionResult,
+  type MetricCollectOptions,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { Guard } from '../guard.js';
 import { telemetryHub, type MetricsSource } from '../monitoring/hub.js';
 import type { MetricSnapshot } from '../monitoring/snapshot.js';
+import { metricCells } from '../telemetry/metric-cells.js';
+import { markCellsCarrier, metricCellsProducer, providerReadersCarryCells, providerViewSource } from './cells-producer.js';
+import { mergeScopes } from './merge-scopes.js';
 import { AlertSchedule, type AlertScheduleStats } from './alert-schedule.js';
 import { toSnapshot } from './convert.js';
 import { negotiateExpositionFormat, type ExpositionFormat } from './exposition/format.js';
@@ -17,6 +27,12 @@ export interface ProductionReaderOptions {
   readonly withoutScopeInfo?: boolean;
   /** Leave out the `target_info` series. */
   readonly withoutTargetInfo?: boolean;
+  /**
+   * Let our instruments record into pre-bound metric cells (no attribute hashing per record) that this
+   * reader and every reader made with `withMetricCells` export; used only when all of the MeterProvider's
+   * readers carry them. Default true.
+   */
+  readonly metricCells?: boolean;
   /** Fixed interval of alert collection; by default the smallest interval the subscribed monitors ask for. */
   readonly alertIntervalMs?: number;
 }
@@ -38,12 +54,17 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   private registration: Guard | undefined;
   private bound = false;
   private closed = false;
+  private readonly cells: boolean;
+  private cellsActivated = false;
 
   constructor(options: ProductionReaderOptions = {}) {
     super({
       aggregationSelector: () => ({ type: AggregationType.DEFAULT }),
       aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      metricProducers: [metricCellsProducer()],
     });
+    markCellsCarrier(this);
+    this.cells = options.metricCells !== false;
     this.writer = new ExpositionWriter({
       withResourceConstantLabels: options.withResourceConstantLabels,
       withoutScopeInfo: options.withoutScopeInfo,
@@ -60,6 +81,12 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
   /** True once shut down. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Collects the SDK's metrics and the cells, the cells put into the scope of the same name. */
+  override async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const result = await super.collect(options);
+    return { resourceMetrics: mergeScopes(result.resourceMetrics), errors: result.errors };
   }
 
   /** Collects now and writes the exposition (default the text format 0.0.4), exactly as the request handler does. */
@@ -138,16 +165,35 @@ export class ProductionMetricReader extends MetricReader implements MetricsSourc
 
   protected override onInitialized(): void {
     this.bound = true;
+    if (this.cells) this.activateCells();
     this.registration = telemetryHub.setSource(this);
     this.schedule.start();
   }
 
   protected override onShutdown(): Promise<void> {
     this.closed = true;
+    if (this.cellsActivated) metricCells().active = false;
     this.schedule.stop();
     this.registration?.release();
     this.registration = undefined;
     return Promise.resolve();
+  }
+
+  // A microtask later, once the MeterProvider has bound all of its readers: the cells are exported only
+  // when every one of them carries the producer (an application may have added a reader of its own) and
+  // the provider's views can be read.
+  private activateCells(): void {
+    queueMicrotask(() => {
+      if (this.closed) return;
+      const views = providerViewSource(this);
+      if (views === undefined || !providerReadersCarryCells(this)) {
+        diag.debug('ProductionMetricReader: a reader without the metric cells producer; instruments record through the API');
+        return;
+      }
+      metricCellsProducer().configure(views);
+      metricCells().active = true;
+      this.cellsActivated = true;
+    });
   }
 
   protected override onForceFlush(): Promise<void> {

@@ -15,7 +15,21 @@ export function getMeter(): Meter {
   return metrics.getMeter(SCOPE_NAME, SCOPE_VERSION);
 }
 
-/** Our OTel logger, from whatever LoggerProvider is registered when it is called. */
+// On globalThis so the ESM and CJS builds share it: set by the SDK side (`src/sdk/direct-logs.ts`).
+const WRAPPER_KEY = Symbol.for('@llmkg/production.otel-logger-wrapper');
+type LoggerWrapper = (logger: Logger) => Logger;
+
+/**
+ * Our OTel logger, from whatever LoggerProvider is registered when it is called; when the SDK side installed
+ * a wrapper (a cheaper emit path for the SDK's own logger), wrapped by it.
+ */
 export function getOtelLogger(): Logger {
-  return logs.getLogger(SCOPE_NAME, SCOPE_VERSION);
+  const logger = logs.getLogger(SCOPE_NAME, SCOPE_VERSION);
+  const wrap = (globalThis as unknown as Record<symbol, LoggerWrapper | undefined>)[WRAPPER_KEY];
+  return wrap === undefined ? logger : wrap(logger);
+}
+
+/** Installs the wrapper {@link getOtelLogger} applies (the SDK side's). */
+export function setOtelLoggerWrapper(wrap: LoggerWrapper): void {
+  (globalThis as unknown as Record<symbol, LoggerWrapper | undefined>)[WRAPPER_KEY] = wrap;
 }

@@ -4,35 +4,64 @@ import type { BreakerTransition, CallState, OperationLogger, RecoveryListener, R
 import { getMeter } from './api.js';
 import { operationDurationExemplars, type ExemplarStore } from './exemplars.js';
 import { LogSummarizer } from './log-summary.js';
-import { ATTR, DURATION_BUCKETS_SECONDS, METRIC, type Outcome } from './names.js';
+import {
+  metricCells,
+  OPERATION_DURATION_DESCRIPTION,
+  operationDurationCells,
+  type CellInstrument,
+  type CounterCell,
+  type HistogramCell,
+} from './metric-cells.js';
+import { ATTR, DURATION_BUCKETS_SECONDS, METRIC, SCOPE_NAME, SCOPE_VERSION, type Outcome } from './names.js';
+
+const RETRIES_DESCRIPTION = 'Retries of protected operations';
+const MAX_RETRY_SERIES = 2000;
 
 const BREAKER_STATE_NAMES = ['closed', 'open', 'half_open'] as const;
 
 /** Distinct `error.type` values kept per operation; the rest are reported as `_OTHER`. */
 const MAX_ERROR_TYPES = 32;
 
-/** The attribute sets of one operation, built once so recording does not allocate. */
+/** An attribute set and its pre-bound cell in the duration histogram. */
+export interface DurationSeries {
+  readonly attributes: Attributes;
+  readonly cell: HistogramCell;
+}
+
+/** The attribute sets of one operation and their duration cells, built once so recording neither allocates nor hashes. */
 export class OperationAttributes {
   readonly success: Attributes;
   readonly base: Attributes;
-  private readonly errors = new Map<string, Attributes>();
-  private readonly rejections = new Map<string, Attributes>();
+  /** The success series' cell in the duration histogram. */
+  readonly successCell: HistogramCell;
+  private readonly errors = new Map<string, DurationSeries>();
+  private readonly rejections = new Map<string, DurationSeries>();
 
   constructor(readonly operationName: string) {
     this.base = { [ATTR.operationName]: operationName };
     this.success = { [ATTR.operationName]: operationName, [ATTR.outcome]: 'success' };
+    this.successCell = operationDurationCells().cell(this.success);
   }
 
   /** Attributes of a failed or refused call with `errorType`. */
   failure(outcome: Exclude<Outcome, 'success'>, errorType: string): Attributes {
+    return this.failureSeries(outcome, errorType).attributes;
+  }
+
+  /** Attributes and duration cell of a failed or refused call with `errorType`. */
+  failureSeries(outcome: Exclude<Outcome, 'success'>, errorType: string): DurationSeries {
     const cache = outcome === 'error' ? this.errors : this.rejections;
-    let attrs = cache.get(errorType);
-    if (attrs === undefined) {
+    let series = cache.get(errorType);
+    if (series === undefined) {
       const type = cache.size < MAX_ERROR_TYPES ? errorType : '_OTHER';
-      attrs = cache.get(type) ?? { [ATTR.operationName]: this.operationName, [ATTR.outcome]: outcome, [ATTR.errorType]: type };
-      if (cache.size < MAX_ERROR_TYPES) cache.set(type, attrs);
+      series = cache.get(type);
+      if (series === undefined) {
+        const attributes = { [ATTR.operationName]: this.operationName, [ATTR.outcome]: outcome, [ATTR.errorType]: type };
+        series = { attributes, cell: operationDurationCells().cell(attributes) };
+      }
+      if (cache.size < MAX_ERROR_TYPES) cache.set(type, series);
     }
-    return attrs;
+    return series;
   }
 }
 
@@ -64,7 +93,11 @@ export interface PipelineTelemetryOptions {
  */
 export class PipelineTelemetry implements RecoveryListener {
   private readonly duration: Histogram;
+  private readonly durationCells: CellInstrument<HistogramCell>;
   private readonly retries: Counter;
+  private readonly retryCells: CellInstrument<CounterCell>;
+  // Retry series per operation name (capped like the operations' error types are).
+  private readonly retrySeries = new Map<string, { attributes: Attributes; cell: CounterCell }>();
   private readonly budgetExhausted: Counter;
   private readonly exemplars: ExemplarStore | undefined;
   private readonly logs: LogSummarizer | undefined;
@@ -76,13 +109,21 @@ export class PipelineTelemetry implements RecoveryListener {
     this.exemplars = options.exemplars === false ? undefined : operationDurationExemplars(options.exemplarSeries);
     this.logs = logger === undefined ? undefined : new LogSummarizer(logger, options.logSummaryIntervalMs ?? 10_000);
     const meter = getMeter();
+    this.durationCells = operationDurationCells();
+    this.retryCells = metricCells().counter({
+      name: METRIC.operationRetries,
+      unit: '{retry}',
+      description: RETRIES_DESCRIPTION,
+      scope: SCOPE_NAME,
+      scopeVersion: SCOPE_VERSION,
+    });
     this.duration = meter.createHistogram(METRIC.operationDuration, {
-      description: 'Duration of protected operations, from admission to outcome',
+      description: OPERATION_DURATION_DESCRIPTION,
       unit: 's',
       advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] },
     });
     this.retries = meter.createCounter(METRIC.operationRetries, {
-      description: 'Retries of protected operations',
+      description: RETRIES_DESCRIPTION,
       unit: '{retry}',
     });
     this.budgetExhausted = meter.createCounter(METRIC.retryBudgetExhausted, {
@@ -132,7 +173,8 @@ export class PipelineTelemetry implements RecoveryListener {
 
   /** Step 7 on success. */
   succeeded(attrs: OperationAttributes, span: Span, seconds: number, attempts: number): void {
-    this.duration.record(seconds, attrs.success);
+    if (this.durationCells.active) attrs.successCell.record(seconds);
+    else this.duration.record(seconds, attrs.success);
     if (span.isRecording()) {
       this.exemplars?.offer(attrs.success, seconds, span.spanContext());
       span.setAttribute(ATTR.outcome, 'success');
@@ -144,8 +186,10 @@ export class PipelineTelemetry implements RecoveryListener {
   failed(attrs: OperationAttributes, call: CallState, seconds: number, error: unknown, rejected: boolean): void {
     const type = errorType(error);
     const outcome: Outcome = rejected ? 'rejected' : 'error';
-    const attributes = attrs.failure(outcome, type);
-    this.duration.record(seconds, attributes);
+    const series = attrs.failureSeries(outcome, type);
+    const attributes = series.attributes;
+    if (this.durationCells.active) series.cell.record(seconds);
+    else this.duration.record(seconds, attributes);
     const span = call.span;
     if (span.isRecording()) {
       this.exemplars?.offer(attributes, seconds, span.spanContext());
@@ -186,7 +230,9 @@ export class PipelineTelemetry implements RecoveryListener {
   onRetry(call: CallState, failedAttempt: number, delayMs: number, error: unknown): void {
     const type = errorType(error);
     call.span.addEvent('retry', { [ATTR.attempt]: failedAttempt, [ATTR.retryDelayMs]: delayMs, [ATTR.errorType]: type });
-    this.retries.add(1, { [ATTR.operationName]: call.operationName });
+    const series = this.retrySeriesOf(call.operationName);
+    if (this.retryCells.active) series.cell.add(1);
+    else this.retries.add(1, series.attributes);
     this.logs?.log(
       `retry\u0000${call.operationName}\u0000${type}`,
       'warn',
@@ -213,6 +259,16 @@ export class PipelineTelemetry implements RecoveryListener {
     if (reason !== 'budget' || budget === undefined) return;
     call.span.addEvent('retry.budget_exhausted', { [ATTR.attempt]: failedAttempt, [ATTR.dependency]: budget });
     this.budgetExhausted.add(1, { [ATTR.dependency]: budget });
+  }
+
+  private retrySeriesOf(operation: string): { attributes: Attributes; cell: CounterCell } {
+    let series = this.retrySeries.get(operation);
+    if (series === undefined) {
+      const attributes = { [ATTR.operationName]: operation };
+      series = { attributes, cell: this.retryCells.cell(attributes) };
+      if (this.retrySeries.size < MAX_RETRY_SERIES) this.retrySeries.set(operation, series);
+    }
+    return series;
   }
 
   /** Writes the pending log summaries and stops summarising (at shutdown). */

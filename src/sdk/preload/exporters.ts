@@ -15,6 +15,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { moduleRequire } from '../../internal/module-require.js';
+import { markCellsCarrier, withMetricCells } from '../cells-producer.js';
 import type { OtlpProtocol, PreloadSettings } from '../../register/env.js';
 import { countDataPoints, ExportGuard, guardExporter, type ExportedSignal } from './export-guard.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
@@ -78,11 +79,15 @@ export function buildExporters(settings: PreloadSettings, report: (message: stri
 
   // OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT: the reader does not read them itself.
   const periodic = (exporter: PushMetricExporter): IMetricReader =>
-    new PeriodicExportingMetricReader({
-      exporter,
-      exportIntervalMillis: settings.metricExport.intervalMs,
-      exportTimeoutMillis: settings.metricExport.timeoutMs,
-    });
+    markCellsCarrier(
+      new PeriodicExportingMetricReader(
+        withMetricCells({
+          exporter,
+          exportIntervalMillis: settings.metricExport.intervalMs,
+          exportTimeoutMillis: settings.metricExport.timeoutMs,
+        }),
+      ),
+    );
   const metricReaders: IMetricReader[] = [];
   for (const kind of settings.metrics) {
     if (kind === 'console') metricReaders.push(periodic(new ConsoleMetricExporter()));

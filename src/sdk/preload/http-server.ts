@@ -6,7 +6,7 @@
 // - the span ends on the `http.server.response.finish` channel, so a finished response adds no listener; a
 //   socket that closes first ends the spans of its unfinished responses (one listener per connection);
 // - no `new URL()` per request, the propagator's `extract` only when one of its headers is present, the
-//   remaining span attributes computed only for a recording span, metric attribute sets built once per shape;
+//   remaining span attributes computed only for a recording span, metric attribute sets built once per shape and recorded into pre-bound cells;
 // - no `context.bind` of `req` and `res` (eight methods patched on each, every listener wrapped): listeners an
 //   application adds later still run in the request's context, through one patch of the `emit` of the two
 //   prototypes, which runs the events of an instrumented request or response in its context.
@@ -31,6 +31,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata, setRPCMetadata } from '@opentelemetry/core';
+import { metricCells, type HistogramCell } from '../../telemetry/metric-cells.js';
 
 const SCOPE = '@llmkg/production/http-server';
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
@@ -47,6 +48,15 @@ const REDACTED_QUERY_PARAMS = [
 /** Distinct metric attribute sets kept built (method, scheme, version, status, route); more are built per record. */
 const MAX_METRIC_SHAPES = 512;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+const DURATION_NAME = 'http.server.request.duration';
+const DURATION_DESCRIPTION = 'Duration of HTTP server requests.';
+
+/** A metric attribute set and its pre-bound cell. */
+interface MetricSeries {
+  readonly attributes: Attributes;
+  readonly cell: HistogramCell;
+}
 
 /** A request in flight: what its end needs. */
 interface Exchange {
@@ -148,12 +158,20 @@ function requestAttributes(request: http.IncomingMessage, method: string, scheme
  */
 export function instrumentHttpServers(options: HttpServerInstrumentationOptions = {}): HttpServerInstrumentation {
   const tracer: Tracer = trace.getTracer(SCOPE);
-  const duration: Histogram = metrics.getMeter(SCOPE).createHistogram('http.server.request.duration', {
-    description: 'Duration of HTTP server requests.',
+  const duration: Histogram = metrics.getMeter(SCOPE).createHistogram(DURATION_NAME, {
+    description: DURATION_DESCRIPTION,
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  const shapes = new Map<string, Attributes>();
+  // The same histogram as pre-bound cells, exported by our readers' producer when they are the registered ones.
+  const cells = metricCells().histogram({
+    name: DURATION_NAME,
+    unit: 's',
+    description: DURATION_DESCRIPTION,
+    scope: SCOPE,
+    boundaries: DURATION_BUCKETS,
+  });
+  const shapes = new Map<string, MetricSeries>();
   const ignore = options.ignore;
   // The registered propagator's header names, read again each second (its `fields()` copies an array per
   // call; a propagator registered after us, by an application's own NodeSDK, is picked up).
@@ -170,20 +188,22 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
     return false;
   }
 
-  function metricAttributes(exchange: Exchange, status: number, route: string | undefined): Attributes {
-    const key = `${exchange.method} ${exchange.scheme} ${exchange.version} ${status} ${route ?? ''}`;
-    let attributes = shapes.get(key);
-    if (attributes !== undefined) return attributes;
-    attributes = {
+  function metricSeries(exchange: Exchange, status: number, route: string | undefined, aborted: boolean): MetricSeries {
+    const key = `${exchange.method} ${exchange.scheme} ${exchange.version} ${status} ${route ?? ''}${aborted ? ' aborted' : ''}`;
+    let series = shapes.get(key);
+    if (series !== undefined) return series;
+    const attributes: Attributes = {
       'http.request.method': exchange.method,
       'url.scheme': exchange.scheme,
       'network.protocol.version': exchange.version,
       'http.response.status_code': status,
     };
     if (route !== undefined) attributes['http.route'] = route;
-    if (status >= 500) attributes['error.type'] = String(status);
-    if (shapes.size < MAX_METRIC_SHAPES) shapes.set(key, attributes);
-    return attributes;
+    if (aborted) attributes['error.type'] = 'aborted';
+    else if (status >= 500) attributes['error.type'] = String(status);
+    series = { attributes, cell: cells.cell(attributes) };
+    if (shapes.size < MAX_METRIC_SHAPES) shapes.set(key, series);
+    return series;
   }
 
   function end(exchange: Exchange, response: http.ServerResponse, aborted: boolean): void {
@@ -204,10 +224,9 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
       else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end();
-    duration.record(
-      seconds,
-      aborted ? { ...metricAttributes(exchange, status, route), 'error.type': 'aborted' } : metricAttributes(exchange, status, route),
-    );
+    const series = metricSeries(exchange, status, route, aborted);
+    if (cells.active) series.cell.record(seconds);
+    else duration.record(seconds, series.attributes);
   }
 
   function onResponseFinish(message: unknown): void {

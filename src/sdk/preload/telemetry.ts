@@ -34,6 +34,7 @@ import { productionSdkConfig } from '../readers.js';
 import type { PreloadSettings, ResourceDetectorName } from '../../register/env.js';
 import type { ExportGuard } from './export-guard.js';
 import { buildExporters } from './exporters.js';
+import { installDirectLogs } from '../direct-logs.js';
 import { instrumentHttpServers } from './http-server.js';
 import { JsonLinesLogProcessor } from './json-logs.js';
 
@@ -96,6 +97,8 @@ export interface TelemetryStartOptions {
   readonly version: string | undefined;
   /** The admin server's port, whose requests are not traced (known once it listens). */
   readonly adminPort: () => number;
+  /** Where `PRODUCTION_HTTP_SERVER_INSTRUMENTATION` is read (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
   /** Receives the one report of each exporter's first failure. */
   readonly report: (message: string) => void;
 }
@@ -114,16 +117,35 @@ export interface PreloadTelemetry {
   instrumentHttp(): void;
 }
 
-// instrumentation-http's client side; the server side is our lean one (./http-server.ts), same spans and metric.
-function httpInstrumentation(): Instrumentation {
+/** Which instrumentation traces incoming requests (`PRODUCTION_HTTP_SERVER_INSTRUMENTATION`). */
+export type HttpServerInstrumentationKind = 'lean' | 'otel';
+const HTTP_SERVER_VARIABLE = 'PRODUCTION_HTTP_SERVER_INSTRUMENTATION';
+
+/**
+ * `PRODUCTION_HTTP_SERVER_INSTRUMENTATION`: `lean` (default) for our own server instrumentation, `otel` for
+ * instrumentation-http's server side. Another value is reported through `report` and the default is used.
+ */
+export function httpServerInstrumentationKind(env: NodeJS.ProcessEnv, report: (message: string) => void): HttpServerInstrumentationKind {
+  const raw = env[HTTP_SERVER_VARIABLE]?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'lean') return 'lean';
+  if (raw === 'otel') return 'otel';
+  report(`${HTTP_SERVER_VARIABLE}="${env[HTTP_SERVER_VARIABLE]}" is not one of lean, otel; using lean`);
+  return 'lean';
+}
+
+// instrumentation-http's client side and, with `otel`, its server side; otherwise the server side is our
+// lean one (./http-server.ts), same spans and metric. Scrapes and probes of the admin server are not the
+// service's traffic, whichever traces the server.
+function httpInstrumentation(server: HttpServerInstrumentationKind, adminPort: () => number): Instrumentation {
   const { HttpInstrumentation } = moduleRequire('@opentelemetry/instrumentation-http') as typeof InstrumentationHttp;
+  if (server === 'otel')
+    return new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.socket?.localPort === adminPort() });
   return new HttpInstrumentation({ disableIncomingRequestInstrumentation: true });
 }
 
 // After the providers are registered: the metrics API has no proxy, a meter taken before would stay a no-op.
-function instrumentServers(adminPort: () => number): void {
-  // Scrapes and probes of the admin server are not the service's traffic.
-  instrumentHttpServers({ ignore: (request: IncomingMessage) => request.socket?.localPort === adminPort() });
+function instrumentServers(server: HttpServerInstrumentationKind, adminPort: () => number): void {
+  if (server === 'lean') instrumentHttpServers({ ignore: (request: IncomingMessage) => request.socket?.localPort === adminPort() });
 }
 
 // Loading them now lets the instrumentation patch the modules before the application takes them; the ES
@@ -141,6 +163,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     ...(options.maxIncomingDeadlineMs !== undefined ? { maxIncomingDeadlineMs: options.maxIncomingDeadlineMs } : {}),
   };
   if (settings.disabled) return { mode: 'disabled', sdk: undefined, guards: [], embedded: cardinality, instrumentHttp() {} };
+  const server = httpServerInstrumentationKind(options.env ?? process.env, options.report);
   const resource = preloadResource(settings, options.version);
 
   if (needsNodeSdk(settings)) {
@@ -152,7 +175,7 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     const { textMapPropagator, ...ours } = productionSdkConfig(cardinality, {
       metricReaders: exporters.metricReaders,
       spanProcessors: exporters.spanProcessors,
-      instrumentations: [httpInstrumentation(), leanUndiciInstrumentation()],
+      instrumentations: [httpInstrumentation(server, options.adminPort), leanUndiciInstrumentation()],
       ...(propagators ? { propagators } : {}),
     });
     const sdk = new Sdk({
@@ -165,8 +188,9 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
       autoDetectResources: false,
     });
     sdk.start();
+    installDirectLogs();
     patchHttpModules();
-    instrumentServers(options.adminPort);
+    instrumentServers(server, options.adminPort);
     return { mode: 'node-sdk', sdk, guards: exporters.guards, embedded: cardinality, instrumentHttp() {} };
   }
 
@@ -183,9 +207,9 @@ export function startTelemetry(settings: PreloadSettings, options: TelemetryStar
     },
     instrumentHttp() {
       const { registerInstrumentations } = moduleRequire('@opentelemetry/instrumentation') as typeof InstrumentationApi;
-      registerInstrumentations({ instrumentations: [httpInstrumentation(), leanUndiciInstrumentation()] });
+      registerInstrumentations({ instrumentations: [httpInstrumentation(server, options.adminPort), leanUndiciInstrumentation()] });
       patchHttpModules();
-      instrumentServers(options.adminPort);
+      instrumentServers(server, options.adminPort);
     },
   };
 }
