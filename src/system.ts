@@ -222,7 +222,6 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       deadline,
       deadlineSignal: undefined,
       attempts: 0,
-      lastError: undefined,
       rateLimit: undefined,
       rateLimits: undefined,
     };

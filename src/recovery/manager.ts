@@ -183,7 +183,6 @@ export class ErrorRecoveryManager {
       deadline,
       deadlineSignal: undefined,
       attempts: 0,
-      lastError: undefined,
     };
     try {
       const value = await policy.execute(operation, call, options.idempotent ?? true);
@@ -231,7 +230,7 @@ export class ErrorRecoveryManager {
     this.checkShared(merged.circuitBreaker, `operations.${operationName}.circuitBreaker.shared`);
     this.overrides.set(operationName, merged);
     this.layers.addCode(operationName, config);
-    this.rebuild(operationName, merged);
+    this.rebuild(operationName, this.effective(merged));
   }
 
   /**
@@ -254,15 +253,25 @@ export class ErrorRecoveryManager {
     return this.budgets.declares(name);
   }
 
-  /** Drops the operation's built policies, so the next call builds them from `next`; an unchanged breaker keeps its state. */
+  /**
+   * Drops the operation's built policies, so the next call builds them; `next` is the settings they will be
+   * built with (a dependency's breaker in place of the operation's), and an unchanged breaker keeps its state.
+   */
   private rebuild(operationName: string, next: OperationRecoveryConfig): void {
     const existing = this.operations.get(operationName);
-    if (existing) {
-      const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, next.circuitBreaker);
-      if (keepBreaker) this.restored.set(operationName, existing.breaker.snapshot());
-      existing.stop();
-      this.operations.delete(operationName);
+    if (existing) this.retire(operationName, existing, next);
+  }
+
+  /**
+   * Replaces `existing` (its breaker's state carried over when its settings equal `next`'s). It is retired,
+   * not stopped: its attempts still in flight keep their timeouts under the settings they started with.
+   */
+  private retire(name: string, existing: OperationRecovery, next: OperationRecoveryConfig): void {
+    if (existing.breaker && sameSettings(existing.config.circuitBreaker, next.circuitBreaker)) {
+      this.restored.set(name, existing.breaker.snapshot());
     }
+    existing.retire();
+    this.operations.delete(name);
   }
 
   /**
@@ -298,13 +307,7 @@ export class ErrorRecoveryManager {
     this.dependencies = dependencies;
     this.overrides.clear();
     for (const [name, config] of next) this.overrides.set(name, config);
-    for (const [name, existing] of this.operations) {
-      if (existing.breaker && sameSettings(existing.config.circuitBreaker, this.resolved(name).circuitBreaker)) {
-        this.restored.set(name, existing.breaker.snapshot());
-      }
-      existing.stop();
-    }
-    this.operations.clear();
+    for (const [name, existing] of [...this.operations]) this.retire(name, existing, this.effective(this.resolved(name)));
   }
 
   /** The operation's resolved policies (defaults merged with its overrides). */
@@ -381,7 +384,7 @@ export class ErrorRecoveryManager {
       if (!snapshot) throw new InvalidConfigError(`breakerState.${name}`, 'not a breaker snapshot');
       validateOperationName(name);
       this.restored.set(name, snapshot);
-      this.operations.get(name)?.stop();
+      this.operations.get(name)?.retire();
       this.operations.delete(name);
     }
   }
@@ -452,19 +455,29 @@ export class ErrorRecoveryManager {
     return stats;
   }
 
+  /** The breaker the operation's dependency imposes in place of its own, if any. */
+  private dependencyBreaker(resolved: OperationRecoveryConfig): CircuitBreakerConfig | undefined {
+    const breaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
+    return breaker === undefined || breaker === false || resolved.circuitBreaker === false ? undefined : breaker;
+  }
+
+  /**
+   * The settings an operation's policies are built with: its resolved ones, with its dependency's breaker in
+   * place of its own (under the dependency's name), and every policy off when recovery is off.
+   */
+  private effective(resolved: OperationRecoveryConfig): OperationRecoveryConfig {
+    const dependencyBreaker = this.dependencyBreaker(resolved);
+    const config = dependencyBreaker === undefined ? resolved : { ...resolved, circuitBreaker: dependencyBreaker };
+    if (this.enabled) return config;
+    return { ...config, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
+  }
+
   private build(name: string): OperationRecovery {
     const stats = this.statsFor(name);
-    let resolved = this.resolved(name);
-    // A dependency's breaker replaces the breaker of every operation that names it, under the dependency's name.
-    const dependencyBreaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
-    if (dependencyBreaker !== undefined && dependencyBreaker !== false && resolved.circuitBreaker !== false) {
-      resolved = { ...resolved, circuitBreaker: dependencyBreaker };
-    }
-    const config: OperationRecoveryConfig = this.enabled
-      ? resolved
-      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
+    const resolved = this.resolved(name);
+    const config = this.effective(resolved);
     const hub = this.sharedBreakers;
-    const sharedKey = dependencyBreaker ? `dep:${resolved.dependency}` : `op:${name}`;
+    const sharedKey = this.dependencyBreaker(resolved) ? `dep:${resolved.dependency}` : `op:${name}`;
     const shared = {
       budget: config.retry === false && config.hedging === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,

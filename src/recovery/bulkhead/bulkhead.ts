@@ -1,7 +1,7 @@
 import { type BulkheadPolicy, bulkhead } from 'cockatiel';
-import { BulkheadRejectedError, abortError } from '../errors.js';
-import type { BulkheadConfig } from './config.js';
-import { raceAbort } from '../internal/time.js';
+import { BulkheadRejectedError, abortError } from '../../errors.js';
+import type { BulkheadConfig } from '../config.js';
+import { raceAbort } from '../../internal/time.js';
 
 const never = new AbortController().signal;
 

@@ -1,5 +1,5 @@
-import type { Clock } from '../internal/time.js';
-import { reportInternalError } from '../telemetry/internal-errors.js';
+import type { Clock } from '../../internal/time.js';
+import { reportInternalError } from '../../telemetry/internal-errors.js';
 
 /** One pending deadline; the owner links it into a {@link DeadlineQueue} and is told when it expires. */
 export interface DeadlineEntry {
