@@ -15,9 +15,9 @@ export type Operation<T> = (ctx: OperationContext) => Promise<T>;
  * A stage that sees the whole call (retry, hedging): it may start several attempts, one after another or at
  * once, each through `next`. Its per-call work keeps per-attempt state of its own (never on `call`).
  */
-export interface CallStage {
+export interface CallStage<C extends CallState = CallState> {
   /** Runs `operation` for `call` through this stage and the stages after it. */
-  execute<T>(operation: Operation<T>, call: CallState): Promise<T>;
+  execute<T>(operation: Operation<T>, call: C): Promise<T>;
 }
 
 /**
