@@ -1,4 +1,3 @@
-import { context, trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
 import { EventEmitter } from '../internal/event.js';
@@ -12,9 +11,18 @@ import {
   type DependenciesConfig,
   type DependencyConfig,
 } from '../dependencies/config.js';
-import { deadlineOf } from '../deadlines/context.js';
-import { validateDeadlineMs } from '../deadlines/wait.js';
-import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
+import { executeStandalone } from './standalone.js';
+import {
+  breakerStatuses,
+  recoveryHealth,
+  sharedBreakerStatuses,
+  type BreakerStatus,
+  type ErrorRecoveryOptions,
+  type RecoveryHealth,
+  type RetryEvent,
+  type RetrySkippedEvent,
+} from './status.js';
+import type { BreakerTransition, DependencyThrottle, OperationPolicy, RecoveryListener } from '../pipeline.js';
 import { RetryBudgets, type OwnedRetryBudgetStatus } from './retry-budgets.js';
 import type { BreakerSnapshot, BreakerState, CircuitBreaker } from './breaker.js';
 import {
@@ -27,79 +35,13 @@ import {
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
 
 export type { OperationPatch } from './patch.js';
+export type { ErrorRecoveryOptions, BreakerStatus, RecoveryHealth } from './status.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
 import { OperationLayers } from './layers.js';
 import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
-import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
+import type { SharedBreakerStatus } from '../shared-breaker/breaker.js';
 import { SharedBreakerHub } from '../shared-breaker/hub.js';
-import type { SharedStateStore } from '../shared-breaker/store.js';
-
-/** Options of {@link ErrorRecoveryManager}. */
-export interface ErrorRecoveryOptions {
-  /** When false, operations run once with no retry, breaker, bulkhead or timeout (stats are still kept). */
-  enabled?: boolean;
-  /** Clock of timeouts and call durations (its monotonic time); default the system clock. */
-  clock?: Clock;
-  /** Told about retries; the production system's telemetry listens here. */
-  listener?: RecoveryListener;
-  /** The client-side throttle of a named dependency (an operation's `dependency`), if it has one. */
-  throttleFor?: (dependency: string) => DependencyThrottle | undefined;
-  /** The named dependencies (the config's `dependencies` section), whose retry budgets operations share. */
-  dependencies?: DependenciesConfig;
-  /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
-  deadlineMarginMs?: number;
-  /**
-   * The process's shared-state store, for breakers with `circuitBreaker.shared: true`; without it such a
-   * breaker is INVALID_CONFIG. `createProductionSystem` passes the rate limits' Redis (Cluster) store.
-   */
-  sharedStateStore?: SharedStateStore | undefined;
-}
-
-/** One operation's breaker: its state and since when (epoch ms). */
-export interface BreakerStatus {
-  readonly operation: string;
-  readonly state: BreakerState;
-  /** Wall-clock time it entered the state, ms since the epoch. */
-  readonly since: number;
-  /** For a breaker shared across replicas: its shared state, replicas and lease holder. */
-  readonly shared?: SharedBreakerStatus;
-}
-
-/** The recovery layer's health as plain JSON (the seed's `health_check`). */
-export interface RecoveryHealth {
-  /** False when `errorRecoveryEnabled` is off (operations run once, unprotected). */
-  readonly enabled: boolean;
-  /** Operations with policies built. */
-  readonly operations: number;
-  /** `degraded` while any breaker is open. */
-  readonly status: 'healthy' | 'degraded';
-  readonly openCircuitBreakers: string[];
-  readonly halfOpenCircuitBreakers: string[];
-  /** Breakers per state. */
-  readonly breakerStates: Record<BreakerState, number>;
-  /** Statistics by operation name. */
-  readonly stats: Record<string, OperationStatsSnapshot>;
-  /** Breakers whose state is shared across replicas (`circuitBreaker.shared`): shared and local state, replicas, lease holder. */
-  readonly sharedCircuitBreakers: SharedBreakerStatus[];
-}
-
-/** One retry, as the manager fans it out to its listeners. */
-interface RetryEvent {
-  readonly call: CallState;
-  readonly failedAttempt: number;
-  readonly delayMs: number;
-  readonly error: unknown;
-}
-
-/** One skipped retry, as the manager fans it out to its listeners. */
-interface RetrySkippedEvent {
-  readonly call: CallState;
-  readonly failedAttempt: number;
-  readonly reason: RetrySkipReason;
-  readonly error: unknown;
-  readonly budget: string | undefined;
-}
 
 /**
  * Per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with per-operation statistics
@@ -168,32 +110,7 @@ export class ErrorRecoveryManager {
     operation: Operation<T>,
     options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string; deadlineMs?: number } = {},
   ): Promise<T> {
-    const policy = this.policy(operationName);
-    const start = this.clock.monotonic();
-    let deadline = deadlineOf(context.active());
-    if (options.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
-    const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
-    const call: CallState = {
-      operationName,
-      userId: options.userId,
-      correlationId: options.correlationId ?? span.spanContext().traceId,
-      span,
-      callerSignal: options.signal,
-      abandonSignal: undefined,
-      deadline,
-      deadlineSignal: undefined,
-      attempts: 0,
-    };
-    try {
-      const value = await policy.execute(operation, call, options.idempotent ?? true);
-      policy.stats.record(true, (this.clock.monotonic() - start) / 1000);
-      return value;
-    } catch (error) {
-      policy.stats.record(false, (this.clock.monotonic() - start) / 1000);
-      throw error;
-    } finally {
-      call.deadlineSignal?.dispose();
-    }
+    return executeStandalone(this.policy(operationName), operationName, operation, options, this.clock);
   }
 
   /** Sets the retry policy of one operation (`false` turns retries off); unset fields keep their values. */
@@ -353,14 +270,7 @@ export class ErrorRecoveryManager {
 
   /** Every operation's breaker state and time in state, for the state gauge and the status page. */
   breakerStates(): BreakerStatus[] {
-    const out: BreakerStatus[] = [];
-    for (const [operation, policy] of this.operations) {
-      const breaker = policy.breaker;
-      if (breaker === undefined) continue;
-      const shared = breaker instanceof SharedCircuitBreaker ? { shared: breaker.status() } : {};
-      out.push({ operation, state: breaker.state, since: breaker.since, ...shared });
-    }
-    return out;
+    return breakerStatuses(this.operations);
   }
 
   /** Names of operations whose breaker is open. */
@@ -391,28 +301,12 @@ export class ErrorRecoveryManager {
 
   /** Plain JSON health of the recovery layer (the seed's `health_check`). */
   healthCheck(): RecoveryHealth {
-    const states = this.breakerStates();
-    const named = (state: BreakerState): string[] => states.filter((s) => s.state === state).map((s) => s.operation);
-    const open = named('open');
-    const breakerStates = { closed: 0, open: 0, half_open: 0 } satisfies Record<BreakerState, number>;
-    for (const s of states) breakerStates[s.state]++;
-    return {
-      enabled: this.enabled,
-      operations: this.operations.size,
-      status: open.length > 0 ? 'degraded' : 'healthy',
-      openCircuitBreakers: open,
-      halfOpenCircuitBreakers: named('half_open'),
-      breakerStates,
-      stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
-      sharedCircuitBreakers: this.sharedBreakerStatus(),
-    };
+    return recoveryHealth(this.enabled, this.operations, this.stats);
   }
 
   /** The status of every operation's breaker that shares its state across replicas. */
   sharedBreakerStatus(): SharedBreakerStatus[] {
-    const out: SharedBreakerStatus[] = [];
-    for (const policy of this.operations.values()) if (policy.breaker instanceof SharedCircuitBreaker) out.push(policy.breaker.status());
-    return out;
+    return sharedBreakerStatuses(this.operations);
   }
 
   /** A shared breaker needs the shared-state store: INVALID_CONFIG at `path` without one. */
