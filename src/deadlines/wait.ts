@@ -1,18 +1,39 @@
 import { DeadlineExceededError, InvalidConfigError } from '../errors.js';
 import type { Guard } from '../guard.js';
-import { awaitedTimers, onAbort, type Clock } from '../internal/time.js';
+import { onAbort, type Clock } from '../internal/time.js';
+import { DeadlineQueue, type DeadlineEntry } from './queue.js';
+
+/** The deadline queue of the waits, one per clock: every wait's deadline is one entry behind one timer. */
+const waitDeadlines = new WeakMap<Clock, DeadlineQueue>();
+
+function deadlinesOf(clock: Clock): DeadlineQueue {
+  let queue = waitDeadlines.get(clock);
+  if (queue === undefined) waitDeadlines.set(clock, (queue = new DeadlineQueue(clock)));
+  return queue;
+}
 
 /**
- * A signal for the waits of one call with a deadline (rate-limit store, permit, bulkhead queue): it aborts
- * with DEADLINE_EXCEEDED when the deadline comes, or with the caller's own reason. Made only when a call
- * actually waits, so calls that never wait pay no timer. The timer keeps the process alive: a caller awaits it.
+ * A signal for the waits of one call with a deadline (rate-limit store, permit, adaptive limit, bulkhead
+ * queue): it aborts with DEADLINE_EXCEEDED when the deadline comes, or with the caller's own reason. Made only
+ * when a call actually waits, so calls that never wait pay nothing. Its deadline is an entry of the same
+ * {@link DeadlineQueue} the attempts' timeouts use (one shared timer, not one per call); the queue's timer keeps
+ * the process alive while an entry waits: a caller awaits it.
  */
-export class DeadlineSignal implements Disposable {
+export class DeadlineSignal implements Disposable, DeadlineEntry {
+  readonly deadline: number;
+  prev: DeadlineEntry | null = null;
+  next: DeadlineEntry | null = null;
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly queue: DeadlineQueue | undefined;
   private readonly parentAbort: Guard | undefined;
 
-  constructor(operation: string, at: number, clock: Clock, parent: AbortSignal | undefined) {
+  constructor(
+    private readonly operation: string,
+    at: number,
+    private readonly clock: Clock,
+    parent: AbortSignal | undefined,
+  ) {
+    this.deadline = at;
     const left = at - clock.monotonic();
     if (parent?.aborted) {
       this.controller.abort(parent.reason);
@@ -22,7 +43,8 @@ export class DeadlineSignal implements Disposable {
       this.controller.abort(new DeadlineExceededError(operation, left));
       return;
     }
-    this.timer = awaitedTimers.setTimeout(() => this.controller.abort(new DeadlineExceededError(operation, at - clock.monotonic())), left);
+    this.queue = deadlinesOf(clock);
+    this.queue.add(this);
     if (parent !== undefined) this.parentAbort = onAbort(parent, (reason) => this.controller.abort(reason));
   }
 
@@ -31,9 +53,14 @@ export class DeadlineSignal implements Disposable {
     return this.controller.signal;
   }
 
-  /** Stops the timer and unlinks from the caller's signal. */
+  /** The deadline passed (called by the queue). */
+  expire(): void {
+    this.controller.abort(new DeadlineExceededError(this.operation, this.deadline - this.clock.monotonic()));
+  }
+
+  /** Leaves the deadline queue and unlinks from the caller's signal. */
   dispose(): void {
-    awaitedTimers.clearTimeout(this.timer);
+    this.queue?.remove(this);
     this.parentAbort?.release();
   }
 

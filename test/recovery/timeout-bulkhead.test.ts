@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, BulkheadRejectedError, TimeoutError } from '../../src/errors.js';
-import { DeadlineQueue } from '../../src/recovery/timeout/deadline-queue.js';
+import { DeadlineQueue } from '../../src/deadlines/queue.js';
 import { call, flush, manager } from './helpers.js';
 import { manualClock } from '../support/clock.js';
 

@@ -5,7 +5,7 @@ import type { CallRateLimit } from '../../limits/decision.js';
 import { DeadlineExceededError, TimeoutError, abortError, type ProductionError } from '../../errors.js';
 import type { Guard } from '../../guard.js';
 import { onAbort } from '../../internal/time.js';
-import type { DeadlineEntry, DeadlineQueue } from './deadline-queue.js';
+import type { DeadlineEntry, DeadlineQueue } from '../../deadlines/queue.js';
 import type { OperationStats } from '../stats.js';
 
 /** The breaker of an attempt admitted while closed, which the attempt tells its outcome. */

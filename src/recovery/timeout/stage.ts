@@ -5,7 +5,7 @@ import { getTracer } from '../../telemetry/api.js';
 import { ATTR } from '../../telemetry/names.js';
 import type { AttemptStage, Operation } from '../stage.js';
 import type { AttemptContext } from './attempt.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineQueue } from '../../deadlines/queue.js';
 
 /** What the timeout stage needs of the operation's settings. */
 export interface TimeoutSettings {
