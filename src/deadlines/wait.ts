@@ -19,21 +19,13 @@ function deadlinesOf(clock: Clock): DeadlineQueue {
  * {@link DeadlineQueue} the attempts' timeouts use (one shared timer, not one per call); the queue's timer keeps
  * the process alive while an entry waits: a caller awaits it.
  */
-export class DeadlineSignal implements Disposable, DeadlineEntry {
-  readonly deadline: number;
-  prev: DeadlineEntry | null = null;
-  next: DeadlineEntry | null = null;
+export class DeadlineSignal implements Disposable {
   private readonly controller = new AbortController();
   private readonly queue: DeadlineQueue | undefined;
+  private readonly entry: DeadlineEntry | undefined;
   private readonly parentAbort: Guard | undefined;
 
-  constructor(
-    private readonly operation: string,
-    at: number,
-    private readonly clock: Clock,
-    parent: AbortSignal | undefined,
-  ) {
-    this.deadline = at;
+  constructor(operation: string, at: number, clock: Clock, parent: AbortSignal | undefined) {
     const left = at - clock.monotonic();
     if (parent?.aborted) {
       this.controller.abort(parent.reason);
@@ -43,9 +35,16 @@ export class DeadlineSignal implements Disposable, DeadlineEntry {
       this.controller.abort(new DeadlineExceededError(operation, left));
       return;
     }
+    const controller = this.controller;
+    this.entry = {
+      deadline: at,
+      prev: null,
+      next: null,
+      expire: () => controller.abort(new DeadlineExceededError(operation, at - clock.monotonic())),
+    };
     this.queue = deadlinesOf(clock);
-    this.queue.add(this);
-    if (parent !== undefined) this.parentAbort = onAbort(parent, (reason) => this.controller.abort(reason));
+    this.queue.add(this.entry);
+    if (parent !== undefined) this.parentAbort = onAbort(parent, (reason) => controller.abort(reason));
   }
 
   /** Aborted at the deadline (reason: a `DeadlineExceededError`) or with the caller's reason. */
@@ -53,14 +52,9 @@ export class DeadlineSignal implements Disposable, DeadlineEntry {
     return this.controller.signal;
   }
 
-  /** The deadline passed (called by the queue). */
-  expire(): void {
-    this.controller.abort(new DeadlineExceededError(this.operation, this.deadline - this.clock.monotonic()));
-  }
-
   /** Leaves the deadline queue and unlinks from the caller's signal. */
   dispose(): void {
-    this.queue?.remove(this);
+    if (this.entry !== undefined) this.queue?.remove(this.entry);
     this.parentAbort?.release();
   }
 
