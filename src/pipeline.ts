@@ -99,7 +99,7 @@ export interface OperationContext {
   readonly rateLimit: CallRateLimit | undefined;
 }
 
-/** Step 6's per-call state, shared by the attempts of one protected call and told to its listeners. */
+/** Per-call state of one protected call (deadline, signals, class, correlation, span), shared by its attempts and told to listeners. */
 export interface CallState {
   readonly operationName: string;
   readonly userId: string | undefined;
@@ -118,10 +118,11 @@ export interface CallState {
   readonly deadline: number | undefined;
   /** The signal waits of this call end on when it has a deadline; made on first wait, disposed when the call ends. */
   deadlineSignal: DeadlineSignal | undefined;
-  /** Attempts started so far. */
+  /**
+   * Attempts started so far, hedges included: the call's tally. Each attempt's own state (its number, timing,
+   * signal, error) is the attempt stages' `AttemptContext`, so attempts running at once share no field.
+   */
   attempts: number;
-  /** The error of the last failed attempt. */
-  lastError: unknown;
   /** The call's rate-limit decision once read (see `OperationContext.rateLimit`). */
   rateLimit?: CallRateLimit | undefined;
   /** Where it is read from on first use, when the rate limits were decided in this process. */

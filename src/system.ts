@@ -1,4 +1,4 @@
-import { SpanKind, context, trace, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { SpanKind, context, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { ConfigFileStatus } from './config/reload.js';
 import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
@@ -7,19 +7,16 @@ import type { RateLimitStats } from './limits/stats.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
 import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
 import type { ShutdownReport } from './shutdown/report.js';
-import { deadlineOf, withDeadline } from './deadlines/context.js';
-import { validateDeadlineMs, waitSignal } from './deadlines/wait.js';
-import { DeadlineExceededError, InvalidConfigError, ProductionError, TimeoutError, abortError } from './errors.js';
-import { raceAbort, systemClock, type Clock } from './internal/time.js';
+import { deadlineOf } from './deadlines/context.js';
+import { validateDeadlineMs } from './deadlines/wait.js';
+import { InvalidConfigError, ProductionError, TimeoutError } from './errors.js';
+import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
   AdmissionOutcome,
-  AdmissionPermit,
   BreakerTransition,
-  CallState,
   Engine,
   MonitorComponent,
-  OperationAdmission,
   OperationContext,
   OperationPolicy,
   RateLimitGate,
@@ -30,16 +27,28 @@ import type {
 } from './pipeline.js';
 import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
 import type { OperationOverloadInput } from './overload/config.js';
-import { callRateLimit, rememberRateLimit } from './limits/call-rate-limit.js';
-import { criticalityFromBaggage, isCriticality, isOverloadRefusal, carryCriticality } from './overload/criticality.js';
+import { rememberRateLimit } from './limits/call-rate-limit.js';
+import { isOverloadRefusal } from './overload/criticality.js';
 import { parseDependency, type DependencyConfig, type DependencyConfigInput } from './dependencies/config.js';
 import { createDependencyFetch, type DependencyFetch, type DependencyFetchOptions } from './outgoing/dependency-fetch.js';
 import type { OperationRecoveryConfig } from './recovery/config.js';
 import type { OverloadStatus } from './overload/manager.js';
 import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
 import { badId, MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
+import {
+  AdmissionStage,
+  DeadlineStage,
+  PermitStage,
+  RateLimitStage,
+  RecoveryStage,
+  ResourceStage,
+  ShutdownStage,
+  chain,
+  type CallStage,
+  type ProtectedCall,
+} from './stages/index.js';
 import { getTracer } from './telemetry/api.js';
-import { CorrelationIdRejections, needsCorrelationBaggage, resolveCorrelationId, withCorrelationBaggage } from './telemetry/correlation.js';
+import { CorrelationIdRejections, resolveCorrelationId } from './telemetry/correlation.js';
 import { ATTR } from './telemetry/names.js';
 import { OperationAttributes, PipelineTelemetry } from './telemetry/pipeline-telemetry.js';
 
@@ -118,24 +127,29 @@ export interface ProductionSystemOptions {
   readonly clock?: Clock;
 }
 
-/** Cached per operation name: its policies and prebuilt attribute sets, so a call does one map lookup. */
+/**
+ * Cached per operation name: its stages, composed once, and its prebuilt attribute sets, so a call does one
+ * map lookup and passes its state down the stages as an argument.
+ */
 class OperationRuntime {
-  active = 0;
+  /** The options of every call's span, built once. */
+  readonly spanOptions: SpanOptions;
+
   constructor(
-    readonly recovery: OperationPolicy,
+    /** The first stage of the operation's calls. */
+    readonly head: CallStage<ProtectedCall>,
+    /** The last: error recovery, which counts the calls in flight. */
+    readonly recovery: RecoveryStage,
+    /** The operation's recovery policies, which its statistics are recorded into. */
+    readonly policy: OperationPolicy,
     readonly attrs: OperationAttributes,
-    /** Step 5's overload control, only for operations under it. */
-    readonly admission: OperationAdmission | undefined,
   ) {
     this.spanOptions = { kind: SpanKind.INTERNAL, attributes: attrs.base };
   }
 
-  /** The options of every call's span, built once. */
-  readonly spanOptions: SpanOptions;
-
-  /** Step 6 for one call; a bound function made once per operation, so `context.with` needs no closure per call. */
-  readonly run = <T>(operation: (ctx: OperationContext) => Promise<T>, call: CallState, idempotent: boolean): Promise<T> =>
-    this.recovery.execute(operation, call, idempotent);
+  get active(): number {
+    return this.recovery.active;
+  }
 }
 
 /**
@@ -197,7 +211,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
   ): Promise<T> {
     if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
     if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
-    const runtime = this.runtimes.get(operationName) ?? this.prepare(operationName);
+    const runtime = this.runtimes.get(operationName) ?? this.compose(operationName);
     const parent = context.active();
     const start = this.clock.monotonic();
     // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
@@ -211,7 +225,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       span.setAttribute(ATTR.correlationId, correlationId);
       if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
     }
-    const call: CallState = {
+    const call: ProtectedCall = {
       operationName,
       userId,
       correlationId,
@@ -222,49 +236,23 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       deadline,
       deadlineSignal: undefined,
       attempts: 0,
-      lastError: undefined,
       rateLimit: undefined,
       rateLimits: undefined,
+      parent,
+      options,
+      request: undefined,
+      slot: undefined,
+      permit: undefined,
+      admitted: false,
     };
-    const { shutdown, limits } = this.components;
-    let request: Guard | undefined;
-    let permit: Guard | undefined;
-    let slot: AdmissionPermit | undefined;
     let outcome: AdmissionOutcome = 'ignore';
-    let admitted = false;
     try {
-      // Admission: a call whose deadline leaves less than the margin is refused before any step.
-      if (deadline !== undefined) this.admitDeadline(call, deadline - start);
-      // 1. Shutdown check and 2. active-request tracking, in one call: the manager refuses (and counts the
-      //    refusal) with SHUTTING_DOWN, or counts the request until the guard is released, so draining waits.
-      request = shutdown.trackActiveRequest();
-      // 3. Rate limits: global, operation, user (a promise only when a shared store decides)
-      const limited = limits.checkRateLimit(operationName, userId);
-      if (limited !== undefined) await (deadline === undefined ? limited : raceAbort(limited, waitSignal(call, this.clock)!, abortError));
-      // The decision for the RateLimit headers: read at once after a shared store's reply, on first use in memory.
-      call.rateLimits = limits;
-      if (limited !== undefined) callRateLimit(call);
-      // 4. Resource limits, against sampled usage
-      limits.checkResourceLimits(options?.estimatedMemoryBytes);
-      // 5. Operation permit: the adaptive limit by class (operations under overload control), then the fixed count
-      if (runtime.admission !== undefined) {
-        const now = this.admit(runtime.admission, call, parent, options);
-        slot = 'then' in now ? await now : now;
-      }
-      permit = limits.tryAcquireOperationPermit() ?? (await this.waitForPermit(waitSignal(call, this.clock), call));
-      // 6. Error recovery, with the operation running in its span's context
-      admitted = true;
-      runtime.active++;
-      let ctx = trace.setSpan(parent, span);
-      if (needsCorrelationBaggage(correlationId, parent, traceId)) ctx = withCorrelationBaggage(ctx, correlationId);
-      if (deadline !== undefined) ctx = withDeadline(ctx, deadline);
-      // The class the call or its operation chose travels on in the baggage, so the next service sheds in the same order.
-      ctx = carryCriticality(ctx, parent, options?.criticality ?? runtime.admission?.criticality);
-      const value = await (context.with(ctx, runtime.run, undefined, operation, call, options?.idempotent ?? true) as Promise<T>);
+      // Steps 1 to 6, the operation's stages (see `compose`).
+      const value = await runtime.head.execute(operation, call);
       // 7. Monitoring
       const seconds = (this.clock.monotonic() - start) / 1000;
       outcome = 'success';
-      runtime.recovery.stats.record(true, seconds);
+      runtime.policy.stats.record(true, seconds);
       this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
       return value;
     } catch (error) {
@@ -273,16 +261,17 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       const rejected = call.attempts === 0 && error instanceof ProductionError;
       // A timeout (or an overload refusal from downstream) says the limit is too high; a fast failure says nothing.
       if (error instanceof TimeoutError || (call.attempts > 0 && isOverloadRefusal(error))) outcome = 'dropped';
-      if (rejected) runtime.recovery.stats.recordRejection();
-      else runtime.recovery.stats.record(false, seconds);
+      if (rejected) runtime.policy.stats.recordRejection();
+      else runtime.policy.stats.record(false, seconds);
       this.telemetry.failed(runtime.attrs, call, seconds, error, rejected);
       rememberRateLimit(error, call);
       throw error;
     } finally {
-      if (admitted) runtime.active--;
-      slot?.release(outcome);
-      permit?.release();
-      request?.release();
+      // What the stages hold for the call is given back here, once, however it ended.
+      if (call.admitted) runtime.recovery.active--;
+      call.slot?.release(outcome);
+      call.permit?.release();
+      call.request?.release();
       call.deadlineSignal?.dispose();
       span.end();
     }
@@ -315,7 +304,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       throw new InvalidConfigError(`dependencies.${name}.throttle`, 'needs the overload component');
     recovery.configureDependency(name, parsed);
     overload?.configureDependency(name, parsed);
-    for (const [op, runtime] of this.runtimes) if (recovery.policyFor(op) !== runtime.recovery) this.runtimes.delete(op); // replaced policies
+    for (const [op, runtime] of this.runtimes) if (recovery.policyFor(op) !== runtime.policy) this.runtimes.delete(op); // replaced policies
   }
 
   /**
@@ -383,40 +372,27 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
     return this.components.shutdown.initiateShutdown('manual');
   }
 
-  /** Puts the time left on the span in whole ms (deadline - start is not exact in floating point); DEADLINE_EXCEEDED under the margin. */
-  private admitDeadline(call: CallState, remainingMs: number): void {
-    if (call.span.isRecording()) call.span.setAttribute(ATTR.deadlineRemainingMs, Math.round(remainingMs));
-    if (remainingMs < this.config.deadlines.marginMs) throw new DeadlineExceededError(call.operationName, remainingMs);
-  }
-
-  private async waitForPermit(signal: AbortSignal | undefined, call: CallState): Promise<Guard> {
-    const waitStart = this.clock.monotonic();
-    const permit = await this.components.limits.acquireOperationPermit(signal);
-    call.span.addEvent('permit.acquired', { 'production.permit.wait_ms': this.clock.monotonic() - waitStart });
-    return permit;
-  }
-
-  /** Step 5's adaptive part: resolves the call's class once (option, operation default, baggage, default), then a slot. */
-  private admit(
-    admission: OperationAdmission,
-    call: CallState,
-    parent: ReturnType<typeof context.active>,
-    options: ProtectedOperationOptions | undefined,
-  ): AdmissionPermit | Promise<AdmissionPermit> {
-    const asked = options?.criticality;
-    if (asked !== undefined && !isCriticality(asked)) {
-      throw new InvalidConfigError('options.criticality', 'expected critical_plus, critical, sheddable_plus or sheddable');
-    }
-    const criticality = asked ?? admission.criticality ?? criticalityFromBaggage(parent) ?? this.components.overload!.defaultCriticality;
-    call.criticality = criticality;
-    if (call.span.isRecording()) call.span.setAttribute(ATTR.criticality, criticality);
-    return admission.tryAcquire(criticality) ?? admission.acquire(criticality, waitSignal(call, this.clock));
-  }
-
-  private prepare(operationName: string): OperationRuntime {
-    const recovery = this.components.recovery.policyFor(operationName);
-    const admission = this.components.overload?.admissionFor(operationName);
-    const runtime = new OperationRuntime(recovery, new OperationAttributes(operationName), admission);
+  /**
+   * Composes the stages of `operationName`'s calls, once, in the order a call passes them; a stage that does
+   * not apply to the operation is left out. Step 7 (monitoring) is `executeProtectedOperation` around them.
+   */
+  private compose(operationName: string): OperationRuntime {
+    const { recovery, limits, shutdown, overload } = this.components;
+    const policy = recovery.policyFor(operationName);
+    const admission = overload?.admissionFor(operationName);
+    const last = new RecoveryStage(policy, admission?.criticality);
+    const head = chain(
+      [
+        new DeadlineStage(() => this.config.deadlines.marginMs, this.clock), // admission by deadline
+        new ShutdownStage(shutdown), // 1. shutdown check and 2. active-request tracking
+        new RateLimitStage(limits, this.clock), // 3. rate limits: global, operation, user
+        new ResourceStage(limits), // 4. resource limits
+        admission && new AdmissionStage(admission, overload!.defaultCriticality, this.clock), // 5. adaptive limit by class
+        new PermitStage(limits, this.clock), // 5. the fixed operation permit
+      ],
+      last, // 6. error recovery, in the span's context
+    );
+    const runtime = new OperationRuntime(head, last, policy, new OperationAttributes(operationName));
     this.runtimes.set(operationName, runtime);
     return runtime;
   }

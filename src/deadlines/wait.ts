@@ -1,15 +1,28 @@
 import { DeadlineExceededError, InvalidConfigError } from '../errors.js';
 import type { Guard } from '../guard.js';
-import { awaitedTimers, onAbort, type Clock } from '../internal/time.js';
+import { onAbort, type Clock } from '../internal/time.js';
+import { DeadlineQueue, type DeadlineEntry } from './queue.js';
+
+/** The deadline queue of the waits, one per clock: every wait's deadline is one entry behind one timer. */
+const waitDeadlines = new WeakMap<Clock, DeadlineQueue>();
+
+function deadlinesOf(clock: Clock): DeadlineQueue {
+  let queue = waitDeadlines.get(clock);
+  if (queue === undefined) waitDeadlines.set(clock, (queue = new DeadlineQueue(clock)));
+  return queue;
+}
 
 /**
- * A signal for the waits of one call with a deadline (rate-limit store, permit, bulkhead queue): it aborts
- * with DEADLINE_EXCEEDED when the deadline comes, or with the caller's own reason. Made only when a call
- * actually waits, so calls that never wait pay no timer. The timer keeps the process alive: a caller awaits it.
+ * A signal for the waits of one call with a deadline (rate-limit store, permit, adaptive limit, bulkhead
+ * queue): it aborts with DEADLINE_EXCEEDED when the deadline comes, or with the caller's own reason. Made only
+ * when a call actually waits, so calls that never wait pay nothing. Its deadline is an entry of the same
+ * {@link DeadlineQueue} the attempts' timeouts use (one shared timer, not one per call); the queue's timer keeps
+ * the process alive while an entry waits: a caller awaits it.
  */
 export class DeadlineSignal implements Disposable {
   private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly queue: DeadlineQueue | undefined;
+  private readonly entry: DeadlineEntry | undefined;
   private readonly parentAbort: Guard | undefined;
 
   constructor(operation: string, at: number, clock: Clock, parent: AbortSignal | undefined) {
@@ -22,8 +35,16 @@ export class DeadlineSignal implements Disposable {
       this.controller.abort(new DeadlineExceededError(operation, left));
       return;
     }
-    this.timer = awaitedTimers.setTimeout(() => this.controller.abort(new DeadlineExceededError(operation, at - clock.monotonic())), left);
-    if (parent !== undefined) this.parentAbort = onAbort(parent, (reason) => this.controller.abort(reason));
+    const controller = this.controller;
+    this.entry = {
+      deadline: at,
+      prev: null,
+      next: null,
+      expire: () => controller.abort(new DeadlineExceededError(operation, at - clock.monotonic())),
+    };
+    this.queue = deadlinesOf(clock);
+    this.queue.add(this.entry);
+    if (parent !== undefined) this.parentAbort = onAbort(parent, (reason) => controller.abort(reason));
   }
 
   /** Aborted at the deadline (reason: a `DeadlineExceededError`) or with the caller's reason. */
@@ -31,9 +52,9 @@ export class DeadlineSignal implements Disposable {
     return this.controller.signal;
   }
 
-  /** Stops the timer and unlinks from the caller's signal. */
+  /** Leaves the deadline queue and unlinks from the caller's signal. */
   dispose(): void {
-    awaitedTimers.clearTimeout(this.timer);
+    if (this.entry !== undefined) this.queue?.remove(this.entry);
     this.parentAbort?.release();
   }
 

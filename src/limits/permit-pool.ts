@@ -1,16 +1,6 @@
 import { abortError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
-import { awaitedTimers, onAbort } from '../internal/time.js';
-
-interface Waiter {
-  resolve: (guard: Guard) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-  /** Removes the waiter's abort listener. */
-  aborted: Guard | undefined;
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-}
+import { WaitQueue } from '../internal/wait-queue.js';
 
 /** Settings of a {@link PermitPool}. */
 export interface PermitPoolOptions {
@@ -25,9 +15,9 @@ export interface PermitPoolOptions {
 }
 
 /**
- * A counting semaphore whose permits are guards. Waiters queue in FIFO order in a linked list, so an aborted
- * or timed-out waiter leaves in O(1) at once and never blocks the ones behind it. A released permit goes
- * straight to the first waiter; `tryAcquire` does not jump the queue.
+ * A counting semaphore whose permits are guards. Waiters queue in FIFO order in the library's
+ * {@link WaitQueue}, so an aborted or timed-out waiter leaves in O(1) at once and never blocks the ones behind
+ * it. A released permit goes straight to the first waiter; `tryAcquire` does not jump the queue.
  */
 export class PermitPool {
   /** Permits held now. */
@@ -36,13 +26,22 @@ export class PermitPool {
   peak = 0;
   /** Callers refused (no room, timeout, closed). */
   refused = 0;
-  /** Waiters now. */
-  waiting = 0;
-  private head: Waiter | undefined;
-  private tail: Waiter | undefined;
+  private readonly queue: WaitQueue<Guard>;
   private closed = false;
 
-  constructor(private readonly options: PermitPoolOptions) {}
+  constructor(private readonly options: PermitPoolOptions) {
+    this.queue = new WaitQueue<Guard>({
+      timeoutError: () => {
+        this.refused++;
+        return options.refuse('timeout');
+      },
+    });
+  }
+
+  /** Waiters now. */
+  get waiting(): number {
+    return this.queue.size;
+  }
 
   /** Permit count. */
   get size(): number {
@@ -51,7 +50,7 @@ export class PermitPool {
 
   /** A permit now, or undefined. */
   tryAcquire(): Guard | undefined {
-    if (this.inUse >= this.options.size || this.head !== undefined || this.closed) return undefined;
+    if (this.inUse >= this.options.size || this.queue.size > 0 || this.closed) return undefined;
     if (++this.inUse > this.peak) this.peak = this.inUse;
     return createGuard(this.release);
   }
@@ -63,36 +62,16 @@ export class PermitPool {
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     if (this.closed) return this.refuse('closed');
     if (this.options.timeoutMs === 0 || this.waiting >= this.options.queueSize) return this.refuse('full');
-    return new Promise<Guard>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined, aborted: undefined, prev: this.tail, next: undefined };
-      if (this.tail === undefined) this.head = waiter;
-      else this.tail.next = waiter;
-      this.tail = waiter;
-      this.waiting++;
-      // Ref'd (awaited): the caller awaits this wait, and an unref'd timer would let the process exit under it.
-      waiter.timer = awaitedTimers.setTimeout(() => {
-        this.unlink(waiter);
-        this.refused++;
-        reject(this.options.refuse('timeout'));
-      }, this.options.timeoutMs);
-      if (signal !== undefined) {
-        waiter.aborted = onAbort(signal, (reason) => {
-          this.unlink(waiter);
-          reject(abortError(reason));
-        });
-      }
-    });
+    return this.queue.wait(0, undefined, this.options.timeoutMs, signal);
   }
 
   /** Refuses every waiter and every later request. */
   close(): void {
     this.closed = true;
-    while (this.head !== undefined) {
-      const waiter = this.head;
-      this.unlink(waiter);
+    this.queue.refuseAll(() => {
       this.refused++;
-      waiter.reject(this.options.refuse('closed'));
-    }
+      return this.options.refuse('closed');
+    });
   }
 
   private refuse(reason: 'full' | 'closed'): Promise<never> {
@@ -100,28 +79,13 @@ export class PermitPool {
     return Promise.reject(this.options.refuse(reason));
   }
 
-  private unlink(waiter: Waiter): void {
-    awaitedTimers.clearTimeout(waiter.timer);
-    waiter.aborted?.release();
-    waiter.timer = undefined;
-    waiter.aborted = undefined;
-    if (waiter.prev !== undefined) waiter.prev.next = waiter.next;
-    else if (this.head === waiter) this.head = waiter.next;
-    else return;
-    if (waiter.next !== undefined) waiter.next.prev = waiter.prev;
-    else this.tail = waiter.prev;
-    waiter.prev = waiter.next = undefined;
-    this.waiting--;
-  }
-
   // Shared by every guard; each guard calls it at most once.
   private readonly release = (): void => {
-    const waiter = this.head;
+    const waiter = this.queue.head();
     if (waiter === undefined || this.closed) {
       this.inUse--;
       return;
     }
-    this.unlink(waiter);
-    waiter.resolve(createGuard(this.release));
+    this.queue.grant(waiter, createGuard(this.release));
   };
 }

@@ -1,6 +1,6 @@
 import { OverloadedError, abortError, type Criticality, type OverloadReason } from '../errors.js';
-import type { Guard } from '../guard.js';
-import { awaitedTimers, onAbort, type Clock } from '../internal/time.js';
+import type { Clock } from '../internal/time.js';
+import { WaitQueue } from '../internal/wait-queue.js';
 import { AimdLimit, Gradient2Limit, type LimitAlgorithm } from './algorithms.js';
 import type { AdaptiveConcurrencyConfig } from './config.js';
 import { CRITICALITIES, countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
@@ -13,48 +13,6 @@ export type PermitOutcome =
   | 'dropped'
   /** Its latency says nothing about load (it failed fast): not sampled. */
   | 'ignore';
-
-interface Waiter {
-  readonly rank: number;
-  readonly operation: string;
-  readonly resolve: (permit: AdaptivePermit) => void;
-  readonly reject: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-  aborted: Guard | undefined;
-  prev: Waiter | undefined;
-  next: Waiter | undefined;
-}
-
-/** One class's waiters, a doubly linked list: a waiter that leaves (timeout, abort) does so in O(1). */
-class WaitList {
-  head: Waiter | undefined;
-  tail: Waiter | undefined;
-
-  /** Adds at the tail (FIFO) or the head (LIFO); the head is served first. */
-  add(waiter: Waiter, lifo: boolean): void {
-    if (this.head === undefined) this.head = this.tail = waiter;
-    else if (lifo) {
-      waiter.next = this.head;
-      this.head.prev = waiter;
-      this.head = waiter;
-    } else {
-      waiter.prev = this.tail;
-      this.tail!.next = waiter;
-      this.tail = waiter;
-    }
-  }
-
-  /** Unlinks `waiter`; false when it was no longer here. */
-  remove(waiter: Waiter): boolean {
-    if (waiter.prev !== undefined) waiter.prev.next = waiter.next;
-    else if (this.head === waiter) this.head = waiter.next;
-    else return false;
-    if (waiter.next !== undefined) waiter.next.prev = waiter.prev;
-    else this.tail = waiter.prev;
-    waiter.prev = waiter.next = undefined;
-    return true;
-  }
-}
 
 /** A slot under an adaptive limit. `release(outcome)` gives it back and feeds the call's RTT to the limit once. */
 export class AdaptivePermit {
@@ -116,12 +74,12 @@ export class AdaptiveLimiter {
   inFlight = 0;
   /** Most calls in flight at once. */
   peakInFlight = 0;
-  /** Calls waiting for a slot. */
-  waiting = 0;
+
   /** Calls refused, by class rank (0 `sheddable` to 3 `critical_plus`). */
   readonly shed = [0, 0, 0, 0];
   private readonly algorithm: LimitAlgorithm;
-  private readonly lists = [new WaitList(), new WaitList(), new WaitList(), new WaitList()];
+  /** Waiters by class rank (the library's wait queue, one priority per class). */
+  private readonly queue: WaitQueue<AdaptivePermit, string>;
   private readonly allowed = [0, 0, 0, 0];
   private windowCount = 0;
   private windowRtt = 0;
@@ -140,6 +98,16 @@ export class AdaptiveLimiter {
   ) {
     this.algorithm = limitAlgorithm(config);
     this.applyLimit();
+    this.queue = new WaitQueue<AdaptivePermit, string>({
+      priorities: 4,
+      order: () => this.config.queueOrder,
+      timeoutError: (waiterOperation, rank) => this.refusal(rank, 'queue_timeout', waiterOperation),
+    });
+  }
+
+  /** Calls waiting for a slot. */
+  get waiting(): number {
+    return this.queue.size;
   }
 
   /** The current limit. */
@@ -150,7 +118,7 @@ export class AdaptiveLimiter {
   /** A slot now, or undefined when the class's share is full or as important a call already waits. */
   tryAcquire(criticality: Criticality): AdaptivePermit | undefined {
     const rank = criticalityRank(criticality);
-    if (this.closed || this.inFlight >= this.allowed[rank]! || (this.waiting > 0 && this.waitingAtOrAbove(rank))) return undefined;
+    if (this.closed || this.inFlight >= this.allowed[rank]! || (this.queue.size > 0 && this.queue.waitingAtOrAbove(rank))) return undefined;
     return this.admit();
   }
 
@@ -163,40 +131,13 @@ export class AdaptiveLimiter {
     if (this.closed) return Promise.reject(this.refusal(rank, 'closed', operation));
     if (this.config.maxWaitMs === 0 || this.config.queueSize === 0) return Promise.reject(this.refusal(rank, 'limit', operation));
     if (this.waiting >= this.config.queueSize && !this.evictBelow(rank)) return Promise.reject(this.refusal(rank, 'queue_full', operation));
-    return new Promise<AdaptivePermit>((resolve, reject) => {
-      const waiter: Waiter = {
-        rank,
-        operation,
-        resolve,
-        reject,
-        timer: undefined,
-        aborted: undefined,
-        prev: undefined,
-        next: undefined,
-      };
-      this.lists[rank]!.add(waiter, this.config.queueOrder === 'lifo');
-      this.waiting++;
-      // Ref'd (awaited): the caller awaits this wait.
-      waiter.timer = awaitedTimers.setTimeout(() => {
-        if (this.unlink(waiter)) reject(this.refusal(rank, 'queue_timeout', operation));
-      }, this.config.maxWaitMs);
-      if (signal !== undefined) {
-        waiter.aborted = onAbort(signal, (reason) => {
-          if (this.unlink(waiter)) reject(abortError(reason));
-        });
-      }
-    });
+    return this.queue.wait(rank, operation, this.config.maxWaitMs, signal);
   }
 
   /** Refuses every waiter and every later call (shutdown). */
   close(): void {
     this.closed = true;
-    for (let rank = 0; rank < 4; rank++) {
-      for (let w = this.lists[rank]!.head; w !== undefined; w = this.lists[rank]!.head) {
-        this.unlink(w);
-        w.reject(this.refusal(rank, 'closed', w.operation));
-      }
-    }
+    this.queue.refuseAll((waiterOperation, rank) => this.refusal(rank, 'closed', waiterOperation));
   }
 
   /** A hint of how long a refused caller should wait, in ms: the recent RTT (at least 1). */
@@ -256,41 +197,21 @@ export class AdaptiveLimiter {
   }
 
   private drain(): void {
-    for (let rank = 3; rank >= 0 && this.waiting > 0; rank--) {
-      const list = this.lists[rank]!;
-      while (list.head !== undefined && this.inFlight < this.allowed[rank]!) {
-        const waiter = list.head;
-        this.unlink(waiter);
-        waiter.resolve(this.admit());
+    const queue = this.queue;
+    for (let rank = 3; rank >= 0 && queue.size > 0; rank--) {
+      for (let waiter = queue.head(rank); waiter !== undefined && this.inFlight < this.allowed[rank]!; waiter = queue.head(rank)) {
+        queue.grant(waiter, this.admit());
       }
     }
   }
 
-  private waitingAtOrAbove(rank: number): boolean {
-    for (let r = rank; r < 4; r++) if (this.lists[r]!.head !== undefined) return true;
-    return false;
-  }
-
-  /** Pushes out the least important waiter below `rank` (the one its list would serve last); false when none. */
+  /** Pushes out the least important waiter below `rank` (the one its class would serve last); false when none. */
   private evictBelow(rank: number): boolean {
     for (let r = 0; r < rank; r++) {
-      const victim = this.lists[r]!.tail;
-      if (victim === undefined) continue;
-      this.unlink(victim);
-      victim.reject(this.refusal(r, 'queue_full', victim.operation));
-      return true;
+      const victim = this.queue.tail(r);
+      if (victim !== undefined) return this.queue.refuse(victim, this.refusal(r, 'queue_full', victim.tag));
     }
     return false;
-  }
-
-  private unlink(waiter: Waiter): boolean {
-    awaitedTimers.clearTimeout(waiter.timer);
-    waiter.aborted?.release();
-    waiter.timer = undefined;
-    waiter.aborted = undefined;
-    if (!this.lists[waiter.rank]!.remove(waiter)) return false;
-    this.waiting--;
-    return true;
   }
 
   private refusal(rank: number, reason: OverloadReason, operation: string): OverloadedError {

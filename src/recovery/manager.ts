@@ -1,4 +1,3 @@
-import { context, trace, type Span } from '@opentelemetry/api';
 import { InvalidConfigError } from '../errors.js';
 import { createGuard, type Guard } from '../guard.js';
 import { EventEmitter } from '../internal/event.js';
@@ -12,9 +11,18 @@ import {
   type DependenciesConfig,
   type DependencyConfig,
 } from '../dependencies/config.js';
-import { deadlineOf } from '../deadlines/context.js';
-import { validateDeadlineMs } from '../deadlines/wait.js';
-import type { BreakerTransition, CallState, DependencyThrottle, OperationPolicy, RecoveryListener, RetrySkipReason } from '../pipeline.js';
+import { executeStandalone } from './standalone.js';
+import {
+  breakerStatuses,
+  recoveryHealth,
+  sharedBreakerStatuses,
+  type BreakerStatus,
+  type ErrorRecoveryOptions,
+  type RecoveryHealth,
+  type RetryEvent,
+  type RetrySkippedEvent,
+} from './status.js';
+import type { BreakerTransition, DependencyThrottle, OperationPolicy, RecoveryListener } from '../pipeline.js';
 import { RetryBudgets, type OwnedRetryBudgetStatus } from './retry-budgets.js';
 import type { BreakerSnapshot, BreakerState, CircuitBreaker } from './breaker.js';
 import {
@@ -27,80 +35,13 @@ import {
 import { OperationRecovery, asBreakerSnapshot, type Operation } from './operation.js';
 
 export type { OperationPatch } from './patch.js';
+export type { ErrorRecoveryOptions, BreakerStatus, RecoveryHealth } from './status.js';
 import { OperationStats, type OperationStatsSnapshot } from './stats.js';
 import { validateOperationName } from './names.js';
 import { OperationLayers } from './layers.js';
 import { mergePatch, sameSettings, type OperationPatch } from './patch.js';
-import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
+import type { SharedBreakerStatus } from '../shared-breaker/breaker.js';
 import { SharedBreakerHub } from '../shared-breaker/hub.js';
-import type { SharedStateStore } from '../shared-breaker/store.js';
-import type { CheckStatus } from '../health/status.js';
-
-/** Options of {@link ErrorRecoveryManager}. */
-export interface ErrorRecoveryOptions {
-  /** When false, operations run once with no retry, breaker, bulkhead or timeout (stats are still kept). */
-  enabled?: boolean;
-  /** Clock of timeouts and call durations (its monotonic time); default the system clock. */
-  clock?: Clock;
-  /** Told about retries; the production system's telemetry listens here. */
-  listener?: RecoveryListener;
-  /** The client-side throttle of a named dependency (an operation's `dependency`), if it has one. */
-  throttleFor?: (dependency: string) => DependencyThrottle | undefined;
-  /** The named dependencies (the config's `dependencies` section), whose retry budgets operations share. */
-  dependencies?: DependenciesConfig;
-  /** Time kept back from a call's deadline (`deadlines.marginMs`); default 0. */
-  deadlineMarginMs?: number;
-  /**
-   * The process's shared-state store, for breakers with `circuitBreaker.shared: true`; without it such a
-   * breaker is INVALID_CONFIG. `createProductionSystem` passes the rate limits' Redis (Cluster) store.
-   */
-  sharedStateStore?: SharedStateStore | undefined;
-}
-
-/** One operation's breaker: its state and since when (epoch ms). */
-export interface BreakerStatus {
-  readonly operation: string;
-  readonly state: BreakerState;
-  /** Wall-clock time it entered the state, ms since the epoch. */
-  readonly since: number;
-  /** For a breaker shared across replicas: its shared state, replicas and lease holder. */
-  readonly shared?: SharedBreakerStatus;
-}
-
-/** The recovery layer's health as plain JSON (the seed's `health_check`). */
-export interface RecoveryHealth {
-  /** False when `errorRecoveryEnabled` is off (operations run once, unprotected). */
-  readonly enabled: boolean;
-  /** Operations with policies built. */
-  readonly operations: number;
-  /** `warning` while any breaker is open (the health vocabulary of every component, `CheckStatus`). */
-  readonly status: CheckStatus;
-  readonly openCircuitBreakers: string[];
-  readonly halfOpenCircuitBreakers: string[];
-  /** Breakers per state. */
-  readonly breakerStates: Record<BreakerState, number>;
-  /** Statistics by operation name. */
-  readonly stats: Record<string, OperationStatsSnapshot>;
-  /** Breakers whose state is shared across replicas (`circuitBreaker.shared`): shared and local state, replicas, lease holder. */
-  readonly sharedCircuitBreakers: SharedBreakerStatus[];
-}
-
-/** One retry, as the manager fans it out to its listeners. */
-interface RetryEvent {
-  readonly call: CallState;
-  readonly failedAttempt: number;
-  readonly delayMs: number;
-  readonly error: unknown;
-}
-
-/** One skipped retry, as the manager fans it out to its listeners. */
-interface RetrySkippedEvent {
-  readonly call: CallState;
-  readonly failedAttempt: number;
-  readonly reason: RetrySkipReason;
-  readonly error: unknown;
-  readonly budget: string | undefined;
-}
 
 /**
  * Per-operation retry, circuit breaker, bulkhead and timeout on cockatiel, with per-operation statistics
@@ -169,33 +110,7 @@ export class ErrorRecoveryManager {
     operation: Operation<T>,
     options: { signal?: AbortSignal; idempotent?: boolean; correlationId?: string; userId?: string; deadlineMs?: number } = {},
   ): Promise<T> {
-    const policy = this.policy(operationName);
-    const start = this.clock.monotonic();
-    let deadline = deadlineOf(context.active());
-    if (options.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
-    const span: Span = trace.getActiveSpan() ?? trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
-    const call: CallState = {
-      operationName,
-      userId: options.userId,
-      correlationId: options.correlationId ?? span.spanContext().traceId,
-      span,
-      callerSignal: options.signal,
-      abandonSignal: undefined,
-      deadline,
-      deadlineSignal: undefined,
-      attempts: 0,
-      lastError: undefined,
-    };
-    try {
-      const value = await policy.execute(operation, call, options.idempotent ?? true);
-      policy.stats.record(true, (this.clock.monotonic() - start) / 1000);
-      return value;
-    } catch (error) {
-      policy.stats.record(false, (this.clock.monotonic() - start) / 1000);
-      throw error;
-    } finally {
-      call.deadlineSignal?.dispose();
-    }
+    return executeStandalone(this.policy(operationName), operationName, operation, options, this.clock);
   }
 
   /** Sets the retry policy of one operation (`false` turns retries off); unset fields keep their values. */
@@ -232,7 +147,7 @@ export class ErrorRecoveryManager {
     this.checkShared(merged.circuitBreaker, `operations.${operationName}.circuitBreaker.shared`);
     this.overrides.set(operationName, merged);
     this.layers.addCode(operationName, config);
-    this.rebuild(operationName, merged);
+    this.rebuild(operationName, this.effective(merged));
   }
 
   /**
@@ -255,15 +170,25 @@ export class ErrorRecoveryManager {
     return this.budgets.declares(name);
   }
 
-  /** Drops the operation's built policies, so the next call builds them from `next`; an unchanged breaker keeps its state. */
+  /**
+   * Drops the operation's built policies, so the next call builds them; `next` is the settings they will be
+   * built with (a dependency's breaker in place of the operation's), and an unchanged breaker keeps its state.
+   */
   private rebuild(operationName: string, next: OperationRecoveryConfig): void {
     const existing = this.operations.get(operationName);
-    if (existing) {
-      const keepBreaker = existing.breaker && sameSettings(existing.config.circuitBreaker, next.circuitBreaker);
-      if (keepBreaker) this.restored.set(operationName, existing.breaker.snapshot());
-      existing.stop();
-      this.operations.delete(operationName);
+    if (existing) this.retire(operationName, existing, next);
+  }
+
+  /**
+   * Replaces `existing` (its breaker's state carried over when its settings equal `next`'s). It is retired,
+   * not stopped: its attempts still in flight keep their timeouts under the settings they started with.
+   */
+  private retire(name: string, existing: OperationRecovery, next: OperationRecoveryConfig): void {
+    if (existing.breaker && sameSettings(existing.config.circuitBreaker, next.circuitBreaker)) {
+      this.restored.set(name, existing.breaker.snapshot());
     }
+    existing.retire();
+    this.operations.delete(name);
   }
 
   /**
@@ -299,13 +224,7 @@ export class ErrorRecoveryManager {
     this.dependencies = dependencies;
     this.overrides.clear();
     for (const [name, config] of next) this.overrides.set(name, config);
-    for (const [name, existing] of this.operations) {
-      if (existing.breaker && sameSettings(existing.config.circuitBreaker, this.resolved(name).circuitBreaker)) {
-        this.restored.set(name, existing.breaker.snapshot());
-      }
-      existing.stop();
-    }
-    this.operations.clear();
+    for (const [name, existing] of [...this.operations]) this.retire(name, existing, this.effective(this.resolved(name)));
   }
 
   /** The operation's resolved policies (defaults merged with its overrides). */
@@ -351,14 +270,7 @@ export class ErrorRecoveryManager {
 
   /** Every operation's breaker state and time in state, for the state gauge and the status page. */
   breakerStates(): BreakerStatus[] {
-    const out: BreakerStatus[] = [];
-    for (const [operation, policy] of this.operations) {
-      const breaker = policy.breaker;
-      if (breaker === undefined) continue;
-      const shared = breaker instanceof SharedCircuitBreaker ? { shared: breaker.status() } : {};
-      out.push({ operation, state: breaker.state, since: breaker.since, ...shared });
-    }
-    return out;
+    return breakerStatuses(this.operations);
   }
 
   /** Names of operations whose breaker is open. */
@@ -382,35 +294,19 @@ export class ErrorRecoveryManager {
       if (!snapshot) throw new InvalidConfigError(`breakerState.${name}`, 'not a breaker snapshot');
       validateOperationName(name);
       this.restored.set(name, snapshot);
-      this.operations.get(name)?.stop();
+      this.operations.get(name)?.retire();
       this.operations.delete(name);
     }
   }
 
   /** Plain JSON health of the recovery layer (the seed's `health_check`). */
   healthCheck(): RecoveryHealth {
-    const states = this.breakerStates();
-    const named = (state: BreakerState): string[] => states.filter((s) => s.state === state).map((s) => s.operation);
-    const open = named('open');
-    const breakerStates = { closed: 0, open: 0, half_open: 0 } satisfies Record<BreakerState, number>;
-    for (const s of states) breakerStates[s.state]++;
-    return {
-      enabled: this.enabled,
-      operations: this.operations.size,
-      status: open.length > 0 ? 'warning' : 'healthy',
-      openCircuitBreakers: open,
-      halfOpenCircuitBreakers: named('half_open'),
-      breakerStates,
-      stats: Object.fromEntries([...this.stats].map(([name, stats]) => [name, stats.toJSON()])),
-      sharedCircuitBreakers: this.sharedBreakerStatus(),
-    };
+    return recoveryHealth(this.enabled, this.operations, this.stats);
   }
 
   /** The status of every operation's breaker that shares its state across replicas. */
   sharedBreakerStatus(): SharedBreakerStatus[] {
-    const out: SharedBreakerStatus[] = [];
-    for (const policy of this.operations.values()) if (policy.breaker instanceof SharedCircuitBreaker) out.push(policy.breaker.status());
-    return out;
+    return sharedBreakerStatuses(this.operations);
   }
 
   /** A shared breaker needs the shared-state store: INVALID_CONFIG at `path` without one. */
@@ -453,19 +349,29 @@ export class ErrorRecoveryManager {
     return stats;
   }
 
+  /** The breaker the operation's dependency imposes in place of its own, if any. */
+  private dependencyBreaker(resolved: OperationRecoveryConfig): CircuitBreakerConfig | undefined {
+    const breaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
+    return breaker === undefined || breaker === false || resolved.circuitBreaker === false ? undefined : breaker;
+  }
+
+  /**
+   * The settings an operation's policies are built with: its resolved ones, with its dependency's breaker in
+   * place of its own (under the dependency's name), and every policy off when recovery is off.
+   */
+  private effective(resolved: OperationRecoveryConfig): OperationRecoveryConfig {
+    const dependencyBreaker = this.dependencyBreaker(resolved);
+    const config = dependencyBreaker === undefined ? resolved : { ...resolved, circuitBreaker: dependencyBreaker };
+    if (this.enabled) return config;
+    return { ...config, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
+  }
+
   private build(name: string): OperationRecovery {
     const stats = this.statsFor(name);
-    let resolved = this.resolved(name);
-    // A dependency's breaker replaces the breaker of every operation that names it, under the dependency's name.
-    const dependencyBreaker = resolved.dependency === undefined ? undefined : this.dependencies[resolved.dependency]?.circuitBreaker;
-    if (dependencyBreaker !== undefined && dependencyBreaker !== false && resolved.circuitBreaker !== false) {
-      resolved = { ...resolved, circuitBreaker: dependencyBreaker };
-    }
-    const config: OperationRecoveryConfig = this.enabled
-      ? resolved
-      : { ...resolved, retry: false, circuitBreaker: false, bulkhead: false, timeoutMs: 0, hedging: false };
+    const resolved = this.resolved(name);
+    const config = this.effective(resolved);
     const hub = this.sharedBreakers;
-    const sharedKey = dependencyBreaker ? `dep:${resolved.dependency}` : `op:${name}`;
+    const sharedKey = this.dependencyBreaker(resolved) ? `dep:${resolved.dependency}` : `op:${name}`;
     const shared = {
       budget: config.retry === false && config.hedging === false ? undefined : this.budgets.budgetFor(name, config),
       deadlineMarginMs: this.deadlineMarginMs,

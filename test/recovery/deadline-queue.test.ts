@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeadlineQueue, type DeadlineEntry } from '../../src/recovery/deadlines.js';
+import { DeadlineQueue, type DeadlineEntry } from '../../src/deadlines/queue.js';
 import { dateClock } from '../support/clock.js';
 
 function entry(deadline: number, expired: number[]): DeadlineEntry {

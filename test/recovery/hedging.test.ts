@@ -1,6 +1,7 @@
 import { trace, type Span } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { OperationContext } from '../../src/pipeline.js';
+import type { CallState, OperationContext } from '../../src/pipeline.js';
+import type { CallStage } from '../../src/recovery/stage.js';
 import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '../../src/recovery/index.js';
 import { Hedging, LatencyRing, hedgingConfigSchema } from '../../src/recovery/hedging/index.js';
 import type { OperationRecovery } from '../../src/recovery/operation.js';
@@ -274,20 +275,20 @@ describe('Hedging, on a runner of its own', () => {
     vi.useRealTimers();
   });
 
-  /** A stage below that starts the operation with a context of its own and never cuts it. */
-  function runner(state: ReturnType<typeof call>) {
-    return (operation: (ctx: OperationContext) => Promise<string>) => {
+  /** The stage below: starts the operation with a context of its own and never cuts it. */
+  const below: CallStage = {
+    execute<T>(operation: (ctx: OperationContext) => Promise<T>, state: CallState) {
       const ctx = { attempt: ++state.attempts, signal: new AbortController().signal } as unknown as OperationContext;
       return operation(ctx);
-    };
-  }
+    },
+  };
 
   it('starts no hedge when the deadline (less the margin) has passed by the time the delay ends; the span says why', async () => {
-    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock, { deadlineMarginMs: 5 });
     const { span, events } = recordingSpan();
     const state = { ...call('get', undefined, undefined, Date.now() + 20), span };
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock, { deadlineMarginMs: 5 }, below);
     let finish!: (value: string) => void;
-    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => (finish = resolve)), state);
+    const result = hedging.execute(() => new Promise<string>((resolve) => (finish = resolve)), state);
     await vi.advanceTimersByTimeAsync(20);
     expect(state.attempts).toBe(1);
     expect(events).toEqual([{ name: 'hedge.skipped', attributes: { reason: 'deadline' } }]);
@@ -297,10 +298,10 @@ describe('Hedging, on a runner of its own', () => {
   });
 
   it('records a loser once, when it lost, even if it returns later ignoring its signal', async () => {
-    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock);
     const state = call('get');
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock, {}, below);
     const finishers: ((value: string) => void)[] = [];
-    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => finishers.push(resolve)), state);
+    const result = hedging.execute(() => new Promise<string>((resolve) => finishers.push(resolve)), state);
     await vi.advanceTimersByTimeAsync(20);
     finishers[1]!('hedge');
     await expect(result).resolves.toBe('hedge');
@@ -311,12 +312,12 @@ describe('Hedging, on a runner of its own', () => {
   });
 
   it('starts no hedge once the caller aborted or a shutdown abandoned the call', async () => {
-    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock);
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20 }), dateClock, {}, below);
     for (const which of ['caller', 'abandon'] as const) {
       const abort = new AbortController();
       const state = which === 'caller' ? call('get', abort.signal) : call('get', undefined, abort.signal);
       let finish!: (value: string) => void;
-      const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => (finish = resolve)), state);
+      const result = hedging.execute(() => new Promise<string>((resolve) => (finish = resolve)), state);
       abort.abort();
       await vi.advanceTimersByTimeAsync(20);
       expect(state.attempts).toBe(1);
@@ -327,10 +328,10 @@ describe('Hedging, on a runner of its own', () => {
   });
 
   it('with maxHedgedAttempts 2, a second hedge starts one more delay after the first', async () => {
-    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20, maxHedgedAttempts: 2 }), dateClock);
     const state = call('get');
+    const hedging = new Hedging(hedgingConfigSchema.parse({ delayMs: 20, maxHedgedAttempts: 2 }), dateClock, {}, below);
     const finishers: ((value: string) => void)[] = [];
-    const result = hedging.execute(runner(state), () => new Promise<string>((resolve) => finishers.push(resolve)), state);
+    const result = hedging.execute(() => new Promise<string>((resolve) => finishers.push(resolve)), state);
     await vi.advanceTimersByTimeAsync(20);
     expect(state.attempts).toBe(2);
     await vi.advanceTimersByTimeAsync(20);

@@ -22,7 +22,6 @@ export function call(name: string, signal?: AbortSignal, abandonSignal?: AbortSi
     deadline,
     deadlineSignal: undefined,
     attempts: 0,
-    lastError: undefined,
   };
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const script = `
 import { ErrorRecoveryManager, errorRecoveryConfigSchema } from '@llmkg/production/recovery';
 const m = new ErrorRecoveryManager(errorRecoveryConfigSchema.parse({ defaults: { circuitBreaker: false, timeoutMs: 150, retry: { maxRetries: 1, baseDelayMs: 200, jitterFactor: 0 } } }));
-const call = () => ({ operationName: 'op', userId: undefined, correlationId: 'c', span: undefined, callerSignal: undefined, abandonSignal: undefined, attempts: 0, lastError: undefined });
+const call = () => ({ operationName: 'op', userId: undefined, correlationId: 'c', span: undefined, callerSignal: undefined, abandonSignal: undefined, attempts: 0 });
 let attempts = 0;
 const retried = await m.policyFor('op').execute(async () => { if (++attempts === 1) throw new Error('first'); return 'retried'; }, call(), true);
 const timedOut = await m.policyFor('op').execute(() => new Promise(() => {}), call(), false).catch((e) => e.code);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError, BulkheadRejectedError, TimeoutError } from '../../src/errors.js';
-import { DeadlineQueue } from '../../src/recovery/deadlines.js';
+import { DeadlineQueue } from '../../src/deadlines/queue.js';
 import { call, flush, manager } from './helpers.js';
 import { manualClock } from '../support/clock.js';
 
@@ -171,5 +171,40 @@ describe('bulkhead', () => {
     await expect(first).resolves.toBe('first');
     await expect(third).resolves.toBe('third');
     expect(abortedRan).toBe(false);
+  });
+
+  it('a freed slot goes to the queued attempt, never past maxConcurrent; an abort frees its queue place at once', async () => {
+    const m = manager({ retry: false, circuitBreaker: false, timeoutMs: 0, bulkhead: { maxConcurrent: 1, maxQueue: 1 } });
+    const policy = m.policyFor('op');
+    let running = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const op = (name: string) => async (): Promise<string> => {
+      peak = Math.max(peak, ++running);
+      order.push(name);
+      await flush();
+      running--;
+      return name;
+    };
+    let release!: () => void;
+    const first = policy.execute(() => new Promise<string>((r) => (release = () => r('first'))), call('op'), true);
+    running = peak = 1;
+    const controller = new AbortController();
+    const leaving = policy.execute(op('never'), call('op', controller.signal), true);
+    controller.abort();
+    await expect(leaving).rejects.toBeInstanceOf(AbortedError);
+    // Its place in the queue is free again at once.
+    const queued = policy.execute(op('queued'), call('op'), true);
+    await expect(policy.execute(op('refused'), call('op'), true)).rejects.toBeInstanceOf(BulkheadRejectedError);
+    running = 0;
+    release();
+    const late = [1, 2, 3].map(() =>
+      flush().then(() => policy.execute(op('late'), call('op'), true).catch((e: { code: string }) => e.code)),
+    );
+    await expect(Promise.all([first, queued])).resolves.toEqual(['first', 'queued']);
+    await Promise.all(late);
+    expect(order[0]).toBe('queued');
+    expect(order).not.toContain('never');
+    expect(peak).toBe(1);
   });
 });

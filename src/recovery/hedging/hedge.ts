@@ -2,6 +2,7 @@ import { AbortedError } from '../../errors.js';
 import { awaitedTimers, type Clock, type Timers } from '../../internal/time.js';
 import type { CallState, OperationContext } from '../../pipeline.js';
 import type { RetryBudget } from '../retry-budget.js';
+import type { CallStage, Operation } from '../stage.js';
 import type { HedgingConfig } from './config.js';
 import { LatencyRing } from './latency.js';
 
@@ -12,9 +13,6 @@ export const HEDGE_SKIPPED_EVENT = 'hedge.skipped';
 
 /** Why a hedge did not start: the retry budget was empty, or the call's deadline left no time. */
 export type HedgeSkipReason = 'budget' | 'deadline';
-
-/** One attempt of the stage below hedging: runs `operation` as one attempt of the call (breaker, timeout...). */
-export type AttemptRunner<T> = (operation: (ctx: OperationContext) => Promise<T>) => Promise<T>;
 
 /** What hedging shares with the operation: its retry budget and the deadline margin. */
 export interface HedgingShared {
@@ -30,7 +28,7 @@ export interface HedgingShared {
  * more beside it, paid from the retry budget; the first success wins and the others are aborted through their
  * `ctx.signal`. A hedge never starts past the call's deadline, and each attempt is cut at it as usual.
  */
-export class Hedging {
+export class Hedging implements CallStage {
   /** Recent attempt durations: successes, and losers at the time they were cancelled (a lower bound). */
   readonly latency: LatencyRing;
   /** Hedged attempts started since start. */
@@ -46,7 +44,9 @@ export class Hedging {
   constructor(
     readonly config: HedgingConfig,
     readonly clock: Clock,
-    shared: HedgingShared = {},
+    shared: HedgingShared,
+    /** The stages below: each hedge is one more attempt through them (breaker, bulkhead, timeout...). */
+    readonly next: CallStage,
   ) {
     this.latency = new LatencyRing(config.samples, config.quantile);
     this.budget = shared.budget;
@@ -60,9 +60,9 @@ export class Hedging {
     return this.latency.size >= this.config.minSamples ? this.latency.quantileMs() : undefined;
   }
 
-  /** Runs `operation` for `call` through `attempt`, hedged when a delay is known. */
-  execute<T>(attempt: AttemptRunner<T>, operation: (ctx: OperationContext) => Promise<T>, call: CallState): Promise<T> {
-    return new HedgedCall(this, attempt, operation, call, this.delayMs()).promise;
+  /** Runs `operation` for `call` through the stages below, hedged when a delay is known. */
+  execute<T>(operation: Operation<T>, call: CallState): Promise<T> {
+    return new HedgedCall(this, operation, call, this.delayMs()).promise;
   }
 }
 
@@ -87,8 +87,7 @@ class HedgedCall<T> {
 
   constructor(
     private readonly hedging: Hedging,
-    private readonly attempt: AttemptRunner<T>,
-    private readonly operation: (ctx: OperationContext) => Promise<T>,
+    private readonly operation: Operation<T>,
     private readonly call: CallState,
     private readonly delay: number | undefined,
   ) {
@@ -109,10 +108,12 @@ class HedgedCall<T> {
       error: undefined,
     };
     this.attempts.push(state);
-    this.attempt((ctx) => this.runOne(ctx, state)).then(
-      (value) => this.succeeded(state, value),
-      (error: unknown) => this.failed(state, error),
-    );
+    this.hedging.next
+      .execute((ctx) => this.runOne(ctx, state), this.call)
+      .then(
+        (value) => this.succeeded(state, value),
+        (error: unknown) => this.failed(state, error),
+      );
   }
 
   /** The user's operation with a signal that also aborts when this attempt loses. */

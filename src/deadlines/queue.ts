@@ -11,11 +11,12 @@ export interface DeadlineEntry {
 }
 
 /**
- * Deadlines of attempts, in deadline order (mostly arrival order: one fixed duration per operation), behind a single timer that holds the process open only
- * while something is queued: callers are awaiting those attempts (as they would their I/O); once the queue
- * is empty the timer is `unref()`ed. Entries are mostly added
- * at the tail (a fixed duration keeps them sorted) and removed in O(1) when their work settles first, so
- * the hot path costs a clock read and two pointer writes instead of a timer and an AbortController per call.
+ * The one deadline mechanism: the attempts' timeouts (one queue per operation) and the calls' wait deadlines
+ * (`DeadlineSignal`, one queue per clock). Entries sit in deadline order behind a single timer that holds the
+ * process open only while something is queued (callers await those entries, as they would their I/O); once
+ * the queue is empty the timer is `unref()`ed. Entries mostly go at the tail (one fixed timeout per operation
+ * keeps them sorted) and leave in O(1) when their work settles first, so the hot path costs a clock read and
+ * two pointer writes instead of a timer and an AbortController per call.
  */
 export class DeadlineQueue {
   private head: DeadlineEntry | null = null;

@@ -1,12 +1,12 @@
 import type { Span } from '@opentelemetry/api';
-import type { CallState, OperationContext } from '../pipeline.js';
-import { callRateLimit } from '../limits/call-rate-limit.js';
-import type { CallRateLimit } from '../limits/decision.js';
-import { DeadlineExceededError, TimeoutError, abortError, type ProductionError } from '../errors.js';
-import type { Guard } from '../guard.js';
-import { onAbort } from '../internal/time.js';
-import type { DeadlineEntry, DeadlineQueue } from './deadlines.js';
-import type { OperationStats } from './stats.js';
+import type { CallState, OperationContext } from '../../pipeline.js';
+import { callRateLimit } from '../../limits/call-rate-limit.js';
+import type { CallRateLimit } from '../../limits/decision.js';
+import { DeadlineExceededError, TimeoutError, abortError, type ProductionError } from '../../errors.js';
+import type { Guard } from '../../guard.js';
+import { onAbort } from '../../internal/time.js';
+import type { DeadlineEntry, DeadlineQueue } from '../../deadlines/queue.js';
+import type { OperationStats } from '../stats.js';
 
 /** The breaker of an attempt admitted while closed, which the attempt tells its outcome. */
 export interface ClosedBreaker {
@@ -15,10 +15,16 @@ export interface ClosedBreaker {
 }
 
 /**
- * One attempt's context and, when a timeout applies, its entry in the operation's deadline queue. The
- * AbortController is made only when the operation reads `signal`: most operations never do.
+ * One attempt: the per-attempt state every attempt stage reads and writes (its number, the breaker ticket it
+ * was admitted with, its timeout and signal), apart from the call's (`CallState`), so attempts that run at the
+ * same time (hedges) share no field. It is also the operation's `ctx` and, when a timeout applies, its entry
+ * in the operation's deadline queue. The AbortController is made only when the operation reads `signal`.
  */
 export class AttemptContext<T> implements OperationContext, DeadlineEntry {
+  /** 1-based number of the attempt among the call's, given when it is sent (0 until then). */
+  attempt = 0;
+  /** The breaker that admitted the attempt while closed, told its outcome when it settles. */
+  closedBreaker: ClosedBreaker | undefined = undefined;
   deadline = 0;
   prev: DeadlineEntry | null = null;
   next: DeadlineEntry | null = null;
@@ -28,17 +34,24 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
   private timedOut: ProductionError | undefined;
   private callerAbort: Guard | undefined;
   private abandonAbort: Guard | undefined;
+  private timeoutMs = 0;
+  /** True when the call's deadline, not the operation's timeout, set `timeoutMs`: expiry is DEADLINE_EXCEEDED. */
+  private cutByDeadline = false;
+  private deadlines: DeadlineQueue | undefined;
 
   constructor(
-    private readonly call: CallState,
-    readonly attempt: number,
-    private readonly timeoutMs: number,
-    /** True when the call's deadline, not the operation's timeout, set `timeoutMs`: expiry is DEADLINE_EXCEEDED. */
-    private readonly cutByDeadline: boolean,
-    private readonly deadlines: DeadlineQueue | undefined,
+    /** The call the attempt belongs to. */
+    readonly call: CallState,
     private readonly stats: OperationStats,
-    private readonly breaker: ClosedBreaker | undefined,
   ) {}
+
+  /** Numbers the attempt and sets its timeout (0: none), just before it is sent. */
+  send(timeoutMs: number, cutByDeadline: boolean, deadlines: DeadlineQueue | undefined): void {
+    this.attempt = ++this.call.attempts;
+    this.timeoutMs = timeoutMs;
+    this.cutByDeadline = cutByDeadline;
+    this.deadlines = deadlines;
+  }
 
   get correlationId(): string {
     return this.call.correlationId;
@@ -112,11 +125,11 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     if (resolve === undefined) return;
     this.finish();
     if (ok) {
-      this.breaker?.recordClosedSuccess();
+      this.closedBreaker?.recordClosedSuccess();
       resolve(value as T);
       return;
     }
-    const counted = this.breaker?.recordClosedFailure(error);
+    const counted = this.closedBreaker?.recordClosedFailure(error);
     if (counted === undefined) reject(error);
     else void counted.then(() => reject(error));
   }

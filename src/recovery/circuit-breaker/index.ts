@@ -1,0 +1,2 @@
+/** The circuit breaker as a stage of the attempt path. */
+export { BreakerStage } from './stage.js';

@@ -1,0 +1,2 @@
+/** Client-side throttling of the operation's dependency, around each attempt sent. */
+export { ThrottleStage } from './stage.js';
