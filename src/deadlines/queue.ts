@@ -1,7 +1,7 @@
 import type { Clock } from '../internal/time.js';
 import { reportInternalError } from '../telemetry/internal-errors.js';
 
-/** One pending deadline; the owner links it into a {@link DeadlineQueue} and is told when it expires. */
+/** One pending deadline; the owner links it into a `DeadlineQueue` and is told when it expires. */
 export interface DeadlineEntry {
   deadline: number;
   prev: DeadlineEntry | null;

@@ -16,7 +16,7 @@ function deadlinesOf(clock: Clock): DeadlineQueue {
  * A signal for the waits of one call with a deadline (rate-limit store, permit, adaptive limit, bulkhead
  * queue): it aborts with DEADLINE_EXCEEDED when the deadline comes, or with the caller's own reason. Made only
  * when a call actually waits, so calls that never wait pay nothing. Its deadline is an entry of the same
- * {@link DeadlineQueue} the attempts' timeouts use (one shared timer, not one per call); the queue's timer keeps
+ * `DeadlineQueue` the attempts' timeouts use (one shared timer, not one per call); the queue's timer keeps
  * the process alive while an entry waits: a caller awaits it.
  */
 export class DeadlineSignal implements Disposable {

@@ -75,7 +75,7 @@ const clamp = (n: number): number => Math.max(-1, Math.min(1, n));
  * refused share by `gain x (worst - 1) / (severeFactor - 1)`, within -gain and +gain: the share climbs while a
  * signal is over its threshold, by the full gain at `severeFactor` times it, and falls once all are under, so it
  * settles where the worst signal sits at its threshold. The share is taken from the lowest class first by the
- * classes' recent arrivals ({@link ClassShare}): every class can be refused, `critical_plus` last.
+ * classes' recent arrivals (`ClassShare`): every class can be refused, `critical_plus` last.
  */
 export class NodeSignals implements SignalShedding {
   private readonly share: ClassShare;
