@@ -4,6 +4,7 @@
  */
 
 import type { CallRateLimit } from './limits/decision.js';
+import type { ResourceName } from './limits/snapshot.js';
 
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
@@ -155,8 +156,7 @@ export class RateLimitedError extends ProductionError {
   }
 }
 
-/** Names of the resources the resource limits guard. */
-export type ResourceName = 'memory' | 'cpu' | 'operations' | 'db_connections' | 'event_loop_delay';
+export type { ResourceName } from './limits/snapshot.js';
 
 /** A resource limit refused the call. */
 export class ResourceExhaustedError extends ProductionError {
