@@ -4,7 +4,7 @@ import type { RateLimitDecision } from './decision.js';
 
 export type { RateLimitScope } from '../errors.js';
 export type { RateLimitStoreStatus, StoreState } from './snapshot.js';
-import type { RateLimitStoreStatus, StoreState } from './snapshot.js';
+import type { RateLimitStoreStatus } from './snapshot.js';
 
 /** The scopes in the order a check decides them: global, then operation, then user. */
 export const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['global', 'operation', 'user'];
