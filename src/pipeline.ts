@@ -7,6 +7,7 @@ import type { DeadlineSignal } from './deadlines/wait.js';
 import type { Guard } from './guard.js';
 import type { Criticality } from './errors.js';
 import type { BreakerState } from './recovery/snapshot.js';
+import type { LogLevel } from './monitoring/snapshot.js';
 import type { CallRateLimit } from './limits/decision.js';
 
 /** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
@@ -175,8 +176,7 @@ export interface MonitorStatus {
   readonly problems: readonly string[];
 }
 
-/** Log levels, lowest first. */
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+export type { LogLevel } from './monitoring/snapshot.js';
 
 /** Step 7's log sink (`src/monitoring/`). */
 export interface OperationLogger {
