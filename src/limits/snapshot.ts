@@ -1,8 +1,9 @@
 /**
  * The limits component's read model: what `getRateLimitStats()`, `getResourceUsage()`, `healthCheck()`,
  * `getSystemStatus().rateLimiting` / `.resources`, `/status.json` and the status page show of it. Plain JSON and
- * no code: this module imports nothing.
+ * no code: this module imports only the health vocabulary (`../health/status.js`, which imports nothing).
  */
+import type { CheckStatus } from '../health/status.js';
 
 /** What a decision does while the shared store cannot decide (`failureMode`; see docs/limits-and-stores.md). */
 export type FailureMode = 'fail_open' | 'fail_closed' | 'local_fallback';
@@ -107,7 +108,7 @@ export interface ResourceUsageReport extends ResourceUsageSnapshot {
 export interface LimitsHealth {
   /** False when a resource limit is exceeded or decisions fell back from the shared store. */
   readonly healthy: boolean;
-  readonly status: 'healthy' | 'warning' | 'critical';
+  readonly status: CheckStatus;
   /** The resource over its limit, if any. */
   readonly exceededResource: ResourceName | null;
   readonly store: RateLimitStoreStatus;

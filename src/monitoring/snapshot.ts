@@ -3,6 +3,7 @@
  * status page) and a plain, SDK-free picture of the metrics at one collection. `src/sdk/` converts the SDK's
  * `ResourceMetrics` into this, so alert rules and `getMetrics()` need nothing but the OTel API.
  */
+import type { CheckStatus } from '../health/status.js';
 
 /** Attribute values as the metrics SDK reports them. */
 export type PointAttributes = Readonly<
@@ -88,7 +89,7 @@ export interface DeliveryStats {
 
 /** The monitor's view of its own state. */
 export interface MonitorHealth {
-  readonly status: 'healthy' | 'warning' | 'critical';
+  readonly status: CheckStatus;
   readonly problems: string[];
   readonly logBuffer: LogBufferStats;
   readonly metricReaders: 'attached' | 'missing';
