@@ -100,7 +100,7 @@ const round = (n: number): number => Math.round(n * 1000) / 1000;
  * controller moves the share of calls to refuse by `gain x (delay - target) / target` per interval, so the share
  * follows the excess and settles where the delay sits at the target, and falls back to zero within about
  * `1 / gain` intervals once the delay is gone. The share is taken from the lowest class first, by the classes'
- * recent arrivals ({@link ClassShare}). Within an interval, a call that meets a delay over `burstMs` (by class)
+ * recent arrivals (`ClassShare`). Within an interval, a call that meets a delay over `burstMs` (by class)
  * is refused whatever the share, while some share is refused and once no lower class is left to refuse first: a
  * burst read in one loop turn is cut where its queue would pass the budget.
  */
