@@ -4,6 +4,8 @@
  */
 
 import type { CallRateLimit } from './limits/decision.js';
+import type { ResourceName } from './limits/snapshot.js';
+import type { Criticality } from './overload/snapshot.js';
 
 /** Stable error codes, one per failure the production layer itself raises. */
 export type ProductionErrorCode =
@@ -155,8 +157,7 @@ export class RateLimitedError extends ProductionError {
   }
 }
 
-/** Names of the resources the resource limits guard. */
-export type ResourceName = 'memory' | 'cpu' | 'operations' | 'db_connections' | 'event_loop_delay';
+export type { ResourceName } from './limits/snapshot.js';
 
 /** A resource limit refused the call. */
 export class ResourceExhaustedError extends ProductionError {
@@ -222,11 +223,7 @@ export class AbortedError extends ProductionError {
   }
 }
 
-/**
- * Criticality classes of a call, most important first (Google SRE's names). Under load the lowest class is
- * shed first.
- */
-export type Criticality = 'critical_plus' | 'critical' | 'sheddable_plus' | 'sheddable';
+export type { Criticality } from './overload/snapshot.js';
 
 /** Why the overload control refused a call. */
 export type OverloadReason = 'limit' | 'queue_full' | 'queue_timeout' | 'queue_delay' | 'signals' | 'closed';

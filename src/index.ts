@@ -105,6 +105,7 @@ export type {
   OverloadManagerOptions,
   OverloadStatus,
   CountsByClass,
+  RefusalByClass,
   AdaptiveLimitSnapshot,
   ThrottleSnapshot,
   SignalProbe,

@@ -6,6 +6,8 @@ import type { Span } from '@opentelemetry/api';
 import type { DeadlineSignal } from './deadlines/wait.js';
 import type { Guard } from './guard.js';
 import type { Criticality } from './errors.js';
+import type { BreakerState } from './recovery/snapshot.js';
+import type { LogLevel } from './monitoring/snapshot.js';
 import type { CallRateLimit } from './limits/decision.js';
 
 /** Steps 1 and 2: the shutdown gate and active-request tracking (`src/shutdown/`). */
@@ -159,8 +161,7 @@ export interface RecoveryListener {
   onRetrySkipped?(call: CallState, failedAttempt: number, reason: RetrySkipReason, error: unknown, budget: string | undefined): void;
 }
 
-/** Circuit breaker states as reported in metrics, status and span events. */
-export type BreakerState = 'closed' | 'open' | 'half_open';
+export type { BreakerState } from './recovery/snapshot.js';
 
 /** A breaker of one operation changed state (`recovery.onBreakerTransition`). */
 export interface BreakerTransition {
@@ -175,8 +176,7 @@ export interface MonitorStatus {
   readonly problems: readonly string[];
 }
 
-/** Log levels, lowest first. */
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+export type { LogLevel } from './monitoring/snapshot.js';
 
 /** Step 7's log sink (`src/monitoring/`). */
 export interface OperationLogger {

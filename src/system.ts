@@ -1,11 +1,11 @@
 import { SpanKind, context, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { ConfigFileStatus } from './config/reload.js';
-import type { HealthStatusSnapshot, SystemHealthReport } from './health/report.js';
-import type { ResourceUsageReport } from './limits/manager.js';
-import type { RateLimitStats } from './limits/stats.js';
+import type { SystemHealthReport } from './health/report.js';
+import type { HealthStatusSnapshot } from './health/snapshot.js';
+import type { RateLimitStats, ResourceUsageReport } from './limits/snapshot.js';
 import type { ShutdownHandler, HandlerOptions } from './shutdown/handler.js';
-import type { ShutdownProgressSnapshot } from './shutdown/progress.js';
+import type { ShutdownProgressSnapshot } from './shutdown/snapshot.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { deadlineOf } from './deadlines/context.js';
 import { validateDeadlineMs } from './deadlines/wait.js';
@@ -25,15 +25,15 @@ import type {
   ResourceGate,
   ShutdownGate,
 } from './pipeline.js';
-import type { BreakerStatus, OperationPatch, RecoveryHealth } from './recovery/manager.js';
+import type { OperationPatch } from './recovery/manager.js';
+import type { BreakerStatus, OwnedRetryBudgetStatus, RecoveryHealth } from './recovery/snapshot.js';
 import type { OperationOverloadInput } from './overload/config.js';
 import { rememberRateLimit } from './limits/call-rate-limit.js';
 import { isOverloadRefusal } from './overload/criticality.js';
 import { parseDependency, type DependencyConfig, type DependencyConfigInput } from './dependencies/config.js';
 import { createDependencyFetch, type DependencyFetch, type DependencyFetchOptions } from './outgoing/dependency-fetch.js';
 import type { OperationRecoveryConfig } from './recovery/config.js';
-import type { OverloadStatus } from './overload/manager.js';
-import type { OwnedRetryBudgetStatus } from './recovery/retry-budgets.js';
+import type { OverloadStatus } from './overload/snapshot.js';
 import { badId, MAX_ID_LENGTH, type ProtectedOperationOptions } from './call-options.js';
 import {
   AdmissionStage,

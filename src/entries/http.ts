@@ -15,16 +15,10 @@ export type {
   StatusComponent,
   OperationRow,
   ResourceRow,
-  RetryBudgetRow,
   AlertRow,
   LogRow,
   StatusHeadline,
   TraceRow,
-  OverloadView,
-  AdaptiveLimitRow,
-  ThrottleRow,
-  ClassCounts,
-  SharedBreakerRow,
 } from '../http/status-types.js';
 export {
   CORRELATION_ID_PATTERN,

@@ -1,20 +1,18 @@
 import type { HealthStatusSnapshot } from '../health/snapshot.js';
-import type { ResourceUsageReport } from '../limits/manager.js';
-import type { RateLimitStats } from '../limits/stats.js';
+import type { RateLimitStats, ResourceUsageReport } from '../limits/snapshot.js';
 import type { LogLevel } from '../pipeline.js';
 import { LOG_LEVELS } from '../monitoring/config.js';
 import type { LogEntry, LogFilter } from '../monitoring/log-sink.js';
 import type { Alert, ResolvedAlert } from '../monitoring/alerts/types.js';
-import type { MonitorHealth } from '../monitoring/monitor.js';
+import type { MonitorHealth } from '../monitoring/snapshot.js';
 import { recentTraces, type TraceSummary } from '../monitoring/recent-traces.js';
 import type { RequestSeriesPoint } from '../monitoring/request-series.js';
-import type { BreakerStatus, RecoveryHealth } from '../recovery/manager.js';
-import type { OwnedRetryBudgetStatus } from '../recovery/retry-budgets.js';
+import type { BreakerStatus, OwnedRetryBudgetStatus, RecoveryHealth } from '../recovery/snapshot.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/snapshot.js';
-import type { OverloadStatus } from '../overload/manager.js';
+import type { OverloadStatus } from '../overload/snapshot.js';
 import type { ConfigFileStatus } from '../config/reload.js';
 import { alertRow, clip, headline, logRow, STATUS_LIMITS, traceRow } from './status-rows.js';
-import type { OperationRow, OverloadView, ResourceRow, RetryBudgetRow, StatusComponent, StatusDocument } from './status-types.js';
+import type { OperationRow, ResourceRow, StatusComponent, StatusDocument } from './status-types.js';
 
 /**
  * The components the status document reads, typed structurally so any object with these methods will do
@@ -179,10 +177,10 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
       rejections: s?.rejections ?? 0,
       retries: s?.retries ?? 0,
       timeouts: s?.timeouts ?? 0,
+      meanLatencyMs: s?.meanLatencyMs ?? 0,
+      p50LatencyMs: s?.p50LatencyMs ?? 0,
+      p99LatencyMs: s?.p99LatencyMs ?? 0,
       errorRate: successes + failures === 0 ? 0 : failures / (successes + failures),
-      meanMs: s?.meanLatencyMs ?? 0,
-      p50Ms: s?.p50LatencyMs ?? 0,
-      p99Ms: s?.p99LatencyMs ?? 0,
       breaker:
         b === undefined
           ? null
@@ -207,19 +205,10 @@ function operationRows(recovery: StatusSources['recovery'], now: number): Operat
   return rows.sort((a, b) => b.calls - a.calls || (a.name < b.name ? -1 : 1)).slice(0, STATUS_LIMITS.operations);
 }
 
-function retryBudgetRows(budgets: readonly OwnedRetryBudgetStatus[]): RetryBudgetRow[] {
+function retryBudgetRows(budgets: readonly OwnedRetryBudgetStatus[]): OwnedRetryBudgetStatus[] {
+  // The snapshots as they are, with the name bounded.
   return budgets
-    .map((b) => ({
-      dependency: clip(b.dependency, 256),
-      owner: b.owner,
-      balance: b.balance,
-      calls: b.calls,
-      retries: b.retries,
-      exhausted: b.exhausted,
-      ratio: b.ratio,
-      ttlMs: b.ttlMs,
-      minRetriesPerSecond: b.minRetriesPerSecond,
-    }))
+    .map((b) => ({ ...b, dependency: clip(b.dependency, 256) }))
     .sort((a, b) => b.exhausted - a.exhausted || (a.dependency < b.dependency ? -1 : 1))
     .slice(0, STATUS_LIMITS.retryBudgets);
 }
@@ -241,33 +230,12 @@ function progressView(p: ShutdownProgressSnapshot): ShutdownProgressSnapshot {
   return { ...p, reason: p.reason === null ? null : clip(p.reason, STATUS_LIMITS.text) };
 }
 
-function overloadView(o: OverloadStatus): OverloadView {
+function overloadView(o: OverloadStatus): OverloadStatus {
+  // The snapshot as it is, lists capped and names bounded.
   return {
-    defaultCriticality: o.defaultCriticality,
-    limits: o.limits.slice(0, STATUS_LIMITS.operations).map((l) => ({
-      operation: clip(l.operation, 256),
-      algorithm: l.algorithm,
-      limit: l.limit,
-      minLimit: l.minLimit,
-      maxLimit: l.maxLimit,
-      inFlight: l.inFlight,
-      waiting: l.waiting,
-      rttMs: l.rttMs,
-      shed: { ...l.shed },
-    })),
-    shedByClass: { ...o.shedByClass },
-    signals: o.signals === null ? null : { ...o.signals },
-    queueDelay:
-      o.queueDelay === null
-        ? null
-        : { ...o.queueDelay, refusalByClass: { ...o.queueDelay.refusalByClass }, shed: { ...o.queueDelay.shed } },
-    throttles: o.throttles.slice(0, STATUS_LIMITS.operations).map((t) => ({
-      dependency: clip(t.dependency, 256),
-      probability: Math.round(t.probability * 1000) / 1000,
-      requests: t.requests,
-      accepts: t.accepts,
-      throttled: t.throttled,
-    })),
+    ...o,
+    limits: o.limits.slice(0, STATUS_LIMITS.operations).map((l) => ({ ...l, operation: clip(l.operation, 256) })),
+    throttles: o.throttles.slice(0, STATUS_LIMITS.operations).map((t) => ({ ...t, dependency: clip(t.dependency, 256) })),
   };
 }
 

@@ -4,72 +4,40 @@
  * anything), type-only, so browser code can import it; `status-data.ts` checks at compile time that the components'
  * own types still fit these (every key camelCase; snake_case only in values that are names of the conventions,
  * such as phases, breaker states and resource names). Where a component's snapshot is already plain JSON the
- * document holds it as it is (health components, shutdown progress); the rows below are views with times as ISO
- * strings and text clipped.
+ * document holds it as it is (health components, shutdown progress, retry budgets, overload), names clipped; the
+ * rows below exist only where the page needs a different shape, each saying why.
  */
 import type { ComponentStatusSnapshot } from '../health/snapshot.js';
 import type { HealthStatus } from '../health/status.js';
+import type { RateLimitStats, ResourceName, StoreState } from '../limits/snapshot.js';
+import type { LogLevel } from '../monitoring/snapshot.js';
+import type { OverloadStatus } from '../overload/snapshot.js';
+import type { BreakerState, OperationStatsSnapshot, OwnedRetryBudgetStatus, SharedBreakerStatus } from '../recovery/snapshot.js';
 import type { ShutdownProgressSnapshot } from '../shutdown/snapshot.js';
 
 /** One health component on the status page: its snapshot, with its name. */
 export type StatusComponent = ComponentStatusSnapshot & { name: string };
 
-/** One protected operation: counts, latency and its circuit breaker. */
-export interface OperationRow {
+// A row because it joins two snapshots (stats and breaker) and turns the breaker's epoch `since` into ISO time.
+/** One protected operation: its stats snapshot, with its name and breaker. */
+export interface OperationRow extends OperationStatsSnapshot {
   name: string;
-  calls: number;
-  successes: number;
-  failures: number;
-  rejections: number;
-  retries: number;
-  timeouts: number;
   /** failures / (successes + failures), 0..1. */
   errorRate: number;
-  meanMs: number;
-  p50Ms: number;
-  p99Ms: number;
   /** null when the operation has no breaker (yet). */
   breaker: {
-    state: 'closed' | 'open' | 'half_open';
+    state: BreakerState;
     since: string;
     timeInStateMs: number;
-    /** A breaker shared across replicas (`circuitBreaker.shared`); null for a local one. */
-    shared: SharedBreakerRow | null;
+    /** A breaker shared across replicas (`circuitBreaker.shared`), as this replica sees it; null for a local one. */
+    shared: Pick<SharedBreakerStatus, 'mode' | 'sharedState' | 'replicas' | 'leaseHolder' | 'holdsLease'> | null;
   } | null;
 }
 
-/** A shared breaker's view from this replica. */
-export interface SharedBreakerRow {
-  /** `shared`: follows the shared state; `local`: the store is away, the replica's own breaker decides. */
-  mode: 'shared' | 'local';
-  sharedState: 'closed' | 'open' | 'half_open' | null;
-  /** Replicas that published recently. */
-  replicas: number;
-  /** Holder of the half-open trial lease, null for nobody. */
-  leaseHolder: string | null;
-  holdsLease: boolean;
-}
-
-/** One retry budget: a dependency's (shared by its operations) or an operation's own. */
-export interface RetryBudgetRow {
-  /** The dependency's name, or the operation's for an operation-owned budget. */
-  dependency: string;
-  owner: 'dependency' | 'operation';
-  /** Retries that may start now. */
-  balance: number;
-  /** Calls and retries counted in the current window. */
-  calls: number;
-  retries: number;
-  /** Retries refused because the budget was empty, since start. */
-  exhausted: number;
-  ratio: number;
-  ttlMs: number;
-  minRetriesPerSecond: number;
-}
-
+// A row because the page draws one line per resource, pivoted from the usage report's flat fields, with a unit.
 /** One resource against its limit. */
 export interface ResourceRow {
-  resource: 'memory' | 'cpu' | 'event_loop_delay' | 'operations' | 'db_connections';
+  resource: ResourceName;
   unit: 'bytes' | '%' | 'ms' | '';
   current: number;
   peak: number;
@@ -77,6 +45,7 @@ export interface ResourceRow {
   limit: number | null;
 }
 
+// A row because the monitor keeps epoch times and unbounded labels: this one has ISO times and clipped text.
 /** An active or recently resolved alert. */
 export interface AlertRow {
   name: string;
@@ -91,10 +60,11 @@ export interface AlertRow {
   annotations: Record<string, string>;
 }
 
+// A row because the ring keeps the caller's metadata object: this one has ISO time, clipped text and display pairs.
 /** One recent log entry. */
 export interface LogRow {
   timestamp: string;
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+  level: LogLevel;
   component: string;
   operation: string;
   message: string;
@@ -124,6 +94,7 @@ export interface StatusHeadline {
   refusalRate: number;
 }
 
+// A row because the span ring keeps epoch times and no link: this one has ISO time, clipped names and the trace URL.
 /** One recent protected-operation span. */
 export interface TraceRow {
   traceId: string;
@@ -139,50 +110,6 @@ export interface TraceRow {
   url: string | null;
 }
 
-/** Counts by criticality class (lowest first). */
-export interface ClassCounts {
-  sheddable: number;
-  sheddablePlus: number;
-  critical: number;
-  criticalPlus: number;
-}
-
-/** One adaptive concurrency limit on the status page. */
-export interface AdaptiveLimitRow {
-  /** The operation, or `*` for the global limit. */
-  operation: string;
-  algorithm: string;
-  limit: number;
-  minLimit: number;
-  maxLimit: number;
-  inFlight: number;
-  waiting: number;
-  /** Mean RTT of the last window. */
-  rttMs: number;
-  shed: ClassCounts;
-}
-
-/** One dependency's client-side throttle on the status page. */
-export interface ThrottleRow {
-  dependency: string;
-  /** Refusal probability now, 0 to 1. */
-  probability: number;
-  requests: number;
-  accepts: number;
-  throttled: number;
-}
-
-/** The overload section: adaptive limits, in-flight counts, shedding by class, Node's signals, throttles. */
-export interface OverloadView {
-  defaultCriticality: string;
-  limits: AdaptiveLimitRow[];
-  shedByClass: ClassCounts;
-  signals: { eventLoopUtilization: number; eventLoopDelayP99Ms: number; heapUsedRatio: number; shedding: string } | null;
-  /** The queue-delay control: judged delay against its target, refused share by class, refusals so far; null when off. */
-  queueDelay: { targetMs: number; queueDelayMs: number; refusal: number; refusalByClass: ClassCounts; shed: ClassCounts } | null;
-  throttles: ThrottleRow[];
-}
-
 /** `GET /status.json`: everything the status page shows. */
 export interface StatusDocument {
   generatedAt: string;
@@ -190,15 +117,15 @@ export interface StatusDocument {
   health: { status: HealthStatus; ready: boolean; shuttingDown: boolean; notReadyReason: string | null; components: StatusComponent[] };
   operations: OperationRow[];
   /** Retry budgets per dependency (and per operation with its own), most refusals first. */
-  retryBudgets: RetryBudgetRow[];
+  retryBudgets: OwnedRetryBudgetStatus[];
   rateLimiting: {
     enabled: boolean;
     /** Where decisions are made: `memory`, `redis`, `custom` or `fallback`. */
-    store: 'memory' | 'redis' | 'custom' | 'fallback';
+    store: StoreState;
     scopes: Array<{ scope: 'global' | 'operation' | 'user'; allowed: number; rejected: number }>;
     trackedUsers: number;
     /** Busiest users by refusals, heaviest first (space-saving estimates; `error` bounds the overcount). */
-    topRejectedUsers: Array<{ userId: string; rejections: number; error: number }>;
+    topRejectedUsers: RateLimitStats['topRejectedUsers'];
   };
   resources: { rows: ResourceRow[]; waitingForPermit: number; permitsRefused: number };
   alerts: { active: AlertRow[]; resolved: AlertRow[] };
@@ -210,7 +137,7 @@ export interface StatusDocument {
   /** One point per collection, oldest first: `errorRate` and `refusalRate` as the headline defines them. */
   series: Array<{ timestamp: number; requestsPerSecond: number; errorRate: number; refusalRate: number; p99Ms: number | null }>;
   /** Overload control; null when the system has none. */
-  overload: OverloadView | null;
+  overload: OverloadStatus | null;
   /** The configuration file in force (path, SHA-256, when applied, reloads); null without one. */
   configFile: {
     path: string;

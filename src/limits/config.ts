@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { operationNameSchema } from '../recovery/names.js';
+import type { FailureMode } from './snapshot.js';
 
 const positive = z.number().positive().max(1e9);
 
@@ -45,10 +46,9 @@ export type RateLimiterConfig = z.output<typeof rateLimiterConfigSchema>;
 export type RateLimiterConfigInput = z.input<typeof rateLimiterConfigSchema>;
 
 /** What a decision does while the shared store cannot decide (see docs/limits-and-stores.md, failure modes). */
-export const failureModeSchema = z.enum(['fail_open', 'fail_closed', 'local_fallback']);
+export const failureModeSchema = z.enum(['fail_open', 'fail_closed', 'local_fallback'] as const satisfies readonly FailureMode[]);
 
-/** What a decision does while the shared store cannot decide. */
-export type FailureMode = z.output<typeof failureModeSchema>;
+export type { FailureMode } from './snapshot.js';
 
 // Settings every shared store (Redis, Redis Cluster) has.
 const sharedStoreFields = {

@@ -23,11 +23,12 @@ import { RedisRateLimitStore } from './redis-store.js';
 import type { SharedStateStore } from '../shared-breaker/store.js';
 import { processProbe, ResourceUsage, type ResourceProbe } from './resource-usage.js';
 import { rateLimitStats, type RateLimitStats, type StoreFailures } from './stats.js';
-import type { ResourceUsageSnapshot } from './resource-usage.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import { buildStore, type BuiltStore } from './store-factory.js';
 import type { RateLimitStore, RateLimitStoreStatus, StoreState } from './store.js';
-import type { ResourceName } from '../errors.js';
+import type { LimitsHealth, ResourceName, ResourceUsageReport } from './snapshot.js';
+
+export type { LimitsHealth, ResourceUsageReport } from './snapshot.js';
 
 /** A held operation permit (seed: `OperationPermit`). */
 export type OperationPermit = Guard;
@@ -54,35 +55,6 @@ export interface RateLimitingManagerOptions {
   store?: RateLimitStore;
   /** Report metrics through the OTel meter; default true. */
   metrics?: boolean;
-}
-
-/** `getResourceUsage()`: current and peak use, the waits and refusals of the pools, and the limits. */
-export interface ResourceUsageReport extends ResourceUsageSnapshot {
-  readonly waitingForPermit: number;
-  readonly waitingForDbConnection: number;
-  readonly permitsRefused: number;
-  readonly dbConnectionsRefused: number;
-  /** The configured limits; null when unlimited. */
-  readonly limits: {
-    readonly maxMemoryBytes: number | null;
-    readonly memoryMeasure: 'rss' | 'heap';
-    readonly maxCpuPercent: number | null;
-    readonly maxActiveOperations: number;
-    readonly maxDbConnections: number;
-    readonly maxEventLoopDelayMs: number | null;
-  };
-}
-
-/** `healthCheck()` of the limits: a resource over its limit, or the shared store away. */
-export interface LimitsHealth {
-  /** False when a resource limit is exceeded or decisions fell back from the shared store. */
-  readonly healthy: boolean;
-  readonly status: 'healthy' | 'warning' | 'critical';
-  /** The resource over its limit, if any. */
-  readonly exceededResource: ResourceName | null;
-  readonly store: RateLimitStoreStatus;
-  readonly rateLimiting: { readonly enabled: boolean; readonly active: boolean; readonly trackedUsers: number };
-  readonly resources: ResourceUsageReport;
 }
 
 /** Per-user state evicted by the idle sweep per sampling tick at most (keeps each tick short). */

@@ -1,25 +1,9 @@
 import { loopDelaySampler } from '../internal/loop-delay.js';
 import { availableCores, cpuPercentOfAllCores, MIN_CPU_WINDOW_MS } from '../internal/cpu.js';
 import type { Clock } from '../internal/time.js';
+import type { ResourceUsageSnapshot } from './snapshot.js';
 
-/** Current and peak resource use as plain JSON. */
-export interface ResourceUsageSnapshot {
-  readonly memoryBytes: number;
-  readonly peakMemoryBytes: number;
-  /** Share of all available cores, 0 to 100. */
-  readonly cpuPercent: number;
-  readonly peakCpuPercent: number;
-  /** Event-loop delay p99 over the last sample interval. */
-  readonly eventLoopDelayMs: number;
-  readonly peakEventLoopDelayMs: number;
-  /** Operation permits held. */
-  readonly activeOperations: number;
-  readonly peakOperations: number;
-  readonly databaseConnections: number;
-  readonly peakDatabaseConnections: number;
-  /** Samples taken. */
-  readonly samples: number;
-}
+export type { ResourceUsageSnapshot } from './snapshot.js';
 
 /** Where samples come from; tests inject their own. */
 export interface ResourceProbe {

@@ -1,46 +1,8 @@
 import type { TrackedUsers } from './memory-store.js';
 import type { RateGate } from './rate-gate.js';
-import type { FailureMode } from './config.js';
-import type { RateLimitStoreStatus, StoreState } from './store.js';
+import type { RateLimitStats, RateLimitStoreStatus, StoreFailures, StoreState } from './snapshot.js';
 
-/** Allowed and rejected decisions of one scope. */
-export interface DecisionCounts {
-  allowed: number;
-  rejected: number;
-}
-
-/** One operation's decisions per scope, and whether it has a limit of its own. */
-export interface OperationDecisions {
-  global: DecisionCounts;
-  operation: DecisionCounts;
-  user: DecisionCounts;
-  /** True when the operation has its own limit. */
-  limited: boolean;
-}
-
-/** Checks decided without the shared store, by failure mode (keys are the `failureMode` values). */
-export type StoreFailures = Record<FailureMode, number>;
-
-/** `getRateLimitStats()`: plain JSON. */
-export interface RateLimitStats {
-  enabled: boolean;
-  /** Where decisions are made now. */
-  store: StoreState;
-  /** Totals per scope. */
-  global: DecisionCounts;
-  operation: DecisionCounts;
-  user: DecisionCounts;
-  /** Per operation name (past the cap, `_other`). */
-  operations: Record<string, OperationDecisions>;
-  /** Per-user state: tracked keys, capacity evictions, idle expiries, users with their own limit. */
-  users: { tracked: number; evicted: number; expired: number; overrides: number };
-  /** Checks decided without the store, by failure mode. */
-  storeFailures: StoreFailures;
-  /** The busiest users by refusals (any scope), heaviest first, at most 10; counts are space-saving estimates. */
-  topRejectedUsers: Array<{ userId: string; rejections: number; error: number }>;
-  /** The shared store's details (Redis, Redis Cluster, or your own store), null in memory. */
-  redis: RateLimitStoreStatus | null;
-}
+export type { DecisionCounts, OperationDecisions, RateLimitStats, StoreFailures } from './snapshot.js';
 
 /** How many of the busiest users `getRateLimitStats()` lists. */
 export const TOP_REJECTED_USERS = 10;

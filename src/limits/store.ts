@@ -3,27 +3,11 @@ import type { RateLimiterConfig } from './config.js';
 import type { RateLimitDecision } from './decision.js';
 
 export type { RateLimitScope } from '../errors.js';
+export type { RateLimitStoreStatus, StoreState } from './snapshot.js';
+import type { RateLimitStoreStatus } from './snapshot.js';
 
 /** The scopes in the order a check decides them: global, then operation, then user. */
 export const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['global', 'operation', 'user'];
-
-/**
- * Where decisions are made: `memory` (this process alone), `redis` (a Redis server or Cluster shared by the
- * replicas), `custom` (a store of your own), `fallback` (the shared store is away; the failure mode decides).
- */
-export type StoreState = 'memory' | 'redis' | 'custom' | 'fallback';
-
-/** Plain JSON state of a store, for stats and health. */
-export interface RateLimitStoreStatus {
-  /** The store's `type`. */
-  readonly type: string;
-  /** Where decisions are made now. */
-  readonly state: StoreState;
-  /** False while the store cannot decide. */
-  readonly healthy: boolean;
-  /** Store-specific details (connection, failures, last error). */
-  readonly [detail: string]: unknown;
-}
 
 /**
  * Where rate-limit state lives and decisions are made: in memory, on Redis, on a Redis Cluster, or a store of

@@ -1,6 +1,9 @@
 import { context, trace } from '@opentelemetry/api';
 import type { AnyValue, LogAttributes, Logger } from '@opentelemetry/api-logs';
 import type { LogLevel } from '../pipeline.js';
+import type { LogBufferStats } from './snapshot.js';
+
+export type { LogBufferStats } from './snapshot.js';
 import { currentCorrelationId } from '../telemetry/correlation.js';
 import { ATTR } from '../telemetry/names.js';
 import { LEVEL_RANK, LEVEL_SEVERITY, LEVEL_TEXT } from './levels.js';
@@ -21,17 +24,6 @@ export interface LogEntry {
   /** Trace and span of the active context when logged. */
   readonly traceId: string | undefined;
   readonly spanId: string | undefined;
-}
-
-/** The recent-logs ring's use (`monitor.healthCheck().logBuffer`). */
-export interface LogBufferStats {
-  /** Entries held. */
-  size: number;
-  capacity: number;
-  /** Entries overwritten by newer ones. */
-  overwritten: number;
-  /** Minimum level logged. */
-  minLevel: LogLevel;
 }
 
 /** Which recent entries `getRecentLogs` returns. */

@@ -10,17 +10,20 @@ import { getMeter, getOtelLogger, getTracer } from '../telemetry/api.js';
 import { Alerting } from './alerting.js';
 import { DEFAULT_ALERT_RULES } from './alerts/default-rules.js';
 import type { EvaluationResult } from './alerts/engine.js';
-import type { AlertNotifier, DeliveryOptions, DeliveryStats } from './alerts/notifier.js';
+import type { AlertNotifier, DeliveryOptions } from './alerts/notifier.js';
 import { AlertmanagerNotifier, WebhookNotifier } from './alerts/receivers.js';
 import type { AlertRule, AlertRuleInput } from './alerts/rule.js';
 import type { Alert, ResolvedAlert } from './alerts/types.js';
 import { monitoringConfigSchema, type MonitoringConfig } from './config.js';
 import { missingReadersError, telemetryHub } from './hub.js';
-import { LogSink, type LogBufferStats, type LogEntry, type LogFilter } from './log-sink.js';
+import { LogSink, type LogEntry, type LogFilter } from './log-sink.js';
 import { MetricsFacade, type MetricTags, type MetricType, type TimerHandle } from './metrics.js';
 import { RequestSeries, type RequestSeriesPoint } from './request-series.js';
 import { Ring } from './ring.js';
-import { pointsByName, type MetricPoint, type MetricSnapshot } from './snapshot.js';
+import { pointsByName } from './points.js';
+import type { MetricPoint, MetricSnapshot, MonitorHealth } from './snapshot.js';
+
+export type { MonitorHealth } from './snapshot.js';
 import { leaseSystemStats, readSystemStats, type SystemStats } from './system-stats.js';
 
 /** Input form of the monitoring config (every field optional). */
@@ -38,26 +41,6 @@ export interface ProductionMonitorOptions {
   readonly alertRules?: readonly AlertRuleInput[];
   /** Meter for the monitor's instruments (default: the API's global meter, taken now). */
   readonly meter?: Meter;
-}
-
-/** The monitor's view of its own state. */
-export interface MonitorHealth {
-  readonly status: 'healthy' | 'warning' | 'critical';
-  readonly problems: string[];
-  readonly logBuffer: LogBufferStats;
-  readonly metricReaders: 'attached' | 'missing';
-  readonly alerts: {
-    readonly rules: number;
-    readonly active: number;
-    readonly evaluations: number;
-    readonly evaluationErrors: number;
-    readonly droppedGroups: number;
-    readonly lastEvaluationAt: number | undefined;
-    readonly lastEvaluationMs: number | undefined;
-    readonly evaluationLagMs: number | undefined;
-  };
-  readonly notifiers: DeliveryStats[];
-  readonly metrics: { readonly instruments: number; readonly overflowedRecords: number; readonly retainedSnapshots: number };
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * A plain, SDK-free picture of the metrics at one collection. `src/sdk/` converts the SDK's
+ * The monitoring component's read model: its own health (`healthCheck()`, `getSystemStatus().monitoring`, the
+ * status page) and a plain, SDK-free picture of the metrics at one collection. `src/sdk/` converts the SDK's
  * `ResourceMetrics` into this, so alert rules and `getMetrics()` need nothing but the OTel API.
  */
+import type { CheckStatus } from '../health/status.js';
 
 /** Attribute values as the metrics SDK reports them. */
 export type PointAttributes = Readonly<
@@ -60,21 +62,47 @@ export interface MetricPoint {
   readonly histogram?: HistogramValue;
 }
 
-/** Groups a snapshot's points by metric name, the shape of the seed's `get_metrics()`. */
-export function pointsByName(snapshot: MetricSnapshot): Record<string, MetricPoint[]> {
-  const out: Record<string, MetricPoint[]> = {};
-  for (const metric of snapshot.metrics) {
-    const list = (out[metric.name] ??= []);
-    for (const point of metric.points) {
-      list.push({
-        timestamp: snapshot.timestamp,
-        kind: metric.kind,
-        unit: metric.unit,
-        value: point.value,
-        attributes: point.attributes,
-        ...(point.histogram ? { histogram: point.histogram } : {}),
-      });
-    }
-  }
-  return out;
+/** Log levels, lowest first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+/** The recent-logs ring's use (`monitor.healthCheck().logBuffer`). */
+export interface LogBufferStats {
+  /** Entries held. */
+  size: number;
+  capacity: number;
+  /** Entries overwritten by newer ones. */
+  overwritten: number;
+  /** Minimum level logged. */
+  minLevel: LogLevel;
+}
+
+/** Delivery counters of one notifier. */
+export interface DeliveryStats {
+  readonly name: string;
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly lastError: string | undefined;
+}
+
+/** The monitor's view of its own state. */
+export interface MonitorHealth {
+  readonly status: CheckStatus;
+  readonly problems: string[];
+  readonly logBuffer: LogBufferStats;
+  readonly metricReaders: 'attached' | 'missing';
+  readonly alerts: {
+    readonly rules: number;
+    readonly active: number;
+    readonly evaluations: number;
+    readonly evaluationErrors: number;
+    readonly droppedGroups: number;
+    readonly lastEvaluationAt: number | undefined;
+    readonly lastEvaluationMs: number | undefined;
+    readonly evaluationLagMs: number | undefined;
+  };
+  readonly notifiers: DeliveryStats[];
+  readonly metrics: { readonly instruments: number; readonly overflowedRecords: number; readonly retainedSnapshots: number };
 }

@@ -3,7 +3,10 @@ import type { Clock } from '../internal/time.js';
 import { WaitQueue } from '../internal/wait-queue.js';
 import { AimdLimit, Gradient2Limit, type LimitAlgorithm } from './algorithms.js';
 import type { AdaptiveConcurrencyConfig } from './config.js';
-import { CRITICALITIES, countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
+import { CRITICALITIES, countsByClass, criticalityRank } from './criticality.js';
+import type { AdaptiveLimitSnapshot } from './snapshot.js';
+
+export type { AdaptiveLimitSnapshot } from './snapshot.js';
 
 /** How a call held under an adaptive limit ended, as the limit learns from it. */
 export type PermitOutcome =
@@ -29,23 +32,6 @@ export class AdaptivePermit {
     this.limiter = undefined;
     limiter.finish(this.start, outcome);
   }
-}
-
-/** Plain JSON state of one adaptive limit. */
-export interface AdaptiveLimitSnapshot {
-  /** The operation it guards, or `*` for the global limit. */
-  readonly operation: string;
-  readonly algorithm: string;
-  readonly limit: number;
-  readonly minLimit: number;
-  readonly maxLimit: number;
-  readonly inFlight: number;
-  readonly peakInFlight: number;
-  readonly waiting: number;
-  /** Mean RTT of the last window, in ms (0 before the first). */
-  readonly rttMs: number;
-  /** Calls shed by this limit, by class. */
-  readonly shed: CountsByClass;
 }
 
 /** Builds the algorithm a config names. */

@@ -1,12 +1,7 @@
-import { countsByClass, type CountsByClass } from './criticality.js';
+import { countsByClass } from './criticality.js';
+import type { CountsByClass, RefusalByClass } from './snapshot.js';
 
-/** Probability a call of each class is refused now. */
-export interface RefusalByClass {
-  readonly sheddable: number;
-  readonly sheddablePlus: number;
-  readonly critical: number;
-  readonly criticalPlus: number;
-}
+export type { RefusalByClass } from './snapshot.js';
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 

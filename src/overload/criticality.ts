@@ -1,7 +1,10 @@
 import { propagation, type Context } from '@opentelemetry/api';
 import { codeTraitsOf, type Criticality } from '../errors.js';
 
+import type { CountsByClass } from './snapshot.js';
+
 export type { Criticality } from '../errors.js';
+export type { CountsByClass } from './snapshot.js';
 
 /** The four classes, lowest first: a class's index is its rank. */
 export const CRITICALITIES: readonly Criticality[] = ['sheddable', 'sheddable_plus', 'critical', 'critical_plus'];
@@ -46,14 +49,6 @@ export function withCriticalityBaggage(ctx: Context, criticality: Criticality): 
  */
 export function carryCriticality(ctx: Context, parent: Context, chosen: unknown): Context {
   return isCriticality(chosen) && chosen !== criticalityFromBaggage(parent) ? withCriticalityBaggage(ctx, chosen) : ctx;
-}
-
-/** Counts per class, camelCase-keyed as the status document is. */
-export interface CountsByClass {
-  readonly sheddable: number;
-  readonly sheddablePlus: number;
-  readonly critical: number;
-  readonly criticalPlus: number;
 }
 
 /** Counts by class rank (0 `sheddable` to 3 `critical_plus`) as a {@link CountsByClass}. */

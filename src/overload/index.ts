@@ -24,6 +24,7 @@ export {
   type CountsByClass,
   type Criticality,
 } from './criticality.js';
+export type { RefusalByClass } from './class-share.js';
 export {
   overloadConfigSchema,
   adaptiveConcurrencySchema,

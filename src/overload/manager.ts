@@ -9,7 +9,7 @@ import {
   type DependencyConfig,
   type ThrottleConfig,
 } from '../dependencies/config.js';
-import { AdaptiveLimiter, type AdaptiveLimitSnapshot } from './adaptive-limiter.js';
+import { AdaptiveLimiter } from './adaptive-limiter.js';
 import {
   operationOverloadSchema,
   overloadConfigSchema,
@@ -18,11 +18,14 @@ import {
   type OverloadConfig,
   type OverloadConfigInput,
 } from './config.js';
-import { countsByClass, criticalityRank, type CountsByClass } from './criticality.js';
+import { countsByClass, criticalityRank } from './criticality.js';
 import { OverloadMetrics } from './metrics.js';
-import { QueueDelayControl, type LoopLag, type QueueDelaySnapshot } from './queue-delay.js';
-import { NodeSignals, type NodeSignalsSnapshot, type SignalProbe, type SignalShedding } from './signals.js';
-import { ClientThrottle, type ThrottleSnapshot } from './throttle.js';
+import { QueueDelayControl, type LoopLag } from './queue-delay.js';
+import { NodeSignals, type SignalProbe, type SignalShedding } from './signals.js';
+import { ClientThrottle } from './throttle.js';
+import type { OverloadStatus } from './snapshot.js';
+
+export type { OverloadStatus } from './snapshot.js';
 
 /** Options of {@link OverloadManager}. */
 export interface OverloadManagerOptions {
@@ -36,21 +39,6 @@ export interface OverloadManagerOptions {
   loopLag?: LoopLag;
   /** Report metrics through the OTel meter; default true. */
   metrics?: boolean;
-}
-
-/** `getSystemStatus().overload`: adaptive limits, shedding by class, Node's signals, throttle probabilities. */
-export interface OverloadStatus {
-  readonly defaultCriticality: Criticality;
-  /** Every adaptive limit (the global one as `*`). */
-  readonly limits: readonly AdaptiveLimitSnapshot[];
-  /** Calls refused as OVERLOADED, by class (limits, queues and signals together). */
-  readonly shedByClass: CountsByClass;
-  /** The queue-delay control's judgement and refused shares; null when it is off. */
-  readonly queueDelay: QueueDelaySnapshot | null;
-  /** The last sample of Node's signals; null when signal shedding is off. */
-  readonly signals: NodeSignalsSnapshot | null;
-  /** Client-side throttles per named dependency. */
-  readonly throttles: readonly ThrottleSnapshot[];
 }
 
 function sameThrottle(a: ThrottleConfig, b: ThrottleConfig): boolean {

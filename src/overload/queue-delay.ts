@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { hotPathClock, type Clock } from '../internal/time.js';
 import { guarded } from '../telemetry/internal-errors.js';
 import type { QueueDelayConfig } from './config.js';
-import type { CountsByClass } from './criticality.js';
+import type { QueueDelaySnapshot } from './snapshot.js';
+
+export type { QueueDelaySnapshot } from './snapshot.js';
 import { ClassShare } from './class-share.js';
 
 /**
@@ -85,25 +87,6 @@ export class LoopLagProbe implements LoopLag {
     this.last = Math.max(0, now - this.due) * share;
     this.schedule(now, active);
   };
-}
-
-/** Plain JSON state of the queue-delay control. */
-export interface QueueDelaySnapshot {
-  /** The queue delay it keeps calls under, in ms. */
-  readonly targetMs: number;
-  /** The judged queue delay of the last interval (the mean of what its calls saw), in ms. */
-  readonly queueDelayMs: number;
-  /** Share of all calls it refuses now, 0 to `maxRefusal`. */
-  readonly refusal: number;
-  /** Probability a call of each class is refused now. */
-  readonly refusalByClass: {
-    readonly sheddable: number;
-    readonly sheddablePlus: number;
-    readonly critical: number;
-    readonly criticalPlus: number;
-  };
-  /** Calls it refused, by class. */
-  readonly shed: CountsByClass;
 }
 
 /** `burstMs` times these, by class rank: a burst is cut lowest class first. */

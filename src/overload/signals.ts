@@ -4,6 +4,9 @@ import { getHeapStatistics } from 'node:v8';
 import { guarded } from '../telemetry/internal-errors.js';
 import { ClassShare } from './class-share.js';
 import type { NodeSignalsConfig } from './config.js';
+import type { NodeSignalsSnapshot } from './snapshot.js';
+
+export type { NodeSignalsSnapshot } from './snapshot.js';
 
 /** Where Node's load signals come from; tests inject their own. */
 export interface SignalProbe {
@@ -34,24 +37,6 @@ export function processSignalProbe(): SignalProbe {
       return heap.used_heap_size / heap.heap_size_limit;
     },
     close: () => loopDelay.close(),
-  };
-}
-
-/** The last sample of Node's signals, and the share of calls they refuse. */
-export interface NodeSignalsSnapshot {
-  readonly eventLoopUtilization: number;
-  readonly eventLoopDelayP99Ms: number;
-  readonly heapUsedRatio: number;
-  /** The highest class refused now (`none` while nothing is), lowest class first. */
-  readonly shedding: 'none' | 'sheddable' | 'sheddable_plus' | 'critical' | 'critical_plus';
-  /** Share of all calls refused on these signals now, 0 to `maxRefusal`. */
-  readonly refusal: number;
-  /** Probability a call of each class is refused now. */
-  readonly refusalByClass: {
-    readonly sheddable: number;
-    readonly sheddablePlus: number;
-    readonly critical: number;
-    readonly criticalPlus: number;
   };
 }
 

@@ -1,6 +1,9 @@
 import { ThrottledError, codeTraitsOf } from '../errors.js';
 import type { Clock } from '../internal/time.js';
 import type { ThrottleConfig } from '../dependencies/config.js';
+import type { ThrottleSnapshot } from './snapshot.js';
+
+export type { ThrottleSnapshot } from './snapshot.js';
 
 function httpStatusOf(error: object): unknown {
   const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown; statusCode?: unknown } };
@@ -20,21 +23,6 @@ export function defaultAccepted(error: unknown): boolean {
   const status = httpStatusOf(error);
   if (status === 429 || status === 503) return false;
   return codeTraitsOf(error)?.throttleAccepted ?? true;
-}
-
-/** Plain JSON state of one dependency's throttle. */
-export interface ThrottleSnapshot {
-  readonly dependency: string;
-  /** Refusal probability now, 0 to 1. */
-  readonly probability: number;
-  /** Calls requested within the window (including those refused locally). */
-  readonly requests: number;
-  /** Calls the dependency accepted within the window. */
-  readonly accepts: number;
-  /** Calls refused locally since start. */
-  readonly throttled: number;
-  readonly k: number;
-  readonly windowMs: number;
 }
 
 /**

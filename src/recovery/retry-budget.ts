@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../internal/time.js';
+import type { RetryBudgetStatus } from './snapshot.js';
+
+export type { RetryBudgetStatus } from './snapshot.js';
 
 /** Schema of {@link RetryBudgetConfig} (Finagle's and Linkerd's defaults). */
 export const retryBudgetConfigSchema = z.strictObject({
@@ -13,23 +16,6 @@ export const retryBudgetConfigSchema = z.strictObject({
 
 /** A retry budget: retries as a share of calls over a sliding window, plus a small reserve. */
 export type RetryBudgetConfig = z.output<typeof retryBudgetConfigSchema>;
-
-/** A budget's state as plain JSON (the status's `retryBudgets`). */
-export interface RetryBudgetStatus {
-  /** The dependency the budget belongs to, or the operation that owns it. */
-  readonly dependency: string;
-  /** Retries that may start now. */
-  readonly balance: number;
-  /** Calls counted in the current window. */
-  readonly calls: number;
-  /** Retries counted in the current window. */
-  readonly retries: number;
-  /** Retries refused because the budget was empty, since start. */
-  readonly exhausted: number;
-  readonly ratio: number;
-  readonly ttlMs: number;
-  readonly minRetriesPerSecond: number;
-}
 
 /** Slots of the sliding window. */
 const SLOTS = 10;

@@ -1,15 +1,10 @@
 import type { DependenciesConfig, DependencyConfig } from '../dependencies/config.js';
 import type { Clock } from '../internal/time.js';
 import type { OperationRecoveryConfig } from './config.js';
-import { RetryBudget, type RetryBudgetConfig, type RetryBudgetStatus } from './retry-budget.js';
+import { RetryBudget, type RetryBudgetConfig } from './retry-budget.js';
+import type { OwnedRetryBudgetStatus, RetryBudgetOwner } from './snapshot.js';
 
-/** Who owns a budget: a named dependency (shared by its operations) or one operation. */
-export type RetryBudgetOwner = 'dependency' | 'operation';
-
-/** A budget's state with its owner (the status page's `retryBudgets`). */
-export interface OwnedRetryBudgetStatus extends RetryBudgetStatus {
-  readonly owner: RetryBudgetOwner;
-}
+export type { OwnedRetryBudgetStatus, RetryBudgetOwner } from './snapshot.js';
 
 function sameBudget(a: RetryBudgetConfig, b: RetryBudgetConfig): boolean {
   return a.ratio === b.ratio && a.ttlMs === b.ttlMs && a.minRetriesPerSecond === b.minRetriesPerSecond;

@@ -1,23 +1,5 @@
-/** One operation's statistics as plain JSON (`getOperationStats`, the recovery health's `stats`). */
-export interface OperationStatsSnapshot {
-  /** Calls finished or refused. */
-  readonly calls: number;
-  readonly successes: number;
-  readonly failures: number;
-  /** Retries made (each retry once, not each attempt). */
-  readonly retries: number;
-  /** Calls refused before they ran (rate limit, resources, permit, shutdown). */
-  readonly rejections: number;
-  /** Attempts cut off by their timeout. */
-  readonly timeouts: number;
-  /** Mean duration of the calls that ran. */
-  readonly meanLatencyMs: number;
-  /** Median of the recent durations. */
-  readonly p50LatencyMs: number;
-  /** 99th percentile of the recent durations. */
-  readonly p99LatencyMs: number;
-}
-
+export type { OperationStatsSnapshot } from './snapshot.js';
+import type { OperationStatsSnapshot } from './snapshot.js';
 /**
  * Counters and a ring of recent durations for one operation. The ring gives the p99 on demand, so the hot
  * path writes one float and bumps integers.

@@ -1,12 +1,14 @@
 import type { CallState, DependencyThrottle, RecoveryListener, RetrySkipReason } from '../pipeline.js';
 import type { Clock } from '../internal/time.js';
 import type { DependenciesConfig } from '../dependencies/config.js';
-import { SharedCircuitBreaker, type SharedBreakerStatus } from '../shared-breaker/breaker.js';
+import { SharedCircuitBreaker } from '../shared-breaker/breaker.js';
 import type { SharedStateStore } from '../shared-breaker/store.js';
 import type { BreakerState } from './breaker.js';
 import type { OperationRecovery } from './operation.js';
-import type { OperationStats, OperationStatsSnapshot } from './stats.js';
-import type { CheckStatus } from '../health/status.js';
+import type { OperationStats } from './stats.js';
+import type { BreakerStatus, RecoveryHealth, SharedBreakerStatus } from './snapshot.js';
+
+export type { BreakerStatus, RecoveryHealth } from './snapshot.js';
 
 /** Options of {@link ErrorRecoveryManager}. */
 export interface ErrorRecoveryOptions {
@@ -27,34 +29,6 @@ export interface ErrorRecoveryOptions {
    * breaker is INVALID_CONFIG. `createProductionSystem` passes the rate limits' Redis (Cluster) store.
    */
   sharedStateStore?: SharedStateStore | undefined;
-}
-
-/** One operation's breaker: its state and since when (epoch ms). */
-export interface BreakerStatus {
-  readonly operation: string;
-  readonly state: BreakerState;
-  /** Wall-clock time it entered the state, ms since the epoch. */
-  readonly since: number;
-  /** For a breaker shared across replicas: its shared state, replicas and lease holder. */
-  readonly shared?: SharedBreakerStatus;
-}
-
-/** The recovery layer's health as plain JSON (the seed's `health_check`). */
-export interface RecoveryHealth {
-  /** False when `errorRecoveryEnabled` is off (operations run once, unprotected). */
-  readonly enabled: boolean;
-  /** Operations with policies built. */
-  readonly operations: number;
-  /** `warning` while any breaker is open (the health vocabulary of every component, `CheckStatus`). */
-  readonly status: CheckStatus;
-  readonly openCircuitBreakers: string[];
-  readonly halfOpenCircuitBreakers: string[];
-  /** Breakers per state. */
-  readonly breakerStates: Record<BreakerState, number>;
-  /** Statistics by operation name. */
-  readonly stats: Record<string, OperationStatsSnapshot>;
-  /** Breakers whose state is shared across replicas (`circuitBreaker.shared`): shared and local state, replicas, lease holder. */
-  readonly sharedCircuitBreakers: SharedBreakerStatus[];
 }
 
 /** One retry, as the manager fans it out to its listeners. */

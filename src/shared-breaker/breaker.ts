@@ -14,33 +14,9 @@ import {
   type SharedStateStore,
   type SharedView,
 } from './store.js';
+import type { SharedBreakerStatus } from '../recovery/snapshot.js';
 
-/** One shared breaker as the status page and `getSystemStatus()` show it. */
-export interface SharedBreakerStatus {
-  readonly operation: string;
-  /** The shared state's name: `op:<operation>` or `dep:<dependency>`. */
-  readonly key: string;
-  /** `shared` while this replica follows the shared state; `local` while the store is away and its own breaker decides. */
-  readonly mode: 'shared' | 'local';
-  /** The shared state as last read (null before the first reply). */
-  readonly sharedState: BreakerState | null;
-  /** The local breaker's state (what decides in `local` mode). */
-  readonly localState: BreakerState;
-  /** Replicas that published recently, as last read. */
-  readonly replicas: number;
-  /** Calls and failures the open decision counted over every replica, as last read (consecutive mode: failures in a row). */
-  readonly calls: number;
-  readonly failures: number;
-  /** Who holds the half-open trial lease (`<replica>/<operation>`), null for nobody. */
-  readonly leaseHolder: string | null;
-  /** True while this replica holds it. */
-  readonly holdsLease: boolean;
-  readonly publishes: number;
-  readonly publishFailures: number;
-  /** Wall-clock time (ms) of the last successful round, null before one. */
-  readonly lastPublishAt: number | null;
-  readonly lastError: string | null;
-}
+export type { SharedBreakerStatus } from '../recovery/snapshot.js';
 
 /** What a shared breaker needs from its hub. */
 export interface SharedBreakerContext {

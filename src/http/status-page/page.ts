@@ -254,8 +254,8 @@ function render(d: StatusDocument): void {
     cell(r, o.name, 'wrap');
     cell(r, o.calls, 'num');
     cell(r, pct(o.errorRate), 'num');
-    cell(r, ms(o.p50Ms), 'num');
-    cell(r, ms(o.p99Ms), 'num');
+    cell(r, ms(o.p50LatencyMs), 'num');
+    cell(r, ms(o.p99LatencyMs), 'num');
     cell(r, o.retries, 'num');
     cell(r, o.rejections, 'num');
     const b = o.breaker;

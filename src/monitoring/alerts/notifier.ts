@@ -2,6 +2,9 @@ import { AwaitedTimers } from '../../internal/awaited-timers.js';
 import { callWithTimeout, sleepUnlessAborted } from '../../internal/time.js';
 import { reportInternalError } from '../../telemetry/internal-errors.js';
 import type { AlertNotification } from './types.js';
+import type { DeliveryStats } from '../snapshot.js';
+
+export type { DeliveryStats } from '../snapshot.js';
 
 /**
  * A receiver of alert notifications. `notify` should honour `signal` (the queue aborts it on timeout and
@@ -23,17 +26,6 @@ export interface DeliveryOptions {
   readonly maxQueue: number;
   /** First retry delay; doubles each retry, capped at 30 s. */
   readonly backoffMs?: number;
-}
-
-/** Delivery counters of one notifier. */
-export interface DeliveryStats {
-  readonly name: string;
-  readonly queued: number;
-  readonly inFlight: number;
-  readonly sent: number;
-  readonly failed: number;
-  readonly dropped: number;
-  readonly lastError: string | undefined;
 }
 
 /**
