@@ -44,4 +44,20 @@ describe('executeProtectedOperation without an async frame', () => {
     await expect(pending).resolves.toBe(7);
     expect(held()).toEqual({ requests: 0, permits: 0 });
   });
+
+  it('an operation that starts another protected call synchronously gets its own attempt, both timed out apart', async () => {
+    // The attempt's promise executor is shared: the inner call starts inside the outer's executor.
+    const { system } = observedSystem({ config: { errorRecovery: { defaults: { timeoutMs: 60_000 } } } });
+    const seen: string[] = [];
+    const value = await system.executeProtectedOperation('outer', undefined, (outer) => {
+      const inner = system.executeProtectedOperation('inner', undefined, async (ctx) => {
+        seen.push(`${ctx.operationName} ${ctx.attempt}`);
+        return 2;
+      });
+      seen.push(`${outer.operationName} ${outer.attempt}`);
+      return inner.then((n) => n * 21);
+    });
+    expect(value).toBe(42);
+    expect(seen).toEqual(['inner 1', 'outer 1']);
+  });
 });
