@@ -1,4 +1,4 @@
-import { SpanKind, context, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { context, type Tracer } from '@opentelemetry/api';
 import type { ProductionConfig, OperationConfigInput } from './config.js';
 import type { ConfigFileStatus } from './config/reload.js';
 import type { SystemHealthReport } from './health/report.js';
@@ -9,11 +9,10 @@ import type { ShutdownProgressSnapshot } from './shutdown/snapshot.js';
 import type { ShutdownReport } from './shutdown/report.js';
 import { deadlineOf } from './deadlines/context.js';
 import { validateDeadlineMs } from './deadlines/wait.js';
-import { InvalidConfigError, ProductionError, TimeoutError } from './errors.js';
+import { InvalidConfigError } from './errors.js';
 import { systemClock, type Clock } from './internal/time.js';
 import type { Guard } from './guard.js';
 import type {
-  AdmissionOutcome,
   BreakerTransition,
   Engine,
   MonitorComponent,
@@ -28,8 +27,6 @@ import type {
 import type { OperationPatch } from './recovery/manager.js';
 import type { BreakerStatus, OwnedRetryBudgetStatus, RecoveryHealth } from './recovery/snapshot.js';
 import type { OperationOverloadInput } from './overload/config.js';
-import { rememberRateLimit } from './limits/call-rate-limit.js';
-import { isOverloadRefusal } from './overload/criticality.js';
 import { parseDependency, type DependencyConfig, type DependencyConfigInput } from './dependencies/config.js';
 import { createDependencyFetch, type DependencyFetch, type DependencyFetchOptions } from './outgoing/dependency-fetch.js';
 import type { OperationRecoveryConfig } from './recovery/config.js';
@@ -43,8 +40,8 @@ import {
   RecoveryStage,
   ResourceStage,
   ShutdownStage,
+  OperationRuntime,
   chain,
-  type CallStage,
   type ProtectedCall,
 } from './stages/index.js';
 import { getTracer } from './telemetry/api.js';
@@ -128,31 +125,6 @@ export interface ProductionSystemOptions {
 }
 
 /**
- * Cached per operation name: its stages, composed once, and its prebuilt attribute sets, so a call does one
- * map lookup and passes its state down the stages as an argument.
- */
-class OperationRuntime {
-  /** The options of every call's span, built once. */
-  readonly spanOptions: SpanOptions;
-
-  constructor(
-    /** The first stage of the operation's calls. */
-    readonly head: CallStage<ProtectedCall>,
-    /** The last: error recovery, which counts the calls in flight. */
-    readonly recovery: RecoveryStage,
-    /** The operation's recovery policies, which its statistics are recorded into. */
-    readonly policy: OperationPolicy,
-    readonly attrs: OperationAttributes,
-  ) {
-    this.spanOptions = { kind: SpanKind.INTERNAL, attributes: attrs.base };
-  }
-
-  get active(): number {
-    return this.recovery.active;
-  }
-}
-
-/**
  * The production layer around one engine: every call through `executeProtectedOperation` passes the seven
  * steps of the seed in order, inside one OTel span.
  */
@@ -203,77 +175,55 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
    * (7) monitoring. Refusals throw typed errors (`SHUTTING_DOWN`, `RATE_LIMITED`, `RESOURCE_EXHAUSTED`,
    * `BULKHEAD_REJECTED`, `CIRCUIT_OPEN`, `TIMEOUT`); the operation's own error is rethrown as it was.
    */
-  async executeProtectedOperation<T>(
+  executeProtectedOperation<T>(
     operationName: string,
     userId: string | undefined,
     operation: (ctx: OperationContext) => Promise<T>,
     options?: ProtectedOperationOptions,
   ): Promise<T> {
-    if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
-    if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
-    const runtime = this.runtimes.get(operationName) ?? this.compose(operationName);
-    const parent = context.active();
-    const start = this.clock.monotonic();
-    // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
-    let deadline = deadlineOf(parent);
-    if (options?.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
-    const span = this.tracer.startSpan(operationName, runtime.spanOptions, parent);
-    const traceId = span.spanContext().traceId;
-    // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
-    const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId, this.correlationRejections.rejected);
-    if (span.isRecording()) {
-      span.setAttribute(ATTR.correlationId, correlationId);
-      if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
-    }
-    const call: ProtectedCall = {
-      operationName,
-      userId,
-      correlationId,
-      span,
-      callerSignal: options?.signal,
-      abandonSignal: this.components.shutdown.abandonSignal,
-      criticality: undefined,
-      deadline,
-      deadlineSignal: undefined,
-      attempts: 0,
-      rateLimit: undefined,
-      rateLimits: undefined,
-      parent,
-      options,
-      request: undefined,
-      slot: undefined,
-      permit: undefined,
-      admitted: false,
-    };
-    let outcome: AdmissionOutcome = 'ignore';
+    // Not async: the call's setup runs synchronously and its state lives on `call`, so no async frame holds
+    // it; an error here is a rejection all the same.
     try {
-      // Steps 1 to 6, the operation's stages (see `compose`).
-      const value = await runtime.head.execute(operation, call);
-      // 7. Monitoring
-      const seconds = (this.clock.monotonic() - start) / 1000;
-      outcome = 'success';
-      runtime.policy.stats.record(true, seconds);
-      this.telemetry.succeeded(runtime.attrs, span, seconds, call.attempts);
-      return value;
+      if (typeof operation !== 'function') throw new InvalidConfigError('operation', 'must be a function returning a promise');
+      if (userId !== undefined && (typeof userId !== 'string' || userId.length > MAX_ID_LENGTH)) throw badId('userId', userId);
+      const runtime = this.runtimes.get(operationName) ?? this.compose(operationName);
+      const parent = context.active();
+      const start = this.clock.monotonic();
+      // The call's deadline: its own, or the caller's (context, request headers) when that is earlier.
+      let deadline = deadlineOf(parent);
+      if (options?.deadlineMs !== undefined) deadline = Math.min(deadline ?? Infinity, start + validateDeadlineMs(options.deadlineMs));
+      const span = this.tracer.startSpan(operationName, runtime.spanOptions, parent);
+      const traceId = span.spanContext().traceId;
+      // An ID from outside is used only when it is safe to write into headers and logs; else the trace ID.
+      const correlationId = resolveCorrelationId(options?.correlationId, parent, traceId, this.correlationRejections.rejected);
+      if (span.isRecording()) {
+        span.setAttribute(ATTR.correlationId, correlationId);
+        if (userId !== undefined) span.setAttribute(ATTR.userId, userId);
+      }
+      const call: ProtectedCall = {
+        operationName,
+        userId,
+        correlationId,
+        span,
+        callerSignal: options?.signal,
+        abandonSignal: this.components.shutdown.abandonSignal,
+        criticality: undefined,
+        deadline,
+        deadlineSignal: undefined,
+        attempts: 0,
+        rateLimit: undefined,
+        rateLimits: undefined,
+        parent,
+        options,
+        request: undefined,
+        slot: undefined,
+        permit: undefined,
+        admitted: false,
+      };
+      // Steps 1 to 6, the operation's stages (see `compose`), then 7, monitoring.
+      return runtime.run(operation, call, start);
     } catch (error) {
-      // 7. Monitoring, on failure: "rejected" when the layer refused the call before any attempt ran
-      const seconds = (this.clock.monotonic() - start) / 1000;
-      const rejected = call.attempts === 0 && error instanceof ProductionError;
-      // A timeout (or an overload refusal from downstream) says the limit is too high; a fast failure says nothing.
-      if (error instanceof TimeoutError || (call.attempts > 0 && isOverloadRefusal(error))) outcome = 'dropped';
-      if (rejected) runtime.policy.stats.recordRejection();
-      else runtime.policy.stats.record(false, seconds);
-      this.telemetry.failed(runtime.attrs, call, seconds, error, rejected);
-      rememberRateLimit(error, call);
-      throw error;
-    } finally {
-      // What the stages hold for the call is given back here, once, however it ended.
-      if (call.admitted) runtime.recovery.active--;
-      call.slot?.release(outcome);
-      call.permit?.release();
-      call.request?.release();
-      call.deadlineSignal?.dispose();
-      span.end();
+      return Promise.reject(error);
     }
   }
 
@@ -392,7 +342,7 @@ export class ProductionSystem<E extends Engine = Engine, C extends ProductionCom
       ],
       last, // 6. error recovery, in the span's context
     );
-    const runtime = new OperationRuntime(head, last, policy, new OperationAttributes(operationName));
+    const runtime = new OperationRuntime(head, last, policy, new OperationAttributes(operationName), this.telemetry, this.clock);
     this.runtimes.set(operationName, runtime);
     return runtime;
   }

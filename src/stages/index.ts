@@ -7,3 +7,4 @@ export { ResourceStage } from './resources.js';
 export { AdmissionStage } from './admission.js';
 export { PermitStage, PERMIT_ACQUIRED_EVENT } from './permit.js';
 export { RecoveryStage } from './recovery.js';
+export { OperationRuntime } from './runtime.js';

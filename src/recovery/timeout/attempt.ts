@@ -90,33 +90,40 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
 
   /**
    * Starts `operation` with this context, racing it against the deadline and the caller's abort, whichever
-   * comes first. Listeners and the deadline entry are removed as soon as the attempt is settled.
+   * comes first. Listeners and the deadline entry are removed as soon as the attempt is settled. The promise's
+   * executor is one function for all attempts (it takes the attempt from `starting`), not a closure per attempt.
    */
   run(operation: (ctx: OperationContext) => Promise<T>, now: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      if (this.deadlines !== undefined) {
-        this.deadline = now + this.timeoutMs;
-        this.deadlines.add(this);
-      }
-      const callerSignal = this.call.callerSignal;
-      if (callerSignal !== undefined) {
-        if (callerSignal.aborted) return this.callerAborted();
-        this.callerAbort = onAbort(callerSignal, () => this.callerAborted());
-      }
-      let pending: Promise<T>;
-      try {
-        pending = operation(this);
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
-      // Promise.resolve returns a native promise as it is; it also takes a plain value from untyped callers.
-      Promise.resolve(pending).then(
-        (value) => this.settle(value, undefined, true),
-        (error: unknown) => this.settle(undefined, error, false),
-      );
-    });
+    starting.attempt = this as AttemptContext<unknown>;
+    starting.operation = operation;
+    starting.now = now;
+    return new Promise<T>(startAttempt as (resolve: (value: T) => void, reject: (error: unknown) => void) => void);
+  }
+
+  /** The executor's part: arms the deadline and the caller's abort, then starts the operation. */
+  start(resolve: (value: T) => void, reject: (error: unknown) => void, operation: Operation<T>, now: number): void {
+    this.resolve = resolve;
+    this.reject = reject;
+    if (this.deadlines !== undefined) {
+      this.deadline = now + this.timeoutMs;
+      this.deadlines.add(this);
+    }
+    const callerSignal = this.call.callerSignal;
+    if (callerSignal !== undefined) {
+      if (callerSignal.aborted) return this.callerAborted();
+      this.callerAbort = onAbort(callerSignal, () => this.callerAborted());
+    }
+    let pending: Promise<T>;
+    try {
+      pending = operation(this);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    // Promise.resolve returns a native promise as it is; it also takes a plain value from untyped callers.
+    Promise.resolve(pending).then(
+      (value) => this.settle(value, undefined, true),
+      (error: unknown) => this.settle(undefined, error, false),
+    );
   }
 
   private settle(value: T | undefined, error: unknown, ok: boolean): void {
@@ -159,4 +166,19 @@ export class AttemptContext<T> implements OperationContext, DeadlineEntry {
     this.callerAbort?.release();
     this.abandonAbort?.release();
   }
+}
+
+type Operation<T> = (ctx: OperationContext) => Promise<T>;
+
+/** The attempt `run` is starting: the promise executor runs synchronously inside `new Promise`, so one slot does. */
+const starting: { attempt: AttemptContext<unknown> | undefined; operation: Operation<unknown> | undefined; now: number } = {
+  attempt: undefined,
+  operation: undefined,
+  now: 0,
+};
+
+function startAttempt(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  const { attempt, operation, now } = starting;
+  starting.attempt = starting.operation = undefined;
+  attempt!.start(resolve, reject, operation!, now);
 }
