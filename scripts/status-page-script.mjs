@@ -12,7 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PAGE_TSCONFIG = join(ROOT, 'src/http/status-page/tsconfig.json');
 const PAGE_SOURCE = join(ROOT, 'src/http/status-page/page.ts');
 /** The page script's files, in order: script files (no import or export) whose names page.ts uses, then page.ts. */
-const PAGE_SOURCES = [join(ROOT, 'src/http/status-page/charts.ts'), PAGE_SOURCE];
+const PAGE_SOURCES = [join(ROOT, 'src/http/status-page/format.ts'), join(ROOT, 'src/http/status-page/charts.ts'), PAGE_SOURCE];
 /** The literals in src/http/status-page.ts that the compiled script and its CSP hash source replace. */
 const PLACEHOLDERS = { script: '__STATUS_PAGE_SCRIPT__', hash: '__STATUS_PAGE_SCRIPT_HASH__' };
 
