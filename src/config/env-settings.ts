@@ -177,7 +177,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     parse: (raw) => {
       const v = raw.trim().toLowerCase();
       // The limit's queue waits for a burst the queue-delay control admitted (docs/overload.md, "Bursts").
-      if (v === 'on' || v === 'true' || v === '1') return { queueDelay: {}, concurrency: { maxWaitMs: 250 } };
+      if (v === 'on' || v === 'true' || v === '1') return { queueDelay: {}, concurrency: { maxWaitMs: 100 } };
       if (v === 'off' || v === 'false' || v === '0') return { queueDelay: false };
       throw new Error(`expected on or off, got "${raw}"`);
     },

@@ -334,7 +334,7 @@ describe('queue-delay control in the overload manager', () => {
 describe('PRODUCTION_OVERLOAD', () => {
   it('turns the queue-delay control and one adaptive limit over every call on with their defaults, or off', () => {
     const on = resolveConfig({}, { PRODUCTION_OVERLOAD: 'on' }).overload;
-    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20, maxWaitMs: 250 });
+    expect(on.concurrency).toMatchObject({ algorithm: 'gradient2', initialLimit: 20, maxWaitMs: 100 });
     expect(on.queueDelay).toEqual({
       targetMs: 25,
       intervalMs: 100,
