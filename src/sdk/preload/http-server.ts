@@ -32,22 +32,11 @@ import {
 } from '@opentelemetry/api';
 import { RPCType, getRPCMetadata, setRPCMetadata } from '@opentelemetry/core';
 import { metricCells, type HistogramCell } from '../../telemetry/metric-cells.js';
+import { HTTP_DURATION_BUCKETS, normalizeMethod, redactQuery } from './http-conventions.js';
 
 const SCOPE = '@llmkg/production/http-server';
-const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
-/** Query parameters whose values are redacted in `url.query`, as instrumentation-http does. */
-const REDACTED_QUERY_PARAMS = [
-  'sig',
-  'Signature',
-  'AWSAccessKeyId',
-  'X-Goog-Signature',
-  'X-Amz-Signature',
-  'X-Amz-Credential',
-  'X-Amz-Security-Token',
-];
 /** Distinct metric attribute sets kept built (method, scheme, version, status, route); more are built per record. */
 const MAX_METRIC_SHAPES = 512;
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 const DURATION_NAME = 'http.server.request.duration';
 const DURATION_DESCRIPTION = 'Duration of HTTP server requests.';
@@ -87,13 +76,6 @@ export interface HttpServerInstrumentation {
   disable(): void;
 }
 
-function normalizeMethod(method: string | undefined): string {
-  if (method === undefined) return 'GET';
-  if (KNOWN_METHODS.has(method)) return method;
-  const upper = method.toUpperCase();
-  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
-}
-
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -116,12 +98,6 @@ function forwardedEntry(header: string | undefined, name: 'for' | 'host'): strin
   if (header === undefined) return undefined;
   const match = new RegExp(`(?:^|[;,\\s])${name}=("[^"]*"|[^;,\\s]*)`, 'i').exec(header);
   return match?.[1]?.replace(/^"|"$/g, '') || undefined;
-}
-
-function redactQuery(query: string): string {
-  const params = new URLSearchParams(query);
-  for (const name of REDACTED_QUERY_PARAMS) if (params.has(name)) params.set(name, 'REDACTED');
-  return params.toString();
 }
 
 /** The span attributes of the request (stable HTTP semantic conventions, as instrumentation-http sets them). */
@@ -161,7 +137,7 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
   const duration: Histogram = metrics.getMeter(SCOPE).createHistogram(DURATION_NAME, {
     description: DURATION_DESCRIPTION,
     unit: 's',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
   });
   // The same histogram as pre-bound cells, exported by our readers' producer when they are the registered ones.
   const cells = metricCells().histogram({
@@ -169,7 +145,7 @@ export function instrumentHttpServers(options: HttpServerInstrumentationOptions 
     unit: 's',
     description: DURATION_DESCRIPTION,
     scope: SCOPE,
-    boundaries: DURATION_BUCKETS,
+    boundaries: HTTP_DURATION_BUCKETS,
   });
   const shapes = new Map<string, MetricSeries>();
   const ignore = options.ignore;

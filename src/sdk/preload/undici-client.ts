@@ -31,25 +31,13 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import { RESEND_COUNT_ATTRIBUTE, resendCountOf } from '../../outgoing/resend.js';
+import { HTTP_DURATION_BUCKETS, SIGNED_QUERY, normalizeMethod, redactQuery } from './http-conventions.js';
 
 /** The instrumentation scope of the lean undici client instrumentation. */
 export const UNDICI_CLIENT_SCOPE = '@llmkg/production/undici-client';
-const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 /** Distinct origins and metric attribute sets kept parsed/built; more are computed per request. */
 const MAX_ORIGINS = 256;
 const MAX_METRIC_SHAPES = 512;
-/** Query parameters that carry credentials: their values are redacted in `url.full`, as in the official instrumentations. */
-const SIGNED_PARAMS = [
-  'sig',
-  'Signature',
-  'AWSAccessKeyId',
-  'X-Goog-Signature',
-  'X-Amz-Signature',
-  'X-Amz-Credential',
-  'X-Amz-Security-Token',
-];
-const SIGNED_QUERY = new RegExp(`[?&](${SIGNED_PARAMS.join('|')})=`);
 /** Headers that mean a trace context was written already (W3C, B3 single and multi, Jaeger). */
 const TRACE_HEADERS = new Set(['traceparent', 'b3', 'x-b3-traceid', 'uber-trace-id']);
 /** The name of the subscriber @opentelemetry/instrumentation-undici puts on `undici:request:create`. */
@@ -95,13 +83,6 @@ export interface UndiciClientInstrumentation {
   disable(): void;
 }
 
-function normalizeMethod(method: string | undefined): string {
-  if (method === undefined) return 'GET';
-  if (KNOWN_METHODS.has(method)) return method;
-  const upper = method.toUpperCase();
-  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
-}
-
 /** `scheme://host[:port]` split without a URL parse (undici's origin is always that, a URL object's included). */
 function parseOrigin(origin: string): Origin {
   const sep = origin.indexOf('://');
@@ -144,9 +125,7 @@ function scanHeaders(headers: unknown): { userAgent: string | undefined; traced:
 function redactSigned(url: string): string {
   const q = url.indexOf('?');
   if (q < 0 || !SIGNED_QUERY.test(url)) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const name of SIGNED_PARAMS) if (params.has(name)) params.set(name, 'REDACTED');
-  return `${url.slice(0, q + 1)}${params.toString()}`;
+  return `${url.slice(0, q + 1)}${redactQuery(url.slice(q + 1))}`;
 }
 
 /** True when an @opentelemetry/instrumentation-undici listens on `subscribers` (Node's internal list; see below). */
@@ -169,7 +148,7 @@ export function instrumentUndiciRequests(options: UndiciClientInstrumentationOpt
       .createHistogram('http.client.request.duration', {
         description: 'Duration of HTTP client requests.',
         unit: 's',
-        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+        advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
       }));
   const origins = new Map<string, Origin>();
   const shapes = new Map<string, Attributes>();
